@@ -1,0 +1,534 @@
+//! The intermediate representation between lowering and emission.
+//!
+//! Plain data: no `openapiv3` or `syn` types. Every name in here is already a valid, unique Rust
+//! identifier and every list is in a deterministic order, so the templates stay free of logic.
+
+use std::collections::BTreeMap;
+
+/// One spec service (one OpenAPI file + its model): becomes one generated module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// Rust module name, e.g. `oneroster_v1p2_rostering` (also the output file stem).
+    pub module: String,
+    /// Spec family, e.g. `OneRoster`.
+    pub spec: String,
+    /// Service name, e.g. `Rostering`.
+    pub service: String,
+    /// Spec version, e.g. `1.2`.
+    pub version: String,
+    /// `info.title` of the SDD.
+    pub title: String,
+    /// `info.description` of the SDD, if any.
+    pub description: Option<String>,
+    /// Base path the operations are mounted under, e.g. `/ims/oneroster/rostering/v1p2`.
+    pub base_path: String,
+    /// The SDD as served by the discovery endpoint (compact JSON, normalized).
+    pub sdd_json: String,
+    /// Hex SHA-256 of the SDD file's bytes as read.
+    pub sdd_sha256: String,
+    /// Security schemes and the pattern.
+    pub security: SecurityProfile,
+    /// Scope catalogue, sorted by URI.
+    pub scopes: Vec<ScopeDef>,
+    /// All model types, sorted by Rust name.
+    pub types: Vec<TypeDef>,
+    /// All operations, sorted by (path, method).
+    pub operations: Vec<Operation>,
+    /// The discovery endpoint, if the service has one.
+    pub discovery: Option<Discovery>,
+    /// IMS conventions that shape servers and clients.
+    pub conventions: Conventions,
+}
+
+/// The IMS conventions a service follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conventions {
+    /// How errors are reported.
+    pub errors: ErrorConvention,
+    /// How collections are paged.
+    pub paging: PagingConvention,
+    /// Whether `fields` is a comma-separated list regardless of what the SDD declares.
+    pub fields_comma_separated: bool,
+}
+
+/// How errors are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorConvention {
+    /// `imsx_StatusInfo` payloads.
+    Imsx,
+    /// No body schema for errors.
+    Plain,
+}
+
+/// How collections are paged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingConvention {
+    /// `limit` + `offset`, `X-Total-Count`, RFC 8288 `Link`.
+    LimitOffset,
+    /// `limit` + opaque `page`, `Link: rel="next"` (LTI AGS/NRPS).
+    LimitPage,
+    /// No paging.
+    None,
+}
+
+/// The security pattern of the service (IMS Security Framework 1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityPattern {
+    /// OAuth 2 client credentials.
+    ClientCredentials,
+    /// OAuth 2 authorization code + PKCE (+ dynamic registration).
+    AuthorizationCode,
+    /// LTI: OIDC launch + client credentials with a JWT client assertion.
+    Lti,
+    /// No OAuth security (TLS only).
+    None,
+}
+
+/// Security schemes declared by the SDD and the pattern from the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityProfile {
+    /// The pattern.
+    pub pattern: SecurityPattern,
+    /// Declared schemes, sorted by name.
+    pub schemes: Vec<SecurityScheme>,
+}
+
+/// One `components.securitySchemes` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityScheme {
+    /// The scheme's key in the SDD.
+    pub name: String,
+    /// What it is.
+    pub kind: SecuritySchemeKind,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// Kind of a security scheme.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecuritySchemeKind {
+    /// OAuth 2 with its flows.
+    OAuth2 {
+        /// `flows.clientCredentials.tokenUrl`.
+        client_credentials_token_url: Option<String>,
+        /// `flows.authorizationCode.authorizationUrl`.
+        authorization_url: Option<String>,
+        /// `flows.authorizationCode.tokenUrl`.
+        authorization_code_token_url: Option<String>,
+        /// `refreshUrl` of any flow.
+        refresh_url: Option<String>,
+        /// `x-imssf-registrationUrl`.
+        registration_url: Option<String>,
+        /// Scopes declared by the flows, with their descriptions.
+        scopes: BTreeMap<String, String>,
+    },
+    /// HTTP authentication (`bearer`, `basic`, ...).
+    Http {
+        /// The scheme.
+        scheme: String,
+        /// `bearerFormat`.
+        bearer_format: Option<String>,
+    },
+    /// An API key.
+    ApiKey {
+        /// Header/query/cookie.
+        location: String,
+        /// Parameter name.
+        name: String,
+    },
+    /// OpenID Connect discovery.
+    OpenIdConnect {
+        /// The discovery URL.
+        url: String,
+    },
+}
+
+/// One scope of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeDef {
+    /// The scope URI as it appears in tokens.
+    pub uri: String,
+    /// Constant name, e.g. `ROSTER_CORE_READONLY`.
+    pub const_name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// URIs of the scopes this one implies (a token with this scope also satisfies those).
+    pub implies: Vec<String>,
+}
+
+/// A scope requirement: any one of the groups, where every scope inside a group is needed.
+///
+/// `any_of` empty means the operation needs no authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeRequirement {
+    /// OR across groups, AND inside a group. Sorted, deduplicated.
+    pub any_of: Vec<Vec<String>>,
+}
+
+impl ScopeRequirement {
+    /// Whether the operation is unauthenticated.
+    pub fn is_public(&self) -> bool {
+        self.any_of.is_empty()
+    }
+}
+
+/// The discovery endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    /// Path relative to the base path (e.g. `/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json`).
+    pub path: String,
+    /// The operation id in the SDD, if the SDD declares it as an operation.
+    pub operation_id: Option<String>,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+}
+
+impl HttpMethod {
+    /// Upper-case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Trace => "TRACE",
+        }
+    }
+}
+
+/// One operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `operationId` (or a derived id when the SDD has none).
+    pub id: String,
+    /// snake_case Rust function name.
+    pub fn_name: String,
+    /// UpperCamelCase name for per-operation types.
+    pub type_name: String,
+    /// Method.
+    pub method: HttpMethod,
+    /// Path template relative to the base path, e.g. `/orgs/{sourcedId}`.
+    pub path: String,
+    /// JSON pointer of the operation in the SDD.
+    pub pointer: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Parameters: path (in template order), then query, header, cookie (each sorted by wire name).
+    pub params: Vec<Param>,
+    /// Request body.
+    pub request_body: Option<RequestBody>,
+    /// Responses sorted by status (codes, then ranges, then `default`).
+    pub responses: Vec<Response>,
+    /// Scopes required.
+    pub scopes: ScopeRequirement,
+    /// Whether this is the discovery operation (always unauthenticated).
+    pub is_discovery: bool,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ParamLocation {
+    /// Path template.
+    Path,
+    /// Query string.
+    Query,
+    /// Header.
+    Header,
+    /// Cookie.
+    Cookie,
+}
+
+/// How a parameter value is serialized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// One scalar value.
+    Scalar,
+    /// An array as repeated `name=a&name=b` (form, explode).
+    FormExploded,
+    /// An array as `name=a,b` (form without explode, simple) — also forced for OneRoster `fields`.
+    CommaSeparated,
+    /// An array as `name=a b` (spaceDelimited).
+    SpaceDelimited,
+    /// An array as `name=a|b` (pipeDelimited).
+    PipeDelimited,
+    /// A JSON-encoded value (`content` with `application/json`).
+    Json,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Name on the wire.
+    pub name: String,
+    /// snake_case Rust field name (keyword-escaped, unique within the operation).
+    pub rust_name: String,
+    /// Where.
+    pub location: ParamLocation,
+    /// Whether required.
+    pub required: bool,
+    /// The value type (without the `Option` for optional parameters).
+    pub ty: TypeRef,
+    /// Serialization.
+    pub style: ParamStyle,
+    /// Description.
+    pub description: Option<String>,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// Declared default.
+    pub default: Option<serde_json::Value>,
+    /// JSON pointer in the SDD.
+    pub pointer: String,
+}
+
+/// What kind of payload a media type carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// `application/json`, `application/ld+json`, `application/*+json`.
+    Json,
+    /// `text/plain` and other `text/*`.
+    Text,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// Anything else: raw bytes.
+    Binary,
+}
+
+/// A payload with one media type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    /// The media type as written in the SDD.
+    pub media_type: String,
+    /// Its kind.
+    pub kind: MediaKind,
+    /// The body type, `None` when the SDD gives no schema.
+    pub ty: Option<TypeRef>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestBody {
+    /// Whether required.
+    pub required: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// Accepted media types (sorted, JSON kinds first).
+    pub contents: Vec<Content>,
+}
+
+/// A response status key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResponseStatus {
+    /// An exact code.
+    Code(u16),
+    /// A range such as `4XX` (holds the first digit).
+    Range(u8),
+    /// `default`.
+    Default,
+}
+
+/// One response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// Status key.
+    pub status: ResponseStatus,
+    /// Description.
+    pub description: String,
+    /// Payloads by media type.
+    pub contents: Vec<Content>,
+    /// Declared headers, sorted by name.
+    pub headers: Vec<ResponseHeader>,
+}
+
+/// A declared response header (e.g. `X-Total-Count`, `Link`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseHeader {
+    /// Header name as written.
+    pub name: String,
+    /// snake_case Rust name.
+    pub rust_name: String,
+    /// Type.
+    pub ty: TypeRef,
+    /// Required.
+    pub required: bool,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// A reference to a type, as used by fields, parameters and bodies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TypeRef {
+    /// A generated type in `models`, by Rust name.
+    Named(String),
+    /// A primitive.
+    Primitive(Primitive),
+    /// `Vec<T>`.
+    Vec(Box<TypeRef>),
+    /// `BTreeMap<String, T>` (from `additionalProperties: schema` on a property-less object).
+    Map(Box<TypeRef>),
+    /// `Box<T>` (breaks recursion).
+    Boxed(Box<TypeRef>),
+    /// `Option<T>` for `nullable` values inside required positions.
+    Nullable(Box<TypeRef>),
+    /// Any JSON value.
+    Any,
+}
+
+/// Primitive types (formats map onto runtime newtypes that keep the original text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Primitive {
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i32` (`format: int32`).
+    I32,
+    /// `i64` (`integer` or `format: int64`).
+    I64,
+    /// `f32` (`format: float`).
+    F32,
+    /// `f64` (`number` or `format: double`).
+    F64,
+    /// RFC 3339 date-time, `::ims_runtime::types::DateTime`.
+    DateTime,
+    /// RFC 3339 full-date, `::ims_runtime::types::Date`.
+    Date,
+    /// URI, `::ims_runtime::types::Uri`.
+    Uri,
+    /// UUID, `::ims_runtime::types::Uuid`.
+    Uuid,
+    /// `format: byte` (base64 text) kept as `String`.
+    Byte,
+    /// `format: binary`, `::ims_runtime::__private::bytes::Bytes`-like raw data (`Vec<u8>`).
+    Binary,
+}
+
+/// A generated type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    /// Rust name (UpperCamelCase, unique in `models`).
+    pub name: String,
+    /// The schema's name in `components.schemas`, when it has one.
+    pub schema_name: Option<String>,
+    /// JSON pointer of the schema in the SDD.
+    pub pointer: String,
+    /// Doc comment (from `title`/`description`).
+    pub doc: Option<String>,
+    /// Deprecated.
+    pub deprecated: bool,
+    /// The shape.
+    pub kind: TypeDefKind,
+}
+
+/// Shape of a generated type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeDefKind {
+    /// A struct with named fields.
+    Struct(StructDef),
+    /// A closed string enum.
+    Enum(EnumDef),
+    /// An IMS extensible enum: known variants plus `Ext(String)` accepting only `ext:`-prefixed values.
+    ExtensibleEnum(EnumDef),
+    /// `oneOf` / `anyOf` of distinct shapes, as an untagged enum.
+    Union(UnionDef),
+    /// A newtype around another type (e.g. a constrained string or a named array).
+    Newtype(TypeRef),
+}
+
+/// What happens with properties not declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdditionalProperties {
+    /// `additionalProperties: false`: unknown fields are rejected.
+    Forbidden,
+    /// Unspecified or `true`: unknown fields are preserved in an extension map.
+    Preserve,
+    /// `additionalProperties: {schema}`: unknown fields are kept in a typed map.
+    Typed(TypeRef),
+}
+
+/// A struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    /// Fields in SDD order.
+    pub fields: Vec<Field>,
+    /// Extra properties.
+    pub additional: AdditionalProperties,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// snake_case Rust name (keyword-escaped, unique in the struct).
+    pub rust_name: String,
+    /// JSON property name.
+    pub wire_name: String,
+    /// Type, without the `Option` of optional fields.
+    pub ty: TypeRef,
+    /// Whether the property is in `required`.
+    pub required: bool,
+    /// Doc comment.
+    pub doc: Option<String>,
+    /// Deprecated.
+    pub deprecated: bool,
+}
+
+/// A string enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumDef {
+    /// Variants in SDD order.
+    pub variants: Vec<EnumVariant>,
+}
+
+/// One enum variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumVariant {
+    /// UpperCamelCase Rust name (unique in the enum).
+    pub rust_name: String,
+    /// The value on the wire.
+    pub wire: String,
+    /// Doc comment.
+    pub doc: Option<String>,
+}
+
+/// An untagged union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    /// Variants in the order they are tried when deserializing.
+    pub variants: Vec<UnionVariant>,
+}
+
+/// One union variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// UpperCamelCase Rust name.
+    pub rust_name: String,
+    /// Its payload type.
+    pub ty: TypeRef,
+}

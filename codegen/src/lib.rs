@@ -1,0 +1,12 @@
+//! `ims-codegen`: typed, secure Rust bindings for 1EdTech (IMS Global) service specifications.
+//!
+//! The pipeline is `load → lower → IR → emit → syn → prettyplease → write-if-changed`
+//! (see `DESIGN.md`). Use [`Builder`] from `build.rs`, or the `ims-codegen` binary.
+
+#![deny(missing_docs)]
+
+pub mod diagnostics;
+pub mod ir;
+pub mod model;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Location, Severity};

@@ -1,0 +1,156 @@
+//! The spec model (`spec-models/<id>/model.yaml`): what the SDD does not say.
+//!
+//! The schema is documented in `spec-models/README.md`. [`SpecModel::infer`] builds a model from an
+//! SDD alone for `ims-codegen generate --sdd FILE`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// A parsed and validated `model.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecModel {
+    /// Spec family, e.g. `OneRoster`.
+    pub spec: String,
+    /// Service name, e.g. `Rostering`.
+    pub service: String,
+    /// Spec version, e.g. `"1.2"`.
+    pub version: String,
+    /// Rust module (and output file) name, e.g. `oneroster_v1p2_rostering`.
+    pub module: String,
+    /// Path of the SDD, relative to the model file (resolved to an absolute path after loading).
+    pub sdd: PathBuf,
+    /// Base path of the service; defaults to the path of the SDD's first `servers` URL.
+    #[serde(default)]
+    pub base_path: Option<String>,
+    /// Discovery path relative to the base path.
+    #[serde(default)]
+    pub discovery: Option<String>,
+    /// Security settings.
+    #[serde(default)]
+    pub security: SecurityModel,
+    /// Scope catalogue: descriptions and implications, keyed by scope URI.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, ScopeModel>,
+    /// Conventions.
+    #[serde(default)]
+    pub conventions: ConventionsModel,
+}
+
+/// Security settings of a model.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityModel {
+    /// The pattern; inferred from the SDD's security schemes when absent.
+    #[serde(default)]
+    pub pattern: Option<SecurityPatternModel>,
+    /// How several scopes inside one security-requirement object combine.
+    #[serde(default)]
+    pub same_requirement_scopes: SameRequirementScopes,
+}
+
+/// Security pattern names accepted in `model.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecurityPatternModel {
+    /// OAuth 2 client credentials.
+    ClientCredentials,
+    /// Authorization code + PKCE.
+    AuthorizationCode,
+    /// LTI.
+    Lti,
+    /// None.
+    None,
+}
+
+/// How several scopes in one requirement object combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SameRequirementScopes {
+    /// Any one suffices (the intent of the IMS bindings, e.g. OneRoster core vs full).
+    #[default]
+    Any,
+    /// All are needed (plain OpenAPI semantics).
+    All,
+}
+
+/// One scope entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeModel {
+    /// Our description (overrides the SDD's).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Scopes implied by this one: full URIs, or names resolved against the service's scopes.
+    #[serde(default)]
+    pub implies: Vec<String>,
+}
+
+/// Conventions of a model.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConventionsModel {
+    /// Error payloads.
+    #[serde(default = "default_errors")]
+    pub errors: ErrorsModel,
+    /// Paging.
+    #[serde(default = "default_paging")]
+    pub paging: PagingModel,
+    /// `fields` serialization.
+    #[serde(default = "default_fields")]
+    pub fields: FieldsModel,
+}
+
+impl Default for ConventionsModel {
+    fn default() -> Self {
+        Self {
+            errors: default_errors(),
+            paging: default_paging(),
+            fields: default_fields(),
+        }
+    }
+}
+
+fn default_errors() -> ErrorsModel {
+    ErrorsModel::Imsx
+}
+fn default_paging() -> PagingModel {
+    PagingModel::LimitOffset
+}
+fn default_fields() -> FieldsModel {
+    FieldsModel::CommaSeparated
+}
+
+/// Error convention names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorsModel {
+    /// imsx_StatusInfo.
+    Imsx,
+    /// No error body.
+    Plain,
+}
+
+/// Paging convention names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PagingModel {
+    /// limit/offset.
+    LimitOffset,
+    /// limit/page (LTI).
+    LimitPage,
+    /// None.
+    None,
+}
+
+/// `fields` serialization names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldsModel {
+    /// Always `fields=a,b`.
+    CommaSeparated,
+    /// As the SDD declares.
+    AsDeclared,
+}

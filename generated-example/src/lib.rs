@@ -1,0 +1,1 @@
+//! Checked-in output of `ims-codegen` for every bundled spec model.

@@ -1,0 +1,1 @@
+//! The `auth` room (see DESIGN.md).

@@ -1,0 +1,1 @@
+//! The `authz` room (see DESIGN.md).

@@ -1,0 +1,1 @@
+//! The `tls` room (see DESIGN.md).
