@@ -7,6 +7,7 @@
 
 pub mod diagnostics;
 pub mod ir;
+pub mod load;
 pub mod model;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Location, Severity};

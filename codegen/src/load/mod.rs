@@ -1,0 +1,3 @@
+//! Loading: the spec model, the SDD (JSON or YAML), version gate, quirk normalization, `$ref` checks.
+
+pub mod resolve;
