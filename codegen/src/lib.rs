@@ -8,6 +8,7 @@
 pub mod diagnostics;
 pub mod ir;
 pub mod load;
+pub mod lower;
 pub mod model;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Location, Severity};

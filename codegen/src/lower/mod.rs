@@ -1,0 +1,3 @@
+//! Lowering: SDD + spec model → IR. All naming and type decisions happen here, once.
+
+pub mod naming;
