@@ -26,6 +26,9 @@ pub struct Service {
     pub sdd_json: String,
     /// Hex SHA-256 of the SDD file's bytes as read.
     pub sdd_sha256: String,
+    /// File name of the SDD (no directories, so output does not depend on where the repository
+    /// lives), e.g. `sdd.yaml`; named in the `@generated` header.
+    pub sdd_file_name: String,
     /// Security schemes and the pattern.
     pub security: SecurityProfile,
     /// Scope catalogue, sorted by URI.
