@@ -1,1 +1,259 @@
-//! placeholder, filled in by its owner
+//! IMS error payloads: [`ImsError`] (an HTTP status, a codeMinor value and a description) and the
+//! `imsx_StatusInfo` JSON shape it maps to (OneRoster 1.2, CASE, OB 3.0, Edu-API).
+//!
+//! Every OneRoster 1.2 error carries `imsx_codeMajor: "failure"`, `imsx_severity: "error"` and one
+//! `imsx_codeMinorField` named `TargetEndSystem` whose value is the codeMinor (e.g.
+//! `unauthorisedrequest`). OAuth endpoints do not use this shape (they answer RFC 6749 errors).
+//!
+//! ```
+//! use ims_runtime::imsx::ImsError;
+//! let e = ImsError::unknown_object("no user with that sourcedId");
+//! assert_eq!(e.status(), http::StatusCode::NOT_FOUND);
+//! let json = serde_json::to_value(e.to_status_info()).unwrap();
+//! assert_eq!(json["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"], "unknownobject");
+//! ```
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// `imsx_codeMajor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeMajor {
+    /// The request was carried out.
+    Success,
+    /// The request is being processed.
+    Processing,
+    /// The request failed.
+    Failure,
+    /// The request is not supported.
+    Unsupported,
+}
+
+/// `imsx_severity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational.
+    Status,
+    /// A warning.
+    Warning,
+    /// An error.
+    Error,
+}
+
+/// One `imsx_codeMinorField` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeMinorField {
+    /// `imsx_codeMinorFieldName` (OneRoster default: `TargetEndSystem`).
+    #[serde(rename = "imsx_codeMinorFieldName")]
+    pub name: String,
+    /// `imsx_codeMinorFieldValue` (e.g. `unknownobject`).
+    #[serde(rename = "imsx_codeMinorFieldValue")]
+    pub value: String,
+}
+
+/// `imsx_codeMinor`: one or more fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeMinor {
+    /// `imsx_codeMinorField`.
+    #[serde(rename = "imsx_codeMinorField")]
+    pub fields: Vec<CodeMinorField>,
+}
+
+/// The `imsx_StatusInfo` JSON object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    /// `imsx_codeMajor`.
+    #[serde(rename = "imsx_codeMajor")]
+    pub code_major: CodeMajor,
+    /// `imsx_severity`.
+    #[serde(rename = "imsx_severity")]
+    pub severity: Severity,
+    /// `imsx_description`.
+    #[serde(
+        rename = "imsx_description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+    /// `imsx_codeMinor`.
+    #[serde(
+        rename = "imsx_codeMinor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code_minor: Option<CodeMinor>,
+}
+
+/// The codeMinor field name OneRoster uses by default.
+pub const TARGET_END_SYSTEM: &str = "TargetEndSystem";
+
+/// Well-known codeMinor values (OneRoster 1.2 spelling).
+pub mod code_minor {
+    /// 400: a filter names an unknown field.
+    pub const INVALID_FILTER_FIELD: &str = "invalid_filter_field";
+    /// 400: `fields` names an unknown field.
+    pub const INVALID_SELECTION_FIELD: &str = "invalid_selection_field";
+    /// 400: `sort` names an unknown field (OR 1.2 Resources, CASE).
+    pub const INVALID_SORT_FIELD: &str = "invalid_sort_field";
+    /// 422: semantically wrong payload.
+    pub const INVALID_DATA: &str = "invaliddata";
+    /// 401.
+    pub const UNAUTHORISED_REQUEST: &str = "unauthorisedrequest";
+    /// 403.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// 404.
+    pub const UNKNOWN_OBJECT: &str = "unknownobject";
+    /// 429.
+    pub const SERVER_BUSY: &str = "server_busy";
+    /// 500.
+    pub const INTERNAL_SERVER_ERROR: &str = "internal_server_error";
+}
+
+/// An IMS error: HTTP status, codeMinor value and a human-readable description.
+///
+/// Descriptions end up in responses: keep them generic (never echo tokens or internals).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code_minor}: {description}")]
+pub struct ImsError {
+    status: StatusCode,
+    code_minor: String,
+    description: String,
+}
+
+impl ImsError {
+    /// An error with any status and codeMinor.
+    pub fn new(
+        status: StatusCode,
+        code_minor: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code_minor: code_minor.into(),
+            description: description.into(),
+        }
+    }
+
+    /// 400 `invalid_filter_field`.
+    pub fn invalid_filter_field(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code_minor::INVALID_FILTER_FIELD,
+            description,
+        )
+    }
+
+    /// 400 `invalid_selection_field`.
+    pub fn invalid_selection_field(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code_minor::INVALID_SELECTION_FIELD,
+            description,
+        )
+    }
+
+    /// 401 `unauthorisedrequest`.
+    pub fn unauthorised_request(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            code_minor::UNAUTHORISED_REQUEST,
+            description,
+        )
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code_minor::FORBIDDEN, description)
+    }
+
+    /// 404 `unknownobject`.
+    pub fn unknown_object(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code_minor::UNKNOWN_OBJECT,
+            description,
+        )
+    }
+
+    /// 422 `invaliddata`.
+    pub fn invalid_data(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code_minor::INVALID_DATA,
+            description,
+        )
+    }
+
+    /// 429 `server_busy`.
+    pub fn server_busy(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code_minor::SERVER_BUSY,
+            description,
+        )
+    }
+
+    /// 500 `internal_server_error`.
+    pub fn internal_server_error(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code_minor::INTERNAL_SERVER_ERROR,
+            description,
+        )
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The codeMinor value.
+    pub fn code_minor(&self) -> &str {
+        &self.code_minor
+    }
+
+    /// The description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The `imsx_StatusInfo` body: failure / error / description / one `TargetEndSystem` field.
+    pub fn to_status_info(&self) -> StatusInfo {
+        StatusInfo {
+            code_major: CodeMajor::Failure,
+            severity: Severity::Error,
+            description: Some(self.description.clone()),
+            code_minor: Some(CodeMinor {
+                fields: vec![CodeMinorField {
+                    name: TARGET_END_SYSTEM.to_owned(),
+                    value: self.code_minor.clone(),
+                }],
+            }),
+        }
+    }
+
+    /// Reads an error back from an HTTP status and a received `imsx_StatusInfo` (client side).
+    /// The first codeMinor field's value is used; an absent codeMinor becomes an empty string.
+    pub fn from_status_info(status: StatusCode, info: &StatusInfo) -> Self {
+        let code_minor = info
+            .code_minor
+            .as_ref()
+            .and_then(|c| c.fields.first())
+            .map(|f| f.value.clone())
+            .unwrap_or_default();
+        Self {
+            status,
+            code_minor,
+            description: info.description.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+impl axum::response::IntoResponse for ImsError {
+    fn into_response(self) -> axum::response::Response {
+        (self.status, axum::Json(self.to_status_info())).into_response()
+    }
+}

@@ -1,1 +1,25 @@
-//! The `client` room (see DESIGN.md).
+//! Outgoing side of the IMS Security Framework: OAuth 2 client-credentials token sources
+//! (`client_secret_basic`, `private_key_jwt`), token caching with single-flight renewal, and an
+//! HTTP policy (https only, no redirects, timeouts, size caps) shared with the resource-server
+//! verifiers that call out (remote JWKS, introspection).
+//!
+//! Why not the `oauth2` crate's request code: the token response has to be validated byte-level
+//! (CL-05/06/07: an empty `scope` is the empty scope set, `token_type` compared
+//! case-insensitively, `expires_in` bounds, an `error` member in a 200, a size cap before parsing),
+//! and `private_key_jwt` needs assertion parameters the crate does not produce. The request itself
+//! is a single form POST, so it is written here on top of the same capped reqwest client.
+
+mod api;
+mod error;
+mod http;
+mod secret;
+mod token;
+
+pub use api::AuthorizedClient;
+pub use error::ClientError;
+pub use http::{HttpPolicy, read_capped};
+pub use secret::{ClientSecret, basic_authorization};
+pub use token::{
+    AccessToken, ClientAuth, ClientCredentialsSource, JwtAssertionKey, TokenSource,
+    TokenSourceOptions,
+};

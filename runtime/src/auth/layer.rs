@@ -1,0 +1,359 @@
+//! The tower layer that authenticates requests, the [`Scoped`] extractor behind `#[ims_scope]`,
+//! and RFC 6750 §3 error responses with `imsx_StatusInfo` bodies.
+
+use std::convert::Infallible;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use http::request::Parts;
+use http::{HeaderValue, Request, StatusCode, header};
+
+use super::bearer::{BearerError, extract_bearer};
+use super::principal::Principal;
+use super::verifier::{TokenVerifier, VerifyError};
+use crate::catalogue::ScopeRequirement;
+use crate::imsx::{ImsError, code_minor};
+
+/// Names the scope requirement of a handler; `#[ims_scope(...)]` generates one zero-sized type
+/// implementing this per handler.
+///
+/// ```
+/// use ims_runtime::auth::ScopeRequirementProvider;
+/// struct ReadRoster;
+/// impl ScopeRequirementProvider for ReadRoster {
+///     const ANY_OF: &'static [&'static [&'static str]] =
+///         &[&["https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"]];
+/// }
+/// ```
+pub trait ScopeRequirementProvider: Send + Sync + 'static {
+    /// Alternatives (any one suffices), each a set of scopes held together.
+    const ANY_OF: &'static [&'static [&'static str]];
+
+    /// The requirement as a [`ScopeRequirement`].
+    fn requirement() -> ScopeRequirement {
+        ScopeRequirement {
+            any_of: Self::ANY_OF,
+        }
+    }
+}
+
+/// The realm announced in `WWW-Authenticate`, stored in request extensions by [`AuthLayer`].
+#[derive(Clone, Debug)]
+pub struct AuthRealm(pub Arc<str>);
+
+/// Why a request was refused; renders as RFC 6750 §3 + `imsx_StatusInfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthRejection {
+    /// No credentials: 401 with `WWW-Authenticate: Bearer realm="…"` and no error code (RS-01).
+    MissingToken {
+        /// Realm.
+        realm: Arc<str>,
+    },
+    /// Malformed request: 400 `error="invalid_request"` (RS-02, RS-04, RS-12).
+    InvalidRequest {
+        /// Realm.
+        realm: Arc<str>,
+    },
+    /// Bad, expired or revoked token: 401 `error="invalid_token"` (RS-05, RS-08..10, RS-13).
+    InvalidToken {
+        /// Realm.
+        realm: Arc<str>,
+        /// Whether it merely expired (adds `error_description="token expired"`).
+        expired: bool,
+    },
+    /// Valid token without the scopes: 403 `error="insufficient_scope", scope="…"` (RS-06).
+    InsufficientScope {
+        /// Realm.
+        realm: Arc<str>,
+        /// The scopes that would suffice (space-separated).
+        scope: String,
+    },
+    /// The verifier could not decide (introspection/JWKS down): 503, fail closed (RS-11).
+    Unavailable,
+}
+
+fn quoted(s: &str) -> String {
+    // Quoted-string content: drop quotes, backslashes and controls rather than escape them.
+    s.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        let (error, challenge) = match &self {
+            AuthRejection::MissingToken { realm } => (
+                ImsError::unauthorised_request("authentication required"),
+                Some(format!("Bearer realm=\"{}\"", quoted(realm))),
+            ),
+            AuthRejection::InvalidRequest { realm } => (
+                ImsError::new(
+                    StatusCode::BAD_REQUEST,
+                    code_minor::UNAUTHORISED_REQUEST,
+                    "malformed authorization",
+                ),
+                Some(format!(
+                    "Bearer realm=\"{}\", error=\"invalid_request\"",
+                    quoted(realm)
+                )),
+            ),
+            AuthRejection::InvalidToken { realm, expired } => {
+                let description = if *expired {
+                    "token expired"
+                } else {
+                    "invalid access token"
+                };
+                (
+                    ImsError::unauthorised_request(description),
+                    Some(format!(
+                        "Bearer realm=\"{}\", error=\"invalid_token\", error_description=\"{description}\"",
+                        quoted(realm)
+                    )),
+                )
+            }
+            AuthRejection::InsufficientScope { realm, scope } => (
+                ImsError::forbidden("insufficient scope"),
+                Some(format!(
+                    "Bearer realm=\"{}\", error=\"insufficient_scope\", scope=\"{}\"",
+                    quoted(realm),
+                    quoted(scope)
+                )),
+            ),
+            AuthRejection::Unavailable => (
+                ImsError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code_minor::SERVER_BUSY,
+                    "authorization temporarily unavailable",
+                ),
+                None,
+            ),
+        };
+        let mut response = error.into_response();
+        let headers = response.headers_mut();
+        if let Some(c) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, c);
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if matches!(self, AuthRejection::Unavailable) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// Authenticates every request: takes the bearer token (header only), verifies it and inserts the
+/// [`Principal`] into request extensions; otherwise answers 400/401/503 without calling the
+/// service. Scope checks happen per handler ([`Scoped`]).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use axum::{Router, routing::get};
+/// use ims_runtime::auth::{AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
+/// let verifier = CachingVerifier::new(LocalJwtVerifier::new(
+///     KeySet::default(),
+///     JwtRules::new("https://as.example.edu", "https://api.example.edu"),
+/// ));
+/// let app: Router = Router::new()
+///     .route("/users", get(|| async { "…" }))
+///     .layer(AuthLayer::new(Arc::new(verifier), "oneroster"));
+/// ```
+#[derive(Clone)]
+pub struct AuthLayer {
+    verifier: Arc<dyn TokenVerifier>,
+    realm: Arc<str>,
+}
+
+impl std::fmt::Debug for AuthLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthLayer {
+    /// A layer verifying with `verifier` and announcing `realm`.
+    pub fn new(verifier: Arc<dyn TokenVerifier>, realm: impl Into<Arc<str>>) -> Self {
+        Self {
+            verifier,
+            realm: realm.into(),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            verifier: Arc::clone(&self.verifier),
+            realm: Arc::clone(&self.realm),
+        }
+    }
+}
+
+/// The service produced by [`AuthLayer`].
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    verifier: Arc<dyn TokenVerifier>,
+    realm: Arc<str>,
+}
+
+impl<S> std::fmt::Debug for AuthService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Authenticates one request's headers (used by [`AuthLayer`]; public for custom middleware).
+pub async fn authenticate(
+    verifier: &dyn TokenVerifier,
+    realm: &Arc<str>,
+    headers: &http::HeaderMap,
+    query: Option<&str>,
+) -> Result<Principal, AuthRejection> {
+    let token = match extract_bearer(headers, query) {
+        Ok(t) => t,
+        Err(BearerError::Missing) => {
+            return Err(AuthRejection::MissingToken {
+                realm: Arc::clone(realm),
+            });
+        }
+        Err(BearerError::Malformed(why)) => {
+            tracing::debug!(reason = why, "malformed bearer credentials");
+            return Err(AuthRejection::InvalidRequest {
+                realm: Arc::clone(realm),
+            });
+        }
+    };
+    match verifier.verify(token).await {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            tracing::debug!(reason = %e, "access token refused");
+            Err(match e {
+                VerifyError::Expired => AuthRejection::InvalidToken {
+                    realm: Arc::clone(realm),
+                    expired: true,
+                },
+                VerifyError::InvalidToken(_) => AuthRejection::InvalidToken {
+                    realm: Arc::clone(realm),
+                    expired: false,
+                },
+                VerifyError::Unavailable(_) => AuthRejection::Unavailable,
+            })
+        }
+    }
+}
+
+impl<S, B> tower::Service<Request<B>> for AuthService<S>
+where
+    S: tower::Service<Request<B>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // The clone that was driven to readiness serves this request (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = Arc::clone(&self.verifier);
+        let realm = Arc::clone(&self.realm);
+        Box::pin(async move {
+            let result = authenticate(&*verifier, &realm, req.headers(), req.uri().query()).await;
+            match result {
+                Ok(principal) => {
+                    req.extensions_mut().insert(principal);
+                    req.extensions_mut().insert(AuthRealm(realm));
+                    inner.call(req).await
+                }
+                Err(rejection) => Ok(rejection.into_response()),
+            }
+        })
+    }
+}
+
+fn realm_of(parts: &Parts) -> Arc<str> {
+    parts
+        .extensions
+        .get::<AuthRealm>()
+        .map(|r| Arc::clone(&r.0))
+        .unwrap_or_else(|| Arc::from("ims"))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| AuthRejection::MissingToken {
+                realm: realm_of(parts),
+            })
+    }
+}
+
+/// Extractor that requires the authenticated [`Principal`] to satisfy `R`'s scope requirement:
+/// 401 without an authenticated principal, 403 `insufficient_scope` without the scopes.
+///
+/// `#[ims_scope(...)]` inserts it as a handler's first argument; you may also write it by hand.
+pub struct Scoped<R> {
+    /// The authenticated caller.
+    pub principal: Principal,
+    _requirement: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for Scoped<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("principal", &self.principal)
+            .finish()
+    }
+}
+
+impl<R> Scoped<R> {
+    /// The authenticated caller.
+    pub fn into_principal(self) -> Principal {
+        self.principal
+    }
+}
+
+impl<S: Send + Sync, R: ScopeRequirementProvider> FromRequestParts<S> for Scoped<R> {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let realm = realm_of(parts);
+        let Some(principal) = parts.extensions.get::<Principal>() else {
+            return Err(AuthRejection::MissingToken { realm });
+        };
+        let requirement = R::requirement();
+        if !principal.satisfies(&requirement) {
+            // The first alternative is the smallest set that would do (RFC 6750 §3 `scope`).
+            let scope = requirement
+                .any_of
+                .first()
+                .map(|g| g.join(" "))
+                .unwrap_or_default();
+            return Err(AuthRejection::InsufficientScope { realm, scope });
+        }
+        Ok(Self {
+            principal: principal.clone(),
+            _requirement: PhantomData,
+        })
+    }
+}
