@@ -1,0 +1,78 @@
+//! Rust literals for values taken from the SDD: always escaped, never spliced raw.
+
+/// A normal string literal (`"…"` with every special character escaped).
+///
+/// ```
+/// use ims_codegen::emit::literal::str_lit;
+/// assert_eq!(str_lit("a \"b\"\n"), r#""a \"b\"\n""#);
+/// ```
+pub fn str_lit(value: &str) -> String {
+    // `Debug` for `str` yields a valid Rust literal: quotes, backslashes and control characters
+    // are escaped, everything else is kept.
+    format!("{value:?}")
+}
+
+/// A raw string literal with enough `#`s for `value` (for large texts such as the SDD).
+///
+/// ```
+/// use ims_codegen::emit::literal::raw_str_lit;
+/// assert_eq!(raw_str_lit("plain"), "r#\"plain\"#");
+/// assert_eq!(raw_str_lit("a\"#b"), "r##\"a\"#b\"##");
+/// ```
+pub fn raw_str_lit(value: &str) -> String {
+    // The literal ends at `"` followed by as many `#`s as it opened with: use one more `#` than
+    // the longest run after any `"` in the text.
+    let mut longest = 0usize;
+    let bytes = value.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'"' {
+            let run = bytes[i + 1..].iter().take_while(|c| **c == b'#').count();
+            longest = longest.max(run);
+        }
+    }
+    let hashes = "#".repeat(longest + 1);
+    format!("r{hashes}\"{value}\"{hashes}")
+}
+
+/// `::core::option::Option::Some("…")` or `::core::option::Option::None`.
+///
+/// ```
+/// use ims_codegen::emit::literal::opt_str_lit;
+/// assert_eq!(opt_str_lit(None), "::core::option::Option::None");
+/// assert_eq!(opt_str_lit(Some("x")), "::core::option::Option::Some(\"x\")");
+/// ```
+pub fn opt_str_lit(value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("::core::option::Option::Some({})", str_lit(v)),
+        None => "::core::option::Option::None".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_literals_survive_any_content() {
+        for text in [
+            "",
+            "\"",
+            "\"#",
+            "\"###\"##",
+            "{\"a\":\"b#\"}",
+            "line\nbreak\\",
+        ] {
+            let lit = raw_str_lit(text);
+            let parsed: syn::LitStr = syn::parse_str(&lit).unwrap();
+            assert_eq!(parsed.value(), text);
+        }
+    }
+
+    #[test]
+    fn string_literals_round_trip_control_and_unicode_characters() {
+        for text in ["\u{0}\u{7f}", "tab\tquote\"", "日本 é", "\r\n", "{}"] {
+            let parsed: syn::LitStr = syn::parse_str(&str_lit(text)).unwrap();
+            assert_eq!(parsed.value(), text);
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The service module: IR → view (escaped literals and paths) → `templates/service/*.askama`.
+//!
+//! All decisions (names, literal escaping, doc text) are made here, in Rust; the templates only
+//! lay the items out.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+
+use crate::diagnostics::{Diagnostic, Location};
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::{opt_str_lit, raw_str_lit, str_lit};
+use crate::ir::{
+    HttpMethod, Operation, ParamLocation, ParamStyle, ResponseStatus, SecurityPattern,
+    SecuritySchemeKind, Service,
+};
+use crate::lower::naming::{NameTable, const_name};
+
+const CATALOGUE: &str = "::ims_runtime::catalogue";
+
+/// A field of a security scheme kind, e.g. `scheme: "bearer"`.
+struct FieldView {
+    name: &'static str,
+    value: String,
+}
+
+struct SchemeView {
+    name: String,
+    kind_path: String,
+    fields: Vec<FieldView>,
+}
+
+struct ScopeView {
+    doc: String,
+    const_name: String,
+    const_name_lit: String,
+    uri: String,
+    description: String,
+    implies: Vec<String>,
+}
+
+struct ParamView {
+    name: String,
+    location: String,
+    required: bool,
+    style: String,
+}
+
+struct OpView {
+    doc: String,
+    const_name: String,
+    id: String,
+    fn_name: String,
+    method: String,
+    path: String,
+    summary: String,
+    params: Vec<ParamView>,
+    request_media_types: Vec<String>,
+    response_statuses: Vec<String>,
+    scope_groups: Vec<Vec<String>>,
+    is_discovery: bool,
+}
+
+#[derive(Template)]
+#[template(path = "service/module.rs.askama", escape = "none")]
+struct ModuleTemplate<'a> {
+    sdd_doc: String,
+    sdd_json: String,
+    base_path_doc: String,
+    base_path: String,
+    discovery_doc: String,
+    discovery_path: String,
+    security_doc: String,
+    security_pattern: String,
+    schemes: Vec<SchemeView>,
+    service_doc: String,
+    spec: String,
+    service_name: String,
+    version: String,
+    scopes_doc: String,
+    scopes: Vec<ScopeView>,
+    models: &'a str,
+    operations_doc: String,
+    operations: Vec<OpView>,
+}
+
+/// Renders the module body (without header, unformatted) around the already rendered `models`.
+pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnostic> {
+    let scope_consts: BTreeMap<&str, &str> = service
+        .scopes
+        .iter()
+        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
+        .collect();
+    let template = ModuleTemplate {
+        sdd_doc: DocBuilder::new()
+            .trusted(format!(
+                "The Service Description Document (OpenAPI {}) of {}, as compact JSON: what the discovery endpoint serves.",
+                code_span(&version_of(service)),
+                code_span(&service.title)
+            ))
+            .attrs(),
+        sdd_json: raw_str_lit(&service.sdd_json),
+        base_path_doc: DocBuilder::new()
+            .trusted("Path every operation path is relative to (empty for the root; no trailing `/`).")
+            .attrs(),
+        base_path: str_lit(&service.base_path),
+        discovery_doc: DocBuilder::new()
+            .trusted("Path of the discovery endpoint relative to `BASE_PATH`, if the service has one. It is always public.")
+            .attrs(),
+        discovery_path: opt_str_lit(service.discovery.as_ref().map(|d| d.path.as_str())),
+        security_doc: security_doc(service),
+        security_pattern: pattern_path(service.security.pattern),
+        schemes: service.security.schemes.iter().map(scheme_view).collect(),
+        service_doc: DocBuilder::new()
+            .trusted(format!(
+                "{} {} {}: everything this module describes, in one value.",
+                code_span(&service.spec),
+                code_span(&service.service),
+                code_span(&service.version)
+            ))
+            .prose(Some(&service.title))
+            .prose(service.description.as_deref())
+            .attrs(),
+        spec: str_lit(&service.spec),
+        service_name: str_lit(&service.service),
+        version: str_lit(&service.version),
+        scopes_doc: DocBuilder::new()
+            .trusted("OAuth 2 scopes of this service: one constant per scope URI, and `CATALOGUE` with what each scope implies.")
+            .attrs(),
+        scopes: service
+            .scopes
+            .iter()
+            .map(|s| ScopeView {
+                doc: DocBuilder::new()
+                    .trusted(code_span(&s.uri))
+                    .prose(s.description.as_deref())
+                    .trusted(if s.implies.is_empty() {
+                        "Implies no other scope.".to_owned()
+                    } else {
+                        format!(
+                            "Implies {}.",
+                            s.implies
+                                .iter()
+                                .map(|i| code_span(i))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .attrs(),
+                const_name: s.const_name.clone(),
+                const_name_lit: str_lit(&s.const_name),
+                uri: str_lit(&s.uri),
+                description: opt_str_lit(s.description.as_deref()),
+                implies: s
+                    .implies
+                    .iter()
+                    .map(|i| scope_ref(&scope_consts, i, ""))
+                    .collect::<Result<_, _>>()?,
+            })
+            .collect(),
+        models,
+        operations_doc: DocBuilder::new()
+            .trusted("The operations catalogue: id, method, path, parameters and the scopes each operation needs.")
+            .attrs(),
+        operations: operation_views(service, &scope_consts)?,
+    };
+    template.render().map_err(|e| {
+        Diagnostic::error(
+            "IMS0603",
+            format!("internal error: rendering the service module template failed: {e}"),
+            Location::None,
+        )
+        .with_help("this is a bug in ims-codegen's templates; please report it")
+    })
+}
+
+fn version_of(service: &Service) -> String {
+    serde_json::from_str::<serde_json::Value>(&service.sdd_json)
+        .ok()
+        .and_then(|v| v.get("openapi").and_then(|o| o.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "3.0".to_owned())
+}
+
+/// The path of a scope constant, from `prefix` (`""` inside `scopes`, `super::scopes::` outside).
+fn scope_ref(consts: &BTreeMap<&str, &str>, uri: &str, prefix: &str) -> Result<String, Diagnostic> {
+    consts
+        .get(uri)
+        .map(|c| format!("{prefix}{c}"))
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "IMS0604",
+                format!(
+                    "internal error: scope `{uri}` is used but missing from the scope catalogue"
+                ),
+                Location::None,
+            )
+            .with_help("this is a bug in ims-codegen's lowering; please report it")
+        })
+}
+
+fn pattern_path(p: SecurityPattern) -> String {
+    let v = match p {
+        SecurityPattern::ClientCredentials => "ClientCredentials",
+        SecurityPattern::AuthorizationCode => "AuthorizationCode",
+        SecurityPattern::Lti => "Lti",
+        SecurityPattern::None => "None",
+    };
+    format!("{CATALOGUE}::SecurityPattern::{v}")
+}
+
+fn security_doc(service: &Service) -> String {
+    let mut doc = DocBuilder::new().trusted(format!(
+        "Security profile: the pattern and the schemes of {}. URLs are the SDD's own (often placeholders a deployment replaces).",
+        code_span(&service.title)
+    ));
+    for scheme in &service.security.schemes {
+        doc = doc
+            .trusted(format!("Scheme {}:", code_span(&scheme.name)))
+            .prose(scheme.description.as_deref());
+    }
+    doc.attrs()
+}
+
+fn scheme_view(scheme: &crate::ir::SecurityScheme) -> SchemeView {
+    let field = |name: &'static str, value: String| FieldView { name, value };
+    let (variant, fields) = match &scheme.kind {
+        SecuritySchemeKind::OAuth2 {
+            client_credentials_token_url,
+            authorization_url,
+            authorization_code_token_url,
+            refresh_url,
+            registration_url,
+            scopes,
+        } => (
+            "OAuth2",
+            vec![
+                field(
+                    "client_credentials_token_url",
+                    opt_str_lit(client_credentials_token_url.as_deref()),
+                ),
+                field(
+                    "authorization_url",
+                    opt_str_lit(authorization_url.as_deref()),
+                ),
+                field(
+                    "authorization_code_token_url",
+                    opt_str_lit(authorization_code_token_url.as_deref()),
+                ),
+                field("refresh_url", opt_str_lit(refresh_url.as_deref())),
+                field("registration_url", opt_str_lit(registration_url.as_deref())),
+                field(
+                    "scopes",
+                    format!(
+                        "&[{}]",
+                        scopes
+                            .keys()
+                            .map(|s| str_lit(s))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            ],
+        ),
+        SecuritySchemeKind::Http {
+            scheme,
+            bearer_format,
+        } => (
+            "Http",
+            vec![
+                field("scheme", str_lit(scheme)),
+                field("bearer_format", opt_str_lit(bearer_format.as_deref())),
+            ],
+        ),
+        SecuritySchemeKind::ApiKey { location, name } => (
+            "ApiKey",
+            vec![
+                field(
+                    "location",
+                    format!(
+                        "{CATALOGUE}::ApiKeyLocation::{}",
+                        match location.as_str() {
+                            "query" => "Query",
+                            "cookie" => "Cookie",
+                            _ => "Header",
+                        }
+                    ),
+                ),
+                field("name", str_lit(name)),
+            ],
+        ),
+        SecuritySchemeKind::OpenIdConnect { url } => {
+            ("OpenIdConnect", vec![field("url", str_lit(url))])
+        }
+    };
+    SchemeView {
+        name: str_lit(&scheme.name),
+        kind_path: format!("{CATALOGUE}::SecuritySchemeKind::{variant}"),
+        fields,
+    }
+}
+
+fn method_path(m: HttpMethod) -> String {
+    let v = match m {
+        HttpMethod::Get => "Get",
+        HttpMethod::Put => "Put",
+        HttpMethod::Post => "Post",
+        HttpMethod::Delete => "Delete",
+        HttpMethod::Options => "Options",
+        HttpMethod::Head => "Head",
+        HttpMethod::Patch => "Patch",
+        HttpMethod::Trace => "Trace",
+    };
+    format!("{CATALOGUE}::Method::{v}")
+}
+
+fn location_path(l: ParamLocation) -> String {
+    let v = match l {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    };
+    format!("{CATALOGUE}::ParamLocation::{v}")
+}
+
+fn style_path(s: ParamStyle) -> String {
+    let v = match s {
+        ParamStyle::Scalar => "Scalar",
+        ParamStyle::FormExploded => "FormExploded",
+        ParamStyle::CommaSeparated => "CommaSeparated",
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::Json => "Json",
+    };
+    format!("{CATALOGUE}::ParamStyle::{v}")
+}
+
+fn status_text(s: ResponseStatus) -> String {
+    match s {
+        ResponseStatus::Code(n) => n.to_string(),
+        ResponseStatus::Range(n) => format!("{n}XX"),
+        ResponseStatus::Default => "default".to_owned(),
+    }
+}
+
+/// A one-line description of who may call the operation.
+fn scopes_line(op: &Operation, uri_to_short: impl Fn(&str) -> String) -> String {
+    if op.is_discovery {
+        return "Public: the discovery endpoint needs no token.".to_owned();
+    }
+    if op.scopes.is_public() {
+        return "Public: needs no token.".to_owned();
+    }
+    let groups: Vec<String> = op
+        .scopes
+        .any_of
+        .iter()
+        .map(|g| {
+            if g.is_empty() {
+                "any valid token".to_owned()
+            } else {
+                g.iter()
+                    .map(|s| code_span(&uri_to_short(s)))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        })
+        .collect();
+    format!("Scopes: {}.", groups.join(", or "))
+}
+
+fn operation_views(
+    service: &Service,
+    scope_consts: &BTreeMap<&str, &str>,
+) -> Result<Vec<OpView>, Diagnostic> {
+    let mut consts = NameTable::new();
+    consts.reserve("ALL");
+    let mut out = Vec::with_capacity(service.operations.len());
+    for op in &service.operations {
+        let doc = DocBuilder::new()
+            .trusted(format!(
+                "{} ({})",
+                code_span(&format!("{} {}", op.method.as_str(), op.path)),
+                code_span(&op.id)
+            ))
+            .prose(op.summary.as_deref())
+            .prose(op.description.as_deref())
+            .trusted(scopes_line(op, |uri| {
+                scope_consts
+                    .get(uri)
+                    .map(|c| (*c).to_owned())
+                    .unwrap_or_else(|| uri.to_owned())
+            }))
+            .trusted(if op.deprecated {
+                "Deprecated in the SDD.".to_owned()
+            } else {
+                String::new()
+            });
+        let scope_groups = op
+            .scopes
+            .any_of
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|uri| scope_ref(scope_consts, uri, "super::scopes::"))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(OpView {
+            doc: doc.attrs(),
+            const_name: consts.insert(&const_name(&op.fn_name)),
+            id: str_lit(&op.id),
+            fn_name: str_lit(&op.fn_name),
+            method: method_path(op.method),
+            path: str_lit(&op.path),
+            summary: opt_str_lit(op.summary.as_deref()),
+            params: op
+                .params
+                .iter()
+                .map(|p| ParamView {
+                    name: str_lit(&p.name),
+                    location: location_path(p.location),
+                    required: p.required,
+                    style: style_path(p.style),
+                })
+                .collect(),
+            request_media_types: op
+                .request_body
+                .iter()
+                .flat_map(|b| b.contents.iter().map(|c| str_lit(&c.media_type)))
+                .collect(),
+            response_statuses: op
+                .responses
+                .iter()
+                .map(|r| str_lit(&status_text(r.status)))
+                .collect(),
+            scope_groups,
+            is_discovery: op.is_discovery,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,470 @@
+//! Paths and operations → [`Operation`]s, and the discovery endpoint.
+//!
+//! - ids: `operationId`, else derived from method and path (`get /orgs/{id}` → `getOrgsById`);
+//!   duplicates are errors; Rust names are unique per service (in sorted order, so stable);
+//! - paths are checked: leading `/`, balanced `{}`, unique variables, and no two paths that differ
+//!   only in variable names for the same method (a router could not tell them apart);
+//! - the discovery endpoint is the model's `discovery` path, else a `GET /discovery[/…]` of the SDD;
+//!   it is always public;
+//! - operations are sorted by (path, method).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{Operation as OasOperation, PathItem, ReferenceOr};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use crate::ir::{Discovery, HttpMethod, Operation, ScopeRequirement};
+use crate::load::LoadedSpec;
+use crate::load::resolve::{Resolver, escape_pointer_token};
+use crate::lower::base_path::normalize_base_path;
+use crate::lower::bodies::lower_request_body;
+use crate::lower::naming::{NameTable, fn_name, type_name};
+use crate::lower::params::lower_params;
+use crate::lower::requirements::RequirementLowering;
+use crate::lower::responses::lower_responses;
+use crate::lower::types::TypeLowerer;
+
+/// State shared by the lowering of all operations of one service.
+pub struct OpLowering<'a> {
+    /// The input.
+    pub loaded: &'a LoadedSpec,
+    /// `$ref` resolution.
+    pub resolver: Resolver<'a>,
+    /// Schema lowering (inline parameter, body and header schemas become model types).
+    pub types: TypeLowerer<'a>,
+    /// Pointers of `fields` parameters whose declared style was replaced by the convention.
+    pub fields_forced: Vec<String>,
+    /// Pointers of responses that declare OpenAPI `links`.
+    pub links_seen: Vec<String>,
+}
+
+/// Operations and discovery of one service.
+#[derive(Debug)]
+pub struct LoweredOperations {
+    /// Operations sorted by (path, method).
+    pub operations: Vec<Operation>,
+    /// The discovery endpoint.
+    pub discovery: Option<Discovery>,
+}
+
+/// The variables of a path template in order, or what is wrong with it.
+///
+/// ```
+/// use ims_codegen::lower::operations::template_vars;
+/// assert_eq!(template_vars("/schools/{s}/classes/{c}").unwrap(), ["s", "c"]);
+/// assert!(template_vars("/orgs/{id").is_err());
+/// ```
+pub fn template_vars(path: &str) -> Result<Vec<String>, String> {
+    if !path.starts_with('/') {
+        return Err("a path must start with `/`".to_owned());
+    }
+    let mut vars: Vec<String> = Vec::new();
+    let mut rest = path;
+    while let Some(i) = rest.find(['{', '}']) {
+        if rest.as_bytes()[i] == b'}' {
+            return Err("`}` without a matching `{`".to_owned());
+        }
+        let after = &rest[i + 1..];
+        let Some(end) = after.find(['{', '}']) else {
+            return Err("`{` without a matching `}`".to_owned());
+        };
+        if after.as_bytes()[end] == b'{' {
+            return Err("nested `{`".to_owned());
+        }
+        let name = &after[..end];
+        if name.is_empty() || name.contains('/') {
+            return Err(format!("invalid template variable `{{{name}}}`"));
+        }
+        if vars.iter().any(|v| v == name) {
+            return Err(format!("template variable `{{{name}}}` appears twice"));
+        }
+        vars.push(name.to_owned());
+        rest = &after[end + 1..];
+    }
+    Ok(vars)
+}
+
+/// The path with every variable replaced by `{}`: equal shapes collide in a router.
+fn path_shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_var = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_var = true;
+                out.push_str("{}");
+            }
+            '}' => in_var = false,
+            _ if !in_var => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An id for an operation without `operationId`: `get /orgs/{sourcedId}` → `getOrgsBySourcedId`.
+pub fn derive_operation_id(method: HttpMethod, path: &str) -> String {
+    let mut id = method.as_str().to_ascii_lowercase();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            id.push_str("By");
+            id.push_str(&type_name(var));
+        } else {
+            id.push_str(&type_name(segment));
+        }
+    }
+    id
+}
+
+fn method_of(name: &str) -> Option<HttpMethod> {
+    Some(match name {
+        "get" => HttpMethod::Get,
+        "put" => HttpMethod::Put,
+        "post" => HttpMethod::Post,
+        "delete" => HttpMethod::Delete,
+        "options" => HttpMethod::Options,
+        "head" => HttpMethod::Head,
+        "patch" => HttpMethod::Patch,
+        "trace" => HttpMethod::Trace,
+        _ => return None,
+    })
+}
+
+/// Lowers every operation of the SDD. Scope requirements go through `requirements`.
+pub fn lower_operations<'a>(
+    cx: &mut OpLowering<'a>,
+    requirements: &mut RequirementLowering<'_>,
+    base_path: &str,
+    diags: &mut Diagnostics,
+) -> LoweredOperations {
+    let loaded = cx.loaded;
+    let sdd = &loaded.sdd_path;
+    let mut operations: Vec<Operation> = Vec::new();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut shapes: BTreeMap<(String, HttpMethod), String> = BTreeMap::new();
+
+    for (path, item) in loaded.openapi.paths.paths.iter() {
+        let path_pointer = format!("/paths/{}", escape_pointer_token(path));
+        let item: &'a PathItem = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { reference } => {
+                diags.push(
+                    Diagnostic::error(
+                        "IMS0440",
+                        format!("path item `$ref: {reference}` is not supported"),
+                        Location::pointer(sdd, &path_pointer),
+                    )
+                    .with_help("write the path item inline"),
+                );
+                continue;
+            }
+        };
+        let vars = match template_vars(path) {
+            Ok(v) => v,
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(
+                        "IMS0441",
+                        format!("invalid path template `{path}`: {why}"),
+                        Location::pointer(sdd, &path_pointer),
+                    )
+                    .with_help("paths look like `/orgs/{sourcedId}`"),
+                );
+                continue;
+            }
+        };
+        if !item.servers.is_empty() {
+            diags.push(servers_warning(sdd, &format!("{path_pointer}/servers")));
+        }
+        for (method_name, op) in item.iter() {
+            let Some(method) = method_of(method_name) else {
+                continue;
+            };
+            let op_pointer = format!("{path_pointer}/{method_name}");
+            let shape_key = (path_shape(path), method);
+            if let Some(other) = shapes.get(&shape_key) {
+                diags.push(
+                    Diagnostic::error(
+                        "IMS0442",
+                        format!(
+                            "`{} {path}` and `{} {other}` differ only in path variable names; a router cannot tell them apart",
+                            method.as_str(),
+                            method.as_str()
+                        ),
+                        Location::pointer(sdd, &op_pointer),
+                    )
+                    .with_help("merge the two paths"),
+                );
+                continue;
+            }
+            shapes.insert(shape_key, path.clone());
+            let operation = lower_operation(
+                cx,
+                requirements,
+                path,
+                item,
+                &path_pointer,
+                &vars,
+                method,
+                op,
+                diags,
+            );
+            if let Some(first) = ids.insert(operation.id.clone(), op_pointer.clone()) {
+                diags.push(
+                    Diagnostic::error(
+                        "IMS0443",
+                        format!(
+                            "operationId `{}` is used twice (first at {first})",
+                            operation.id
+                        ),
+                        Location::pointer(sdd, format!("{op_pointer}/operationId")),
+                    )
+                    .with_help("operationIds must be unique in the SDD"),
+                );
+                continue;
+            }
+            operations.push(operation);
+        }
+    }
+
+    operations.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+    assign_names(&mut operations, sdd, diags);
+    let discovery = mark_discovery(loaded, &mut operations, base_path, diags);
+    report_conventions(cx, diags);
+    LoweredOperations {
+        operations,
+        discovery,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lower_operation<'a>(
+    cx: &mut OpLowering<'a>,
+    requirements: &mut RequirementLowering<'_>,
+    path: &str,
+    item: &'a PathItem,
+    path_pointer: &str,
+    vars: &[String],
+    method: HttpMethod,
+    op: &'a OasOperation,
+    diags: &mut Diagnostics,
+) -> Operation {
+    let sdd = &cx.loaded.sdd_path;
+    let op_pointer = format!("{path_pointer}/{}", method.as_str().to_ascii_lowercase());
+    let id = match &op.operation_id {
+        Some(id) if !id.trim().is_empty() => id.clone(),
+        _ => {
+            let id = derive_operation_id(method, path);
+            diags.push(Diagnostic {
+                severity: Severity::Note,
+                code: "IMS0444",
+                message: format!(
+                    "operation has no `operationId`; `{id}` is derived from its method and path"
+                ),
+                location: Location::pointer(sdd, &op_pointer),
+                help: Some("add an `operationId` to choose the name".to_owned()),
+            });
+            id
+        }
+    };
+    let hint = type_name(&id);
+    if !op.callbacks.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                "IMS0445",
+                "callbacks are not generated; the operation is generated without them",
+                Location::pointer(sdd, format!("{op_pointer}/callbacks")),
+            )
+            .with_help("implement the callback requests by hand"),
+        );
+    }
+    if !op.servers.is_empty() {
+        diags.push(servers_warning(sdd, &format!("{op_pointer}/servers")));
+    }
+    let params = lower_params(
+        cx,
+        &item.parameters,
+        path_pointer,
+        &op.parameters,
+        &op_pointer,
+        vars,
+        &hint,
+        diags,
+    );
+    let request_body = op.request_body.as_ref().and_then(|body| {
+        lower_request_body(
+            cx,
+            body,
+            &format!("{op_pointer}/requestBody"),
+            &format!("{hint}Request"),
+            diags,
+        )
+    });
+    let responses = lower_responses(cx, &op.responses, &op_pointer, &hint, diags);
+    let scopes = requirements.lower(op.security.as_ref(), &op_pointer, diags);
+    let mut description = op.description.clone().or_else(|| item.description.clone());
+    if let Some(docs) = &op.external_docs {
+        let line = match &docs.description {
+            Some(d) => format!("{d}: <{}>", docs.url),
+            None => format!("See <{}>.", docs.url),
+        };
+        description = Some(match description {
+            Some(d) => format!("{d}\n\n{line}"),
+            None => line,
+        });
+    }
+    Operation {
+        id,
+        fn_name: String::new(),
+        type_name: String::new(),
+        method,
+        path: path.to_owned(),
+        pointer: op_pointer,
+        summary: op.summary.clone().or_else(|| item.summary.clone()),
+        description,
+        deprecated: op.deprecated,
+        tags: op.tags.clone(),
+        params,
+        request_body,
+        responses,
+        scopes,
+        is_discovery: false,
+    }
+}
+
+fn servers_warning(sdd: &std::path::Path, pointer: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "IMS0446",
+        "per-path and per-operation `servers` are ignored: every operation is mounted under the service base path",
+        Location::pointer(sdd, pointer),
+    )
+    .with_help("move the server to the top-level `servers`, or set `base_path` in the model")
+}
+
+/// Unique snake_case and UpperCamelCase names, in sorted operation order.
+fn assign_names(operations: &mut [Operation], sdd: &std::path::Path, diags: &mut Diagnostics) {
+    let mut fns = NameTable::new();
+    let mut types = NameTable::new();
+    for op in operations.iter_mut() {
+        let wanted = fn_name(&op.id);
+        op.fn_name = fns.insert(&wanted);
+        op.type_name = types.insert(&type_name(&op.id));
+        if op.fn_name != wanted {
+            diags.push(Diagnostic::warning(
+                "IMS0447",
+                format!(
+                    "operation `{}` maps to the Rust name `{wanted}`, already taken by another operation; it is named `{}`",
+                    op.id, op.fn_name
+                ),
+                Location::pointer(sdd, &op.pointer),
+            )
+            .with_help("choose operationIds that differ in more than case and punctuation"));
+        }
+    }
+}
+
+/// Finds the discovery endpoint, marks its operation and makes it public.
+fn mark_discovery(
+    loaded: &LoadedSpec,
+    operations: &mut [Operation],
+    base_path: &str,
+    diags: &mut Diagnostics,
+) -> Option<Discovery> {
+    let sdd = &loaded.sdd_path;
+    let wanted = match &loaded.model.discovery {
+        Some(p) => {
+            let mut p = normalize_base_path(p);
+            // A discovery path written with the base path in front is accepted, with a warning.
+            if !base_path.is_empty() {
+                if let Some(rest) = p.strip_prefix(base_path).filter(|r| r.starts_with('/')) {
+                    let rest = rest.to_owned();
+                    let location = match &loaded.model_path {
+                        Some(m) => Location::pointer(m, "/discovery"),
+                        None => Location::None,
+                    };
+                    diags.push(
+                        Diagnostic::warning(
+                            "IMS0448",
+                            format!("the model's discovery path `{p}` starts with the base path; `{rest}` is used"),
+                            location,
+                        )
+                        .with_help("write the discovery path relative to `base_path`"),
+                    );
+                    p = rest;
+                }
+            }
+            Some(p)
+        }
+        None => operations
+            .iter()
+            .find(|op| {
+                op.method == HttpMethod::Get
+                    && (op.path == "/discovery"
+                        || (op.path.starts_with("/discovery/") && !op.path.contains('{')))
+            })
+            .map(|op| op.path.clone()),
+    }?;
+    let mut operation_id = None;
+    for op in operations.iter_mut() {
+        if op.path == wanted && op.method == HttpMethod::Get {
+            if !op.scopes.is_public() {
+                diags.push(Diagnostic::warning(
+                    "IMS0449",
+                    "the discovery endpoint requires scopes in the SDD; discovery is always public, so its `security` is ignored",
+                    Location::pointer(sdd, &op.pointer),
+                )
+                .with_help("add `security: []` to the discovery operation"));
+            }
+            op.scopes = ScopeRequirement::default();
+            op.is_discovery = true;
+            operation_id = Some(op.id.clone());
+        }
+    }
+    let used: BTreeSet<&str> = operations.iter().map(|o| o.path.as_str()).collect();
+    if operation_id.is_none() && used.contains(wanted.as_str()) {
+        diags.push(
+            Diagnostic::error(
+                "IMS0450",
+                format!("the discovery path `{wanted}` is an SDD path without a GET operation"),
+                Location::pointer(sdd, format!("/paths/{}", escape_pointer_token(&wanted))),
+            )
+            .with_help("add a GET operation, or choose another discovery path in the model"),
+        );
+    }
+    Some(Discovery {
+        path: wanted,
+        operation_id,
+    })
+}
+
+/// Once-per-service reports of conventions applied while lowering.
+fn report_conventions(cx: &mut OpLowering<'_>, diags: &mut Diagnostics) {
+    let sdd = &cx.loaded.sdd_path;
+    let forced: BTreeSet<&String> = cx.fields_forced.iter().collect();
+    if let Some(first) = forced.iter().next() {
+        diags.push(
+            Diagnostic::warning(
+                "IMS0460",
+                format!(
+                    "{} `fields` parameter(s) are declared as exploded arrays (`fields=a&fields=b`); the binding means a comma-separated list, so they are sent and parsed as `fields=a,b`",
+                    forced.len()
+                ),
+                Location::pointer(sdd, *first),
+            )
+            .with_help("declare `explode: false` on `fields` to silence this, or set `conventions.fields: as-declared` in the model"),
+        );
+    }
+    let links: BTreeSet<&String> = cx.links_seen.iter().collect();
+    if let Some(first) = links.iter().next() {
+        diags.push(Diagnostic {
+            severity: Severity::Note,
+            code: "IMS0461",
+            message: format!(
+                "{} response(s) declare OpenAPI `links`; they are documentation only and are not generated (paging uses the `Link` header)",
+                links.len()
+            ),
+            location: Location::pointer(sdd, *first),
+            help: None,
+        });
+    }
+}

@@ -1,0 +1,291 @@
+//! `security` requirements → [`ScopeRequirement`] (any-of of all-of).
+//!
+//! Rules:
+//! - the operation's `security` overrides the top-level one; none at all, or `security: []`, means
+//!   public; a requirement list containing an empty object `{}` makes authentication optional, which
+//!   the generated code treats as public (warning);
+//! - requirement objects are alternatives (OR);
+//! - inside one object, schemes are all needed (AND); the scopes listed for one scheme combine as
+//!   the model's `security.same_requirement_scopes` says: `all` (OpenAPI) needs every one, `any`
+//!   (the IMS bindings' intent, e.g. OneRoster core vs full) makes each scope its own alternative;
+//! - a scheme with no scopes (HTTP bearer, or OAuth 2 with `[]`) adds an empty group: any
+//!   authenticated caller passes;
+//! - groups are sorted and deduplicated, and a group that contains another group is dropped
+//!   (`a OR (a AND b)` is `a`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::SecurityRequirement;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use crate::ir::{ScopeRequirement, SecurityProfile, SecuritySchemeKind};
+use crate::load::LoadedSpec;
+use crate::load::resolve::escape_pointer_token;
+use crate::model::SameRequirementScopes;
+
+/// Most alternative groups one requirement may expand to before it is refused.
+const MAX_GROUPS: usize = 4096;
+
+/// Lowers the security requirements of every operation of one service and remembers which scopes
+/// were used, for the catalogue.
+#[derive(Debug)]
+pub struct RequirementLowering<'a> {
+    loaded: &'a LoadedSpec,
+    profile: &'a SecurityProfile,
+    /// Scope URI → JSON pointer of its first use.
+    used: BTreeMap<String, String>,
+    /// Pointers of requirement objects whose several scopes were turned into alternatives.
+    split_objects: BTreeSet<String>,
+    /// (scheme, scope) pairs already reported as undeclared.
+    undeclared: BTreeSet<(String, String)>,
+}
+
+impl<'a> RequirementLowering<'a> {
+    /// A lowering for one service.
+    pub fn new(loaded: &'a LoadedSpec, profile: &'a SecurityProfile) -> Self {
+        Self {
+            loaded,
+            profile,
+            used: BTreeMap::new(),
+            split_objects: BTreeSet::new(),
+            undeclared: BTreeSet::new(),
+        }
+    }
+
+    /// The requirement of the operation at `op_pointer` whose own `security` is `own`.
+    pub fn lower(
+        &mut self,
+        own: Option<&Vec<SecurityRequirement>>,
+        op_pointer: &str,
+        diags: &mut Diagnostics,
+    ) -> ScopeRequirement {
+        let (list, pointer) = match own {
+            Some(list) => (list, format!("{op_pointer}/security")),
+            None => match &self.loaded.openapi.security {
+                Some(list) => (list, "/security".to_owned()),
+                None => return ScopeRequirement::default(),
+            },
+        };
+        if list.is_empty() {
+            return ScopeRequirement::default();
+        }
+        let path = &self.loaded.sdd_path;
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let mut optional_at: Option<String> = None;
+        for (i, object) in list.iter().enumerate() {
+            let object_pointer = format!("{pointer}/{i}");
+            if object.is_empty() {
+                optional_at = Some(object_pointer);
+                continue;
+            }
+            // Alternatives contributed by this object: cartesian product over its schemes.
+            let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
+            for (scheme, scopes) in object {
+                let scheme_pointer = format!("{object_pointer}/{}", escape_pointer_token(scheme));
+                let Some(options) = self.scheme_options(scheme, scopes, &scheme_pointer, diags)
+                else {
+                    continue;
+                };
+                let mut next = Vec::with_capacity(alternatives.len() * options.len());
+                for alt in &alternatives {
+                    for opt in &options {
+                        let mut combined = alt.clone();
+                        combined.extend(opt.iter().cloned());
+                        next.push(combined);
+                    }
+                }
+                if next.len() > MAX_GROUPS {
+                    diags.push(
+                        Diagnostic::error(
+                            "IMS0510",
+                            format!(
+                                "this security requirement expands to more than {MAX_GROUPS} scope alternatives"
+                            ),
+                            Location::pointer(path, &object_pointer),
+                        )
+                        .with_help("split the requirement into fewer scopes, or set `security.same_requirement_scopes: all` in the model"),
+                    );
+                    return ScopeRequirement::default();
+                }
+                alternatives = next;
+            }
+            groups.extend(alternatives);
+        }
+        if let Some(at) = optional_at {
+            diags.push(
+                Diagnostic::warning(
+                    "IMS0511",
+                    "an empty security requirement `{}` makes authentication optional; the operation is generated as public (no token checked)",
+                    Location::pointer(path, at),
+                )
+                .with_help("remove `{}` from the list if a token must be required"),
+            );
+            return ScopeRequirement::default();
+        }
+        ScopeRequirement {
+            any_of: normalize_groups(groups),
+        }
+    }
+
+    /// The alternatives one `scheme: [scopes]` entry allows, or `None` after an error.
+    fn scheme_options(
+        &mut self,
+        scheme: &str,
+        scopes: &[String],
+        pointer: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Vec<Vec<String>>> {
+        let path = &self.loaded.sdd_path;
+        let Some(declared) = self.profile.schemes.iter().find(|s| s.name == scheme) else {
+            let known: Vec<&str> = self
+                .profile
+                .schemes
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    "IMS0512",
+                    format!("security requirement names unknown security scheme `{scheme}`"),
+                    Location::pointer(path, pointer),
+                )
+                .with_help(if known.is_empty() {
+                    "declare it under `components.securitySchemes`".to_owned()
+                } else {
+                    format!(
+                        "declare it under `components.securitySchemes` or use one of: {}",
+                        known.join(", ")
+                    )
+                }),
+            );
+            return None;
+        };
+        match &declared.kind {
+            SecuritySchemeKind::OAuth2 {
+                scopes: declared_scopes,
+                ..
+            } => {
+                for (i, scope) in scopes.iter().enumerate() {
+                    let scope_pointer = format!("{pointer}/{i}");
+                    self.used
+                        .entry(scope.clone())
+                        .or_insert_with(|| scope_pointer.clone());
+                    if !declared_scopes.contains_key(scope)
+                        && self.undeclared.insert((scheme.to_owned(), scope.clone()))
+                    {
+                        diags.push(
+                            Diagnostic::warning(
+                                "IMS0513",
+                                format!(
+                                    "scope `{scope}` is required here but not declared by the flows of security scheme `{scheme}`; it is kept in the requirement and the scope catalogue"
+                                ),
+                                Location::pointer(path, scope_pointer),
+                            )
+                            .with_help(format!(
+                                "add it to `components.securitySchemes.{scheme}.flows.*.scopes`"
+                            )),
+                        );
+                    }
+                }
+            }
+            SecuritySchemeKind::OpenIdConnect { .. } => {
+                for (i, scope) in scopes.iter().enumerate() {
+                    self.used
+                        .entry(scope.clone())
+                        .or_insert_with(|| format!("{pointer}/{i}"));
+                }
+            }
+            SecuritySchemeKind::Http { .. } | SecuritySchemeKind::ApiKey { .. } => {
+                if !scopes.is_empty() {
+                    diags.push(
+                        Diagnostic::warning(
+                            "IMS0514",
+                            format!(
+                                "security scheme `{scheme}` is not OAuth 2 or OpenID Connect, so its scope list must be empty; the scopes are ignored"
+                            ),
+                            Location::pointer(path, pointer),
+                        )
+                        .with_help("write `[]` for this scheme"),
+                    );
+                }
+                return Some(vec![Vec::new()]);
+            }
+        }
+        if scopes.is_empty() {
+            return Some(vec![Vec::new()]);
+        }
+        match self.loaded.model.security.same_requirement_scopes {
+            SameRequirementScopes::All => Some(vec![scopes.to_vec()]),
+            SameRequirementScopes::Any => {
+                if scopes.len() > 1 {
+                    self.split_objects.insert(pointer.to_owned());
+                }
+                Some(scopes.iter().map(|s| vec![s.clone()]).collect())
+            }
+        }
+    }
+
+    /// Reports, once per service, where scopes of one requirement object became alternatives, and
+    /// returns every scope used (URI → pointer of its first use).
+    pub fn finish(self, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+        if let Some(first) = self.split_objects.iter().next() {
+            let location = Location::pointer(&self.loaded.sdd_path, first);
+            diags.push(Diagnostic {
+                severity: Severity::Note,
+                code: "IMS0515",
+                message: format!(
+                    "{} security requirement(s) list several scopes for one scheme; as the model says `same_requirement_scopes: any`, each of those scopes alone is accepted (plain OpenAPI would demand all of them)",
+                    self.split_objects.len()
+                ),
+                location,
+                help: Some(
+                    "set `security.same_requirement_scopes: all` in the model to require every listed scope".to_owned(),
+                ),
+            });
+        }
+        self.used
+    }
+}
+
+/// Sorts and deduplicates each group and the list, then drops groups that contain another group.
+pub fn normalize_groups(groups: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let sets: BTreeSet<BTreeSet<String>> = groups
+        .into_iter()
+        .map(|g| g.into_iter().collect())
+        .collect();
+    let minimal: Vec<&BTreeSet<String>> = sets
+        .iter()
+        .filter(|g| !sets.iter().any(|h| h != *g && h.is_subset(g)))
+        .collect();
+    let mut out: Vec<Vec<String>> = minimal
+        .into_iter()
+        .map(|g| g.iter().cloned().collect())
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_groups;
+
+    fn v(groups: &[&[&str]]) -> Vec<Vec<String>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|s| (*s).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn groups_are_sorted_deduplicated_and_absorbed() {
+        assert_eq!(
+            normalize_groups(v(&[&["b", "a", "a"], &["c"], &["a", "b"], &["c", "d"]])),
+            v(&[&["a", "b"], &["c"]])
+        );
+    }
+
+    #[test]
+    fn an_empty_group_absorbs_everything() {
+        assert_eq!(normalize_groups(v(&[&["a"], &[]])), v(&[&[]]));
+    }
+}

@@ -1,0 +1,84 @@
+//! One loaded spec → one [`Service`]: the order in which the lowering rooms run.
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::ir::{Conventions, ErrorConvention, PagingConvention, Service};
+use crate::load::LoadedSpec;
+use crate::load::resolve::Resolver;
+use crate::lower::base_path::base_path;
+use crate::lower::operations::{OpLowering, lower_operations};
+use crate::lower::requirements::RequirementLowering;
+use crate::lower::scopes::build_catalogue;
+use crate::lower::security::lower_security_profile;
+use crate::lower::types::TypeLowerer;
+use crate::model::{ErrorsModel, FieldsModel, PagingModel};
+
+/// Lowers a loaded spec to the IR. Returns `None` exactly when this call pushed an error.
+pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Service> {
+    let errors_before = diags.error_count();
+    let resolver = Resolver::new(&loaded.openapi, &loaded.sdd_path);
+
+    let mut types = TypeLowerer::new(resolver);
+    types.lower_components(diags);
+    let security = lower_security_profile(loaded, resolver, diags);
+    let base_path = base_path(loaded, diags);
+
+    let mut requirements = RequirementLowering::new(loaded, &security);
+    let mut cx = OpLowering {
+        loaded,
+        resolver,
+        types,
+        fields_forced: Vec::new(),
+        links_seen: Vec::new(),
+    };
+    let lowered = lower_operations(&mut cx, &mut requirements, &base_path, diags);
+    let used = requirements.finish(diags);
+    let scopes = build_catalogue(loaded, &security, &used, diags);
+    let types = cx.types.finish();
+
+    let sdd_json = match serde_json::to_string(&loaded.sdd) {
+        Ok(json) => json,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "IMS0470",
+                format!("the SDD cannot be serialized as JSON for the discovery endpoint: {e}"),
+                Location::file(&loaded.sdd_path),
+            ));
+            String::new()
+        }
+    };
+    let model = &loaded.model;
+    let service = Service {
+        module: model.module.clone(),
+        spec: model.spec.clone(),
+        service: model.service.clone(),
+        version: model.version.clone(),
+        title: loaded.openapi.info.title.clone(),
+        description: loaded.openapi.info.description.clone(),
+        base_path,
+        sdd_json,
+        sdd_sha256: loaded.sdd_sha256.clone(),
+        sdd_file_name: loaded
+            .sdd_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        security,
+        scopes,
+        types,
+        operations: lowered.operations,
+        discovery: lowered.discovery,
+        conventions: Conventions {
+            errors: match model.conventions.errors {
+                ErrorsModel::Imsx => ErrorConvention::Imsx,
+                ErrorsModel::Plain => ErrorConvention::Plain,
+            },
+            paging: match model.conventions.paging {
+                PagingModel::LimitOffset => PagingConvention::LimitOffset,
+                PagingModel::LimitPage => PagingConvention::LimitPage,
+                PagingModel::None => PagingConvention::None,
+            },
+            fields_comma_separated: model.conventions.fields == FieldsModel::CommaSeparated,
+        },
+    };
+    (diags.error_count() == errors_before).then_some(service)
+}
