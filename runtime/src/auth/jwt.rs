@@ -280,7 +280,7 @@ pub(crate) fn principal_from_jwt_claims(
 }
 
 /// `aud` is a string or a non-empty array of strings containing `ours`. With several audiences
-/// `azp`, when present, must equal `client_id` (JW-11).
+/// `azp` must be present and equal `client_id` (JW-11).
 pub(crate) fn check_audience(claims: &Map<String, Value>, ours: &str) -> Result<(), VerifyError> {
     match claims.get("aud") {
         Some(Value::String(a)) if a == ours => Ok(()),
@@ -291,11 +291,12 @@ pub(crate) fn check_audience(claims: &Map<String, Value>, ours: &str) -> Result<
             if !list.iter().any(|a| a.as_str() == Some(ours)) {
                 return Err(VerifyError::InvalidToken("audience mismatch"));
             }
-            if list.len() > 1
-                && let Some(azp) = claims.get("azp")
-                && azp != claims.get("client_id").unwrap_or(&Value::Null)
-            {
-                return Err(VerifyError::InvalidToken("azp does not match client_id"));
+            if list.len() > 1 {
+                // Several audiences: the authorized party must be named and be the client.
+                match (claims.get("azp"), claims.get("client_id")) {
+                    (Some(Value::String(azp)), Some(Value::String(client))) if azp == client => {}
+                    _ => return Err(VerifyError::InvalidToken("several audiences without matching azp")),
+                }
             }
             Ok(())
         }
