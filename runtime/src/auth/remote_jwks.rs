@@ -18,7 +18,7 @@ use crate::client::{ClientError, HttpPolicy, read_capped};
 ///   fetched or trusted.
 /// - https only, no redirects, 64 KiB / 50 keys cap, 10 s timeout ([`HttpPolicy`]).
 /// - The set is fetched on first use. A token with an unknown `kid` triggers a refresh at most
-///   once per `min_refresh_interval` (default 5 min); other unknown-`kid` tokens in that window
+///   once per `min_refresh_interval` (default 60 s); other unknown-`kid` tokens in that window
 ///   fail fast, so a `kid` flood cannot make us hammer the issuer (JW-19).
 /// - If the JWKS endpoint is down and no keys are known yet, verification fails closed (503).
 pub struct RemoteJwksVerifier {
@@ -51,7 +51,7 @@ impl RemoteJwksVerifier {
             rules,
             keys: RwLock::new(None),
             last_fetch: Mutex::new(None),
-            min_refresh_interval: Duration::from_secs(300),
+            min_refresh_interval: Duration::from_secs(60),
         })
     }
 
