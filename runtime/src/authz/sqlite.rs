@@ -1,0 +1,540 @@
+//! The default [`Store`]: one SQLite file (WAL mode), surviving restarts.
+//!
+//! All access goes through one connection behind a mutex on tokio's blocking pool. That keeps
+//! every operation trivially atomic inside the process, and `BEGIN IMMEDIATE` transactions keep
+//! the read-modify-write operations atomic against other processes opening the same file. The
+//! token hot path (client_credentials) never touches the database: clients are cached by the
+//! server and access tokens are not written.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::model::{
+    Client, CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, Rotation,
+    StoredSigningKey,
+};
+use super::store::{Store, StoreError, StoreResult};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY,
+    rat_hash TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clients_rat ON clients(rat_hash);
+CREATE TABLE IF NOT EXISTS codes (
+    code_hash TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS refresh_grant ON refresh_tokens(grant_id);
+CREATE INDEX IF NOT EXISTS refresh_client ON refresh_tokens(client_id);
+CREATE TABLE IF NOT EXISTS revoked_grants (
+    grant_id TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grant_tokens (
+    jti TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grant_tokens_grant ON grant_tokens(grant_id);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assertion_jtis (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE TABLE IF NOT EXISTS pending_authorizations (
+    id_hash TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+";
+
+/// Revoked-grant markers are kept this long (seconds) so late redemptions stay refused.
+const REVOKED_GRANT_RETENTION: u64 = 400 * 24 * 3600;
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn u(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file at `path`, in WAL mode, and creates the schema.
+    ///
+    /// The file holds hashed client secrets and the private signing keys: keep it readable by the
+    /// server's user only.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError(format!("cannot open `{}`: {e}", path.display())))?;
+        Self::init(conn, true)
+    }
+
+    /// A private in-memory database (unit tests and examples; nothing survives the process).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(err)?, false)
+    }
+
+    fn init(conn: Connection, wal: bool) -> StoreResult<Self> {
+        if wal {
+            // WAL + synchronous=NORMAL: committed transactions survive a process crash; readers
+            // in other processes never block the writer.
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(err)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(err)?;
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn run<T, F>(&self, f: F) -> BoxFuture<'static, StoreResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut guard = conn
+                    .lock()
+                    .map_err(|_| StoreError("lock poisoned".into()))?;
+                f(&mut guard).map_err(err)
+            })
+            .await
+            .map_err(err)?
+        })
+    }
+}
+
+fn revoke_grant_tx(
+    tx: &rusqlite::Transaction<'_>,
+    grant_id: &str,
+    now: u64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO revoked_grants (grant_id, revoked_at) VALUES (?1, ?2)",
+        params![grant_id, u(now)],
+    )?;
+    tx.execute(
+        "UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ?1",
+        params![grant_id],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at)
+         SELECT jti, expires_at FROM grant_tokens WHERE grant_id = ?1",
+        params![grant_id],
+    )?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<Client>>> {
+        let id = client_id.to_owned();
+        self.run(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM clients WHERE client_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            body.map(|b| from_json(&b)).transpose()
+        })
+    }
+
+    fn put_client(&self, client: Client) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            let body = to_json(&client)?;
+            c.execute(
+                "INSERT INTO clients (client_id, rat_hash, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(client_id) DO UPDATE SET rat_hash = excluded.rat_hash, body = excluded.body",
+                params![client.client_id, client.registration_token_hash, body],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn delete_client(&self, client_id: &str, now: u64) -> BoxFuture<'_, StoreResult<bool>> {
+        let id = client_id.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let grants: Vec<String> = {
+                let mut st = tx.prepare(
+                    "SELECT DISTINCT grant_id FROM refresh_tokens WHERE client_id = ?1
+                     UNION SELECT DISTINCT grant_id FROM codes WHERE client_id = ?1",
+                )?;
+                st.query_map([&id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            for g in &grants {
+                revoke_grant_tx(&tx, g, now)?;
+            }
+            let n = tx.execute("DELETE FROM clients WHERE client_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn client_by_registration_token(
+        &self,
+        token_hash: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<Client>>> {
+        let h = token_hash.to_owned();
+        self.run(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM clients WHERE rat_hash = ?1", [h], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            body.map(|b| from_json(&b)).transpose()
+        })
+    }
+
+    fn count_clients(&self) -> BoxFuture<'_, StoreResult<u64>> {
+        self.run(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM clients", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn insert_code(&self, code: CodeRecord) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO codes (code_hash, grant_id, client_id, body, used, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                params![
+                    code.code_hash,
+                    code.grant_id,
+                    code.client_id,
+                    to_json(&code)?,
+                    u(code.expires_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn consume_code(&self, code_hash: &str) -> BoxFuture<'_, StoreResult<CodeConsumption>> {
+        let h = code_hash.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, i64)> = tx
+                .query_row(
+                    "SELECT body, used FROM codes WHERE code_hash = ?1",
+                    [&h],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let result = match row {
+                None => CodeConsumption::NotFound,
+                Some((body, used)) => {
+                    let rec: CodeRecord = from_json(&body)?;
+                    if used != 0 {
+                        CodeConsumption::AlreadyUsed(rec)
+                    } else {
+                        tx.execute("UPDATE codes SET used = 1 WHERE code_hash = ?1", [&h])?;
+                        CodeConsumption::Consumed(rec)
+                    }
+                }
+            };
+            tx.commit()?;
+            Ok(result)
+        })
+    }
+
+    fn insert_refresh(&self, t: RefreshRecord) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO refresh_tokens
+                 (token_hash, grant_id, client_id, subject, scope, expires_at, used, revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    t.token_hash,
+                    t.grant_id,
+                    t.client_id,
+                    t.subject,
+                    t.scope,
+                    u(t.expires_at),
+                    t.used,
+                    t.revoked
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get_refresh(&self, token_hash: &str) -> BoxFuture<'_, StoreResult<Option<RefreshRecord>>> {
+        let h = token_hash.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT token_hash, grant_id, client_id, subject, scope, expires_at, used, revoked
+                 FROM refresh_tokens WHERE token_hash = ?1",
+                [h],
+                |r| {
+                    Ok(RefreshRecord {
+                        token_hash: r.get(0)?,
+                        grant_id: r.get(1)?,
+                        client_id: r.get(2)?,
+                        subject: r.get(3)?,
+                        scope: r.get(4)?,
+                        expires_at: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                        used: r.get(6)?,
+                        revoked: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        t: RefreshRecord,
+    ) -> BoxFuture<'_, StoreResult<Rotation>> {
+        let h = old_hash.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = tx.execute(
+                "UPDATE refresh_tokens SET used = 1
+                 WHERE token_hash = ?1 AND used = 0 AND revoked = 0",
+                [&h],
+            )?;
+            let result = if changed == 1 {
+                tx.execute(
+                    "INSERT INTO refresh_tokens
+                     (token_hash, grant_id, client_id, subject, scope, expires_at, used, revoked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)",
+                    params![
+                        t.token_hash,
+                        t.grant_id,
+                        t.client_id,
+                        t.subject,
+                        t.scope,
+                        u(t.expires_at)
+                    ],
+                )?;
+                Rotation::Rotated
+            } else {
+                let exists: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM refresh_tokens WHERE token_hash = ?1",
+                        [&h],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if exists.is_some() {
+                    Rotation::Replayed
+                } else {
+                    Rotation::NotFound
+                }
+            };
+            tx.commit()?;
+            Ok(result)
+        })
+    }
+
+    fn revoke_grant(&self, grant_id: &str, now: u64) -> BoxFuture<'_, StoreResult<()>> {
+        let g = grant_id.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            revoke_grant_tx(&tx, &g, now)?;
+            tx.commit()
+        })
+    }
+
+    fn record_access_token(
+        &self,
+        grant_id: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        let (g, j) = (grant_id.to_owned(), jti.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM revoked_grants WHERE grant_id = ?1",
+                    [&g],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if revoked.is_some() {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO grant_tokens (jti, grant_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![j, g, u(expires_at)],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn revoke_access_token(&self, jti: &str, expires_at: u64) -> BoxFuture<'_, StoreResult<()>> {
+        let j = jti.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)",
+                params![j, u(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn is_access_token_revoked(&self, jti: &str) -> BoxFuture<'_, StoreResult<bool>> {
+        let j = jti.to_owned();
+        self.run(move |c| {
+            let hit: Option<i64> = c
+                .query_row("SELECT 1 FROM revoked_tokens WHERE jti = ?1", [j], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(hit.is_some())
+        })
+    }
+
+    fn use_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        let (ci, j) = (client_id.to_owned(), jti.to_owned());
+        self.run(move |c| {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO assertion_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)",
+                params![ci, j, u(expires_at)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn put_pending(&self, p: PendingAuthorization) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO pending_authorizations (id_hash, body, expires_at) VALUES (?1, ?2, ?3)",
+                params![p.id_hash, to_json(&p)?, u(p.expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn take_pending(
+        &self,
+        id_hash: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<PendingAuthorization>>> {
+        let h = id_hash.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let body: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM pending_authorizations WHERE id_hash = ?1",
+                    [&h],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            tx.execute(
+                "DELETE FROM pending_authorizations WHERE id_hash = ?1",
+                [&h],
+            )?;
+            tx.commit()?;
+            body.map(|b| from_json(&b)).transpose()
+        })
+    }
+
+    fn signing_keys(&self) -> BoxFuture<'_, StoreResult<Vec<StoredSigningKey>>> {
+        self.run(|c| {
+            let mut st = c.prepare("SELECT body FROM signing_keys")?;
+            let bodies: Vec<String> = st
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            bodies.iter().map(|b| from_json(b)).collect()
+        })
+    }
+
+    fn put_signing_key(&self, key: StoredSigningKey) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO signing_keys (kid, body) VALUES (?1, ?2)
+                 ON CONFLICT(kid) DO UPDATE SET body = excluded.body",
+                params![key.kid, to_json(&key)?],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            let n = u(now);
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM codes WHERE expires_at < ?1", [n])?;
+            tx.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", [n])?;
+            tx.execute("DELETE FROM grant_tokens WHERE expires_at < ?1", [n])?;
+            tx.execute("DELETE FROM revoked_tokens WHERE expires_at < ?1", [n])?;
+            tx.execute("DELETE FROM assertion_jtis WHERE expires_at < ?1", [n])?;
+            tx.execute(
+                "DELETE FROM pending_authorizations WHERE expires_at < ?1",
+                [n],
+            )?;
+            tx.execute(
+                "DELETE FROM revoked_grants WHERE revoked_at < ?1",
+                [u(now.saturating_sub(REVOKED_GRANT_RETENTION))],
+            )?;
+            tx.commit()
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! The storage contract of the authorization server.
+//!
+//! Everything correctness depends on goes through this trait — clients, codes, refresh-token
+//! families, revocations, assertion `jti`s, pending authorizations and signing keys — so several
+//! server instances behind a load balancer can share one database (e.g. PostgreSQL). The
+//! operations that must be atomic across instances are single calls here:
+//! [`Store::consume_code`], [`Store::rotate_refresh`], [`Store::use_jti`],
+//! [`Store::take_pending`] and [`Store::record_access_token`].
+
+use futures_util::future::BoxFuture;
+
+use super::model::{
+    Client, CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, Rotation,
+    StoredSigningKey,
+};
+
+/// A storage failure (I/O, corruption, lock poisoning). Never caused by client input.
+#[derive(Debug, thiserror::Error)]
+#[error("authorization store: {0}")]
+pub struct StoreError(pub String);
+
+/// Result type of [`Store`] operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Durable state of the authorization server. Implementations must be safe to share between
+/// instances: every method is a self-contained (atomic) operation.
+pub trait Store: Send + Sync + 'static {
+    /// Looks up a client.
+    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<Client>>>;
+    /// Inserts or replaces a client.
+    fn put_client(&self, client: Client) -> BoxFuture<'_, StoreResult<()>>;
+    /// Deletes a client and revokes every grant it holds; `false` if it did not exist.
+    fn delete_client(&self, client_id: &str, now: u64) -> BoxFuture<'_, StoreResult<bool>>;
+    /// Finds the client whose registration access token has this hash.
+    fn client_by_registration_token(
+        &self,
+        token_hash: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<Client>>>;
+    /// Number of stored clients (for the dynamic-registration cap).
+    fn count_clients(&self) -> BoxFuture<'_, StoreResult<u64>>;
+
+    /// Stores a new authorization code.
+    fn insert_code(&self, code: CodeRecord) -> BoxFuture<'_, StoreResult<()>>;
+    /// Atomically marks a code used and returns it; exactly one caller ever gets `Consumed`.
+    fn consume_code(&self, code_hash: &str) -> BoxFuture<'_, StoreResult<CodeConsumption>>;
+
+    /// Stores a new refresh token.
+    fn insert_refresh(&self, token: RefreshRecord) -> BoxFuture<'_, StoreResult<()>>;
+    /// Looks up a refresh token by hash.
+    fn get_refresh(&self, token_hash: &str) -> BoxFuture<'_, StoreResult<Option<RefreshRecord>>>;
+    /// Atomically marks `old_hash` used and stores `new` — only if `old_hash` was live.
+    fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new: RefreshRecord,
+    ) -> BoxFuture<'_, StoreResult<Rotation>>;
+
+    /// Revokes a grant: its refresh tokens and every access token recorded for it. Later
+    /// [`Store::record_access_token`] calls for that grant fail.
+    fn revoke_grant(&self, grant_id: &str, now: u64) -> BoxFuture<'_, StoreResult<()>>;
+    /// Records an access token issued under a grant; `false` if the grant was revoked
+    /// meanwhile (then the token must not be handed out).
+    fn record_access_token(
+        &self,
+        grant_id: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>>;
+    /// Revokes one access token by `jti` (kept until it expires).
+    fn revoke_access_token(&self, jti: &str, expires_at: u64) -> BoxFuture<'_, StoreResult<()>>;
+    /// Whether an access token was revoked.
+    fn is_access_token_revoked(&self, jti: &str) -> BoxFuture<'_, StoreResult<bool>>;
+
+    /// Records a client-assertion `jti`; `false` if it was seen before (replay). Kept until
+    /// `expires_at`.
+    fn use_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>>;
+
+    /// Stores a pending authorization request.
+    fn put_pending(&self, pending: PendingAuthorization) -> BoxFuture<'_, StoreResult<()>>;
+    /// Atomically removes and returns a pending authorization request.
+    fn take_pending(
+        &self,
+        id_hash: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<PendingAuthorization>>>;
+
+    /// Every stored signing key.
+    fn signing_keys(&self) -> BoxFuture<'_, StoreResult<Vec<StoredSigningKey>>>;
+    /// Inserts or replaces a signing key.
+    fn put_signing_key(&self, key: StoredSigningKey) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Deletes expired codes, tokens, `jti`s, revocations and pending requests.
+    fn purge_expired(&self, now: u64) -> BoxFuture<'_, StoreResult<()>>;
+}
