@@ -38,7 +38,10 @@ async fn jwks_server(initial: Value) -> JwksServer {
             }),
         )
         .route("/redirect", get(|| async { Redirect::temporary("/jwks") }))
-        .route("/big", get(|| async { format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(100 * 1024)) }))
+        .route(
+            "/big",
+            get(|| async { format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(100 * 1024)) }),
+        )
         .route(
             "/many",
             get(move || {
@@ -72,15 +75,22 @@ async fn remote_jwks_verifies_tokens_from_its_keys() {
     let v = RemoteJwksVerifier::new(&s.server.url("/jwks"), rules(), policy(&s)).unwrap();
     v.verify(&good_token(&key, ROSTER_RO)).await.unwrap();
     v.verify(&good_token(&key, ROSTER_RO)).await.unwrap();
-    assert_eq!(s.hits.load(Ordering::SeqCst), 1, "the key set is fetched once and reused");
+    assert_eq!(
+        s.hits.load(Ordering::SeqCst),
+        1,
+        "the key set is fetched once and reused"
+    );
 }
 
 #[test]
 fn remote_jwks_http_url_refused() {
-    let err = RemoteJwksVerifier::new("http://as.example.edu/jwks", rules(), HttpPolicy::default()).unwrap_err();
+    let err = RemoteJwksVerifier::new("http://as.example.edu/jwks", rules(), HttpPolicy::default())
+        .unwrap_err();
     assert!(matches!(err, ClientError::InsecureUrl(_)), "{err}");
     // Loopback http is refused too unless explicitly allowed.
-    assert!(RemoteJwksVerifier::new("http://127.0.0.1:1/jwks", rules(), HttpPolicy::default()).is_err());
+    assert!(
+        RemoteJwksVerifier::new("http://127.0.0.1:1/jwks", rules(), HttpPolicy::default()).is_err()
+    );
     let allowed = HttpPolicy::default().allow_loopback_http(true);
     assert!(RemoteJwksVerifier::new("http://127.0.0.1:1/jwks", rules(), allowed.clone()).is_ok());
     assert!(RemoteJwksVerifier::new("http://as.example.edu/jwks", rules(), allowed).is_err());
@@ -92,7 +102,10 @@ async fn assert_unavailable(path: &str, policy_fn: impl Fn(&JwksServer) -> HttpP
     let s = jwks_server(jwks(&[&key])).await;
     let v = RemoteJwksVerifier::new(&s.server.url(path), rules(), policy_fn(&s)).unwrap();
     let err = v.verify(&good_token(&key, ROSTER_RO)).await.unwrap_err();
-    assert!(matches!(err, VerifyError::Unavailable(_)), "{path}: {err:?}");
+    assert!(
+        matches!(err, VerifyError::Unavailable(_)),
+        "{path}: {err:?}"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +140,10 @@ async fn remote_jwks_untrusted_certificate_fails_closed() {
     let other = ims_runtime::tls::dev::DevPem::generate(&["127.0.0.1"]).unwrap();
     let p = HttpPolicy::default().with_ca_pem(other.ca_cert.into_bytes());
     let v = RemoteJwksVerifier::new(&s.server.url("/jwks"), rules(), p).unwrap();
-    assert!(matches!(v.verify(&good_token(&key, ROSTER_RO)).await, Err(VerifyError::Unavailable(_))));
+    assert!(matches!(
+        v.verify(&good_token(&key, ROSTER_RO)).await,
+        Err(VerifyError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
@@ -150,9 +166,16 @@ async fn unknown_kid_flood_refreshes_at_most_once_per_interval() {
         tasks.push(tokio::spawn(async move { v.verify(&t).await }));
     }
     for t in tasks {
-        assert!(matches!(t.await.unwrap(), Err(VerifyError::InvalidToken(_))));
+        assert!(matches!(
+            t.await.unwrap(),
+            Err(VerifyError::InvalidToken(_))
+        ));
     }
-    assert!(s.hits.load(Ordering::SeqCst) <= 2, "hits: {}", s.hits.load(Ordering::SeqCst));
+    assert!(
+        s.hits.load(Ordering::SeqCst) <= 2,
+        "hits: {}",
+        s.hits.load(Ordering::SeqCst)
+    );
 }
 
 #[tokio::test]
@@ -176,7 +199,9 @@ async fn jwks_endpoint_down_after_start_keeps_known_keys() {
     let key = ec_key("k1");
     let s = jwks_server(jwks(&[&key])).await;
     let url = s.server.url("/jwks");
-    let v = RemoteJwksVerifier::new(&url, rules(), policy(&s)).unwrap().with_min_refresh_interval(Duration::ZERO);
+    let v = RemoteJwksVerifier::new(&url, rules(), policy(&s))
+        .unwrap()
+        .with_min_refresh_interval(Duration::ZERO);
     v.verify(&good_token(&key, ROSTER_RO)).await.unwrap();
     s.server.shutdown().await;
     // Known key still verifies; an unknown kid is refused (refresh fails) without accepting.

@@ -49,10 +49,18 @@ fn valid_at_jwt_accepted_and_principal_filled() {
     let key = ec_key("k1");
     let rsa = rsa_key("r1");
     let v = verifier_for(&[&key, &rsa]);
-    let p = v.verify_now(&good_token(&key, &format!("{ROSTER_RO} {ROSTER_CREATEPUT}"))).unwrap();
+    let p = v
+        .verify_now(&good_token(
+            &key,
+            &format!("{ROSTER_RO} {ROSTER_CREATEPUT}"),
+        ))
+        .unwrap();
     assert_eq!(p.sub, "client-1");
     assert_eq!(p.client_id, "client-1");
-    assert_eq!(p.scopes, vec![ROSTER_RO.to_owned(), ROSTER_CREATEPUT.to_owned()]);
+    assert_eq!(
+        p.scopes,
+        vec![ROSTER_RO.to_owned(), ROSTER_CREATEPUT.to_owned()]
+    );
     assert_eq!(p.exp, NOW + 3600);
     assert!(p.jti.is_some());
     v.verify_now(&good_token(&rsa, ROSTER_RO)).unwrap();
@@ -75,9 +83,18 @@ fn alg_none_in_any_case_rejected() {
 fn missing_or_null_alg_rejected() {
     let key = ec_key("k1");
     let v = verifier_for(&[&key]);
-    for h in [json!({}), json!({"alg": null, "typ": "at+jwt", "kid": "k1"}), json!({"typ": "at+jwt", "kid": "k1"})] {
+    for h in [
+        json!({}),
+        json!({"alg": null, "typ": "at+jwt", "kid": "k1"}),
+        json!({"typ": "at+jwt", "kid": "k1"}),
+    ] {
         // Signed with the real key so only the header is at fault.
-        let t = sign_raw(h.to_string().as_bytes(), claims(ROSTER_RO).to_string().as_bytes(), &key.encoding, key.alg);
+        let t = sign_raw(
+            h.to_string().as_bytes(),
+            claims(ROSTER_RO).to_string().as_bytes(),
+            &key.encoding,
+            key.alg,
+        );
         assert_invalid(&v, &t, &h.to_string());
     }
 }
@@ -103,7 +120,10 @@ fn hs256_keyed_with_public_key_rejected() {
     }
     // Even if HS256 is in the allow-list, an RSA key never verifies HMAC.
     let set = KeySet::from_jwks_json(jwks(&[&rsa]).to_string().as_bytes()).unwrap();
-    let lax = LocalJwtVerifier::new(set, rules().with_algorithms([Algorithm::RS256, Algorithm::HS256]));
+    let lax = LocalJwtVerifier::new(
+        set,
+        rules().with_algorithms([Algorithm::RS256, Algorithm::HS256]),
+    );
     let h = json!({"alg": "HS256", "typ": "at+jwt", "kid": "r1"});
     let t = sign_raw(
         h.to_string().as_bytes(),
@@ -120,13 +140,22 @@ fn alg_outside_allow_list_rejected() {
     let rsa = rsa_key("r1");
     let set = KeySet::from_jwks_json(jwks(&[&ec, &rsa]).to_string().as_bytes()).unwrap();
     let rs_only = LocalJwtVerifier::new(set, rules().with_algorithms([Algorithm::RS256]));
-    assert_invalid(&rs_only, &good_token(&ec, ROSTER_RO), "ES256 when only RS256 is allowed");
+    assert_invalid(
+        &rs_only,
+        &good_token(&ec, ROSTER_RO),
+        "ES256 when only RS256 is allowed",
+    );
     rs_only.verify_now(&good_token(&rsa, ROSTER_RO)).unwrap();
     // RS512 / PS256 with a key pinned to RS256.
     let v = verifier_for(&[&rsa]);
     for alg in [Algorithm::RS512, Algorithm::PS256] {
         let h = json!({"alg": format!("{alg:?}"), "typ": "at+jwt", "kid": "r1"});
-        let t = sign_raw(h.to_string().as_bytes(), claims(ROSTER_RO).to_string().as_bytes(), &rsa.encoding, alg);
+        let t = sign_raw(
+            h.to_string().as_bytes(),
+            claims(ROSTER_RO).to_string().as_bytes(),
+            &rsa.encoding,
+            alg,
+        );
         assert_invalid(&v, &t, "alg differs from the key's pinned alg");
     }
     // ES256K is not even parsed as an algorithm.
@@ -164,7 +193,13 @@ fn kid_is_an_opaque_map_key() {
     let key = ec_key("k1");
     let v = verifier_for(&[&key]);
     let long = "a".repeat(5000);
-    for kid in [json!("../../dev/null"), json!("' OR 1=1--"), json!(long), json!(1), json!({"a": 1})] {
+    for kid in [
+        json!("../../dev/null"),
+        json!("' OR 1=1--"),
+        json!(long),
+        json!(1),
+        json!({"a": 1}),
+    ] {
         let mut h = header(&key);
         h["kid"] = kid.clone();
         assert_invalid(&v, &token(&key, &h, &claims(ROSTER_RO)), &kid.to_string());
@@ -182,15 +217,28 @@ fn tampered_signatures_rejected() {
     let mut payload = URL_SAFE_NO_PAD.decode(parts[1]).unwrap();
     let pos = payload.iter().position(|b| *b == b'1').unwrap();
     payload[pos] = b'2';
-    assert_invalid(&v, &format!("{}.{}.{}", parts[0], b64(&payload), parts[2]), "payload flip");
+    assert_invalid(
+        &v,
+        &format!("{}.{}.{}", parts[0], b64(&payload), parts[2]),
+        "payload flip",
+    );
     // Truncated signature.
-    assert_invalid(&v, &format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]), "truncated");
+    assert_invalid(
+        &v,
+        &format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]),
+        "truncated",
+    );
     // Signature by another key with the same kid.
     assert_invalid(&v, &good_token(&other, ROSTER_RO), "other key");
     // Header re-encoded (same JSON meaning, different bytes) keeps the old signature.
-    let header_json: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let header_json: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
     let reencoded = serde_json::to_string_pretty(&header_json).unwrap();
-    assert_invalid(&v, &format!("{}.{}.{}", b64(reencoded.as_bytes()), parts[1], parts[2]), "re-encoded header");
+    assert_invalid(
+        &v,
+        &format!("{}.{}.{}", b64(reencoded.as_bytes()), parts[1], parts[2]),
+        "re-encoded header",
+    );
 }
 
 #[test]
@@ -222,7 +270,11 @@ fn ecdsa_zero_der_and_wrong_length_signatures_rejected() {
     der.extend(seq);
     assert_invalid(&v, &format!("{input}.{}", b64(&der)), "DER signature");
     // Wrong length.
-    assert_invalid(&v, &format!("{input}.{}", b64(&raw[..63])), "63-byte signature");
+    assert_invalid(
+        &v,
+        &format!("{input}.{}", b64(&raw[..63])),
+        "63-byte signature",
+    );
 }
 
 #[test]
@@ -241,7 +293,11 @@ fn time_claim_type_confusion_rejected() {
     ];
     for (claim, value) in cases {
         let c = with(&[(claim, value.clone())], &[]);
-        assert_invalid(&v, &token(&key, &header(&key), &c), &format!("{claim}={value}"));
+        assert_invalid(
+            &v,
+            &token(&key, &header(&key), &c),
+            &format!("{claim}={value}"),
+        );
     }
 }
 
@@ -270,9 +326,21 @@ fn audience_must_contain_ours_and_multiple_audiences_need_azp() {
         let c = with(&[("aud", aud.clone())], &[]);
         assert_invalid(&v, &token(&key, &header(&key), &c), &aud.to_string());
     }
-    let c = with(&[("aud", json!([AUD, "https://other.example"])), ("azp", json!("someone-else"))], &[]);
+    let c = with(
+        &[
+            ("aud", json!([AUD, "https://other.example"])),
+            ("azp", json!("someone-else")),
+        ],
+        &[],
+    );
     assert_invalid(&v, &token(&key, &header(&key), &c), "azp mismatch");
-    let c = with(&[("aud", json!([AUD, "https://other.example"])), ("azp", json!("client-1"))], &[]);
+    let c = with(
+        &[
+            ("aud", json!([AUD, "https://other.example"])),
+            ("azp", json!("client-1")),
+        ],
+        &[],
+    );
     v.verify_now(&token(&key, &header(&key), &c)).unwrap();
     let c = with(&[("aud", json!([AUD]))], &[]);
     v.verify_now(&token(&key, &header(&key), &c)).unwrap();
@@ -310,11 +378,21 @@ fn duplicate_json_members_rejected() {
     let key = ec_key("k1");
     let v = verifier_for(&[&key]);
     let h = r#"{"alg":"ES256","typ":"at+jwt","kid":"k1","alg":"none"}"#;
-    let t = sign_raw(h.as_bytes(), claims(ROSTER_RO).to_string().as_bytes(), &key.encoding, key.alg);
+    let t = sign_raw(
+        h.as_bytes(),
+        claims(ROSTER_RO).to_string().as_bytes(),
+        &key.encoding,
+        key.alg,
+    );
     assert_invalid(&v, &t, "duplicate alg");
     let c = claims(ROSTER_RO).to_string();
     let dup = c.replacen('{', r#"{"sub":"admin","#, 1);
-    let t = sign_raw(header(&key).to_string().as_bytes(), dup.as_bytes(), &key.encoding, key.alg);
+    let t = sign_raw(
+        header(&key).to_string().as_bytes(),
+        dup.as_bytes(),
+        &key.encoding,
+        key.alg,
+    );
     assert_invalid(&v, &t, "duplicate sub");
 }
 
@@ -333,7 +411,10 @@ fn non_canonical_base64url_rejected() {
         format!("{}.{}\n.{}", parts[0], parts[1], parts[2]),
         format!("{good}garbage!"),
         format!("{good}.extra"),
-        format!("{}.{}.{}.{}.{}", parts[0], parts[1], parts[2], parts[1], parts[2]),
+        format!(
+            "{}.{}.{}.{}.{}",
+            parts[0], parts[1], parts[2], parts[1], parts[2]
+        ),
     ];
     for t in variants {
         assert_invalid(&v, &t, &t);
@@ -346,7 +427,13 @@ fn non_canonical_base64url_rejected() {
     // 64-byte signature → 86 chars, last char carries 2 meaningful bits, 4 padding bits.
     let alias = alphabet.chars().nth(idx | 1).unwrap();
     if alias != last {
-        let t = format!("{}.{}.{}{}", parts[0], parts[1], &sig[..sig.len() - 1], alias);
+        let t = format!(
+            "{}.{}.{}{}",
+            parts[0],
+            parts[1],
+            &sig[..sig.len() - 1],
+            alias
+        );
         assert_invalid(&v, &t, "non-zero trailing bits");
     }
 }
@@ -359,7 +446,11 @@ fn jwe_not_accepted_where_jws_expected() {
     assert_invalid(&v, &token(&key, &h, &claims(ROSTER_RO)), "enc/zip header");
     let jwe = format!(
         "{}.{}.{}.{}.{}",
-        b64(json!({"alg": "PBES2-HS256+A128KW", "p2c": 100000000, "enc": "A128GCM"}).to_string().as_bytes()),
+        b64(
+            json!({"alg": "PBES2-HS256+A128KW", "p2c": 100000000, "enc": "A128GCM"})
+                .to_string()
+                .as_bytes()
+        ),
         b64(b"k"),
         b64(b"iv"),
         b64(b"ct"),
@@ -390,10 +481,19 @@ fn jwks_unusable_keys_skipped_and_caps_enforced() {
     assert_eq!(set.len(), 2, "only the two good keys remain");
 
     let many = json!({"keys": vec![ec.jwk.clone(); 51]});
-    assert!(matches!(KeySet::from_jwks_json(many.to_string().as_bytes()), Err(KeyError::TooManyKeys)));
+    assert!(matches!(
+        KeySet::from_jwks_json(many.to_string().as_bytes()),
+        Err(KeyError::TooManyKeys)
+    ));
     let big = vec![b' '; 70 * 1024];
-    assert!(matches!(KeySet::from_jwks_json(&big), Err(KeyError::TooLarge)));
-    assert!(matches!(KeySet::from_jwks_json(b"[]"), Err(KeyError::Malformed)));
+    assert!(matches!(
+        KeySet::from_jwks_json(&big),
+        Err(KeyError::TooLarge)
+    ));
+    assert!(matches!(
+        KeySet::from_jwks_json(b"[]"),
+        Err(KeyError::Malformed)
+    ));
 }
 
 #[test]
@@ -423,12 +523,19 @@ fn token_kinds_not_interchangeable() {
     assert_invalid(&v, &token(&key, &id_header, &assertion), "client assertion");
     let mut lti = header(&key);
     lti["typ"] = json!("JWT");
-    let lti_claims = with(&[("https://purl.imsglobal.org/spec/lti/claim/message_type", json!("LtiResourceLinkRequest"))], &[]);
+    let lti_claims = with(
+        &[(
+            "https://purl.imsglobal.org/spec/lti/claim/message_type",
+            json!("LtiResourceLinkRequest"),
+        )],
+        &[],
+    );
     assert_invalid(&v, &token(&key, &lti, &lti_claims), "LTI message");
     // typ is a media type: compared case-insensitively, with or without `application/`.
     let mut upper = header(&key);
     upper["typ"] = json!("application/AT+JWT");
-    v.verify_now(&token(&key, &upper, &claims(ROSTER_RO))).unwrap();
+    v.verify_now(&token(&key, &upper, &claims(ROSTER_RO)))
+        .unwrap();
 }
 
 #[test]
@@ -436,11 +543,26 @@ fn expiry_and_not_before_respect_leeway() {
     let key = ec_key("k1");
     let v = verifier_for(&[&key]);
     let ok = |c: Value| v.verify_now(&token(&key, &header(&key), &c));
-    assert!(ok(with(&[("exp", json!(NOW - 30))], &[])).is_ok(), "exp = now-30 within leeway 60");
-    assert_eq!(ok(with(&[("exp", json!(NOW - 61))], &[])).unwrap_err(), VerifyError::Expired);
-    assert!(ok(with(&[("nbf", json!(NOW + 30))], &[])).is_ok(), "nbf = now+30 within leeway");
-    assert!(ok(with(&[("nbf", json!(NOW + 120))], &[])).is_err(), "nbf = now+120");
-    assert!(ok(with(&[("iat", json!(NOW + 120))], &[])).is_err(), "iat in the future");
+    assert!(
+        ok(with(&[("exp", json!(NOW - 30))], &[])).is_ok(),
+        "exp = now-30 within leeway 60"
+    );
+    assert_eq!(
+        ok(with(&[("exp", json!(NOW - 61))], &[])).unwrap_err(),
+        VerifyError::Expired
+    );
+    assert!(
+        ok(with(&[("nbf", json!(NOW + 30))], &[])).is_ok(),
+        "nbf = now+30 within leeway"
+    );
+    assert!(
+        ok(with(&[("nbf", json!(NOW + 120))], &[])).is_err(),
+        "nbf = now+120"
+    );
+    assert!(
+        ok(with(&[("iat", json!(NOW + 120))], &[])).is_err(),
+        "iat in the future"
+    );
     assert!(ok(with(&[("iat", json!(NOW + 30))], &[])).is_ok());
 }
 
@@ -449,7 +571,10 @@ fn oversized_token_rejected_before_parsing() {
     let key = ec_key("k1");
     let v = verifier_for(&[&key]);
     let big = format!("{}.{}.{}", "a".repeat(40_000), "b".repeat(40_000), "c");
-    assert_eq!(v.verify_now(&big).unwrap_err(), VerifyError::InvalidToken("token too large"));
+    assert_eq!(
+        v.verify_now(&big).unwrap_err(),
+        VerifyError::InvalidToken("token too large")
+    );
     let dots = ".".repeat(8000);
     assert_invalid(&v, &dots, "dots");
     let padded = with(&[("aud", json!(vec![AUD; 300]))], &[]);
@@ -463,7 +588,13 @@ fn kid_absent_uses_the_single_matching_key_only() {
     let mut h = header(&a);
     h.as_object_mut().unwrap().remove("kid");
     let single = verifier_for(&[&a]);
-    single.verify_now(&token(&a, &h, &claims(ROSTER_RO))).unwrap();
+    single
+        .verify_now(&token(&a, &h, &claims(ROSTER_RO)))
+        .unwrap();
     let two = verifier_for(&[&a, &b]);
-    assert_invalid(&two, &token(&a, &h, &claims(ROSTER_RO)), "ambiguous without kid");
+    assert_invalid(
+        &two,
+        &token(&a, &h, &claims(ROSTER_RO)),
+        "ambiguous without kid",
+    );
 }

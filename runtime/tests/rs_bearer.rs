@@ -84,19 +84,32 @@ async fn fixture() -> Fixture {
     .with_clock(clock.clone())
     .with_revocation_check(revoked.clone());
     let server = TestServer::start(app(Arc::new(verifier))).await.unwrap();
-    Fixture { server, key, clock, calls, revoked }
+    Fixture {
+        server,
+        key,
+        clock,
+        calls,
+        revoked,
+    }
 }
 
 const USERS: &str = "/ims/oneroster/rostering/v1p2/users";
 
-async fn get_with(f: &Fixture, path: &str, auth: Option<&str>) -> (u16, Option<String>, Value, String) {
+async fn get_with(
+    f: &Fixture,
+    path: &str,
+    auth: Option<&str>,
+) -> (u16, Option<String>, Value, String) {
     let mut req = f.server.client().get(f.server.url(path));
     if let Some(a) = auth {
         req = req.header("authorization", a);
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
-    let www = res.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let www = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
     let text = res.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     (status, www, body, text)
@@ -105,7 +118,10 @@ async fn get_with(f: &Fixture, path: &str, auth: Option<&str>) -> (u16, Option<S
 fn assert_imsx(body: &Value, code_minor: &str) {
     assert_eq!(body["imsx_codeMajor"], "failure");
     assert_eq!(body["imsx_severity"], "error");
-    assert_eq!(body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"], code_minor);
+    assert_eq!(
+        body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
+        code_minor
+    );
 }
 
 #[tokio::test]
@@ -139,7 +155,10 @@ async fn malformed_bearer_credentials_get_400_invalid_request() {
     ] {
         let (status, www, body, _) = get_with(&f, USERS, Some(&auth)).await;
         assert_eq!(status, 400, "{auth:?}");
-        assert!(www.unwrap().contains("error=\"invalid_request\""), "{auth:?}");
+        assert!(
+            www.unwrap().contains("error=\"invalid_request\""),
+            "{auth:?}"
+        );
         assert_imsx(&body, "unauthorisedrequest");
     }
     // Two Authorization headers.
@@ -173,7 +192,12 @@ async fn query_access_token_rejected_with_or_without_header() {
     let (status, www, _, _) = get_with(&f, &format!("{USERS}?access_token={t}"), None).await;
     assert_eq!(status, 400);
     assert!(www.unwrap().contains("invalid_request"));
-    let (status, _, _, _) = get_with(&f, &format!("{USERS}?access_token={t}"), Some(&format!("Bearer {t}"))).await;
+    let (status, _, _, _) = get_with(
+        &f,
+        &format!("{USERS}?access_token={t}"),
+        Some(&format!("Bearer {t}")),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -186,7 +210,11 @@ async fn expired_token_gets_401_invalid_token_token_expired() {
     let (status, www, body, _) = get_with(&f, USERS, Some(&format!("Bearer {t}"))).await;
     assert_eq!(status, 401);
     let www = www.unwrap();
-    assert!(www.contains("error=\"invalid_token\"") && www.contains("error_description=\"token expired\""), "{www}");
+    assert!(
+        www.contains("error=\"invalid_token\"")
+            && www.contains("error_description=\"token expired\""),
+        "{www}"
+    );
     assert_imsx(&body, "unauthorisedrequest");
 }
 
@@ -203,10 +231,15 @@ async fn missing_scope_gets_403_insufficient_scope_naming_the_scope() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let www = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let www = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         www,
-        format!("Bearer realm=\"oneroster\", error=\"insufficient_scope\", scope=\"{ROSTER_CREATEPUT}\"")
+        format!(
+            "Bearer realm=\"oneroster\", error=\"insufficient_scope\", scope=\"{ROSTER_CREATEPUT}\""
+        )
     );
     let body: Value = res.json().await.unwrap();
     assert_imsx(&body, "forbidden");
@@ -232,10 +265,16 @@ async fn scope_matching_is_exact_per_space_separated_token() {
     let mut c = claims("");
     c["scp"] = json!([ROSTER_RO]);
     let t = token(&f.key, &header(&f.key), &c);
-    assert_eq!(get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0, 403);
+    assert_eq!(
+        get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0,
+        403
+    );
     // Several scopes separated by single spaces work.
     let t = good_token(&f.key, &format!("{ROSTER_CREATEPUT} {ROSTER_RO}"));
-    assert_eq!(get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0, 200);
+    assert_eq!(
+        get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -255,7 +294,10 @@ async fn id_token_and_client_assertion_rejected_as_access_tokens() {
     let mut h = header(&f.key);
     h["typ"] = json!("JWT");
     let t = token(&f.key, &h, &claims(ROSTER_RO));
-    assert_eq!(get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0, 401);
+    assert_eq!(
+        get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0,
+        401
+    );
 }
 
 #[tokio::test]
@@ -267,7 +309,11 @@ async fn revoked_token_refused_even_when_cached() {
     let auth = format!("Bearer {t}");
     assert_eq!(get_with(&f, USERS, Some(&auth)).await.0, 200);
     assert_eq!(get_with(&f, USERS, Some(&auth)).await.0, 200);
-    assert_eq!(f.calls.load(Ordering::SeqCst), 1, "second request is a cache hit");
+    assert_eq!(
+        f.calls.load(Ordering::SeqCst),
+        1,
+        "second request is a cache hit"
+    );
     f.revoked.0.lock().unwrap().insert(jti);
     let (status, www, _, _) = get_with(&f, USERS, Some(&auth)).await;
     assert_eq!(status, 401);
@@ -291,9 +337,19 @@ async fn oversized_and_pathological_tokens_rejected_before_parsing() {
     // 64 KiB: the HTTP/2 header-list cap (16 KiB) refuses it before the handler stack runs
     // (GOAWAY), or a 400/431 answers it; either way nothing is parsed.
     let huge = format!("Bearer {}", "a".repeat(64 * 1024));
-    let res = f.server.client().get(f.server.url(USERS)).header("authorization", huge).send().await;
+    let res = f
+        .server
+        .client()
+        .get(f.server.url(USERS))
+        .header("authorization", huge)
+        .send()
+        .await;
     if let Ok(res) = res {
-        assert!(res.status() == 400 || res.status() == 431, "got {}", res.status());
+        assert!(
+            res.status() == 400 || res.status() == 431,
+            "got {}",
+            res.status()
+        );
     }
     let dots = format!("Bearer {}", ".".repeat(9000));
     let (status, _, _, _) = get_with(&f, USERS, Some(&dots)).await;
@@ -307,7 +363,10 @@ async fn token_from_unexpected_issuer_rejected() {
     let mut c = claims(ROSTER_RO);
     c["iss"] = json!("https://tenant-b.example.edu");
     let t = token(&f.key, &header(&f.key), &c);
-    assert_eq!(get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0, 401);
+    assert_eq!(
+        get_with(&f, USERS, Some(&format!("Bearer {t}"))).await.0,
+        401
+    );
 }
 
 #[tokio::test]
@@ -320,7 +379,10 @@ async fn error_bodies_never_echo_the_token() {
     for piece in t.split('.') {
         assert!(!text.contains(piece) && !www.as_deref().unwrap_or("").contains(piece));
     }
-    assert!(!text.contains("secret-audience-marker") && !text.contains("audience"), "{text}");
+    assert!(
+        !text.contains("secret-audience-marker") && !text.contains("audience"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

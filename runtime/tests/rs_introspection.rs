@@ -13,7 +13,9 @@ use axum::extract::Form;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use common::*;
-use ims_runtime::auth::{AuthLayer, IntrospectionVerifier, ManualClock, TokenVerifier, VerifyError};
+use ims_runtime::auth::{
+    AuthLayer, IntrospectionVerifier, ManualClock, TokenVerifier, VerifyError,
+};
 use ims_runtime::client::{ClientSecret, HttpPolicy, basic_authorization};
 use ims_runtime::tls::testing::TestServer;
 use serde_json::json;
@@ -81,7 +83,10 @@ async fn inactive_wrong_audience_issuer_or_refresh_token_rejected() {
     let server = introspection_server(hits, 200, Duration::ZERO).await;
     let v = verifier(&server, Arc::new(ManualClock::new(NOW)));
     for t in ["garbage", "other-aud", "other-iss", "refresh"] {
-        assert!(matches!(v.verify(t).await, Err(VerifyError::InvalidToken(_))), "{t}");
+        assert!(
+            matches!(v.verify(t).await, Err(VerifyError::InvalidToken(_))),
+            "{t}"
+        );
     }
 }
 
@@ -102,14 +107,23 @@ async fn introspection_endpoint_down_fails_closed_with_503() {
     let server = introspection_server(hits, 200, Duration::ZERO).await;
     let v = verifier(&server, Arc::new(ManualClock::new(NOW)));
     server.shutdown().await;
-    assert!(matches!(v.verify("active").await, Err(VerifyError::Unavailable(_))));
+    assert!(matches!(
+        v.verify("active").await,
+        Err(VerifyError::Unavailable(_))
+    ));
 
     // Through the layer: 503, never 200.
     let app = Router::new()
         .route("/x", get(|| async { "served" }))
         .layer(AuthLayer::new(Arc::new(v), "oneroster"));
     let rs = TestServer::start(app).await.unwrap();
-    let res = rs.client().get(rs.url("/x")).bearer_auth("active").send().await.unwrap();
+    let res = rs
+        .client()
+        .get(rs.url("/x"))
+        .bearer_auth("active")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["imsx_codeMajor"], "failure");
@@ -120,7 +134,10 @@ async fn introspection_error_status_fails_closed() {
     let hits = Arc::new(AtomicUsize::new(0));
     let server = introspection_server(hits, 500, Duration::ZERO).await;
     let v = verifier(&server, Arc::new(ManualClock::new(NOW)));
-    assert!(matches!(v.verify("active").await, Err(VerifyError::Unavailable(_))));
+    assert!(matches!(
+        v.verify("active").await,
+        Err(VerifyError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
@@ -129,8 +146,18 @@ async fn slow_introspection_times_out_and_fails_closed() {
     let server = introspection_server(hits, 200, Duration::from_secs(60)).await;
     let mut policy = HttpPolicy::default().with_ca_pem(server.ca_pem().to_vec());
     policy.timeout = Duration::from_millis(300);
-    let v = IntrospectionVerifier::new(&server.url("/introspect"), CLIENT_ID, ClientSecret::new(SECRET), AUD, policy).unwrap();
-    assert!(matches!(v.verify("active").await, Err(VerifyError::Unavailable(_))));
+    let v = IntrospectionVerifier::new(
+        &server.url("/introspect"),
+        CLIENT_ID,
+        ClientSecret::new(SECRET),
+        AUD,
+        policy,
+    )
+    .unwrap();
+    assert!(matches!(
+        v.verify("active").await,
+        Err(VerifyError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
@@ -147,7 +174,10 @@ async fn introspection_client_credentials_are_form_urlencoded_in_basic() {
     )
     .unwrap();
     // A 401 from the endpoint is an outage of verification, not an acceptance.
-    assert!(matches!(wrong.verify("active").await, Err(VerifyError::Unavailable(_))));
+    assert!(matches!(
+        wrong.verify("active").await,
+        Err(VerifyError::Unavailable(_))
+    ));
     let right = verifier(&server, Arc::new(ManualClock::new(NOW)));
     right.verify("active").await.unwrap();
 }

@@ -295,7 +295,11 @@ pub(crate) fn check_audience(claims: &Map<String, Value>, ours: &str) -> Result<
                 // Several audiences: the authorized party must be named and be the client.
                 match (claims.get("azp"), claims.get("client_id")) {
                     (Some(Value::String(azp)), Some(Value::String(client))) if azp == client => {}
-                    _ => return Err(VerifyError::InvalidToken("several audiences without matching azp")),
+                    _ => {
+                        return Err(VerifyError::InvalidToken(
+                            "several audiences without matching azp",
+                        ));
+                    }
                 }
             }
             Ok(())

@@ -34,7 +34,9 @@ fn finish(kid: &str, alg: Algorithm, key_pair: rcgen::KeyPair) -> TestKey {
         Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
         _ => EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
     };
-    let mut jwk = serde_json::to_value(jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, alg).unwrap()).unwrap();
+    let mut jwk =
+        serde_json::to_value(jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, alg).unwrap())
+            .unwrap();
     let obj = jwk.as_object_mut().unwrap();
     obj.insert("kid".into(), json!(kid));
     obj.insert("use".into(), json!("sig"));
@@ -56,7 +58,8 @@ pub fn ec_key(kid: &str) -> TestKey {
 
 /// An RS256 key of 2048 bits.
 pub fn rsa_key(kid: &str) -> TestKey {
-    let kp = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap();
+    let kp = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .unwrap();
     finish(kid, Algorithm::RS256, kp)
 }
 
