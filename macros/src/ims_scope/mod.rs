@@ -39,3 +39,6 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
     expand::expand(&requirement, function)
 }
+
+#[cfg(test)]
+mod expansion_snapshots;
