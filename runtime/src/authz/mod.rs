@@ -746,3 +746,17 @@ impl AuthorizationServer {
         self.inner.store.purge_expired(secrets::now()).await
     }
 }
+
+/// Lets a resource server in the same deployment see revocations at once (RFC 7009 `/revoke`,
+/// refresh-token family revocation, code-replay revocation). Fails closed on store errors.
+impl crate::auth::RevocationCheck for AuthorizationServer {
+    fn is_revoked<'a>(&'a self, jti: &'a str) -> futures_util::future::BoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.inner
+                .store
+                .is_access_token_revoked(jti)
+                .await
+                .unwrap_or(true)
+        })
+    }
+}

@@ -42,7 +42,8 @@ pub struct Harness {
 fn listener(port: u16) -> tokio::net::TcpListener {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.set_reuseaddr(true).unwrap();
-    sock.bind(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
+    sock.bind(format!("127.0.0.1:{port}").parse().unwrap())
+        .unwrap();
     sock.listen(1024).unwrap()
 }
 
@@ -148,7 +149,10 @@ impl Harness {
     /// An authorization-code + refresh client for [`REDIRECT`].
     pub async fn code_client(&self, scopes: &[&str]) -> IssuedClient {
         self.server
-            .create_client(NewClient::authorization_code([REDIRECT], scopes.iter().copied()))
+            .create_client(NewClient::authorization_code(
+                [REDIRECT],
+                scopes.iter().copied(),
+            ))
             .await
             .unwrap()
     }
@@ -185,7 +189,10 @@ impl Harness {
     /// A client_credentials access token.
     pub async fn cc_token(&self, client: &IssuedClient, scope: &str) -> String {
         let r = self
-            .token(client, &[("grant_type", "client_credentials"), ("scope", scope)])
+            .token(
+                client,
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         r.json::<Value>().await.unwrap()["access_token"]
@@ -269,7 +276,10 @@ impl Harness {
         let loc = location(&r);
         assert!(loc.starts_with(REDIRECT), "{loc}");
         assert_eq!(query_param(&loc, "state").as_deref(), Some("st-1"));
-        assert_eq!(query_param(&loc, "iss").as_deref(), Some(self.issuer.as_str()));
+        assert_eq!(
+            query_param(&loc, "iss").as_deref(),
+            Some(self.issuer.as_str())
+        );
         query_param(&loc, "code").unwrap()
     }
 
@@ -304,7 +314,10 @@ impl Drop for Harness {
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
 pub fn basic(id: &str, secret: &str) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(id), enc(secret))))
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    )
 }
 
 /// A PKCE pair (verifier, S256 challenge).
@@ -342,7 +355,9 @@ pub fn query_param(uri: &str, name: &str) -> Option<String> {
 pub async fn assert_oauth_error(r: reqwest::Response, status: StatusCode, error: &str) -> Value {
     assert_eq!(r.status(), status);
     assert_eq!(
-        r.headers().get("cache-control").map(|v| v.to_str().unwrap()),
+        r.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
         Some("no-store")
     );
     assert_eq!(
@@ -353,8 +368,9 @@ pub async fn assert_oauth_error(r: reqwest::Response, status: StatusCode, error:
     assert_eq!(body["error"], error, "{body}");
     if let Some(d) = body["error_description"].as_str() {
         assert!(
-            d.bytes()
-                .all(|b| (0x20..=0x21).contains(&b) || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)),
+            d.bytes().all(|b| (0x20..=0x21).contains(&b)
+                || (0x23..=0x5B).contains(&b)
+                || (0x5D..=0x7E).contains(&b)),
             "error_description outside the RFC 6749 charset: {d:?}"
         );
     }
