@@ -393,6 +393,28 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `deserialize_with` for required nullable fields (`Option<T>`): like `Option::deserialize`,
+/// but because it is a `deserialize_with` function serde no longer treats a missing field as
+/// `None`, so `{}` is rejected with "missing field" while `{"x": null}` is accepted.
+pub fn deserialize_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
+}
+
+/// `deserialize_with` for optional fields whose type admits `null` itself (any JSON value): a
+/// present member, including `null`, becomes `Some(..)`, so `{"x": null}` re-serializes with the
+/// member instead of dropping it.
+pub fn deserialize_present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,6 +513,40 @@ mod tests {
             e.to_string(),
             "unknown value `x`: expected one of `active`, `tobedeleted`"
         );
+    }
+
+    #[test]
+    fn required_nullable_rejects_missing_and_accepts_null() {
+        #[derive(Deserialize, Serialize, Debug, PartialEq)]
+        struct S {
+            #[serde(deserialize_with = "deserialize_nullable")]
+            x: Option<u8>,
+        }
+        assert!(
+            serde_json::from_str::<S>("{}")
+                .unwrap_err()
+                .to_string()
+                .contains("missing field `x`")
+        );
+        let s: S = serde_json::from_str(r#"{"x":null}"#).unwrap();
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"x":null}"#);
+    }
+
+    #[test]
+    fn optional_any_value_keeps_explicit_null() {
+        #[derive(Deserialize, Serialize, Debug, PartialEq)]
+        struct S {
+            #[serde(
+                default,
+                skip_serializing_if = "Option::is_none",
+                deserialize_with = "deserialize_present"
+            )]
+            x: Option<serde_json::Value>,
+        }
+        for json in ["{}", r#"{"x":null}"#, r#"{"x":[1]}"#] {
+            let s: S = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&s).unwrap(), json);
+        }
     }
 
     #[test]

@@ -243,11 +243,15 @@ impl NameTable {
         if self.taken.insert(base.to_owned()) {
             return name.to_owned();
         }
-        // `self_` + 2 → `self_2`; the underscore keeps digit suffixes readable after digits.
-        let sep = if base.ends_with(|c: char| c.is_ascii_digit()) {
-            "_"
+        // `self_` + 2 → `self_2`, but `Self_` + 2 → `Self2` (an underscore before a digit is not
+        // UpperCamelCase); after a digit, `_` keeps the suffix readable (`V1` → `V1_2`).
+        let camel = base.starts_with(|c: char| c.is_ascii_uppercase());
+        let (base, sep) = if camel && base.ends_with('_') {
+            (base.trim_end_matches('_'), "")
+        } else if base.ends_with(|c: char| c.is_ascii_digit()) {
+            (base, "_")
         } else {
-            ""
+            (base, "")
         };
         let mut n = 2usize;
         loop {
@@ -394,6 +398,8 @@ mod tests {
         let mut s = NameTable::new();
         assert_eq!(s.insert("self_"), "self_");
         assert_eq!(s.insert("self_"), "self_2");
+        assert_eq!(s.insert("Self_"), "Self_");
+        assert_eq!(s.insert("Self_"), "Self2");
         let mut v = NameTable::new();
         assert_eq!(v.insert("V1"), "V1");
         assert_eq!(v.insert("V1"), "V1_2");

@@ -1,0 +1,26 @@
+//! Emission: IR → Rust source through the askama templates in `templates/`, checked by
+//! `syn::parse_file` and formatted by `prettyplease`.
+//!
+//! One file per spec service: the `@generated` header line, then items only (no inner
+//! attributes), so the file works as a module file and through `include!`.
+
+pub mod doc;
+pub mod format;
+pub mod header;
+pub mod literal;
+pub mod models;
+pub mod module;
+
+use crate::diagnostics::Diagnostic;
+use crate::ir::Service;
+
+/// The final text of a service's generated file: header + formatted module body.
+///
+/// Deterministic: the same IR always gives the same bytes. A template bug is an error
+/// diagnostic, never unparsable output.
+pub fn emit_service(service: &Service) -> Result<String, Diagnostic> {
+    let models = models::render_models(service)?;
+    let body = module::render_module(service, &models)?;
+    let formatted = format::format_file(&body, &format!("module `{}`", service.module))?;
+    Ok(format!("{}\n\n{formatted}", header::header_line(service)))
+}

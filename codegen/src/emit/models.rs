@@ -1,0 +1,373 @@
+//! The `models` module: IR type definitions → views → `templates/models/*.askama`.
+//!
+//! Every decision about attributes, paths and doc text is made here in Rust; the templates only
+//! lay items out. Generated code names only `::std::…` and `::ims_runtime::…` paths, uses serde
+//! through `::ims_runtime::__private::serde` and has no inner attributes.
+//!
+//! Field encoding:
+//!
+//! | schema | Rust type | serde |
+//! |---|---|---|
+//! | required | `T` | — |
+//! | required + nullable | `Option<T>` | `deserialize_with = deserialize_nullable` (null ok, missing rejected) |
+//! | optional | `Option<T>` | `default`, `skip_serializing_if = is_none` |
+//! | optional + nullable | `Option<Option<T>>` | as optional + `deserialize_with = deserialize_some` |
+//! | optional, any JSON value | `Option<Value>` | as optional + `deserialize_with = deserialize_present` |
+//!
+//! `additionalProperties` absent/`true` adds a `#[serde(flatten)]` order-preserving
+//! `serde_json::Map` of JSON values (named
+//! `extensions`, or `extensions2`, … if a property already has that name), a schema adds a typed
+//! map, and `false` adds `#[serde(deny_unknown_fields)]`.
+
+use askama::Template;
+
+use crate::diagnostics::{Diagnostic, Location};
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::str_lit;
+use crate::ir::{
+    AdditionalProperties, EnumDef, Field, Primitive, StructDef, TypeDef, TypeDefKind, TypeRef,
+    UnionDef,
+};
+use crate::lower::naming::NameTable;
+
+/// The Rust type for `t`. `models` is the path prefix of generated types: `""` inside the
+/// `models` module, `"models::"` or `"super::models::"` elsewhere.
+///
+/// ```
+/// use ims_codegen::emit::models::type_path;
+/// use ims_codegen::ir::{Primitive, TypeRef};
+/// let t = TypeRef::Vec(Box::new(TypeRef::Named("OrgDType".into())));
+/// assert_eq!(type_path(&t, "super::models::"), "::std::vec::Vec<super::models::OrgDType>");
+/// assert_eq!(type_path(&TypeRef::Primitive(Primitive::DateTime), ""), "::ims_runtime::types::DateTime");
+/// ```
+pub fn type_path(t: &TypeRef, models: &str) -> String {
+    match t {
+        TypeRef::Named(n) => format!("{models}{n}"),
+        TypeRef::Primitive(p) => primitive_path(*p).to_owned(),
+        TypeRef::Vec(inner) => format!("::std::vec::Vec<{}>", type_path(inner, models)),
+        TypeRef::Map(inner) => format!(
+            "::std::collections::BTreeMap<::std::string::String, {}>",
+            type_path(inner, models)
+        ),
+        TypeRef::Boxed(inner) => format!("::std::boxed::Box<{}>", type_path(inner, models)),
+        TypeRef::Nullable(inner) => format!("::std::option::Option<{}>", type_path(inner, models)),
+        TypeRef::Any => JSON_VALUE.to_owned(),
+    }
+}
+
+const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
+const TYPES: &str = "::ims_runtime::types";
+
+fn primitive_path(p: Primitive) -> &'static str {
+    match p {
+        Primitive::String | Primitive::Byte => "::std::string::String",
+        Primitive::Bool => "bool",
+        Primitive::I32 => "i32",
+        Primitive::I64 => "i64",
+        Primitive::F32 => "f32",
+        Primitive::F64 => "f64",
+        Primitive::DateTime => "::ims_runtime::types::DateTime",
+        Primitive::Date => "::ims_runtime::types::Date",
+        Primitive::Uri => "::ims_runtime::types::Uri",
+        Primitive::Uuid => "::ims_runtime::types::Uuid",
+        Primitive::Binary => "::std::vec::Vec<u8>",
+    }
+}
+
+struct FieldView {
+    doc: String,
+    attrs: String,
+    rust_name: String,
+    ty: String,
+}
+
+struct MapView {
+    doc: String,
+    rust_name: String,
+    ty: String,
+}
+
+#[derive(Template)]
+#[template(path = "models/struct.rs.askama", escape = "none")]
+struct StructTemplate {
+    doc: String,
+    name: String,
+    deny_unknown_fields: bool,
+    fields: Vec<FieldView>,
+    /// Zero or one extension map (a `Vec` keeps the template free of `Option` handling).
+    extension_map: Vec<MapView>,
+}
+
+#[derive(Template)]
+#[template(path = "models/newtype.rs.askama", escape = "none")]
+struct NewtypeTemplate {
+    doc: String,
+    name: String,
+    inner: String,
+}
+
+struct UnionVariantView {
+    doc: String,
+    rust_name: String,
+    ty: String,
+}
+
+#[derive(Template)]
+#[template(path = "models/union.rs.askama", escape = "none")]
+struct UnionTemplate {
+    doc: String,
+    name: String,
+    variants: Vec<UnionVariantView>,
+}
+
+struct VariantView {
+    doc: String,
+    rust_name: String,
+    /// The wire value as a string literal.
+    wire: String,
+}
+
+struct ExtView {
+    doc: String,
+    rust_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "models/enum.rs.askama", escape = "none")]
+struct EnumTemplate {
+    doc: String,
+    name: String,
+    copy: bool,
+    variants: Vec<VariantView>,
+    /// Zero (closed enum) or one (extensible enum) catch-all variant.
+    ext_variant: Vec<ExtView>,
+}
+
+#[derive(Template)]
+#[template(path = "models/mod.rs.askama", escape = "none")]
+struct ModelsTemplate {
+    doc: String,
+    items: Vec<String>,
+}
+
+/// The doc of a type: what it was generated from, then the SDD's title/description.
+fn type_doc(def: &TypeDef, what: &str) -> String {
+    let origin = match &def.schema_name {
+        Some(schema) => format!("{what} generated from the schema {}.", code_span(schema)),
+        None => format!(
+            "{what} generated from the inline schema at {}.",
+            code_span(&def.pointer)
+        ),
+    };
+    let mut doc = DocBuilder::new().prose(def.doc.as_deref()).trusted(origin);
+    if def.deprecated {
+        doc = doc.trusted("Deprecated in the SDD.");
+    }
+    doc.attrs()
+}
+
+fn field_view(field: &Field) -> FieldView {
+    let mut serde: Vec<String> = Vec::new();
+    let bare = field
+        .rust_name
+        .strip_prefix("r#")
+        .unwrap_or(&field.rust_name);
+    if bare != field.wire_name {
+        serde.push(format!("rename = {}", str_lit(&field.wire_name)));
+    }
+    let skip = "skip_serializing_if = \"::std::option::Option::is_none\"".to_owned();
+    let ty = match (&field.ty, field.required) {
+        (TypeRef::Nullable(_), true) => {
+            serde.push(format!(
+                "deserialize_with = \"{TYPES}::deserialize_nullable\""
+            ));
+            type_path(&field.ty, "")
+        }
+        (t, true) => type_path(t, ""),
+        (TypeRef::Nullable(inner), false) => {
+            serde.extend(["default".to_owned(), skip]);
+            serde.push(format!("deserialize_with = \"{TYPES}::deserialize_some\""));
+            format!(
+                "::std::option::Option<::std::option::Option<{}>>",
+                type_path(inner, "")
+            )
+        }
+        (TypeRef::Any, false) => {
+            serde.extend(["default".to_owned(), skip]);
+            serde.push(format!(
+                "deserialize_with = \"{TYPES}::deserialize_present\""
+            ));
+            format!("::std::option::Option<{JSON_VALUE}>")
+        }
+        (t, false) => {
+            serde.extend(["default".to_owned(), skip]);
+            format!("::std::option::Option<{}>", type_path(t, ""))
+        }
+    };
+    let attrs = if serde.is_empty() {
+        String::new()
+    } else {
+        format!("#[serde({})]\n", serde.join(", "))
+    };
+    let mut doc = DocBuilder::new()
+        .prose(field.doc.as_deref())
+        .trusted(format!(
+            "JSON member {}{}.",
+            code_span(&field.wire_name),
+            if field.required { " (required)" } else { "" }
+        ));
+    if field.deprecated {
+        doc = doc.trusted("Deprecated in the SDD.");
+    }
+    FieldView {
+        doc: doc.attrs(),
+        attrs,
+        rust_name: field.rust_name.clone(),
+        ty,
+    }
+}
+
+fn render_struct(def: &TypeDef, s: &StructDef) -> Result<String, askama::Error> {
+    let mut names = NameTable::new();
+    for f in &s.fields {
+        names.reserve(&f.rust_name);
+    }
+    let extension_map = match &s.additional {
+        AdditionalProperties::Forbidden => Vec::new(),
+        AdditionalProperties::Preserve => vec![MapView {
+            doc: DocBuilder::new()
+                .trusted("Members the schema does not declare, kept as received so they are sent back unchanged.")
+                .attrs(),
+            rust_name: names.insert("extensions"),
+            // serde_json's map keeps insertion order (the runtime enables `preserve_order`), so
+            // unknown members go back out in the order they came in.
+            ty: format!("::ims_runtime::__private::serde_json::Map<::std::string::String, {JSON_VALUE}>"),
+        }],
+        AdditionalProperties::Typed(t) => vec![MapView {
+            doc: DocBuilder::new()
+                .trusted("Members the schema does not declare (`additionalProperties`), typed.")
+                .attrs(),
+            rust_name: names.insert("extensions"),
+            ty: type_path(&TypeRef::Map(Box::new(t.clone())), ""),
+        }],
+    };
+    StructTemplate {
+        doc: type_doc(def, "Object"),
+        name: def.name.clone(),
+        deny_unknown_fields: s.additional == AdditionalProperties::Forbidden,
+        fields: s.fields.iter().map(field_view).collect(),
+        extension_map,
+    }
+    .render()
+}
+
+fn render_enum(def: &TypeDef, e: &EnumDef, extensible: bool) -> Result<String, askama::Error> {
+    let variants = e
+        .variants
+        .iter()
+        .map(|v| VariantView {
+            doc: DocBuilder::new()
+                .trusted(code_span(&v.wire))
+                .prose(v.doc.as_deref())
+                .attrs(),
+            rust_name: v.rust_name.clone(),
+            wire: str_lit(&v.wire),
+        })
+        .collect();
+    let ext_variant = if extensible {
+        vec![ExtView {
+            doc: DocBuilder::new()
+                .trusted("An extension value: `ext:` followed by ASCII letters, digits, `.`, `-` or `_`, kept exactly as received.")
+                .attrs(),
+            rust_name: "Ext".to_owned(),
+        }]
+    } else {
+        Vec::new()
+    };
+    EnumTemplate {
+        doc: type_doc(
+            def,
+            if extensible {
+                "Extensible enumeration"
+            } else {
+                "Enumeration"
+            },
+        ),
+        name: def.name.clone(),
+        copy: !extensible,
+        variants,
+        ext_variant,
+    }
+    .render()
+}
+
+fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
+    UnionTemplate {
+        doc: type_doc(def, "One of several shapes (tried in order)"),
+        name: def.name.clone(),
+        variants: u
+            .variants
+            .iter()
+            .map(|v| UnionVariantView {
+                doc: String::new(),
+                rust_name: v.rust_name.clone(),
+                ty: type_path(&v.ty, ""),
+            })
+            .collect(),
+    }
+    .render()
+}
+
+fn render_type(def: &TypeDef) -> Result<String, askama::Error> {
+    match &def.kind {
+        TypeDefKind::Struct(s) => render_struct(def, s),
+        TypeDefKind::Enum(e) => render_enum(def, e, false),
+        TypeDefKind::ExtensibleEnum(e) => render_enum(def, e, true),
+        TypeDefKind::Union(u) => render_union(def, u),
+        TypeDefKind::Newtype(inner) => NewtypeTemplate {
+            doc: type_doc(def, "Value"),
+            name: def.name.clone(),
+            inner: type_path(inner, ""),
+        }
+        .render(),
+    }
+}
+
+/// Renders `pub mod models { ... }` for the service's types (Rust source text; the caller parses
+/// it with syn and formats it).
+pub fn render_models(service: &crate::ir::Service) -> Result<String, Diagnostic> {
+    render_types(&service.spec, &service.service, &service.types)
+}
+
+/// [`render_models`] for a bare list of types.
+fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, Diagnostic> {
+    let fail = |e: askama::Error| {
+        Diagnostic::error(
+            "IMS0610",
+            format!("internal error: rendering the models template failed: {e}"),
+            Location::None,
+        )
+        .with_help("this is a bug in ims-codegen's templates; please report it")
+    };
+    let items = types
+        .iter()
+        .map(render_type)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    ModelsTemplate {
+        doc: DocBuilder::new()
+            .trusted(format!(
+                "Payload types of {} {}: one per schema of the SDD and per inline schema that needs a name.",
+                code_span(spec),
+                code_span(service)
+            ))
+            .attrs(),
+        items,
+    }
+    .render()
+    .map_err(fail)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
