@@ -1,0 +1,126 @@
+//! Throughput of a trivial protected route (AuthLayer + cache + Scoped) against the same route
+//! without auth, under the same in-process loopback load over TLS. Prints requests/s and the ratio.
+//!
+//! Run: `cargo bench -p ims-runtime --bench auth_load` (env `LOAD_SECS`, default 5; `LOAD_CONC`,
+//! default 32 concurrent requests over HTTP/1.1 keep-alive connections).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ims_runtime::auth::{
+    AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, ScopeRequirementProvider,
+    Scoped,
+};
+use ims_runtime::tls::ServeOptions;
+use ims_runtime::tls::testing::{TestServer, shared_dev_pem};
+use jsonwebtoken::{Algorithm, EncodingKey};
+use serde_json::json;
+
+const SCOPE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
+struct Read;
+impl ScopeRequirementProvider for Read {
+    const ANY_OF: &'static [&'static [&'static str]] = &[&[SCOPE]];
+}
+
+fn token_and_keys() -> (KeySet, String) {
+    let kp = rcgen::KeyPair::generate().unwrap();
+    let enc = EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+    let mut jwk = serde_json::to_value(
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&enc, Algorithm::ES256).unwrap(),
+    )
+    .unwrap();
+    jwk["kid"] = json!("k");
+    let set = KeySet::from_jwks_json(json!({"keys": [jwk]}).to_string().as_bytes()).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": "k"});
+    let claims = json!({"iss": "https://as", "aud": "https://rs", "sub": "c", "client_id": "c",
+        "iat": now, "exp": now + 3600, "jti": "j", "scope": SCOPE});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &enc, Algorithm::ES256).unwrap();
+    (set, format!("{input}.{sig}"))
+}
+
+async fn load(server: &TestServer, token: &str, secs: u64, conc: usize) -> f64 {
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(ims_runtime::tls::client_config(Some(server.ca_pem())).unwrap())
+        .http1_only()
+        .pool_max_idle_per_host(conc)
+        .build()
+        .unwrap();
+    let url = server.url("/users");
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let (client, url, stop, count) = (client.clone(), url.clone(), stop.clone(), count.clone());
+        let auth = format!("Bearer {token}");
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let r = client.get(&url).header("authorization", &auth).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                let _ = r.bytes().await.unwrap();
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    // Warm-up second, then measure.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let start_count = count.load(Ordering::Relaxed);
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let done = count.load(Ordering::Relaxed) - start_count;
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done as f64 / elapsed
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a plain `cargo test --benches` run passes nothing useful.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let secs: u64 = std::env::var("LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let conc: usize = std::env::var("LOAD_CONC").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (keys, token) = token_and_keys();
+        let pem = shared_dev_pem().unwrap();
+        let plain = Router::new().route("/users", get(|| async { "[]" }));
+        let verifier = CachingVerifier::new(LocalJwtVerifier::new(keys.clone(), JwtRules::new("https://as", "https://rs")));
+        let protected = Router::new()
+            .route("/users", get(|_s: Scoped<Read>| async { "[]" }))
+            .layer(AuthLayer::new(Arc::new(verifier), "bench"));
+        let uncached = Router::new()
+            .route("/users", get(|_s: Scoped<Read>| async { "[]" }))
+            .layer(AuthLayer::new(
+                Arc::new(LocalJwtVerifier::new(keys, JwtRules::new("https://as", "https://rs"))),
+                "bench",
+            ));
+        let mut results = Vec::new();
+        for (name, app) in [("no auth", plain), ("auth + cache", protected), ("auth, no cache", uncached)] {
+            let server = TestServer::start_with(app, pem.tls_config().unwrap(), pem.ca_cert.as_bytes(), ServeOptions::default())
+                .await
+                .unwrap();
+            let rps = load(&server, &token, secs, conc).await;
+            println!("{name:>16}: {rps:>9.0} req/s");
+            results.push(rps);
+            server.shutdown().await;
+        }
+        println!("ratio auth+cache / no auth: {:.3}", results[1] / results[0]);
+        println!("ratio auth no cache / no auth: {:.3}", results[2] / results[0]);
+    });
+}
