@@ -127,37 +127,7 @@ pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnost
         scopes_doc: DocBuilder::new()
             .trusted("OAuth 2 scopes of this service: one constant per scope URI, and `CATALOGUE` with what each scope implies.")
             .attrs(),
-        scopes: service
-            .scopes
-            .iter()
-            .map(|s| ScopeView {
-                doc: DocBuilder::new()
-                    .trusted(code_span(&s.uri))
-                    .prose(s.description.as_deref())
-                    .trusted(if s.implies.is_empty() {
-                        "Implies no other scope.".to_owned()
-                    } else {
-                        format!(
-                            "Implies {}.",
-                            s.implies
-                                .iter()
-                                .map(|i| code_span(i))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })
-                    .attrs(),
-                const_name: s.const_name.clone(),
-                const_name_lit: str_lit(&s.const_name),
-                uri: str_lit(&s.uri),
-                description: opt_str_lit(s.description.as_deref()),
-                implies: s
-                    .implies
-                    .iter()
-                    .map(|i| scope_ref(&scope_consts, i, ""))
-                    .collect::<Result<_, _>>()?,
-            })
-            .collect(),
+        scopes: scope_views(service, &scope_consts)?,
         models,
         operations_doc: DocBuilder::new()
             .trusted("The operations catalogue: id, method, path, parameters and the scopes each operation needs.")
@@ -172,6 +142,38 @@ pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnost
         )
         .with_help("this is a bug in ims-codegen's templates; please report it")
     })
+}
+
+fn scope_views(
+    service: &Service,
+    scope_consts: &BTreeMap<&str, &str>,
+) -> Result<Vec<ScopeView>, Diagnostic> {
+    let mut out = Vec::with_capacity(service.scopes.len());
+    for s in &service.scopes {
+        let implies_line = if s.implies.is_empty() {
+            "Implies no other scope.".to_owned()
+        } else {
+            let list: Vec<String> = s.implies.iter().map(|i| code_span(i)).collect();
+            format!("Implies {}.", list.join(", "))
+        };
+        out.push(ScopeView {
+            doc: DocBuilder::new()
+                .trusted(code_span(&s.uri))
+                .prose(s.description.as_deref())
+                .trusted(implies_line)
+                .attrs(),
+            const_name: s.const_name.clone(),
+            const_name_lit: str_lit(&s.const_name),
+            uri: str_lit(&s.uri),
+            description: opt_str_lit(s.description.as_deref()),
+            implies: s
+                .implies
+                .iter()
+                .map(|i| scope_ref(scope_consts, i, ""))
+                .collect::<Result<_, _>>()?,
+        });
+    }
+    Ok(out)
 }
 
 fn version_of(service: &Service) -> String {
