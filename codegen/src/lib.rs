@@ -7,7 +7,6 @@
 
 pub mod diagnostics;
 pub mod emit;
-pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
