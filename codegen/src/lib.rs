@@ -5,11 +5,16 @@
 
 #![deny(missing_docs)]
 
+pub mod builder;
+pub mod cli;
 pub mod diagnostics;
 pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod pipeline;
+pub mod write;
 
+pub use builder::{BuildError, Builder};
 pub use diagnostics::{Diagnostic, Diagnostics, Location, Severity};

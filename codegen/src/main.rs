@@ -1,5 +1,5 @@
-//! The `ims-codegen` command-line interface.
+//! The `ims-codegen` command-line interface (see `ims_codegen::cli`).
 
-fn main() {
-    std::process::exit(0);
+fn main() -> std::process::ExitCode {
+    ims_codegen::cli::main()
 }

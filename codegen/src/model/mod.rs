@@ -3,10 +3,41 @@
 //! The schema is documented in `spec-models/README.md`. [`SpecModel::infer`] builds a model from an
 //! SDD alone for `ims-codegen generate --sdd FILE`.
 
+mod infer;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+/// Rust keywords (strict and reserved, all editions): not usable as a module name.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Whether `name` can be a generated module (and file) name: a lower-case snake_case Rust
+/// identifier (`[a-z_][a-z0-9_]*`, not `_` alone, not a keyword).
+///
+/// ```
+/// use ims_codegen::model::is_valid_module_name;
+/// assert!(is_valid_module_name("oneroster_v1p2_rostering"));
+/// assert!(!is_valid_module_name("one-roster"));
+/// assert!(!is_valid_module_name("type"));
+/// ```
+pub fn is_valid_module_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_ascii_lowercase() || first == '_')
+        && name != "_"
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !KEYWORDS.contains(&name)
+}
 
 /// A parsed and validated `model.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

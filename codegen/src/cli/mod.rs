@@ -1,0 +1,292 @@
+//! The `ims-codegen` command line: `generate`, `check` and `list`.
+//!
+//! Exit codes: 0 success, 1 errors in the inputs, 2 usage errors, 3 stale or missing files
+//! (`generate --check`), 4 I/O errors while writing or comparing output.
+
+pub mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::diagnostics::Diagnostics;
+use crate::ir;
+use crate::pipeline::{self, Input};
+use crate::write::{self, Staleness, WriteOutcome};
+use render::Renderer;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// The inputs have errors.
+pub const EXIT_INPUT: u8 = 1;
+/// Bad command line (clap's own exit code for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+/// `--check` found stale or missing files.
+pub const EXIT_STALE: u8 = 3;
+/// Reading or writing the output folder failed.
+pub const EXIT_IO: u8 = 4;
+
+/// Typed, secure Rust bindings for 1EdTech (IMS Global) service specifications.
+#[derive(Debug, Parser)]
+#[command(name = "ims-codegen", version, about, long_about = None)]
+pub struct Cli {
+    /// Do not print warnings.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate one `<module>.rs` per input into `--out` (written only when changed).
+    Generate {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Write nothing; exit with 3 if a file in DIR is stale or missing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Load, validate and generate in memory; print diagnostics only.
+    Check {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+    },
+    /// List services, operations (method, path, scopes) and scopes.
+    List {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+    },
+}
+
+/// Model files and/or SDDs.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Spec models (`model.yaml`).
+    #[arg(value_name = "MODEL.yaml")]
+    pub models: Vec<PathBuf>,
+    /// An SDD (OpenAPI 3.0 JSON or YAML) used alone, with an inferred model. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub sdd: Vec<PathBuf>,
+}
+
+impl InputArgs {
+    fn inputs(&self) -> Vec<Input> {
+        self.models
+            .iter()
+            .cloned()
+            .map(Input::Model)
+            .chain(self.sdd.iter().cloned().map(Input::Sdd))
+            .collect()
+    }
+}
+
+/// Parses the process arguments and runs; the exit code follows the table in the module docs.
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    ExitCode::from(run(cli))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    let inputs = match &cli.command {
+        Command::Generate { inputs, .. } | Command::Check { inputs } | Command::List { inputs } => {
+            inputs.inputs()
+        }
+    };
+    if inputs.is_empty() {
+        eprintln!(
+            "error: no input: give at least one MODEL.yaml or --sdd FILE\n\nFor more information, try '--help'."
+        );
+        return EXIT_USAGE;
+    }
+    let output = pipeline::run(&inputs);
+    print_diagnostics(&output.diagnostics, cli.quiet);
+    if !output.is_ok() {
+        eprintln!(
+            "error: aborting due to {} error(s); no file was written",
+            output.diagnostics.error_count()
+        );
+        return EXIT_INPUT;
+    }
+    match cli.command {
+        Command::Check { .. } => {
+            eprintln!(
+                "ok: {} service(s) checked, {} warning(s)",
+                output.services.len(),
+                output.diagnostics.warning_count()
+            );
+            EXIT_OK
+        }
+        Command::List { .. } => {
+            print!("{}", list(&output.services));
+            EXIT_OK
+        }
+        Command::Generate {
+            out, check: true, ..
+        } => match write::check_files(&out, &output.files) {
+            Ok(stale) if stale.is_empty() => {
+                eprintln!(
+                    "ok: {} file(s) in {} are up to date",
+                    output.files.len(),
+                    out.display()
+                );
+                EXIT_OK
+            }
+            Ok(stale) => {
+                for s in &stale {
+                    let why = match s.staleness {
+                        Staleness::Missing => "missing",
+                        Staleness::Differs => "stale",
+                    };
+                    eprintln!("{why}: {}", s.path.display());
+                }
+                eprintln!(
+                    "error: {} generated file(s) out of date; run `ims-codegen generate` without --check",
+                    stale.len()
+                );
+                EXIT_STALE
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_IO
+            }
+        },
+        Command::Generate { out, .. } => match write::write_files(&out, &output.files) {
+            Ok(written) => {
+                for (path, outcome) in written {
+                    let what = match outcome {
+                        WriteOutcome::Created => "created",
+                        WriteOutcome::Updated => "updated",
+                        WriteOutcome::Unchanged => "unchanged",
+                    };
+                    eprintln!("{what}: {}", path.display());
+                }
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_IO
+            }
+        },
+    }
+}
+
+fn print_diagnostics(diags: &Diagnostics, quiet: bool) {
+    let mut renderer = Renderer::new();
+    for d in diags.iter() {
+        if quiet && !d.is_error() {
+            continue;
+        }
+        eprintln!("{}\n", renderer.render(d));
+    }
+}
+
+/// The text of `ims-codegen list`.
+pub fn list(services: &[ir::Service]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for s in services {
+        let _ = writeln!(
+            out,
+            "service {} ({} {} {}), base path {}",
+            s.module,
+            s.spec,
+            s.service,
+            s.version,
+            if s.base_path.is_empty() {
+                "/"
+            } else {
+                &s.base_path
+            }
+        );
+        let _ = writeln!(out, "  operations:");
+        for op in &s.operations {
+            let scopes = if op.is_discovery || op.scopes.is_public() {
+                "(public)".to_string()
+            } else {
+                op.scopes
+                    .any_of
+                    .iter()
+                    .map(|group| group.join(" + "))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let _ = writeln!(
+                out,
+                "    {:<7} {:<48} {:<36} {scopes}",
+                op.method.as_str(),
+                op.path,
+                op.fn_name
+            );
+        }
+        let _ = writeln!(out, "  scopes:");
+        for scope in &s.scopes {
+            let _ = write!(out, "    {} = {}", scope.const_name, scope.uri);
+            if !scope.implies.is_empty() {
+                let _ = write!(out, " (implies {})", scope.implies.join(", "));
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generate_accepts_models_sdds_and_check() {
+        let cli = Cli::try_parse_from([
+            "ims-codegen",
+            "generate",
+            "a/model.yaml",
+            "--sdd",
+            "b.json",
+            "--out",
+            "o",
+            "--check",
+        ])
+        .unwrap();
+        let Command::Generate { inputs, out, check } = cli.command else {
+            panic!("not generate");
+        };
+        assert_eq!(inputs.models, vec![PathBuf::from("a/model.yaml")]);
+        assert_eq!(inputs.sdd, vec![PathBuf::from("b.json")]);
+        assert_eq!(out, PathBuf::from("o"));
+        assert!(check);
+    }
+
+    #[test]
+    fn generate_without_out_is_a_usage_error() {
+        let err = Cli::try_parse_from(["ims-codegen", "generate", "m.yaml"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn no_inputs_is_a_usage_error() {
+        let cli = Cli::try_parse_from(["ims-codegen", "check"]).unwrap();
+        assert_eq!(run(cli), EXIT_USAGE);
+    }
+}
