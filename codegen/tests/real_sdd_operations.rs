@@ -189,3 +189,39 @@ fn case_1p1_without_security_is_all_public() {
     assert_eq!(service.operations.len(), 12);
     assert!(service.operations.iter().all(|o| o.scopes.is_public()));
 }
+
+#[test]
+fn lti_ags_2p0_vendor_media_types_lower_without_components() {
+    let Some(dir) = real_sdd_dir() else { return };
+    let path = dir.join("lti_ags_v2p0_oas3.yaml");
+    let mut diags = Diagnostics::new();
+    // Through the loader: the YAML needs its quirk normalization, and the model is inferred.
+    let spec = ims_codegen::load::load_sdd(&path, &mut diags)
+        .unwrap_or_else(|| panic!("loading failed:\n{diags}"));
+    let service = ims_codegen::lower::lower_service(&spec, &mut diags)
+        .unwrap_or_else(|| panic!("lowering failed:\n{diags}"));
+    assert!(!diags.has_errors(), "{diags}");
+    assert!(service.operations.len() >= 6);
+    assert!(service.operations.iter().all(|o| o.scopes.is_public()));
+    let media: Vec<&str> = service
+        .operations
+        .iter()
+        .flat_map(|o| o.responses.iter().flat_map(|r| r.contents.iter()))
+        .filter(|c| c.kind == MediaKind::Json)
+        .map(|c| c.media_type.as_str())
+        .collect();
+    assert!(media.contains(&"application/vnd.ims.lis.v2.lineitemcontainer+json"));
+    assert!(media.iter().all(|m| m.starts_with("application/vnd.ims.")));
+    let score = service
+        .operations
+        .iter()
+        .find(|o| o.id == "Scores.POST")
+        .unwrap();
+    assert_eq!(score.fn_name, "scores_post");
+    assert_eq!(
+        score.request_body.as_ref().unwrap().contents[0].media_type,
+        "application/vnd.ims.lis.v1.score+json"
+    );
+    let text = ims_codegen::emit::emit_service(&service).unwrap_or_else(|d| panic!("{d}"));
+    assert!(syn::parse_file(&text).is_ok());
+}

@@ -375,23 +375,23 @@ fn mark_discovery(
         Some(p) => {
             let mut p = normalize_base_path(p);
             // A discovery path written with the base path in front is accepted, with a warning.
-            if !base_path.is_empty() {
-                if let Some(rest) = p.strip_prefix(base_path).filter(|r| r.starts_with('/')) {
-                    let rest = rest.to_owned();
-                    let location = match &loaded.model_path {
-                        Some(m) => Location::pointer(m, "/discovery"),
-                        None => Location::None,
-                    };
-                    diags.push(
-                        Diagnostic::warning(
-                            "IMS0448",
-                            format!("the model's discovery path `{p}` starts with the base path; `{rest}` is used"),
-                            location,
-                        )
-                        .with_help("write the discovery path relative to `base_path`"),
-                    );
-                    p = rest;
-                }
+            if !base_path.is_empty()
+                && let Some(rest) = p.strip_prefix(base_path).filter(|r| r.starts_with('/'))
+            {
+                let rest = rest.to_owned();
+                let location = match &loaded.model_path {
+                    Some(m) => Location::pointer(m, "/discovery"),
+                    None => Location::None,
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "IMS0448",
+                        format!("the model's discovery path `{p}` starts with the base path; `{rest}` is used"),
+                        location,
+                    )
+                    .with_help("write the discovery path relative to `base_path`"),
+                );
+                p = rest;
             }
             Some(p)
         }
