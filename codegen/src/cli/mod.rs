@@ -5,6 +5,7 @@
 
 pub mod render;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,8 +94,33 @@ impl InputArgs {
 /// Parses the process arguments and runs; the exit code follows the table in the module docs.
 pub fn main() -> ExitCode {
     init_tracing();
-    let cli = Cli::parse();
-    ExitCode::from(run(cli))
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    ExitCode::from(run_args(std::env::args_os(), &mut stdout, &mut stderr))
+}
+
+/// Parses `args` (the first one is the program name) and runs, printing results to `out` and
+/// diagnostics to `err`; returns the exit code. This is exactly what the binary does, so tests can
+/// drive the CLI in-process.
+pub fn run_args<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli, out, err),
+        Err(e) => {
+            let code = u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE);
+            // --help and --version are "errors" that go to stdout with exit code 0.
+            let text = e.render().to_string();
+            let _ = if code == EXIT_OK {
+                out.write_all(text.as_bytes())
+            } else {
+                err.write_all(text.as_bytes())
+            };
+            code
+        }
+    }
 }
 
 fn init_tracing() {
@@ -108,22 +134,24 @@ fn init_tracing() {
 }
 
 /// Runs a parsed command line; returns the exit code.
-pub fn run(cli: Cli) -> u8 {
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let inputs = match &cli.command {
         Command::Generate { inputs, .. } | Command::Check { inputs } | Command::List { inputs } => {
             inputs.inputs()
         }
     };
     if inputs.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "error: no input: give at least one MODEL.yaml or --sdd FILE\n\nFor more information, try '--help'."
         );
         return EXIT_USAGE;
     }
     let output = pipeline::run(&inputs);
-    print_diagnostics(&output.diagnostics, cli.quiet);
+    print_diagnostics(&output.diagnostics, cli.quiet, err);
     if !output.is_ok() {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "error: aborting due to {} error(s); no file was written",
             output.diagnostics.error_count()
         );
@@ -131,7 +159,8 @@ pub fn run(cli: Cli) -> u8 {
     }
     match cli.command {
         Command::Check { .. } => {
-            eprintln!(
+            let _ = writeln!(
+                err,
                 "ok: {} service(s) checked, {} warning(s)",
                 output.services.len(),
                 output.diagnostics.warning_count()
@@ -139,14 +168,15 @@ pub fn run(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::List { .. } => {
-            print!("{}", list(&output.services));
+            let _ = write!(out, "{}", list(&output.services));
             EXIT_OK
         }
         Command::Generate {
             out, check: true, ..
         } => match write::check_files(&out, &output.files) {
             Ok(stale) if stale.is_empty() => {
-                eprintln!(
+                let _ = writeln!(
+                    err,
                     "ok: {} file(s) in {} are up to date",
                     output.files.len(),
                     out.display()
@@ -159,16 +189,17 @@ pub fn run(cli: Cli) -> u8 {
                         Staleness::Missing => "missing",
                         Staleness::Differs => "stale",
                     };
-                    eprintln!("{why}: {}", s.path.display());
+                    let _ = writeln!(err, "{why}: {}", s.path.display());
                 }
-                eprintln!(
+                let _ = writeln!(
+                    err,
                     "error: {} generated file(s) out of date; run `ims-codegen generate` without --check",
                     stale.len()
                 );
                 EXIT_STALE
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                let _ = writeln!(err, "error: {e}");
                 EXIT_IO
             }
         },
@@ -180,25 +211,25 @@ pub fn run(cli: Cli) -> u8 {
                         WriteOutcome::Updated => "updated",
                         WriteOutcome::Unchanged => "unchanged",
                     };
-                    eprintln!("{what}: {}", path.display());
+                    let _ = writeln!(err, "{what}: {}", path.display());
                 }
                 EXIT_OK
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                let _ = writeln!(err, "error: {e}");
                 EXIT_IO
             }
         },
     }
 }
 
-fn print_diagnostics(diags: &Diagnostics, quiet: bool) {
+fn print_diagnostics(diags: &Diagnostics, quiet: bool, err: &mut dyn Write) {
     let mut renderer = Renderer::new();
     for d in diags.iter() {
         if quiet && !d.is_error() {
             continue;
         }
-        eprintln!("{}\n", renderer.render(d));
+        let _ = writeln!(err, "{}\n", renderer.render(d));
     }
 }
 
@@ -287,6 +318,6 @@ mod tests {
     #[test]
     fn no_inputs_is_a_usage_error() {
         let cli = Cli::try_parse_from(["ims-codegen", "check"]).unwrap();
-        assert_eq!(run(cli), EXIT_USAGE);
+        assert_eq!(run(cli, &mut Vec::new(), &mut Vec::new()), EXIT_USAGE);
     }
 }
