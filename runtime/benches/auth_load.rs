@@ -67,7 +67,12 @@ async fn load(server: &TestServer, token: &str, secs: u64, conc: usize) -> f64 {
         let auth = format!("Bearer {token}");
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let r = client.get(&url).header("authorization", &auth).send().await.unwrap();
+                let r = client
+                    .get(&url)
+                    .header("authorization", &auth)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
                 let _ = r.bytes().await.unwrap();
                 count.fetch_add(1, Ordering::Relaxed);
@@ -93,34 +98,61 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let secs: u64 = std::env::var("LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
-    let conc: usize = std::env::var("LOAD_CONC").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let secs: u64 = std::env::var("LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let conc: usize = std::env::var("LOAD_CONC")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let (keys, token) = token_and_keys();
         let pem = shared_dev_pem().unwrap();
         let plain = Router::new().route("/users", get(|| async { "[]" }));
-        let verifier = CachingVerifier::new(LocalJwtVerifier::new(keys.clone(), JwtRules::new("https://as", "https://rs")));
+        let verifier = CachingVerifier::new(LocalJwtVerifier::new(
+            keys.clone(),
+            JwtRules::new("https://as", "https://rs"),
+        ));
         let protected = Router::new()
             .route("/users", get(|_s: Scoped<Read>| async { "[]" }))
             .layer(AuthLayer::new(Arc::new(verifier), "bench"));
         let uncached = Router::new()
             .route("/users", get(|_s: Scoped<Read>| async { "[]" }))
             .layer(AuthLayer::new(
-                Arc::new(LocalJwtVerifier::new(keys, JwtRules::new("https://as", "https://rs"))),
+                Arc::new(LocalJwtVerifier::new(
+                    keys,
+                    JwtRules::new("https://as", "https://rs"),
+                )),
                 "bench",
             ));
         let mut results = Vec::new();
-        for (name, app) in [("no auth", plain), ("auth + cache", protected), ("auth, no cache", uncached)] {
-            let server = TestServer::start_with(app, pem.tls_config().unwrap(), pem.ca_cert.as_bytes(), ServeOptions::default())
-                .await
-                .unwrap();
+        for (name, app) in [
+            ("no auth", plain),
+            ("auth + cache", protected),
+            ("auth, no cache", uncached),
+        ] {
+            let server = TestServer::start_with(
+                app,
+                pem.tls_config().unwrap(),
+                pem.ca_cert.as_bytes(),
+                ServeOptions::default(),
+            )
+            .await
+            .unwrap();
             let rps = load(&server, &token, secs, conc).await;
             println!("{name:>16}: {rps:>9.0} req/s");
             results.push(rps);
             server.shutdown().await;
         }
         println!("ratio auth+cache / no auth: {:.3}", results[1] / results[0]);
-        println!("ratio auth no cache / no auth: {:.3}", results[2] / results[0]);
+        println!(
+            "ratio auth no cache / no auth: {:.3}",
+            results[2] / results[0]
+        );
     });
 }

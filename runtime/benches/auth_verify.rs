@@ -51,7 +51,9 @@ fn key_and_token(alg: Algorithm) -> (KeySet, String) {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     for alg in [Algorithm::ES256, Algorithm::RS256] {
         let (set, token) = key_and_token(alg);
         let local = LocalJwtVerifier::new(set, JwtRules::new(ISS, AUD));
@@ -61,7 +63,10 @@ fn bench(c: &mut Criterion) {
         let cached = Arc::new(CachingVerifier::new(local.clone()));
         rt.block_on(cached.verify(&token)).unwrap();
         c.bench_function(&format!("verify_{alg:?}_cached"), |b| {
-            b.iter(|| rt.block_on(cached.verify(std::hint::black_box(&token))).unwrap())
+            b.iter(|| {
+                rt.block_on(cached.verify(std::hint::black_box(&token)))
+                    .unwrap()
+            })
         });
     }
 }

@@ -181,7 +181,7 @@ impl IntrospectionVerifier {
             scopes: s("scope").map(|v| split_scope(&v)).unwrap_or_default(),
             jti: s("jti"),
             exp,
-            claims,
+            claims: Arc::new(claims),
         }))
     }
 }

@@ -275,7 +275,7 @@ pub(crate) fn principal_from_jwt_claims(
         scopes,
         jti: Some(jti),
         exp,
-        claims,
+        claims: Arc::new(claims),
     })
 }
 

@@ -19,8 +19,8 @@ pub struct Principal {
     pub jti: Option<String>,
     /// `exp` (seconds since the Unix epoch).
     pub exp: i64,
-    /// All claims (JWT payload or introspection response).
-    pub claims: Map<String, Value>,
+    /// All claims (JWT payload or introspection response); shared so cache hits stay cheap.
+    pub claims: std::sync::Arc<Map<String, Value>>,
 }
 
 impl std::fmt::Debug for Principal {
