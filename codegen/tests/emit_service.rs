@@ -1,5 +1,6 @@
 //! The emitted service module: header, parseable by syn, no inner attributes, deterministic, and
 //! carrying the SDD, the scope catalogue and the operations catalogue.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod op_support;
 

@@ -1,6 +1,7 @@
 //! The operation fixtures in `tests/fixtures/operations/`: each good one loads, lowers to the
 //! expected IR and emits a parseable, deterministic module; each `error_*` one fails with the
 //! codes in its `expect-errors.txt`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
 

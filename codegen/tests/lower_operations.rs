@@ -1,5 +1,6 @@
 //! Operations, parameters, bodies, responses, security requirements and the scope catalogue in the
 //! IR, each rule on a small inline SDD.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod op_support;
 

@@ -1,5 +1,6 @@
 //! The official 1EdTech SDDs (read from `../shared/ims/real-sdd/`, never copied into the
 //! repository) lower without errors, with the operations, scopes and media types the specs define.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod op_support;
 

@@ -410,7 +410,8 @@ fn operation_views(
             .collect::<Result<Vec<_>, _>>()?;
         out.push(OpView {
             doc: doc.attrs(),
-            const_name: consts.insert(&const_name(&op.fn_name)),
+            // `r#type` → `TYPE`, not `R_TYPE`.
+            const_name: consts.insert(&const_name(op.fn_name.trim_start_matches("r#"))),
             id: str_lit(&op.id),
             fn_name: str_lit(&op.fn_name),
             method: method_path(op.method),
