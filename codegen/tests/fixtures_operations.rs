@@ -54,6 +54,10 @@ fn good_fixtures_lower_and_emit_deterministic_parseable_modules() {
         let text = emit_service(&service).unwrap_or_else(|d| panic!("{name}: {d}"));
         let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(file.attrs.is_empty(), "{name}: inner attributes");
+        // For compiling the output against ims-runtime by hand.
+        if let Some(out) = std::env::var_os("EMIT_DUMP_DIR") {
+            std::fs::write(Path::new(&out).join(format!("{name}.rs")), &text).unwrap();
+        }
         let (again, _) = run(&dir);
         assert_eq!(
             emit_service(&again.unwrap()).unwrap(),

@@ -216,8 +216,37 @@ fn security_doc(service: &Service) -> String {
         code_span(&service.title)
     ));
     for scheme in &service.security.schemes {
+        let what = match &scheme.kind {
+            SecuritySchemeKind::OAuth2 {
+                client_credentials_token_url,
+                authorization_url,
+                ..
+            } => {
+                let mut flows = Vec::new();
+                if client_credentials_token_url.is_some() {
+                    flows.push("client credentials");
+                }
+                if authorization_url.is_some() {
+                    flows.push("authorization code");
+                }
+                if flows.is_empty() {
+                    "OAuth 2 without a supported flow".to_owned()
+                } else {
+                    format!("OAuth 2 ({})", flows.join(", "))
+                }
+            }
+            SecuritySchemeKind::Http { scheme, .. } => {
+                format!("HTTP {} authentication", code_span(scheme))
+            }
+            SecuritySchemeKind::ApiKey { location, name } => {
+                format!("API key in {location} {}", code_span(name))
+            }
+            SecuritySchemeKind::OpenIdConnect { url } => {
+                format!("OpenID Connect, discovered from {}", code_span(url))
+            }
+        };
         doc = doc
-            .trusted(format!("Scheme {}:", code_span(&scheme.name)))
+            .trusted(format!("Scheme {}: {what}.", code_span(&scheme.name)))
             .prose(scheme.description.as_deref());
     }
     doc.attrs()
