@@ -267,7 +267,12 @@ fn render_enum(def: &TypeDef, e: &EnumDef, extensible: bool) -> Result<String, a
         .iter()
         .map(|v| VariantView {
             doc: DocBuilder::new()
-                .trusted(code_span(&v.wire))
+                .trusted(if v.wire.is_empty() {
+                    // "``" would be an unbalanced code span.
+                    "The empty string `\"\"`.".to_owned()
+                } else {
+                    code_span(&v.wire)
+                })
                 .prose(v.doc.as_deref())
                 .attrs(),
             rust_name: v.rust_name.clone(),

@@ -209,6 +209,13 @@ fn emitted_models_compile_and_round_trip() {
         );
     }
     let dir = tempfile::tempdir().expect("tempdir");
+    // Set IMS_KEEP_MODELS_CHECK=1 to keep the scratch crate for inspection (e.g. clippy).
+    let dir_path = if std::env::var_os("IMS_KEEP_MODELS_CHECK").is_some() {
+        dir.keep()
+    } else {
+        dir.path().to_path_buf()
+    };
+    let dir = ScratchDir(dir_path);
     let runtime = root.join("runtime").canonicalize().expect("runtime crate");
     std::fs::write(
         dir.path().join("Cargo.toml"),
@@ -240,12 +247,24 @@ fn emitted_models_compile_and_round_trip() {
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
+    if std::env::var_os("IMS_KEEP_MODELS_CHECK").is_some() {
+        eprintln!("scratch crate kept at {}", dir.path().display());
+    }
     assert!(
         out.status.success(),
         "emitted models failed to build or test:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The scratch crate's folder (`.path()` mirrors `TempDir`).
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
 }
 
 /// Round-trip checks run inside the scratch crate.

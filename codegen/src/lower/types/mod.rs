@@ -856,6 +856,21 @@ impl<'a> TypeLowerer<'a> {
         // Untagged enums take the first variant that deserializes: most specific first, then
         // document order.
         lowered.sort_by_key(|(i, t)| (self.specificity(t), *i));
+        // Objects are boxed so a union of a large struct and a string stays small (clippy's
+        // `large_enum_variant`); string enums are as small as the other variants.
+        for (_, t) in &mut lowered {
+            let small = match &*t {
+                TypeRef::Named(n) => matches!(
+                    self.defs.get(n).map(|d| &d.kind),
+                    Some(TypeDefKind::Enum(_) | TypeDefKind::ExtensibleEnum(_))
+                ),
+                _ => true,
+            };
+            if !small {
+                let inner = std::mem::replace(t, TypeRef::Any);
+                *t = TypeRef::Boxed(Box::new(inner));
+            }
+        }
         let mut table = NameTable::new();
         let variants = lowered
             .into_iter()

@@ -295,8 +295,8 @@ Credential:
     assert_eq!(
         order,
         [
-            ("Profile", &named("Profile")),
-            ("Loose", &named("Loose")),
+            ("Profile", &TypeRef::Boxed(Box::new(named("Profile")))),
+            ("Loose", &TypeRef::Boxed(Box::new(named("Loose")))),
             ("I64", &prim(Primitive::I64)),
             ("String", &prim(Primitive::String)),
         ]
