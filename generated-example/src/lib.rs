@@ -21,3 +21,5 @@ pub mod oneroster_v1p1_resources;
 /// OneRoster 1.1 Gradebook (`spec-models/oneroster_v1p1_gradebook`).
 #[path = "generated/oneroster_v1p1_gradebook.rs"]
 pub mod oneroster_v1p1_gradebook;
+
+pub mod golden;

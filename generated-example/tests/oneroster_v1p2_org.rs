@@ -44,22 +44,35 @@ fn org_with_ext_type_round_trips_exactly() {
 
 #[test]
 fn org_with_unknown_type_is_rejected_with_the_allowed_values() {
-    let error = serde_json::from_value::<OrgDType>(org("bogus")).unwrap_err().to_string();
+    let error = serde_json::from_value::<OrgDType>(org("bogus"))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("bogus"), "names the bad value: {error}");
-    assert!(error.contains("school"), "lists the allowed values: {error}");
-    assert!(error.contains("ext:"), "mentions the ext: extension form: {error}");
+    assert!(
+        error.contains("school"),
+        "lists the allowed values: {error}"
+    );
+    assert!(
+        error.contains("ext:"),
+        "mentions the ext: extension form: {error}"
+    );
 }
 
 #[test]
 fn org_with_unknown_member_is_rejected_because_the_standard_closes_org() {
     let mut value = org("school");
     value["nickname"] = json!("RHS");
-    let error = serde_json::from_value::<OrgDType>(value).unwrap_err().to_string();
+    let error = serde_json::from_value::<OrgDType>(value)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("nickname"), "{error}");
 }
 
 #[test]
 fn org_date_time_keeps_its_original_text() {
     let typed: OrgDType = serde_json::from_value(org("district")).unwrap();
-    assert_eq!(typed.date_last_modified.as_str(), "2027-08-14T09:30:00.000Z");
+    assert_eq!(
+        typed.date_last_modified.as_str(),
+        "2027-08-14T09:30:00.000Z"
+    );
 }

@@ -11,10 +11,10 @@ pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option:
 /// Scheme `OAuth2CC`:
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
-    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-    schemes: &[
-        ::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
+    ::ims_runtime::catalogue::SecurityInfo {
+        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -24,13 +24,10 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::cata
                 authorization_code_token_url: ::core::option::Option::None,
                 refresh_url: ::core::option::Option::None,
                 registration_url: ::core::option::Option::None,
-                scopes: &[
-                    "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly",
-                ],
+                scopes: &["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"],
             },
-        },
-    ],
-};
+        }],
+    };
 /// `OneRoster` `Resources` `1.1`: everything this module describes, in one value.
 ///
 /// OneRoster 1.1 Resources (ims-codegen model)
@@ -53,18 +50,18 @@ pub mod scopes {
     /// Read learning resources and the resources of classes, courses and users.
     ///
     /// Implies no other scope.
-    pub const RESOURCE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly";
+    pub const RESOURCE_READONLY: &str =
+        "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
-    pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
-        ::ims_runtime::catalogue::ScopeInfo {
+    pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] =
+        &[::ims_runtime::catalogue::ScopeInfo {
             uri: RESOURCE_READONLY,
             const_name: "RESOURCE_READONLY",
             description: ::core::option::Option::Some(
                 "Read learning resources and the resources of classes, courses and users.",
             ),
             implies: &[],
-        },
-    ];
+        }];
 }
 /// Payload types of `OneRoster` `Resources`: one per schema of the SDD and per inline schema that needs a name.
 pub mod models {
@@ -75,7 +72,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum GetAllResourcesOrderBy {
         /// `asc`
@@ -100,13 +97,11 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -123,8 +118,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for GetAllResourcesOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllResourcesOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -140,7 +134,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -159,7 +153,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -184,7 +178,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -239,29 +233,19 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => {
-                    ::std::result::Result::Ok(Self::InvalidFilterField)
-                }
-                "invalid_selection_field" => {
-                    ::std::result::Result::Ok(Self::InvalidSelectionField)
-                }
+                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
+                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => {
-                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
-                }
+                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => {
-                    ::std::result::Result::Ok(Self::InternalServerError)
-                }
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -270,8 +254,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -280,7 +263,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -296,7 +280,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -332,7 +316,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -346,12 +330,8 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &[
-            "success",
-            "processing",
-            "failure",
-            "unsupported",
-        ];
+        pub const VALUES: &'static [&'static str] =
+            &["success", "processing", "failure", "unsupported"];
         /// The value as it appears on the wire.
         pub fn as_str(&self) -> &str {
             match *self {
@@ -370,13 +350,11 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -385,8 +363,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -394,8 +371,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -412,7 +388,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -441,13 +417,11 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -464,8 +438,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -481,11 +454,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub ::std::collections::BTreeMap<
+        pub  ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -498,7 +471,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -568,7 +541,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ResourceDTypeImportance {
         /// `primary`
@@ -593,13 +566,11 @@ pub mod models {
             match value {
                 "primary" => ::std::result::Result::Ok(Self::Primary),
                 "secondary" => ::std::result::Result::Ok(Self::Secondary),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -616,8 +587,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ResourceDTypeImportance {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceDTypeImportance {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -632,7 +602,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ResourceDTypeRolesItem {
         /// `administrator`
@@ -690,13 +660,11 @@ pub mod models {
                 "relative" => ::std::result::Result::Ok(Self::Relative),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -713,8 +681,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ResourceDTypeRolesItem {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceDTypeRolesItem {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -731,7 +698,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ResourceDTypeStatus {
         /// `active`
@@ -756,13 +723,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -795,7 +760,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -814,7 +779,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -832,73 +797,66 @@ pub mod operations {
     /// Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getResourcesForClass",
-        fn_name: "get_resources_for_class",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/classes/{id}/resources",
-        summary: ::core::option::Option::Some("List the resources of a class"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "id",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_RESOURCES_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getResourcesForClass",
+            fn_name: "get_resources_for_class",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/classes/{id}/resources",
+            summary: ::core::option::Option::Some("List the resources of a class"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "id",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::RESOURCE_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::RESOURCE_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
     ///
     /// List the resources of a course
@@ -906,73 +864,66 @@ pub mod operations {
     /// Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getResourcesForCourse",
-        fn_name: "get_resources_for_course",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/courses/{id}/resources",
-        summary: ::core::option::Option::Some("List the resources of a course"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "id",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_RESOURCES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getResourcesForCourse",
+            fn_name: "get_resources_for_course",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/courses/{id}/resources",
+            summary: ::core::option::Option::Some("List the resources of a course"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "id",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::RESOURCE_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::RESOURCE_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /resources` (`getAllResources`)
     ///
     /// List resources
@@ -980,57 +931,58 @@ pub mod operations {
     /// Returns one page of the resources the provider holds.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_ALL_RESOURCES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllResources",
-        fn_name: "get_all_resources",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/resources",
-        summary: ::core::option::Option::Some("List resources"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+    pub const GET_ALL_RESOURCES: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllResources",
+            fn_name: "get_all_resources",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/resources",
+            summary: ::core::option::Option::Some("List resources"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::RESOURCE_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::RESOURCE_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /resources/{id}` (`getResource`)
     ///
     /// Fetch one resource
@@ -1038,43 +990,36 @@ pub mod operations {
     /// Returns the resource with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getResource",
-        fn_name: "get_resource",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/resources/{id}",
-        summary: ::core::option::Option::Some("Fetch one resource"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "id",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_RESOURCE: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getResource",
+            fn_name: "get_resource",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/resources/{id}",
+            summary: ::core::option::Option::Some("Fetch one resource"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "id",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::RESOURCE_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::RESOURCE_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /users/{id}/resources` (`getResourcesForUser`)
     ///
     /// List the resources of a user
@@ -1082,73 +1027,66 @@ pub mod operations {
     /// Returns the resources available to the user. An unknown user gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getResourcesForUser",
-        fn_name: "get_resources_for_user",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/users/{id}/resources",
-        summary: ::core::option::Option::Some("List the resources of a user"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "id",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_RESOURCES_FOR_USER: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getResourcesForUser",
+            fn_name: "get_resources_for_user",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/users/{id}/resources",
+            summary: ::core::option::Option::Some("List the resources of a user"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "id",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::RESOURCE_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::RESOURCE_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_RESOURCES_FOR_CLASS,

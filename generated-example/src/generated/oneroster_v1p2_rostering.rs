@@ -5,18 +5,17 @@ pub const SDD_JSON: &str = r##"{"openapi":"3.0.3","info":{"title":"OneRoster 1.2
 /// Path every operation path is relative to (empty for the root; no trailing `/`).
 pub const BASE_PATH: &str = "/ims/oneroster/rostering/v1p2";
 /// Path of the discovery endpoint relative to `BASE_PATH`, if the service has one. It is always public.
-pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::Some(
-    "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
-);
+pub const DISCOVERY_PATH: ::core::option::Option<&str> =
+    ::core::option::Option::Some("/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json");
 /// Security profile: the pattern and the schemes of `OneRoster 1.2 Rostering (ims-codegen model)`. URLs are the SDD's own (often placeholders a deployment replaces).
 ///
 /// Scheme `OAuth2CC`:
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
-    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-    schemes: &[
-        ::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
+    ::ims_runtime::catalogue::SecurityInfo {
+        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -32,9 +31,8 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::cata
                     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
                 ],
             },
-        },
-    ],
-};
+        }],
+    };
 /// `OneRoster` `Rostering` `1.2`: everything this module describes, in one value.
 ///
 /// OneRoster 1.2 Rostering (ims-codegen model)
@@ -59,19 +57,22 @@ pub mod scopes {
     /// Read the core rostering records (orgs, schools, academic sessions, courses, classes, users, enrollments).
     ///
     /// Implies no other scope.
-    pub const ROSTER_CORE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
+    pub const ROSTER_CORE_READONLY: &str =
+        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly`
     ///
     /// Read demographics records.
     ///
     /// Implies no other scope.
-    pub const ROSTER_DEMOGRAPHICS_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
+    pub const ROSTER_DEMOGRAPHICS_READONLY: &str =
+        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`
     ///
     /// Read all rostering records and relationship endpoints, except demographics.
     ///
     /// Implies `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`.
-    pub const ROSTER_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
+    pub const ROSTER_READONLY: &str =
+        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
         ::ims_runtime::catalogue::ScopeInfo {
@@ -108,7 +109,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -136,7 +137,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum AcadSessionGuidRefDTypeType {
         /// `academicSession`
@@ -157,13 +158,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "academicSession" => ::std::result::Result::Ok(Self::AcademicSession),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -180,8 +179,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for AcadSessionGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcadSessionGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -197,7 +195,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -260,7 +258,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum AcademicSessionDTypeStatus {
         /// `active`
@@ -285,13 +283,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -308,8 +304,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for AcademicSessionDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -325,7 +320,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum AcademicSessionDTypeType {
         /// `gradingPeriod`
@@ -341,12 +336,8 @@ pub mod models {
     }
     impl AcademicSessionDTypeType {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &[
-            "gradingPeriod",
-            "semester",
-            "schoolYear",
-            "term",
-        ];
+        pub const VALUES: &'static [&'static str] =
+            &["gradingPeriod", "semester", "schoolYear", "term"];
         /// The value as it appears on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -366,10 +357,7 @@ pub mod models {
                 "semester" => ::std::result::Result::Ok(Self::Semester),
                 "schoolYear" => ::std::result::Result::Ok(Self::SchoolYear),
                 "term" => ::std::result::Result::Ok(Self::Term),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -386,8 +374,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for AcademicSessionDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -403,7 +390,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -416,9 +403,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub academic_sessions: ::std::option::Option<
-            ::std::vec::Vec<AcademicSessionDType>,
-        >,
+        pub academic_sessions: ::std::option::Option<::std::vec::Vec<AcademicSessionDType>>,
     }
     /// A group of students taught a course by one or more teachers in given terms.
     ///
@@ -428,7 +413,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -523,7 +508,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ClassDTypeClassType {
         /// `homeroom`
@@ -551,10 +536,7 @@ pub mod models {
             match value {
                 "homeroom" => ::std::result::Result::Ok(Self::Homeroom),
                 "scheduled" => ::std::result::Result::Ok(Self::Scheduled),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -588,7 +570,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ClassDTypeStatus {
         /// `active`
@@ -613,13 +595,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -652,7 +632,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -680,7 +660,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ClassGuidRefDTypeType {
         /// `class`
@@ -701,13 +681,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "class" => ::std::result::Result::Ok(Self::Class),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -724,8 +702,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ClassGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ClassGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -741,7 +718,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -760,7 +737,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -835,7 +812,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum CourseDTypeStatus {
         /// `active`
@@ -860,13 +837,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -899,7 +874,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -927,7 +902,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum CourseGuidRefDTypeType {
         /// `course`
@@ -948,13 +923,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "course" => ::std::result::Result::Ok(Self::Course),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -971,8 +944,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for CourseGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for CourseGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -988,7 +960,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1007,7 +979,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     pub struct CredentialDType {
@@ -1039,7 +1011,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1083,9 +1055,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub american_indian_or_alaska_native: ::std::option::Option<
-            DemographicsDTypeAmericanIndianOrAlaskaNative,
-        >,
+        pub american_indian_or_alaska_native:
+            ::std::option::Option<DemographicsDTypeAmericanIndianOrAlaskaNative>,
         /// `true` when the person identifies as Asian.
         ///
         /// JSON member `asian`.
@@ -1099,9 +1070,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub black_or_african_american: ::std::option::Option<
-            DemographicsDTypeBlackOrAfricanAmerican,
-        >,
+        pub black_or_african_american:
+            ::std::option::Option<DemographicsDTypeBlackOrAfricanAmerican>,
         /// `true` when the person identifies as Native Hawaiian or other Pacific Islander.
         ///
         /// JSON member `nativeHawaiianOrOtherPacificIslander`.
@@ -1110,9 +1080,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub native_hawaiian_or_other_pacific_islander: ::std::option::Option<
-            DemographicsDTypeNativeHawaiianOrOtherPacificIslander,
-        >,
+        pub native_hawaiian_or_other_pacific_islander:
+            ::std::option::Option<DemographicsDTypeNativeHawaiianOrOtherPacificIslander>,
         /// `true` when the person identifies as White.
         ///
         /// JSON member `white`.
@@ -1126,9 +1095,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub demographic_race_two_or_more_races: ::std::option::Option<
-            DemographicsDTypeDemographicRaceTwoOrMoreRaces,
-        >,
+        pub demographic_race_two_or_more_races:
+            ::std::option::Option<DemographicsDTypeDemographicRaceTwoOrMoreRaces>,
         /// `true` when the person identifies as Hispanic or Latino.
         ///
         /// JSON member `hispanicOrLatinoEthnicity`.
@@ -1137,9 +1105,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub hispanic_or_latino_ethnicity: ::std::option::Option<
-            DemographicsDTypeHispanicOrLatinoEthnicity,
-        >,
+        pub hispanic_or_latino_ethnicity:
+            ::std::option::Option<DemographicsDTypeHispanicOrLatinoEthnicity>,
         /// Country of birth (ISO 3166-1 alpha-2).
         ///
         /// JSON member `countryOfBirthCode`.
@@ -1186,7 +1153,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeAmericanIndianOrAlaskaNative {
         /// `true`
@@ -1211,13 +1178,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1226,8 +1191,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for DemographicsDTypeAmericanIndianOrAlaskaNative {
+    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeAmericanIndianOrAlaskaNative {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1236,7 +1200,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeAmericanIndianOrAlaskaNative {
+        for DemographicsDTypeAmericanIndianOrAlaskaNative
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1253,7 +1218,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeAsian {
         /// `true`
@@ -1278,13 +1243,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1301,8 +1264,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeAsian {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeAsian {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1319,7 +1281,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeBlackOrAfricanAmerican {
         /// `true`
@@ -1344,13 +1306,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1359,8 +1319,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for DemographicsDTypeBlackOrAfricanAmerican {
+    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeBlackOrAfricanAmerican {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1369,7 +1328,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeBlackOrAfricanAmerican {
+        for DemographicsDTypeBlackOrAfricanAmerican
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1386,7 +1346,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         /// `true`
@@ -1411,13 +1371,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1426,8 +1384,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
+    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1436,7 +1393,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
+        for DemographicsDTypeDemographicRaceTwoOrMoreRaces
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1453,7 +1411,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeHispanicOrLatinoEthnicity {
         /// `true`
@@ -1478,13 +1436,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1493,8 +1449,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for DemographicsDTypeHispanicOrLatinoEthnicity {
+    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeHispanicOrLatinoEthnicity {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1503,7 +1458,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeHispanicOrLatinoEthnicity {
+        for DemographicsDTypeHispanicOrLatinoEthnicity
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1520,7 +1476,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         /// `true`
@@ -1545,13 +1501,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1561,7 +1515,8 @@ pub mod models {
         }
     }
     impl ::ims_runtime::__private::serde::Serialize
-    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
+        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
+    {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1570,7 +1525,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
+        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1586,7 +1542,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeSex {
         /// `male`
@@ -1602,12 +1558,7 @@ pub mod models {
     }
     impl DemographicsDTypeSex {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &[
-            "male",
-            "female",
-            "unspecified",
-            "other",
-        ];
+        pub const VALUES: &'static [&'static str] = &["male", "female", "unspecified", "other"];
         /// The value as it appears on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -1627,10 +1578,7 @@ pub mod models {
                 "female" => ::std::result::Result::Ok(Self::Female),
                 "unspecified" => ::std::result::Result::Ok(Self::Unspecified),
                 "other" => ::std::result::Result::Ok(Self::Other),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -1647,8 +1595,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeSex {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeSex {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1665,7 +1612,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeStatus {
         /// `active`
@@ -1690,13 +1637,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1713,8 +1658,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1731,7 +1675,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum DemographicsDTypeWhite {
         /// `true`
@@ -1756,13 +1700,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1779,8 +1721,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for DemographicsDTypeWhite {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeWhite {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1796,7 +1737,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1815,7 +1756,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1880,7 +1821,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum EnrollmentDTypePrimary {
         /// `true`
@@ -1905,13 +1846,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -1928,8 +1867,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for EnrollmentDTypePrimary {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypePrimary {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1945,7 +1883,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum EnrollmentDTypeRole {
         /// `administrator`
@@ -1961,12 +1899,8 @@ pub mod models {
     }
     impl EnrollmentDTypeRole {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &[
-            "administrator",
-            "proctor",
-            "student",
-            "teacher",
-        ];
+        pub const VALUES: &'static [&'static str] =
+            &["administrator", "proctor", "student", "teacher"];
         /// The value as it appears on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -1986,10 +1920,7 @@ pub mod models {
                 "proctor" => ::std::result::Result::Ok(Self::Proctor),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -2023,7 +1954,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum EnrollmentDTypeStatus {
         /// `active`
@@ -2048,13 +1979,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2071,8 +2000,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for EnrollmentDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2088,7 +2016,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2106,7 +2034,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum GetAllAcademicSessionsOrderBy {
         /// `asc`
@@ -2131,13 +2059,11 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2154,8 +2080,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for GetAllAcademicSessionsOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllAcademicSessionsOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2171,7 +2096,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2190,7 +2115,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2215,7 +2140,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -2270,29 +2195,19 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => {
-                    ::std::result::Result::Ok(Self::InvalidFilterField)
-                }
-                "invalid_selection_field" => {
-                    ::std::result::Result::Ok(Self::InvalidSelectionField)
-                }
+                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
+                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => {
-                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
-                }
+                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => {
-                    ::std::result::Result::Ok(Self::InternalServerError)
-                }
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2301,8 +2216,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2311,7 +2225,8 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
+    {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2327,7 +2242,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2363,7 +2278,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -2377,12 +2292,8 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &[
-            "success",
-            "processing",
-            "failure",
-            "unsupported",
-        ];
+        pub const VALUES: &'static [&'static str] =
+            &["success", "processing", "failure", "unsupported"];
         /// The value as it appears on the wire.
         pub fn as_str(&self) -> &str {
             match *self {
@@ -2401,13 +2312,11 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2416,8 +2325,7 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize
-    for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2425,8 +2333,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2443,7 +2350,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -2472,13 +2379,11 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2495,8 +2400,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2512,11 +2416,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub ::std::collections::BTreeMap<
+        pub  ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -2529,7 +2433,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2581,7 +2485,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum OrgDTypeStatus {
         /// `active`
@@ -2606,13 +2510,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2645,7 +2547,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum OrgDTypeType {
         /// `department`
@@ -2696,10 +2598,7 @@ pub mod models {
                 "national" => ::std::result::Result::Ok(Self::National),
                 "school" => ::std::result::Result::Ok(Self::School),
                 "state" => ::std::result::Result::Ok(Self::State),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -2732,7 +2631,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2760,7 +2659,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum OrgGuidRefDTypeType {
         /// `org`
@@ -2781,13 +2680,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "org" => ::std::result::Result::Ok(Self::Org),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2820,7 +2717,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2839,7 +2736,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2867,7 +2764,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum ResourceGuidRefDTypeType {
         /// `resource`
@@ -2888,13 +2785,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "resource" => ::std::result::Result::Ok(Self::Resource),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -2911,8 +2806,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for ResourceGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2928,7 +2822,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2980,7 +2874,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum RoleDTypeRole {
         /// `aide`
@@ -3051,9 +2945,7 @@ pub mod models {
             match value {
                 "aide" => ::std::result::Result::Ok(Self::Aide),
                 "counselor" => ::std::result::Result::Ok(Self::Counselor),
-                "districtAdministrator" => {
-                    ::std::result::Result::Ok(Self::DistrictAdministrator)
-                }
+                "districtAdministrator" => ::std::result::Result::Ok(Self::DistrictAdministrator),
                 "guardian" => ::std::result::Result::Ok(Self::Guardian),
                 "parent" => ::std::result::Result::Ok(Self::Parent),
                 "principal" => ::std::result::Result::Ok(Self::Principal),
@@ -3061,14 +2953,9 @@ pub mod models {
                 "relative" => ::std::result::Result::Ok(Self::Relative),
                 "siteAdministrator" => ::std::result::Result::Ok(Self::SiteAdministrator),
                 "student" => ::std::result::Result::Ok(Self::Student),
-                "systemAdministrator" => {
-                    ::std::result::Result::Ok(Self::SystemAdministrator)
-                }
+                "systemAdministrator" => ::std::result::Result::Ok(Self::SystemAdministrator),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => {
-                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
-                        .map(Self::Ext)
-                }
+                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
             }
         }
     }
@@ -3102,7 +2989,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum RoleDTypeRoleType {
         /// `primary`
@@ -3127,13 +3014,11 @@ pub mod models {
             match value {
                 "primary" => ::std::result::Result::Ok(Self::Primary),
                 "secondary" => ::std::result::Result::Ok(Self::Secondary),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -3166,7 +3051,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3183,7 +3068,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3199,7 +3084,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3215,7 +3100,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3231,7 +3116,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3247,7 +3132,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3263,7 +3148,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3279,7 +3164,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3450,7 +3335,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum UserDTypeEnabledUser {
         /// `true`
@@ -3475,13 +3360,11 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -3498,8 +3381,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for UserDTypeEnabledUser {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserDTypeEnabledUser {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3516,7 +3398,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum UserDTypeStatus {
         /// `active`
@@ -3541,13 +3423,11 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -3580,7 +3460,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3608,7 +3488,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash
+        ::std::hash::Hash,
     )]
     pub enum UserGuidRefDTypeType {
         /// `user`
@@ -3629,13 +3509,11 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "user" => ::std::result::Result::Ok(Self::User),
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
+                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                    value: ::std::string::String::from(value),
+                    allowed: Self::VALUES,
+                    extensible: false,
+                }),
             }
         }
     }
@@ -3652,8 +3530,7 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-    for UserGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3669,7 +3546,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3691,7 +3568,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3739,7 +3616,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize
+        ::ims_runtime::__private::serde::Deserialize,
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3760,60 +3637,61 @@ pub mod operations {
     /// Returns one page of the academic sessions (all kinds) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllAcademicSessions",
-        fn_name: "get_all_academic_sessions",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/academicSessions",
-        summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllAcademicSessions",
+            fn_name: "get_all_academic_sessions",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/academicSessions",
+            summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
     ///
     /// Fetch one academic session
@@ -3821,46 +3699,39 @@ pub mod operations {
     /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAcademicSession",
-        fn_name: "get_academic_session",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/academicSessions/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one academic session"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAcademicSession",
+            fn_name: "get_academic_session",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/academicSessions/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one academic session"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /classes` (`getAllClasses`)
     ///
     /// List classes
@@ -3868,60 +3739,61 @@ pub mod operations {
     /// Returns one page of the classes the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllClasses",
-        fn_name: "get_all_classes",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/classes",
-        summary: ::core::option::Option::Some("List classes"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllClasses",
+            fn_name: "get_all_classes",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/classes",
+            summary: ::core::option::Option::Some("List classes"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
     ///
     /// List the students of a class
@@ -3929,73 +3801,66 @@ pub mod operations {
     /// Returns the users enrolled as students in the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getStudentsForClass",
-        fn_name: "get_students_for_class",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/classes/{classSourcedId}/students",
-        summary: ::core::option::Option::Some("List the students of a class"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "classSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getStudentsForClass",
+            fn_name: "get_students_for_class",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/classes/{classSourcedId}/students",
+            summary: ::core::option::Option::Some("List the students of a class"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "classSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
     ///
     /// List the teachers of a class
@@ -4003,73 +3868,66 @@ pub mod operations {
     /// Returns the users enrolled as teachers in the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTeachersForClass",
-        fn_name: "get_teachers_for_class",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/classes/{classSourcedId}/teachers",
-        summary: ::core::option::Option::Some("List the teachers of a class"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "classSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTeachersForClass",
+            fn_name: "get_teachers_for_class",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/classes/{classSourcedId}/teachers",
+            summary: ::core::option::Option::Some("List the teachers of a class"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "classSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /classes/{sourcedId}` (`getClass`)
     ///
     /// Fetch one class
@@ -4077,46 +3935,39 @@ pub mod operations {
     /// Returns the class with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClass",
-        fn_name: "get_class",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/classes/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one class"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClass",
+            fn_name: "get_class",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/classes/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one class"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /courses` (`getAllCourses`)
     ///
     /// List courses
@@ -4124,60 +3975,61 @@ pub mod operations {
     /// Returns one page of the courses the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllCourses",
-        fn_name: "get_all_courses",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/courses",
-        summary: ::core::option::Option::Some("List courses"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllCourses",
+            fn_name: "get_all_courses",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/courses",
+            summary: ::core::option::Option::Some("List courses"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
     ///
     /// List the classes of a course
@@ -4185,73 +4037,66 @@ pub mod operations {
     /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForCourse",
-        fn_name: "get_classes_for_course",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/courses/{courseSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a course"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "courseSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForCourse",
+            fn_name: "get_classes_for_course",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/courses/{courseSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a course"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "courseSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /courses/{sourcedId}` (`getCourse`)
     ///
     /// Fetch one course
@@ -4259,46 +4104,39 @@ pub mod operations {
     /// Returns the course with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getCourse",
-        fn_name: "get_course",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/courses/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one course"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getCourse",
+            fn_name: "get_course",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/courses/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one course"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /demographics` (`getAllDemographics`)
     ///
     /// List demographics records
@@ -4306,57 +4144,58 @@ pub mod operations {
     /// Returns one page of demographics records. Needs the demographics scope.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllDemographics",
-        fn_name: "get_all_demographics",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/demographics",
-        summary: ::core::option::Option::Some("List demographics records"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllDemographics",
+            fn_name: "get_all_demographics",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/demographics",
+            summary: ::core::option::Option::Some("List demographics records"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /demographics/{sourcedId}` (`getDemographics`)
     ///
     /// Fetch one demographics record
@@ -4364,43 +4203,36 @@ pub mod operations {
     /// Returns the demographics of the user with the given sourcedId, or 404 `unknownobject`. Needs the demographics scope.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getDemographics",
-        fn_name: "get_demographics",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/demographics/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one demographics record"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getDemographics",
+            fn_name: "get_demographics",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/demographics/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one demographics record"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /discovery/onerosterv1p2rostersservice_openapi3_v1p0.json` (`getDiscoveryDocument`)
     ///
     /// Fetch this service description
@@ -4408,20 +4240,19 @@ pub mod operations {
     /// Serves the provider's own copy of this OpenAPI document, with its server and token URLs. Open to anyone: no token is needed, so clients can learn where to get one.
     ///
     /// Public: the discovery endpoint needs no token.
-    pub const GET_DISCOVERY_DOCUMENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getDiscoveryDocument",
-        fn_name: "get_discovery_document",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
-        summary: ::core::option::Option::Some("Fetch this service description"),
-        params: &[],
-        request_media_types: &[],
-        response_statuses: &["200", "304", "429", "500"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[],
-        },
-        is_discovery: true,
-    };
+    pub const GET_DISCOVERY_DOCUMENT: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getDiscoveryDocument",
+            fn_name: "get_discovery_document",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
+            summary: ::core::option::Option::Some("Fetch this service description"),
+            params: &[],
+            request_media_types: &[],
+            response_statuses: &["200", "304", "429", "500"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement { any_of: &[] },
+            is_discovery: true,
+        };
     /// `GET /enrollments` (`getAllEnrollments`)
     ///
     /// List enrollments
@@ -4429,60 +4260,61 @@ pub mod operations {
     /// Returns one page of the enrollments the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllEnrollments",
-        fn_name: "get_all_enrollments",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/enrollments",
-        summary: ::core::option::Option::Some("List enrollments"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllEnrollments",
+            fn_name: "get_all_enrollments",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/enrollments",
+            summary: ::core::option::Option::Some("List enrollments"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
     ///
     /// Fetch one enrollment
@@ -4490,46 +4322,39 @@ pub mod operations {
     /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getEnrollment",
-        fn_name: "get_enrollment",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/enrollments/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one enrollment"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getEnrollment",
+            fn_name: "get_enrollment",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/enrollments/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one enrollment"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /gradingPeriods` (`getAllGradingPeriods`)
     ///
     /// List grading periods (academic sessions of type gradingPeriod)
@@ -4537,62 +4362,63 @@ pub mod operations {
     /// Returns one page of the grading periods (academic sessions of type gradingPeriod) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllGradingPeriods",
-        fn_name: "get_all_grading_periods",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/gradingPeriods",
-        summary: ::core::option::Option::Some(
-            "List grading periods (academic sessions of type gradingPeriod)",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllGradingPeriods",
+            fn_name: "get_all_grading_periods",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/gradingPeriods",
+            summary: ::core::option::Option::Some(
+                "List grading periods (academic sessions of type gradingPeriod)",
+            ),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
     ///
     /// Fetch one grading period
@@ -4600,46 +4426,39 @@ pub mod operations {
     /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getGradingPeriod",
-        fn_name: "get_grading_period",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/gradingPeriods/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one grading period"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getGradingPeriod",
+            fn_name: "get_grading_period",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/gradingPeriods/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one grading period"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /orgs` (`getAllOrgs`)
     ///
     /// List organizations
@@ -4647,60 +4466,61 @@ pub mod operations {
     /// Returns one page of the organizations the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllOrgs",
-        fn_name: "get_all_orgs",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/orgs",
-        summary: ::core::option::Option::Some("List organizations"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllOrgs",
+            fn_name: "get_all_orgs",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/orgs",
+            summary: ::core::option::Option::Some("List organizations"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /orgs/{sourcedId}` (`getOrg`)
     ///
     /// Fetch one organization
@@ -4708,46 +4528,39 @@ pub mod operations {
     /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getOrg",
-        fn_name: "get_org",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/orgs/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one organization"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getOrg",
+            fn_name: "get_org",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/orgs/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one organization"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /schools` (`getAllSchools`)
     ///
     /// List schools (orgs of type school)
@@ -4755,60 +4568,61 @@ pub mod operations {
     /// Returns one page of the schools (orgs of type school) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllSchools",
-        fn_name: "get_all_schools",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools",
-        summary: ::core::option::Option::Some("List schools (orgs of type school)"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllSchools",
+            fn_name: "get_all_schools",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools",
+            summary: ::core::option::Option::Some("List schools (orgs of type school)"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
     ///
     /// List the classes of a school
@@ -4816,73 +4630,66 @@ pub mod operations {
     /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForSchool",
-        fn_name: "get_classes_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForSchool",
+            fn_name: "get_classes_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
     ///
     /// List the enrollments of a class in a school
@@ -4890,81 +4697,72 @@ pub mod operations {
     /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getEnrollmentsForClassInSchool",
-        fn_name: "get_enrollments_for_class_in_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
-        summary: ::core::option::Option::Some(
-            "List the enrollments of a class in a school",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getEnrollmentsForClassInSchool",
+            fn_name: "get_enrollments_for_class_in_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
+            summary: ::core::option::Option::Some("List the enrollments of a class in a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "classSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "classSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
     ///
     /// List the students of a class in a school
@@ -4972,81 +4770,72 @@ pub mod operations {
     /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getStudentsForClassInSchool",
-        fn_name: "get_students_for_class_in_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
-        summary: ::core::option::Option::Some(
-            "List the students of a class in a school",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getStudentsForClassInSchool",
+            fn_name: "get_students_for_class_in_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
+            summary: ::core::option::Option::Some("List the students of a class in a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "classSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "classSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
     ///
     /// List the teachers of a class in a school
@@ -5054,81 +4843,72 @@ pub mod operations {
     /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTeachersForClassInSchool",
-        fn_name: "get_teachers_for_class_in_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
-        summary: ::core::option::Option::Some(
-            "List the teachers of a class in a school",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTeachersForClassInSchool",
+            fn_name: "get_teachers_for_class_in_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
+            summary: ::core::option::Option::Some("List the teachers of a class in a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "classSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "classSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
     ///
     /// List the courses of a school
@@ -5136,73 +4916,66 @@ pub mod operations {
     /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getCoursesForSchool",
-        fn_name: "get_courses_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/courses",
-        summary: ::core::option::Option::Some("List the courses of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getCoursesForSchool",
+            fn_name: "get_courses_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/courses",
+            summary: ::core::option::Option::Some("List the courses of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
     ///
     /// List the enrollments of a school
@@ -5210,73 +4983,66 @@ pub mod operations {
     /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getEnrollmentsForSchool",
-        fn_name: "get_enrollments_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/enrollments",
-        summary: ::core::option::Option::Some("List the enrollments of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getEnrollmentsForSchool",
+            fn_name: "get_enrollments_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/enrollments",
+            summary: ::core::option::Option::Some("List the enrollments of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
     ///
     /// List the students of a school
@@ -5284,73 +5050,66 @@ pub mod operations {
     /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getStudentsForSchool",
-        fn_name: "get_students_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/students",
-        summary: ::core::option::Option::Some("List the students of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getStudentsForSchool",
+            fn_name: "get_students_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/students",
+            summary: ::core::option::Option::Some("List the students of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
     ///
     /// List the teachers of a school
@@ -5358,73 +5117,66 @@ pub mod operations {
     /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTeachersForSchool",
-        fn_name: "get_teachers_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/teachers",
-        summary: ::core::option::Option::Some("List the teachers of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTeachersForSchool",
+            fn_name: "get_teachers_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/teachers",
+            summary: ::core::option::Option::Some("List the teachers of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
     ///
     /// List the terms of a school
@@ -5432,73 +5184,66 @@ pub mod operations {
     /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTermsForSchool",
-        fn_name: "get_terms_for_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{schoolSourcedId}/terms",
-        summary: ::core::option::Option::Some("List the terms of a school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "schoolSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTermsForSchool",
+            fn_name: "get_terms_for_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{schoolSourcedId}/terms",
+            summary: ::core::option::Option::Some("List the terms of a school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "schoolSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /schools/{sourcedId}` (`getSchool`)
     ///
     /// Fetch one school
@@ -5506,46 +5251,39 @@ pub mod operations {
     /// Returns the school with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getSchool",
-        fn_name: "get_school",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/schools/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one school"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getSchool",
+            fn_name: "get_school",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/schools/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one school"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /students` (`getAllStudents`)
     ///
     /// List students (users with the student role)
@@ -5553,62 +5291,61 @@ pub mod operations {
     /// Returns one page of the students (users with the student role) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllStudents",
-        fn_name: "get_all_students",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/students",
-        summary: ::core::option::Option::Some(
-            "List students (users with the student role)",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllStudents",
+            fn_name: "get_all_students",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/students",
+            summary: ::core::option::Option::Some("List students (users with the student role)"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /students/{sourcedId}` (`getStudent`)
     ///
     /// Fetch one student
@@ -5616,46 +5353,39 @@ pub mod operations {
     /// Returns the student with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getStudent",
-        fn_name: "get_student",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/students/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one student"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getStudent",
+            fn_name: "get_student",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/students/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one student"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
     ///
     /// List the classes of a student
@@ -5663,73 +5393,66 @@ pub mod operations {
     /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForStudent",
-        fn_name: "get_classes_for_student",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/students/{studentSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a student"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "studentSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForStudent",
+            fn_name: "get_classes_for_student",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/students/{studentSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a student"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "studentSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /teachers` (`getAllTeachers`)
     ///
     /// List teachers (users with the teacher role)
@@ -5737,62 +5460,61 @@ pub mod operations {
     /// Returns one page of the teachers (users with the teacher role) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllTeachers",
-        fn_name: "get_all_teachers",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/teachers",
-        summary: ::core::option::Option::Some(
-            "List teachers (users with the teacher role)",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllTeachers",
+            fn_name: "get_all_teachers",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/teachers",
+            summary: ::core::option::Option::Some("List teachers (users with the teacher role)"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /teachers/{sourcedId}` (`getTeacher`)
     ///
     /// Fetch one teacher
@@ -5800,46 +5522,39 @@ pub mod operations {
     /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTeacher",
-        fn_name: "get_teacher",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/teachers/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one teacher"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTeacher",
+            fn_name: "get_teacher",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/teachers/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one teacher"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
     ///
     /// List the classes of a teacher
@@ -5847,73 +5562,66 @@ pub mod operations {
     /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForTeacher",
-        fn_name: "get_classes_for_teacher",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/teachers/{teacherSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a teacher"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "teacherSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForTeacher",
+            fn_name: "get_classes_for_teacher",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/teachers/{teacherSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a teacher"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "teacherSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /terms` (`getAllTerms`)
     ///
     /// List terms (academic sessions of type term)
@@ -5921,62 +5629,61 @@ pub mod operations {
     /// Returns one page of the terms (academic sessions of type term) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllTerms",
-        fn_name: "get_all_terms",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/terms",
-        summary: ::core::option::Option::Some(
-            "List terms (academic sessions of type term)",
-        ),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllTerms",
+            fn_name: "get_all_terms",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/terms",
+            summary: ::core::option::Option::Some("List terms (academic sessions of type term)"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /terms/{sourcedId}` (`getTerm`)
     ///
     /// Fetch one term
@@ -5984,46 +5691,39 @@ pub mod operations {
     /// Returns the term with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getTerm",
-        fn_name: "get_term",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/terms/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one term"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getTerm",
+            fn_name: "get_term",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/terms/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one term"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
     ///
     /// List the classes of a term
@@ -6031,73 +5731,66 @@ pub mod operations {
     /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForTerm",
-        fn_name: "get_classes_for_term",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/terms/{termSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a term"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "termSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForTerm",
+            fn_name: "get_classes_for_term",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/terms/{termSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a term"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "termSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
     ///
     /// List the grading periods of a term
@@ -6105,73 +5798,66 @@ pub mod operations {
     /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getGradingPeriodsForTerm",
-        fn_name: "get_grading_periods_for_term",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/terms/{termSourcedId}/gradingPeriods",
-        summary: ::core::option::Option::Some("List the grading periods of a term"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "termSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getGradingPeriodsForTerm",
+            fn_name: "get_grading_periods_for_term",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/terms/{termSourcedId}/gradingPeriods",
+            summary: ::core::option::Option::Some("List the grading periods of a term"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "termSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// `GET /users` (`getAllUsers`)
     ///
     /// List users
@@ -6179,60 +5865,61 @@ pub mod operations {
     /// Returns one page of the users the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getAllUsers",
-        fn_name: "get_all_users",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/users",
-        summary: ::core::option::Option::Some("List users"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getAllUsers",
+            fn_name: "get_all_users",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/users",
+            summary: ::core::option::Option::Some("List users"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /users/{sourcedId}` (`getUser`)
     ///
     /// Fetch one user
@@ -6240,46 +5927,39 @@ pub mod operations {
     /// Returns the user with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getUser",
-        fn_name: "get_user",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/users/{sourcedId}",
-        summary: ::core::option::Option::Some("Fetch one user"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[
-                &[super::scopes::ROSTER_CORE_READONLY],
-                &[super::scopes::ROSTER_READONLY],
+    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getUser",
+            fn_name: "get_user",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/users/{sourcedId}",
+            summary: ::core::option::Option::Some("Fetch one user"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
             ],
-        },
-        is_discovery: false,
-    };
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[
+                    &[super::scopes::ROSTER_CORE_READONLY],
+                    &[super::scopes::ROSTER_READONLY],
+                ],
+            },
+            is_discovery: false,
+        };
     /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
     ///
     /// List the classes of a user
@@ -6287,73 +5967,66 @@ pub mod operations {
     /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
-        id: "getClassesForUser",
-        fn_name: "get_classes_for_user",
-        method: ::ims_runtime::catalogue::Method::Get,
-        path: "/users/{userSourcedId}/classes",
-        summary: ::core::option::Option::Some("List the classes of a user"),
-        params: &[
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "userSourcedId",
-                location: ::ims_runtime::catalogue::ParamLocation::Path,
-                required: true,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo =
+        ::ims_runtime::catalogue::OperationInfo {
+            id: "getClassesForUser",
+            fn_name: "get_classes_for_user",
+            method: ::ims_runtime::catalogue::Method::Get,
+            path: "/users/{userSourcedId}/classes",
+            summary: ::core::option::Option::Some("List the classes of a user"),
+            params: &[
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "userSourcedId",
+                    location: ::ims_runtime::catalogue::ParamLocation::Path,
+                    required: true,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "fields",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "filter",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "limit",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "offset",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "orderBy",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+                ::ims_runtime::catalogue::ParamInfo {
+                    name: "sort",
+                    location: ::ims_runtime::catalogue::ParamLocation::Query,
+                    required: false,
+                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+                },
+            ],
+            request_media_types: &[],
+            response_statuses: &[
+                "200", "400", "401", "403", "404", "422", "429", "500", "default",
+            ],
+            scopes: ::ims_runtime::catalogue::ScopeRequirement {
+                any_of: &[&[super::scopes::ROSTER_READONLY]],
             },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "fields",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "filter",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "limit",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "offset",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "orderBy",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-            ::ims_runtime::catalogue::ParamInfo {
-                name: "sort",
-                location: ::ims_runtime::catalogue::ParamLocation::Query,
-                required: false,
-                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            },
-        ],
-        request_media_types: &[],
-        response_statuses: &[
-            "200",
-            "400",
-            "401",
-            "403",
-            "404",
-            "422",
-            "429",
-            "500",
-            "default",
-        ],
-        scopes: ::ims_runtime::catalogue::ScopeRequirement {
-            any_of: &[&[super::scopes::ROSTER_READONLY]],
-        },
-        is_discovery: false,
-    };
+            is_discovery: false,
+        };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_ALL_ACADEMIC_SESSIONS,

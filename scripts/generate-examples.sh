@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates everything checked in under generated-example/src/ from this repository's inputs:
+#   generated/  the bundled spec models (spec-models/*/model.yaml)
+#   golden/     the construct and operation fixtures (tests/fixtures/), snapshots compiled as a crate
+# With --check nothing is written; the exit code is 3 when a file is stale or missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+check=()
+[ "${1:-}" = "--check" ] && check=(--check)
+
+gen() { cargo run --quiet --release -p ims-codegen -- generate --quiet "$@" "${check[@]}"; }
+
+gen spec-models/*/model.yaml --out generated-example/src/generated
+
+fixtures=()
+for sdd in tests/fixtures/constructs/*.yaml; do fixtures+=(--sdd "$sdd"); done
+for dir in tests/fixtures/operations/*/; do
+  # error_* fixtures must fail to generate; codegen/tests/fixtures_operations.rs checks them.
+  case "$(basename "$dir")" in error_*) continue ;; esac
+  fixtures+=("${dir}model.yaml")
+done
+gen "${fixtures[@]}" --out generated-example/src/golden
