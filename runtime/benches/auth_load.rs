@@ -2,7 +2,8 @@
 //! without auth, under the same in-process loopback load over TLS. Prints requests/s and the ratio.
 //!
 //! Run: `cargo bench -p ims-runtime --bench auth_load` (env `LOAD_SECS`, default 5; `LOAD_CONC`,
-//! default 32 concurrent requests over HTTP/1.1 keep-alive connections).
+//! default 32 concurrent requests over HTTP/1.1 keep-alive connections; `LOAD_ROUNDS`, default 3
+//! interleaved rounds, medians reported).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -130,7 +131,9 @@ fn main() {
                 )),
                 "bench",
             ));
-        let mut results = Vec::new();
+        // All three servers run at once; rounds interleave them so drifting machine load
+        // (other processes) hits every configuration alike. Medians are reported.
+        let mut servers = Vec::new();
         for (name, app) in [
             ("no auth", plain),
             ("auth + cache", protected),
@@ -144,15 +147,34 @@ fn main() {
             )
             .await
             .unwrap();
-            let rps = load(&server, &token, secs, conc).await;
-            println!("{name:>16}: {rps:>9.0} req/s");
-            results.push(rps);
+            servers.push((name, server, Vec::new()));
+        }
+        let rounds: usize = std::env::var("LOAD_ROUNDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        for round in 0..rounds {
+            for (name, server, samples) in servers.iter_mut() {
+                let rps = load(server, &token, secs, conc).await;
+                println!("round {round} {name:>16}: {rps:>9.0} req/s");
+                samples.push(rps);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
+        };
+        let mut medians = Vec::new();
+        for (name, server, mut samples) in servers {
+            let m = median(&mut samples);
+            println!("median {name:>16}: {m:>9.0} req/s");
+            medians.push(m);
             server.shutdown().await;
         }
-        println!("ratio auth+cache / no auth: {:.3}", results[1] / results[0]);
+        println!("ratio auth+cache / no auth: {:.3}", medians[1] / medians[0]);
         println!(
             "ratio auth no cache / no auth: {:.3}",
-            results[2] / results[0]
+            medians[2] / medians[0]
         );
     });
 }
