@@ -49,6 +49,8 @@ mod codes {
     pub const PATTERN: &str = "IMS0305";
     /// An unknown `type`.
     pub const UNKNOWN_TYPE: &str = "IMS0306";
+    /// An extensible enumeration whose `ext:` pattern is not the IMS one.
+    pub const EXT_PATTERN: &str = "IMS0307";
 }
 
 /// Turns SDD schemas into IR type definitions. See the module docs for the rules.
@@ -831,7 +833,19 @@ impl<'a> TypeLowerer<'a> {
         nullable: bool,
         diags: &mut Diagnostics,
     ) -> Lowered {
-        if let Some(values) = self.extensible_enum_values(members, pointer) {
+        if let Some((values, pattern)) = self.extensible_enum_values(members, pointer) {
+            if !is_canonical_ext_pattern(&pattern) {
+                diags.push(
+                    Diagnostic::warning(
+                        codes::EXT_PATTERN,
+                        format!(
+                            "extension pattern `{pattern}` differs from the IMS pattern `(ext:)[a-zA-Z0-9\\.\\-_]+`; generated code accepts `ext:` followed by ASCII letters, digits, `.`, `-`, `_`"
+                        ),
+                        self.location(pointer),
+                    )
+                    .with_help("use the IMS pattern, or validate the narrower rule in your handler"),
+                );
+            }
             return Lowered::Def {
                 kind: TypeDefKind::ExtensibleEnum(enum_def(&values, true)),
                 nullable,
@@ -918,12 +932,12 @@ impl<'a> TypeLowerer<'a> {
         &self,
         members: &'a [ReferenceOr<Schema>],
         pointer: &str,
-    ) -> Option<Vec<String>> {
+    ) -> Option<(Vec<String>, String)> {
         if members.len() != 2 {
             return None;
         }
         let mut values = None;
-        let mut has_ext = false;
+        let mut ext_pattern: Option<String> = None;
         for (i, m) in members.iter().enumerate() {
             let schema = self
                 .resolver
@@ -937,12 +951,12 @@ impl<'a> TypeLowerer<'a> {
                 SchemaKind::Type(Type::String(s))
                     if s.pattern.as_deref().is_some_and(is_ext_pattern) =>
                 {
-                    has_ext = true;
+                    ext_pattern = s.pattern.clone();
                 }
                 _ => return None,
             }
         }
-        if has_ext { values } else { None }
+        Some((values?, ext_pattern?))
     }
 
     /// Patterns are documentation; one the `regex` crate cannot compile (look-around, as in
@@ -1001,6 +1015,16 @@ fn needs_definition(schema: &Schema) -> bool {
 fn is_ext_pattern(pattern: &str) -> bool {
     let p = pattern.trim_start_matches('^');
     p.starts_with("(ext:)") || p.starts_with("ext:")
+}
+
+/// Whether `pattern` is the IMS extension pattern the runtime enforces (anchors optional).
+fn is_canonical_ext_pattern(pattern: &str) -> bool {
+    let p = pattern.strip_prefix('^').unwrap_or(pattern);
+    let p = p.strip_suffix('$').unwrap_or(p);
+    matches!(
+        p,
+        r"(ext:)[a-zA-Z0-9\.\-_]+" | r"ext:[a-zA-Z0-9\.\-_]+" | r"(ext:)[a-zA-Z0-9.\-_]+"
+    )
 }
 
 fn string_format(format: &str) -> Primitive {

@@ -205,6 +205,34 @@ OrgDType:
 }
 
 #[test]
+fn a_non_ims_extension_pattern_is_a_warning() {
+    let (defs, diags) = lower(&doc(r#"
+Kind:
+  anyOf:
+    - {type: string, enum: [a]}
+    - {type: string, pattern: "^(ext:)[a-z]+$"}
+Ims:
+  anyOf:
+    - {type: string, enum: [a]}
+    - {type: string, pattern: "^(ext:)[a-zA-Z0-9\\.\\-_]+$"}
+"#));
+    assert_no_errors(&diags);
+    assert!(matches!(
+        def(&defs, "Kind").kind,
+        TypeDefKind::ExtensibleEnum(_)
+    ));
+    let warnings: Vec<_> = diags
+        .iter()
+        .filter(|d| d.code == codes::EXT_PATTERN)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{diags}");
+    assert_eq!(
+        warnings[0].location,
+        Location::pointer("test.yaml", "/components/schemas/Kind/anyOf")
+    );
+}
+
+#[test]
 fn all_of_merges_parts_and_resolves_refs() {
     let (defs, diags) = lower(&doc(r"
 Base:
