@@ -739,3 +739,12 @@ fn none_is_returned_only_when_this_call_pushed_errors() {
     ));
     assert!(ims_codegen::lower::lower_service(&spec, &mut diags).is_some());
 }
+
+#[test]
+fn a_discovery_path_without_get_is_an_error() {
+    let doc =
+        sdd(json!({"/discovery": {"post": {"operationId": "p", "responses": ok_response()}}}));
+    let (service, diags) = lower(doc, model("discovery: /discovery\n"));
+    assert!(service.is_none());
+    assert!(has(&diags, Severity::Error, "IMS0452"));
+}

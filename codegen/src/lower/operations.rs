@@ -424,7 +424,7 @@ fn mark_discovery(
     if operation_id.is_none() && used.contains(wanted.as_str()) {
         diags.push(
             Diagnostic::error(
-                "IMS0450",
+                "IMS0452",
                 format!("the discovery path `{wanted}` is an SDD path without a GET operation"),
                 Location::pointer(sdd, format!("/paths/{}", escape_pointer_token(&wanted))),
             )
