@@ -411,3 +411,52 @@ async fn scoped_without_auth_layer_answers_401() {
     let res = server.client().get(server.url("/x")).send().await.unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn repeated_invalid_tokens_from_one_address_get_429_before_verification() {
+    let key = ec_key("k1");
+    let set = KeySet::from_jwks_json(jwks(&[&key]).to_string().as_bytes()).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let verifier = Counting {
+        inner: LocalJwtVerifier::new(
+            set,
+            JwtRules::new(ISS, AUD).with_clock(Arc::new(ManualClock::new(NOW))),
+        ),
+        calls: calls.clone(),
+    };
+    let app = Router::new()
+        .route(USERS, get(|_s: Scoped<ReadRoster>| async { "ok" }))
+        .layer(
+            AuthLayer::new(Arc::new(verifier), "oneroster")
+                .with_failure_limit(3, std::time::Duration::from_secs(600)),
+        );
+    let server = TestServer::start(app).await.unwrap();
+    let attacker = ec_key("k1");
+    let bad = format!("Bearer {}", good_token(&attacker, ROSTER_RO));
+    for _ in 0..3 {
+        let res = server
+            .client()
+            .get(server.url(USERS))
+            .header("authorization", &bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let res = server
+        .client()
+        .get(server.url(USERS))
+        .header("authorization", &bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_imsx(&body, "server_busy");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "no verification once limited"
+    );
+}

@@ -12,7 +12,12 @@ use futures_util::future::BoxFuture;
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode, header};
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+
 use super::bearer::{BearerError, extract_bearer};
+use super::failure_limit::FailureLimiter;
 use super::principal::Principal;
 use super::verifier::{TokenVerifier, VerifyError};
 use crate::catalogue::ScopeRequirement;
@@ -74,6 +79,8 @@ pub enum AuthRejection {
     },
     /// The verifier could not decide (introspection/JWKS down): 503, fail closed (RS-11).
     Unavailable,
+    /// The client address sent too many invalid tokens recently: 429 `server_busy` (RS-17).
+    TooManyFailures,
 }
 
 fn quoted(s: &str) -> String {
@@ -131,6 +138,10 @@ impl IntoResponse for AuthRejection {
                 ),
                 None,
             ),
+            AuthRejection::TooManyFailures => (
+                ImsError::server_busy("too many invalid tokens; retry later"),
+                None,
+            ),
         };
         let mut response = error.into_response();
         let headers = response.headers_mut();
@@ -138,7 +149,10 @@ impl IntoResponse for AuthRejection {
             headers.insert(header::WWW_AUTHENTICATE, c);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if matches!(self, AuthRejection::Unavailable) {
+        if matches!(
+            self,
+            AuthRejection::Unavailable | AuthRejection::TooManyFailures
+        ) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
@@ -165,6 +179,7 @@ impl IntoResponse for AuthRejection {
 pub struct AuthLayer {
     verifier: Arc<dyn TokenVerifier>,
     realm: Arc<str>,
+    limiter: Option<Arc<FailureLimiter>>,
 }
 
 impl std::fmt::Debug for AuthLayer {
@@ -181,7 +196,17 @@ impl AuthLayer {
         Self {
             verifier,
             realm: realm.into(),
+            limiter: None,
         }
+    }
+
+    /// Answers 429 (`server_busy`, `Retry-After`) to a client address once it has sent
+    /// `max_failures` invalid tokens within `window`, without verifying anything more from it
+    /// until the window ends (RS-17). The address comes from `ConnectInfo<SocketAddr>`, which
+    /// `serve_tls` provides; requests without it are not limited.
+    pub fn with_failure_limit(mut self, max_failures: u32, window: std::time::Duration) -> Self {
+        self.limiter = Some(Arc::new(FailureLimiter::new(max_failures, window)));
+        self
     }
 }
 
@@ -192,6 +217,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             inner,
             verifier: Arc::clone(&self.verifier),
             realm: Arc::clone(&self.realm),
+            limiter: self.limiter.clone(),
         }
     }
 }
@@ -202,6 +228,7 @@ pub struct AuthService<S> {
     inner: S,
     verifier: Arc<dyn TokenVerifier>,
     realm: Arc<str>,
+    limiter: Option<Arc<FailureLimiter>>,
 }
 
 impl<S> std::fmt::Debug for AuthService<S> {
@@ -272,8 +299,23 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let verifier = Arc::clone(&self.verifier);
         let realm = Arc::clone(&self.realm);
+        let limiter = self.limiter.clone();
         Box::pin(async move {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip());
+            if let (Some(limiter), Some(ip)) = (&limiter, peer)
+                && limiter.is_limited(ip)
+            {
+                return Ok(AuthRejection::TooManyFailures.into_response());
+            }
             let result = authenticate(&*verifier, &realm, req.headers(), req.uri().query()).await;
+            if let (Some(limiter), Some(ip), Err(AuthRejection::InvalidToken { .. })) =
+                (&limiter, peer, &result)
+            {
+                limiter.record_failure(ip);
+            }
             match result {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);
