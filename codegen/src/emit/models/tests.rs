@@ -325,6 +325,18 @@ fn unions_try_the_most_specific_shape_first() {
 }
 
 #[test]
+fn edge_shapes_compile_and_behave() {
+    use super::additional_properties::models::{EmptyClosed, Bare};
+    use super::enums::models::{Documented, Level, OnlyNull};
+    round_trip::<EmptyClosed>("{}");
+    assert!(from_str::<EmptyClosed>(r#"{"a":1}"#).is_err());
+    round_trip::<Bare>(r#"{"x":{"y":1}}"#);
+    assert!(OnlyNull::VALUES.is_empty());
+    round_trip::<Documented>(r#"{"old":"o","new":"n","level":2,"nothing":null}"#);
+    let _: Level = from_str("3").unwrap();
+}
+
+#[test]
 fn extension_members_are_preserved() {
     use super::additional_properties::models::{Open, Typed, Holder};
     round_trip::<Open>(r#"{"a":"x","zzz":{"deep":[1,2]},"b":null}"#);

@@ -146,8 +146,8 @@ impl<'a> TypeLowerer<'a> {
                     )
                     .with_help("rename one of the schemas if the suffixed name is unwanted"),
                 );
-            } else {
-                by_rust.insert(self.component_names[key].as_str(), key.as_str());
+            } else if let Some(given) = self.component_names.get(key) {
+                by_rust.insert(given.as_str(), key.as_str());
             }
         }
         for (key, schema) in &components.schemas {
