@@ -2,13 +2,14 @@
 # Regenerates everything checked in under generated-example/src/ from this repository's inputs:
 #   generated/  the bundled spec models (spec-models/*/model.yaml)
 #   golden/     the construct and operation fixtures (tests/fixtures/), snapshots compiled as a crate
+# Uses the debug profile the test suite builds anyway (generation itself takes well under a second).
 # With --check nothing is written; the exit code is 3 when a file is stale or missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=()
 [ "${1:-}" = "--check" ] && check=(--check)
 
-gen() { cargo run --quiet --release -p ims-codegen -- generate --quiet "$@" "${check[@]}"; }
+gen() { cargo run --quiet -p ims-codegen -- generate --quiet "$@" "${check[@]}"; }
 
 gen spec-models/*/model.yaml --out generated-example/src/generated
 
