@@ -120,7 +120,11 @@ impl Builder {
             for path in &output.files_read {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
-            for d in output.diagnostics.iter().filter(|d| !d.is_error()) {
+            for d in output
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diagnostics::Severity::Warning)
+            {
                 println!("cargo:warning={}", d.to_string().replace('\n', " "));
             }
         }

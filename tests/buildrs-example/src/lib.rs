@@ -1,0 +1,8 @@
+//! A crate that generates its 1EdTech bindings from `build.rs` (see `build.rs`) and includes them.
+
+#![deny(missing_docs)]
+
+/// OneRoster 1.2 Rostering, generated at build time from `spec-models/oneroster_v1p2_rostering`.
+pub mod oneroster {
+    ims_runtime::include_spec!("oneroster_v1p2_rostering");
+}
