@@ -605,3 +605,18 @@ async fn update_is_validated_like_registration_and_invalidates_the_client_cache(
         "old redirect URI no longer accepted"
     );
 }
+
+#[tokio::test]
+async fn sector_identifier_uri_and_request_uris_are_not_supported() {
+    let h = Harness::start().await;
+    for (k, v) in [
+        (
+            "sector_identifier_uri",
+            json!("https://tool.example.edu/sector.json"),
+        ),
+        ("request_uris", json!(["https://tool.example.edu/req"])),
+    ] {
+        let r = register(&h, &with(ims_request(), k, v)).await;
+        assert_oauth_error(r, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
+    }
+}
