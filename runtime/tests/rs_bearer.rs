@@ -460,3 +460,30 @@ async fn repeated_invalid_tokens_from_one_address_get_429_before_verification() 
         "no verification once limited"
     );
 }
+
+#[ims_runtime::ims_scope("https://purl.imsglobal.org/spec/or/v1p2/scope/roster.createput")]
+async fn macro_guarded() -> &'static str {
+    "macro ok"
+}
+
+#[tokio::test]
+async fn ims_scope_macro_handler_enforces_its_requirement() {
+    let key = ec_key("k1");
+    let set = KeySet::from_jwks_json(jwks(&[&key]).to_string().as_bytes()).unwrap();
+    let verifier = LocalJwtVerifier::new(
+        set,
+        JwtRules::new(ISS, AUD).with_clock(Arc::new(ManualClock::new(NOW))),
+    );
+    let app = Router::new()
+        .route("/m", get(macro_guarded))
+        .layer(AuthLayer::new(Arc::new(verifier), "oneroster"));
+    let server = TestServer::start(app).await.unwrap();
+    let send = |scope: &str| {
+        let t = good_token(&key, scope);
+        server.client().get(server.url("/m")).bearer_auth(t).send()
+    };
+    assert_eq!(send(ROSTER_RO).await.unwrap().status(), 403);
+    let ok = send(ROSTER_CREATEPUT).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "macro ok");
+}
