@@ -120,7 +120,7 @@ async fn refresh_with_wider_scope_is_invalid_scope_and_narrower_keeps_family_sco
         .json()
         .await
         .unwrap();
-    assert_eq!(t3["refresh_token"].is_string(), true);
+    assert!(t3["refresh_token"].is_string());
 }
 
 #[tokio::test]

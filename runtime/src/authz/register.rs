@@ -43,30 +43,23 @@ struct Validated {
     assertion_alg: Option<String>,
 }
 
-fn require_json(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Response> {
+fn require_json(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, OAuthError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let media = ct.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
-        let mut r = OAuthError {
+        return Err(OAuthError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ..OAuthError::invalid_metadata("the registration request must be application/json")
-        }
-        .into_response();
-        r.headers_mut().insert(
-            header::ACCEPT,
-            header::HeaderValue::from_static("application/json"),
-        );
-        return Err(r);
+        });
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        _ => Err(
-            OAuthError::invalid_metadata("the registration request must be a JSON object")
-                .into_response(),
-        ),
+        _ => Err(OAuthError::invalid_metadata(
+            "the registration request must be a JSON object",
+        )),
     }
 }
 
@@ -411,7 +404,7 @@ pub(crate) async fn register(
     }
     let req = match require_json(&headers, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     match create(&inner, &req).await {
         Ok(v) => json_no_store(StatusCode::CREATED, &v),
@@ -507,7 +500,7 @@ pub(crate) async fn update(
     };
     let req = match require_json(&headers, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     match apply_update(&inner, existing, &req).await {
         Ok(v) => json_no_store(StatusCode::OK, &v),
