@@ -24,8 +24,7 @@ fn check(name: &str, attr: proc_macro2::TokenStream, item: proc_macro2::TokenStr
         )
     });
     assert_eq!(
-        expected,
-        actual,
+        expected, actual,
         "expansion of {name} changed; review and bless with IMS_BLESS=1"
     );
 }
@@ -45,7 +44,10 @@ fn single_literal_scope_expands_to_leading_scoped_extractor() {
 fn alternatives_and_all_groups_expand_to_any_of_all_of() {
     check(
         "alternatives_and_groups",
-        quote!(scopes::ROSTER_CORE_READONLY, all(scopes::ROSTER_READONLY, "urn:example:audit")),
+        quote!(
+            scopes::ROSTER_CORE_READONLY,
+            all(scopes::ROSTER_READONLY, "urn:example:audit")
+        ),
         quote! {
             async fn put_note(Path(id): Path<String>, Json(body): Json<Note>) -> StatusCode {
                 StatusCode::NO_CONTENT

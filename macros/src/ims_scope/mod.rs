@@ -14,7 +14,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(function) => function,
         Err(error) => {
             // Not a function at all: report and give the item back untouched.
-            let mut out = error.to_compile_error();
+            let message = format!(
+                "#[ims_scope] goes on an `async fn` axum handler, not on this item ({error})"
+            );
+            let mut out = syn::Error::new(error.span(), message).to_compile_error();
             out.extend(errors.into_iter().map(|e| e.to_compile_error()));
             out.extend(item);
             return out;
