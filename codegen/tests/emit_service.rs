@@ -15,7 +15,7 @@ fn sample() -> serde_json::Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Things \"quoted\" */ service", "version": "1.0",
-                 "description": "Reads things.\n\n    indented code?\n\n```rust\nfn main() {}\n```\n- item\n  continued"},
+                 "description": "Reads \u{202e}things.\n\n    indented code?\n\n```rust\nfn main() {}\n```\n- item\n  continued"},
         "servers": [{"url": "https://example.org/ims/things/v1p0"}],
         "security": [{"OAuth2CC": [FULL, CORE]}],
         "paths": {

@@ -15,6 +15,11 @@
 
 use crate::emit::literal::str_lit;
 
+/// Unicode bidirectional embedding, override and isolate characters (what rustc lints against).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn is_list_item(line: &str) -> bool {
     let bytes = line.as_bytes();
     if line.starts_with("- ") || line.starts_with("* ") || line.starts_with("+ ") {
@@ -80,7 +85,9 @@ fn escape_line(line: &str) -> String {
                 out.push(c);
             }
             '\t' => out.push(' '),
-            c if c.is_control() => {}
+            // Control and bidirectional-override characters are dropped: rustc denies the latter
+            // in comments (`text_direction_codepoint_in_comment`).
+            c if c.is_control() || is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
@@ -159,10 +166,15 @@ impl DocBuilder {
         }
     }
 
-    /// Adds a paragraph the generator wrote itself (trusted Markdown, one line).
-    /// An empty line adds nothing.
+    /// Adds a paragraph the generator wrote itself (trusted Markdown, one line; it may quote
+    /// SDD names in code spans, so bidirectional controls are still removed). An empty line adds
+    /// nothing.
     pub fn trusted(mut self, line: impl Into<String>) -> Self {
-        let line = line.into();
+        let line: String = line
+            .into()
+            .chars()
+            .filter(|c| !is_bidi_control(*c))
+            .collect();
         if !line.is_empty() {
             self.separate();
             self.lines.push(line);
@@ -244,6 +256,14 @@ mod tests {
             let file: syn::File = syn::parse_str(&src).unwrap();
             assert_eq!(file.items.len(), 1);
         }
+    }
+
+    #[test]
+    fn bidirectional_controls_never_reach_comments() {
+        let lines = doc_lines("abc\u{202e}def\u{2066}");
+        assert_eq!(lines, ["abcdef"]);
+        let attrs = DocBuilder::new().trusted("`x\u{202d}`").attrs();
+        assert!(!attrs.chars().any(is_bidi_control));
     }
 
     #[test]

@@ -76,3 +76,22 @@ mod tests {
         }
     }
 }
+
+/// Escapes Unicode bidirectional controls in compact JSON as `\uXXXX` (same JSON value), so the
+/// text can sit in a Rust literal: rustc denies them raw (`text_direction_codepoint_in_literal`).
+///
+/// ```
+/// use ims_codegen::emit::literal::json_escape_bidi;
+/// assert_eq!(json_escape_bidi("{\"a\":\"x\u{202e}y\"}"), r#"{"a":"x\u202ey"}"#);
+/// ```
+pub fn json_escape_bidi(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if crate::emit::doc::is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -9,7 +9,7 @@ use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location};
 use crate::emit::doc::{DocBuilder, code_span};
-use crate::emit::literal::{opt_str_lit, raw_str_lit, str_lit};
+use crate::emit::literal::{json_escape_bidi, opt_str_lit, raw_str_lit, str_lit};
 use crate::ir::{
     HttpMethod, Operation, ParamLocation, ParamStyle, ResponseStatus, SecurityPattern,
     SecuritySchemeKind, Service,
@@ -99,7 +99,7 @@ pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnost
                 code_span(&service.title)
             ))
             .attrs(),
-        sdd_json: raw_str_lit(&service.sdd_json),
+        sdd_json: raw_str_lit(&json_escape_bidi(&service.sdd_json)),
         base_path_doc: DocBuilder::new()
             .trusted("Path every operation path is relative to (empty for the root; no trailing `/`).")
             .attrs(),
