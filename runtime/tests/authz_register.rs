@@ -162,26 +162,44 @@ async fn dangerous_or_non_https_redirect_uris_are_invalid_redirect_uri() {
 }
 
 #[tokio::test]
-async fn jwks_uri_is_refused_so_nothing_is_ever_fetched() {
+async fn internal_or_non_https_jwks_uri_is_invalid_client_metadata() {
     let h = Harness::start().await;
+    let pkjwt = with(
+        ims_request(),
+        "token_endpoint_auth_method",
+        json!("private_key_jwt"),
+    );
     for uri in [
         "https://169.254.169.254/jwks",
         "https://127.0.0.1/jwks",
+        "https://localhost/jwks",
         "file:///etc/passwd",
+        "gopher://tool.example.edu/jwks",
         "http://tool.example.edu/jwks",
+        "https://other-host.example/jwks",
     ] {
-        let body = with(
-            with(
-                ims_request(),
-                "token_endpoint_auth_method",
-                json!("private_key_jwt"),
-            ),
-            "jwks_uri",
-            json!(uri),
-        );
-        let r = register(&h, &body).await;
+        let r = register(&h, &with(pkjwt.clone(), "jwks_uri", json!(uri))).await;
         assert_oauth_error(r, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
     }
+    // Every URI on an internal address: refused even though the hosts agree.
+    let mut internal = pkjwt.clone();
+    for f in ["client_uri", "logo_uri", "tos_uri", "policy_uri"] {
+        internal[f] = json!(format!("https://10.0.0.5/{f}"));
+    }
+    internal["redirect_uris"] = json!(["https://10.0.0.5/cb"]);
+    internal["jwks_uri"] = json!("https://10.0.0.5/jwks");
+    let r = register(&h, &internal).await;
+    assert_oauth_error(r, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
+    // A public https jwks_uri on the client's host is accepted (fetched only when used).
+    let ok = with(pkjwt, "jwks_uri", json!("https://tool.example.edu/jwks"));
+    let r = register(&h, &ok).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["jwks_uri"], "https://tool.example.edu/jwks");
+    assert!(
+        v.get("client_secret").is_none(),
+        "private_key_jwt clients get no secret"
+    );
 }
 
 #[tokio::test]

@@ -661,3 +661,78 @@ async fn secret_client_cannot_authenticate_with_an_assertion_and_vice_versa() {
         .await;
     assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
+
+async fn jwks_uri_client(h: &Harness, jwks_url: &str) -> JwtClient {
+    let stored = generate(SigningAlgorithm::ES256, now()).unwrap();
+    let key = EncodingKey::from_ec_der(&stored.pkcs8);
+    let client = h
+        .server
+        .create_client(NewClient {
+            auth_method: Some(TokenEndpointAuthMethod::PrivateKeyJwt),
+            jwks_uri: Some(jwks_url.to_owned()),
+            assertion_alg: Some("ES256".into()),
+            ..NewClient::client_credentials([ROSTER_RO])
+        })
+        .await
+        .unwrap();
+    JwtClient {
+        client,
+        key,
+        kid: "uri-key-1".into(),
+    }
+}
+
+async fn serve_jwks(jc_key: &EncodingKey) -> ims_runtime::tls::testing::TestServer {
+    let mut jwk = serde_json::to_value(
+        jsonwebtoken::jwk::Jwk::from_encoding_key(jc_key, Algorithm::ES256).unwrap(),
+    )
+    .unwrap();
+    jwk["kid"] = json!("uri-key-1");
+    let body = json!({"keys": [jwk]});
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || async move { axum::Json(body.clone()) }),
+    );
+    ims_runtime::tls::testing::TestServer::start(app)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn private_key_jwt_with_jwks_uri_fetches_keys_over_https() {
+    let ca = ims_runtime::tls::testing::shared_dev_pem()
+        .unwrap()
+        .ca_cert
+        .clone();
+    let h = Harness::start_with(move |b| {
+        defaults(b).jwks_uri_policy(ims_runtime::authz::JwksUriPolicy {
+            allow_private_addresses: true,
+            ca_pem: Some(ca.into_bytes()),
+        })
+    })
+    .await;
+    let stored = generate(SigningAlgorithm::ES256, now()).unwrap();
+    let key = EncodingKey::from_ec_der(&stored.pkcs8);
+    let jwks_server = serve_jwks(&key).await;
+    let mut jc = jwks_uri_client(&h, &jwks_server.url("/jwks.json")).await;
+    jc.key = key;
+    let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // A second assertion is served from the cached key set.
+    let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn jwks_uri_on_an_internal_address_is_never_fetched_by_default() {
+    // Default policy: loopback/private targets are refused at fetch time (SSRF guard), so the
+    // assertion cannot be verified.
+    let h = Harness::start().await;
+    let stored = generate(SigningAlgorithm::ES256, now()).unwrap();
+    let key = EncodingKey::from_ec_der(&stored.pkcs8);
+    let jwks_server = serve_jwks(&key).await;
+    let mut jc = jwks_uri_client(&h, &jwks_server.url("/jwks.json")).await;
+    jc.key = key;
+    let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
+    assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}

@@ -215,17 +215,42 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
     if header.alg != alg {
         return Err(fail());
     }
-    let set: jsonwebtoken::jwk::JwkSet = client
-        .jwks
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(fail)?;
-    let jwk = match header.kid.as_deref() {
-        Some(kid) => set.find(kid),
-        None if set.keys.len() == 1 => set.keys.first(),
-        None => None,
+    let pick = |set: &jsonwebtoken::jwk::JwkSet| -> Option<jsonwebtoken::jwk::Jwk> {
+        match header.kid.as_deref() {
+            Some(kid) => set.find(kid).cloned(),
+            None if set.keys.len() == 1 => set.keys.first().cloned(),
+            None => None,
+        }
+    };
+    let jwk = match (&client.jwks, &client.jwks_uri) {
+        (Some(v), _) => {
+            let set: jsonwebtoken::jwk::JwkSet =
+                serde_json::from_value(v.clone()).map_err(|_| fail())?;
+            pick(&set)
+        }
+        #[cfg(feature = "client")]
+        (None, Some(uri)) => {
+            // Cached set first; an unknown kid refetches (rate-limited) for key rotation.
+            match inner
+                .jwks_fetcher
+                .get(uri, false)
+                .await
+                .as_ref()
+                .and_then(pick)
+            {
+                Some(k) => Some(k),
+                None => inner
+                    .jwks_fetcher
+                    .get(uri, true)
+                    .await
+                    .as_ref()
+                    .and_then(pick),
+            }
+        }
+        _ => None,
     }
     .ok_or_else(fail)?;
+    let jwk = &jwk;
     if matches!(
         jwk.algorithm,
         jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)

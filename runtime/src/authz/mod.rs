@@ -38,6 +38,8 @@ mod client_auth;
 pub mod error;
 mod form;
 mod introspect;
+#[cfg(feature = "client")]
+mod jwks_fetch;
 pub mod keys;
 mod metadata;
 pub mod model;
@@ -60,6 +62,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 pub use error::OAuthError;
+#[cfg(feature = "client")]
+pub use jwks_fetch::JwksUriPolicy;
 pub use keys::{KeyError, SigningAlgorithm};
 pub use model::{Client, GrantType, TokenEndpointAuthMethod};
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
@@ -126,6 +130,8 @@ pub struct NewClient {
     pub auth_method: Option<TokenEndpointAuthMethod>,
     /// For private_key_jwt: the client's JWK Set.
     pub jwks: Option<serde_json::Value>,
+    /// For private_key_jwt: the URL of the client's JWK Set (instead of `jwks`).
+    pub jwks_uri: Option<String>,
     /// For private_key_jwt: the assertion algorithm (default RS256).
     pub assertion_alg: Option<String>,
     /// Grant types.
@@ -222,6 +228,8 @@ pub(crate) struct Inner {
     keys: RwLock<Arc<KeyRing>>,
     clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
     pub(crate) authenticator: Arc<dyn ResourceOwnerAuthenticator>,
+    #[cfg(feature = "client")]
+    pub(crate) jwks_fetcher: jwks_fetch::JwksFetcher,
 }
 
 impl Inner {
@@ -344,6 +352,8 @@ pub struct AuthorizationServerBuilder {
     max_clients: u64,
     require_ims_metadata: bool,
     authenticator: Option<Arc<dyn ResourceOwnerAuthenticator>>,
+    #[cfg(feature = "client")]
+    jwks_uri_policy: JwksUriPolicy,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -460,6 +470,14 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// How clients' `jwks_uri` documents are fetched (default: public addresses only, platform
+    /// roots).
+    #[cfg(feature = "client")]
+    pub fn jwks_uri_policy(mut self, policy: JwksUriPolicy) -> Self {
+        self.jwks_uri_policy = policy;
+        self
+    }
+
     /// Validates the configuration, loads (or creates) the signing key and returns the server.
     pub async fn build(self) -> Result<AuthorizationServer, AuthzError> {
         let issuer = self.issuer.clone();
@@ -528,6 +546,8 @@ impl AuthorizationServerBuilder {
                 keys: RwLock::new(Arc::new(ring)),
                 clients: RwLock::new(HashMap::new()),
                 authenticator,
+                #[cfg(feature = "client")]
+                jwks_fetcher: jwks_fetch::JwksFetcher::new(self.jwks_uri_policy),
             }),
         })
     }
@@ -596,6 +616,8 @@ impl AuthorizationServer {
             max_clients: 10_000,
             require_ims_metadata: true,
             authenticator: None,
+            #[cfg(feature = "client")]
+            jwks_uri_policy: JwksUriPolicy::default(),
         }
     }
 
@@ -650,9 +672,11 @@ impl AuthorizationServer {
             .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic);
         let client_secret =
             (auth_method != TokenEndpointAuthMethod::PrivateKeyJwt).then(secrets::random_token);
-        if auth_method == TokenEndpointAuthMethod::PrivateKeyJwt && new.jwks.is_none() {
+        if auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
+            && new.jwks.is_some() == new.jwks_uri.is_some()
+        {
             return Err(AuthzError::Config(
-                "a private_key_jwt client needs `jwks` (its public keys)".into(),
+                "a private_key_jwt client needs exactly one of `jwks` or `jwks_uri`".into(),
             ));
         }
         for s in &new.scopes {
@@ -670,6 +694,7 @@ impl AuthorizationServer {
             auth_method,
             assertion_alg: new.assertion_alg,
             jwks: new.jwks,
+            jwks_uri: new.jwks_uri,
             grant_types: new.grant_types,
             redirect_uris: new.redirect_uris,
             scopes: new.scopes,

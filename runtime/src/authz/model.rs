@@ -78,6 +78,9 @@ pub struct Client {
     /// For `private_key_jwt`: the client's public keys (a JWK Set).
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,
+    /// For `private_key_jwt`: where to fetch the client's public keys (instead of `jwks`).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     /// Grant types the client may use.
     pub grant_types: Vec<GrantType>,
     /// Registered redirect URIs, compared by exact string match.

@@ -40,6 +40,7 @@ struct Validated {
     redirect_uris: Vec<String>,
     scopes: Vec<String>,
     jwks: Option<Value>,
+    jwks_uri: Option<String>,
     assertion_alg: Option<String>,
 }
 
@@ -258,11 +259,21 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
             "jwks and jwks_uri are mutually exclusive",
         ));
     }
-    if req.contains_key("jwks_uri") {
-        return Err(OAuthError::invalid_metadata(
-            "jwks_uri is not supported; register the public keys inline as jwks",
-        ));
-    }
+    let jwks_uri = match req.get("jwks_uri") {
+        None => None,
+        Some(v) => {
+            let bad = || {
+                OAuthError::invalid_metadata(
+                    "jwks_uri must be an https URI on the client's host, not an internal address",
+                )
+            };
+            let parsed = v.as_str().and_then(https_uri).ok_or_else(bad)?;
+            if !jwks_uri_host_allowed(inner, &parsed) || !same_host(&parsed) {
+                return Err(bad());
+            }
+            Some(parsed.as_str().to_owned())
+        }
+    };
     let auth_method = match req.get("token_endpoint_auth_method").map(|v| v.as_str()) {
         None | Some(Some("client_secret_basic")) => TokenEndpointAuthMethod::ClientSecretBasic,
         Some(Some("private_key_jwt")) => TokenEndpointAuthMethod::PrivateKeyJwt,
@@ -273,24 +284,33 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
         }
     };
     let (jwks, assertion_alg) = if auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
-        let jwks = req
-            .get("jwks")
-            .cloned()
-            .ok_or(OAuthError::invalid_metadata(
-                "private_key_jwt needs the client's public keys in jwks",
-            ))?;
-        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())
-            .map_err(|_| OAuthError::invalid_metadata("jwks is not a valid JWK Set"))?;
-        let private_or_symmetric = set.keys.is_empty()
-            || set.keys.len() > 10
-            || jwks["keys"].as_array().is_some_and(|ks| {
-                ks.iter()
-                    .any(|k| k.get("d").is_some() || k.get("k").is_some() || k["kty"] == "oct")
-            });
-        if private_or_symmetric {
-            return Err(OAuthError::invalid_metadata(
-                "jwks must hold 1 to 10 public asymmetric keys",
-            ));
+        let jwks = match (req.get("jwks").cloned(), &jwks_uri) {
+            (Some(j), None) => Some(j),
+            (None, Some(_)) => None,
+            _ => {
+                return Err(OAuthError::invalid_metadata(
+                    "private_key_jwt needs the client's public keys in jwks or jwks_uri",
+                ));
+            }
+        };
+        if let Some(jwks) = &jwks {
+            let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())
+                .map_err(|_| OAuthError::invalid_metadata("jwks is not a valid JWK Set"))?;
+            let private_or_symmetric = set.keys.is_empty()
+                || set.keys.len() > 10
+                || jwks["keys"].as_array().is_some_and(|ks| {
+                    ks.iter()
+                        .any(|k| k.get("d").is_some() || k.get("k").is_some() || k["kty"] == "oct")
+                });
+            if private_or_symmetric {
+                return Err(OAuthError::invalid_metadata(
+                    "jwks must hold 1 to 10 public asymmetric keys",
+                ));
+            }
+            metadata.insert("jwks".into(), jwks.clone());
+        }
+        if let Some(uri) = &jwks_uri {
+            metadata.insert("jwks_uri".into(), uri.clone().into());
         }
         let alg = match req
             .get("token_endpoint_auth_signing_alg")
@@ -306,10 +326,14 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
                 ));
             }
         };
-        metadata.insert("jwks".into(), jwks.clone());
         metadata.insert("token_endpoint_auth_signing_alg".into(), alg.clone().into());
-        (Some(jwks), Some(alg))
+        (jwks, Some(alg))
     } else {
+        if jwks_uri.is_some() || req.contains_key("jwks") {
+            return Err(OAuthError::invalid_metadata(
+                "jwks and jwks_uri are only used with private_key_jwt",
+            ));
+        }
         (None, None)
     };
     metadata.insert(
@@ -344,8 +368,31 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
         redirect_uris,
         scopes,
         jwks,
+        jwks_uri,
         assertion_alg,
     })
+}
+
+/// A `jwks_uri` host may not be an internal IP literal (the fetch re-checks resolved addresses).
+/// Without the `client` feature the server cannot fetch, so `jwks_uri` is refused.
+fn jwks_uri_host_allowed(inner: &Inner, url: &url::Url) -> bool {
+    #[cfg(feature = "client")]
+    {
+        if inner.jwks_fetcher.policy().allow_private_addresses {
+            return true;
+        }
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => super::jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Ipv6(ip)) => super::jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
+    }
+    #[cfg(not(feature = "client"))]
+    {
+        let _ = (inner, url);
+        false
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -436,6 +483,7 @@ async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthE
         auth_method: v.auth_method,
         assertion_alg: v.assertion_alg,
         jwks: v.jwks,
+        jwks_uri: v.jwks_uri,
         grant_types: v.grant_types,
         redirect_uris: v.redirect_uris,
         scopes: v.scopes,
@@ -542,6 +590,7 @@ async fn apply_update(
         redirect_uris: v.redirect_uris,
         scopes: v.scopes,
         jwks: v.jwks,
+        jwks_uri: v.jwks_uri,
         assertion_alg: v.assertion_alg,
         ..existing
     };
