@@ -184,3 +184,34 @@ async fn issuer_must_be_https_without_trailing_slash() {
         assert!(r.is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn staged_key_is_published_before_it_signs() {
+    let h = Harness::start().await;
+    let c = h.cc_client(&[ROSTER_RO]).await;
+    let old_kid = jwt_parts(&h.cc_token(&c, ROSTER_RO).await).0["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let staged = h.server.stage_signing_key().await.unwrap();
+    let kids = |j: Value| -> Vec<String> {
+        j["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let published = kids(get_json(&h, "/jwks.json").await);
+    assert!(published.contains(&staged) && published.contains(&old_kid));
+    assert_eq!(
+        jwt_parts(&h.cc_token(&c, ROSTER_RO).await).0["kid"],
+        old_kid.as_str(),
+        "staged key does not sign yet"
+    );
+    h.server.activate_signing_key(&staged).await.unwrap();
+    let new_token = h.cc_token(&c, ROSTER_RO).await;
+    assert_eq!(jwt_parts(&new_token).0["kid"], staged.as_str());
+    assert!(kids(get_json(&h, "/jwks.json").await).contains(&old_kid));
+    assert!(h.server.activate_signing_key("no-such-kid").await.is_err());
+}

@@ -735,6 +735,41 @@ impl AuthorizationServer {
         Ok(kid)
     }
 
+    /// Publishes a new signing key in the JWKS without using it yet (first step of a rotation
+    /// that gives resource servers time to fetch the key before tokens signed with it appear).
+    /// Returns its `kid`; finish with [`Self::activate_signing_key`].
+    pub async fn stage_signing_key(&self) -> Result<String, AuthzError> {
+        let store = self.inner.store.as_ref();
+        let staged = keys::generate(self.inner.config.signing_alg, secrets::now())?;
+        let kid = staged.kid.clone();
+        store.put_signing_key(staged).await?;
+        self.reload_signing_keys().await?;
+        Ok(kid)
+    }
+
+    /// Makes a published key (see [`Self::stage_signing_key`]) the signing key; the previous one
+    /// stays published until every token it signed has expired.
+    pub async fn activate_signing_key(&self, kid: &str) -> Result<(), AuthzError> {
+        let store = self.inner.store.as_ref();
+        let now = secrets::now();
+        let stored = store.signing_keys().await?;
+        if !stored.iter().any(|k| k.kid == kid && k.retire_at.is_none()) {
+            return Err(AuthzError::Config(format!(
+                "no published, unretired signing key with kid `{kid}`"
+            )));
+        }
+        for mut k in stored {
+            if k.kid == kid {
+                k.activated_at = Some(now);
+                store.put_signing_key(k).await?;
+            } else if k.activated_at.is_some() && k.retire_at.is_none() {
+                k.retire_at = Some(now + self.inner.config.access_token_lifetime + 60);
+                store.put_signing_key(k).await?;
+            }
+        }
+        self.reload_signing_keys().await
+    }
+
     /// Re-reads the signing keys from the store (after another instance rotated them).
     pub async fn reload_signing_keys(&self) -> Result<(), AuthzError> {
         let ring = load_or_create_keys(self.inner.store.as_ref(), &self.inner.config).await?;
