@@ -4,6 +4,12 @@
 //! Run: `cargo bench -p ims-runtime --bench auth_load` (env `LOAD_SECS`, default 5; `LOAD_CONC`,
 //! default 32 concurrent requests over HTTP/1.1 keep-alive connections; `LOAD_ROUNDS`, default 3
 //! interleaved rounds, medians reported).
+//!
+//! Measured 2026-11-23 on the shared 2-core build machine (load average ~7 from other builds;
+//! the load generator runs in the same process): medians 9 000 req/s without auth, 7 438 req/s
+//! with `AuthLayer` + `CachingVerifier` + `Scoped` (ratio 0.83), 2 361 req/s verifying ES256 on
+//! every request (ratio 0.26). Numbers on a quiet machine with a separate load generator will
+//! differ; re-run before quoting them.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 

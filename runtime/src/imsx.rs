@@ -257,3 +257,73 @@ impl axum::response::IntoResponse for ImsError {
         (self.status, axum::Json(self.to_status_info())).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn or12_constructors_map_to_status_and_code_minor() {
+        let cases = [
+            (
+                ImsError::invalid_filter_field("x"),
+                400,
+                "invalid_filter_field",
+            ),
+            (
+                ImsError::invalid_selection_field("x"),
+                400,
+                "invalid_selection_field",
+            ),
+            (
+                ImsError::unauthorised_request("x"),
+                401,
+                "unauthorisedrequest",
+            ),
+            (ImsError::forbidden("x"), 403, "forbidden"),
+            (ImsError::unknown_object("x"), 404, "unknownobject"),
+            (ImsError::invalid_data("x"), 422, "invaliddata"),
+            (ImsError::server_busy("x"), 429, "server_busy"),
+            (
+                ImsError::internal_server_error("x"),
+                500,
+                "internal_server_error",
+            ),
+        ];
+        for (e, status, minor) in cases {
+            assert_eq!(e.status().as_u16(), status);
+            assert_eq!(e.code_minor(), minor);
+        }
+    }
+
+    #[test]
+    fn status_info_json_round_trips() {
+        let e = ImsError::forbidden("no access");
+        let json = serde_json::to_value(e.to_status_info()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "imsx_codeMajor": "failure",
+                "imsx_severity": "error",
+                "imsx_description": "no access",
+                "imsx_codeMinor": {"imsx_codeMinorField": [
+                    {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": "forbidden"}
+                ]}
+            })
+        );
+        let info: StatusInfo = serde_json::from_value(json).unwrap();
+        assert_eq!(ImsError::from_status_info(StatusCode::FORBIDDEN, &info), e);
+        // Optional members may be absent.
+        let minimal: StatusInfo =
+            serde_json::from_str(r#"{"imsx_codeMajor":"success","imsx_severity":"status"}"#)
+                .unwrap();
+        assert_eq!(minimal.code_major, CodeMajor::Success);
+        assert!(
+            serde_json::from_str::<StatusInfo>(
+                r#"{"imsx_codeMajor":"bogus","imsx_severity":"status"}"#
+            )
+            .is_err()
+        );
+    }
+}
