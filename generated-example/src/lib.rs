@@ -7,18 +7,22 @@
 #![deny(missing_docs)]
 
 /// OneRoster 1.2 Rostering (`spec-models/oneroster_v1p2_rostering`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/oneroster_v1p2_rostering.rs"]
 pub mod oneroster_v1p2_rostering;
 
 /// OneRoster 1.1 Rostering (`spec-models/oneroster_v1p1_rostering`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/oneroster_v1p1_rostering.rs"]
 pub mod oneroster_v1p1_rostering;
 
 /// OneRoster 1.1 Resources (`spec-models/oneroster_v1p1_resources`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/oneroster_v1p1_resources.rs"]
 pub mod oneroster_v1p1_resources;
 
 /// OneRoster 1.1 Gradebook (`spec-models/oneroster_v1p1_gradebook`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/oneroster_v1p1_gradebook.rs"]
 pub mod oneroster_v1p1_gradebook;
 

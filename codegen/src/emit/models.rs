@@ -313,10 +313,17 @@ fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
         variants: u
             .variants
             .iter()
-            .map(|v| UnionVariantView {
-                doc: String::new(),
-                rust_name: v.rust_name.clone(),
-                ty: type_path(&v.ty, ""),
+            .map(|v| {
+                let ty = type_path(&v.ty, "");
+                UnionVariantView {
+                    // Every public item is documented (generated modules compile under
+                    // `deny(missing_docs)`); say which shape the variant holds.
+                    doc: DocBuilder::new()
+                        .trusted(format!("The value in the shape {}.", code_span(&ty)))
+                        .attrs(),
+                    rust_name: v.rust_name.clone(),
+                    ty,
+                }
             })
             .collect(),
     }

@@ -8,13 +8,13 @@ pub const BASE_PATH: &str = "/ims/oneroster/v1p1";
 pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::None;
 /// Security profile: the pattern and the schemes of `OneRoster 1.1 Gradebook (ims-codegen model)`. URLs are the SDD's own (often placeholders a deployment replaces).
 ///
-/// Scheme `OAuth2CC`:
+/// Scheme `OAuth2CC`: OAuth 2 (client credentials).
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
-    ::ims_runtime::catalogue::SecurityInfo {
-        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
+    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+    schemes: &[
+        ::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -30,8 +30,9 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
                     "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly",
                 ],
             },
-        }],
-    };
+        },
+    ],
+};
 /// `OneRoster` `Gradebook` `1.1`: everything this module describes, in one value.
 ///
 /// OneRoster 1.1 Gradebook (ims-codegen model)
@@ -54,22 +55,19 @@ pub mod scopes {
     /// Create or replace categories, line items and results with PUT.
     ///
     /// Implies no other scope.
-    pub const GRADEBOOK_CREATEPUT: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput";
+    pub const GRADEBOOK_CREATEPUT: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput";
     /// `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete`
     ///
     /// Delete categories, line items and results.
     ///
     /// Implies no other scope.
-    pub const GRADEBOOK_DELETE: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete";
+    pub const GRADEBOOK_DELETE: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete";
     /// `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`
     ///
     /// Read categories, line items and results.
     ///
     /// Implies no other scope.
-    pub const GRADEBOOK_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly";
+    pub const GRADEBOOK_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
         ::ims_runtime::catalogue::ScopeInfo {
@@ -83,13 +81,17 @@ pub mod scopes {
         ::ims_runtime::catalogue::ScopeInfo {
             uri: GRADEBOOK_DELETE,
             const_name: "GRADEBOOK_DELETE",
-            description: ::core::option::Option::Some("Delete categories, line items and results."),
+            description: ::core::option::Option::Some(
+                "Delete categories, line items and results.",
+            ),
             implies: &[],
         },
         ::ims_runtime::catalogue::ScopeInfo {
             uri: GRADEBOOK_READONLY,
             const_name: "GRADEBOOK_READONLY",
-            description: ::core::option::Option::Some("Read categories, line items and results."),
+            description: ::core::option::Option::Some(
+                "Read categories, line items and results.",
+            ),
             implies: &[],
         },
     ];
@@ -104,7 +106,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -132,7 +134,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcadSessionGuidRefDTypeType {
         /// `academicSession`
@@ -142,6 +144,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["academicSession"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::AcademicSession => "academicSession",
@@ -153,11 +156,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "academicSession" => ::std::result::Result::Ok(Self::AcademicSession),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -174,7 +179,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcadSessionGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcadSessionGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -190,7 +196,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -226,7 +232,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CategoryDTypeStatus {
         /// `active`
@@ -238,6 +244,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -251,11 +258,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -288,7 +297,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -316,7 +325,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CategoryGuidRefDTypeType {
         /// `category`
@@ -326,6 +335,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["category"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Category => "category",
@@ -337,11 +347,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "category" => ::std::result::Result::Ok(Self::Category),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -358,7 +370,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for CategoryGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for CategoryGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -374,7 +387,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -393,7 +406,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -421,7 +434,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassGuidRefDTypeType {
         /// `class`
@@ -431,6 +444,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["class"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Class => "class",
@@ -442,11 +456,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "class" => ::std::result::Result::Ok(Self::Class),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -463,7 +479,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ClassGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ClassGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -478,7 +495,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum GetAllCategoriesOrderBy {
         /// `asc`
@@ -490,6 +507,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["asc", "desc"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Asc => "asc",
@@ -503,11 +521,13 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -524,7 +544,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllCategoriesOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for GetAllCategoriesOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -540,7 +561,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -559,7 +580,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -584,7 +605,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -623,6 +644,7 @@ pub mod models {
             "deletefailure",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Fullsuccess => "fullsuccess",
@@ -643,20 +665,30 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
-                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
+                "invalid_filter_field" => {
+                    ::std::result::Result::Ok(Self::InvalidFilterField)
+                }
+                "invalid_selection_field" => {
+                    ::std::result::Result::Ok(Self::InvalidSelectionField)
+                }
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
+                "unauthorisedrequest" => {
+                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
+                }
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
+                "internal_server_error" => {
+                    ::std::result::Result::Ok(Self::InternalServerError)
+                }
                 "deletefailure" => ::std::result::Result::Ok(Self::Deletefailure),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -665,7 +697,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -674,8 +707,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
-    {
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -691,7 +723,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -727,7 +759,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -741,9 +773,14 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["success", "processing", "failure", "unsupported"];
+        pub const VALUES: &'static [&'static str] = &[
+            "success",
+            "processing",
+            "failure",
+            "unsupported",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Success => "success",
@@ -761,11 +798,13 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -774,7 +813,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -782,7 +822,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -799,7 +840,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -813,6 +854,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["status", "warning", "error"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Status => "status",
@@ -828,11 +870,13 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -849,7 +893,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -865,7 +910,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -933,7 +978,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum LineItemDTypeStatus {
         /// `active`
@@ -945,6 +990,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -958,11 +1004,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -995,7 +1043,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1023,7 +1071,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum LineItemGuidRefDTypeType {
         /// `lineItem`
@@ -1033,6 +1081,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["lineItem"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::LineItem => "lineItem",
@@ -1044,11 +1093,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "lineItem" => ::std::result::Result::Ok(Self::LineItem),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1065,7 +1116,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for LineItemGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for LineItemGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1081,7 +1133,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1104,11 +1156,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub  ::std::collections::BTreeMap<
+        pub ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -1121,7 +1173,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1177,7 +1229,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResultDTypeScoreStatus {
         /// `exempt`
@@ -1201,6 +1253,7 @@ pub mod models {
             "submitted",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Exempt => "exempt",
@@ -1220,11 +1273,13 @@ pub mod models {
                 "not submitted" => ::std::result::Result::Ok(Self::NotSubmitted),
                 "partially graded" => ::std::result::Result::Ok(Self::PartiallyGraded),
                 "submitted" => ::std::result::Result::Ok(Self::Submitted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1241,7 +1296,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResultDTypeScoreStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ResultDTypeScoreStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1258,7 +1314,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResultDTypeStatus {
         /// `active`
@@ -1270,6 +1326,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -1283,11 +1340,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1320,7 +1379,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1339,7 +1398,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1355,7 +1414,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1372,7 +1431,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1388,7 +1447,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1416,7 +1475,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserGuidRefDTypeType {
         /// `user`
@@ -1426,6 +1485,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["user"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::User => "user",
@@ -1437,11 +1497,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "user" => ::std::result::Result::Ok(Self::User),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1458,7 +1520,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for UserGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1476,58 +1539,57 @@ pub mod operations {
     /// Returns one page of the categories the provider holds.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_ALL_CATEGORIES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllCategories",
-            fn_name: "get_all_categories",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/categories",
-            summary: ::core::option::Option::Some("List categories"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_ALL_CATEGORIES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllCategories",
+        fn_name: "get_all_categories",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/categories",
+        summary: ::core::option::Option::Some("List categories"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /categories/{id}` (`getCategory`)
     ///
     /// Fetch one category
@@ -1535,36 +1597,43 @@ pub mod operations {
     /// Returns the category with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_CATEGORY: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getCategory",
-            fn_name: "get_category",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/categories/{id}",
-            summary: ::core::option::Option::Some("Fetch one category"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_CATEGORY: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getCategory",
+        fn_name: "get_category",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/categories/{id}",
+        summary: ::core::option::Option::Some("Fetch one category"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `PUT /categories/{id}` (`putCategory`)
     ///
     /// Create or replace a category
@@ -1572,26 +1641,27 @@ pub mod operations {
     /// Stores the category under the sourcedId in the path: creates it when new, replaces it otherwise.
     ///
     /// Scopes: `GRADEBOOK_CREATEPUT`.
-    pub const PUT_CATEGORY: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "putCategory",
-            fn_name: "put_category",
-            method: ::ims_runtime::catalogue::Method::Put,
-            path: "/categories/{id}",
-            summary: ::core::option::Option::Some("Create or replace a category"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const PUT_CATEGORY: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "putCategory",
+        fn_name: "put_category",
+        method: ::ims_runtime::catalogue::Method::Put,
+        path: "/categories/{id}",
+        summary: ::core::option::Option::Some("Create or replace a category"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &["application/json"],
-            response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &["application/json"],
+        response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
+        },
+        is_discovery: false,
+    };
     /// `DELETE /categories/{id}` (`deleteCategory`)
     ///
     /// Delete a category
@@ -1599,26 +1669,27 @@ pub mod operations {
     /// Removes the category; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
     ///
     /// Scopes: `GRADEBOOK_DELETE`.
-    pub const DELETE_CATEGORY: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "deleteCategory",
-            fn_name: "delete_category",
-            method: ::ims_runtime::catalogue::Method::Delete,
-            path: "/categories/{id}",
-            summary: ::core::option::Option::Some("Delete a category"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const DELETE_CATEGORY: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "deleteCategory",
+        fn_name: "delete_category",
+        method: ::ims_runtime::catalogue::Method::Delete,
+        path: "/categories/{id}",
+        summary: ::core::option::Option::Some("Delete a category"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &[],
-            response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &[],
+        response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
     ///
     /// List the line items of a class
@@ -1626,66 +1697,73 @@ pub mod operations {
     /// Returns the line items of the class. An unknown class gives 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_LINE_ITEMS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getLineItemsForClass",
-            fn_name: "get_line_items_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/lineItems",
-            summary: ::core::option::Option::Some("List the line items of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_LINE_ITEMS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getLineItemsForClass",
+        fn_name: "get_line_items_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/lineItems",
+        summary: ::core::option::Option::Some("List the line items of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
     ///
     /// List the results of a line item in a class
@@ -1693,72 +1771,81 @@ pub mod operations {
     /// Returns the results on the line item, which must belong to the class. Unknown ids give 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResultsForLineItemForClass",
-            fn_name: "get_results_for_line_item_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/lineItems/{li_id}/results",
-            summary: ::core::option::Option::Some("List the results of a line item in a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "li_id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResultsForLineItemForClass",
+        fn_name: "get_results_for_line_item_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/lineItems/{li_id}/results",
+        summary: ::core::option::Option::Some(
+            "List the results of a line item in a class",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "li_id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/results` (`getResultsForClass`)
     ///
     /// List the results of a class
@@ -1766,66 +1853,73 @@ pub mod operations {
     /// Returns the results on every line item of the class. An unknown class gives 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_RESULTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResultsForClass",
-            fn_name: "get_results_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/results",
-            summary: ::core::option::Option::Some("List the results of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_RESULTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResultsForClass",
+        fn_name: "get_results_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/results",
+        summary: ::core::option::Option::Some("List the results of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
     ///
     /// List a student's results in a class
@@ -1833,72 +1927,79 @@ pub mod operations {
     /// Returns the student's results on the line items of the class. Unknown ids give 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_RESULTS_FOR_STUDENT_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResultsForStudentForClass",
-            fn_name: "get_results_for_student_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/students/{student_id}/results",
-            summary: ::core::option::Option::Some("List a student's results in a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "student_id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_RESULTS_FOR_STUDENT_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResultsForStudentForClass",
+        fn_name: "get_results_for_student_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/students/{student_id}/results",
+        summary: ::core::option::Option::Some("List a student's results in a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "student_id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /lineItems` (`getAllLineItems`)
     ///
     /// List line items
@@ -1906,58 +2007,57 @@ pub mod operations {
     /// Returns one page of the line items the provider holds.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_ALL_LINE_ITEMS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllLineItems",
-            fn_name: "get_all_line_items",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/lineItems",
-            summary: ::core::option::Option::Some("List line items"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_ALL_LINE_ITEMS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllLineItems",
+        fn_name: "get_all_line_items",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/lineItems",
+        summary: ::core::option::Option::Some("List line items"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /lineItems/{id}` (`getLineItem`)
     ///
     /// Fetch one line item
@@ -1965,36 +2065,43 @@ pub mod operations {
     /// Returns the line item with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getLineItem",
-            fn_name: "get_line_item",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/lineItems/{id}",
-            summary: ::core::option::Option::Some("Fetch one line item"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getLineItem",
+        fn_name: "get_line_item",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/lineItems/{id}",
+        summary: ::core::option::Option::Some("Fetch one line item"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `PUT /lineItems/{id}` (`putLineItem`)
     ///
     /// Create or replace a line item
@@ -2002,26 +2109,27 @@ pub mod operations {
     /// Stores the line item under the sourcedId in the path: creates it when new, replaces it otherwise.
     ///
     /// Scopes: `GRADEBOOK_CREATEPUT`.
-    pub const PUT_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "putLineItem",
-            fn_name: "put_line_item",
-            method: ::ims_runtime::catalogue::Method::Put,
-            path: "/lineItems/{id}",
-            summary: ::core::option::Option::Some("Create or replace a line item"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const PUT_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "putLineItem",
+        fn_name: "put_line_item",
+        method: ::ims_runtime::catalogue::Method::Put,
+        path: "/lineItems/{id}",
+        summary: ::core::option::Option::Some("Create or replace a line item"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &["application/json"],
-            response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &["application/json"],
+        response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
+        },
+        is_discovery: false,
+    };
     /// `DELETE /lineItems/{id}` (`deleteLineItem`)
     ///
     /// Delete a line item
@@ -2029,26 +2137,27 @@ pub mod operations {
     /// Removes the line item; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
     ///
     /// Scopes: `GRADEBOOK_DELETE`.
-    pub const DELETE_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "deleteLineItem",
-            fn_name: "delete_line_item",
-            method: ::ims_runtime::catalogue::Method::Delete,
-            path: "/lineItems/{id}",
-            summary: ::core::option::Option::Some("Delete a line item"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const DELETE_LINE_ITEM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "deleteLineItem",
+        fn_name: "delete_line_item",
+        method: ::ims_runtime::catalogue::Method::Delete,
+        path: "/lineItems/{id}",
+        summary: ::core::option::Option::Some("Delete a line item"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &[],
-            response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &[],
+        response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
+        },
+        is_discovery: false,
+    };
     /// `GET /results` (`getAllResults`)
     ///
     /// List results
@@ -2056,58 +2165,57 @@ pub mod operations {
     /// Returns one page of the results the provider holds.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_ALL_RESULTS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllResults",
-            fn_name: "get_all_results",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/results",
-            summary: ::core::option::Option::Some("List results"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_ALL_RESULTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllResults",
+        fn_name: "get_all_results",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/results",
+        summary: ::core::option::Option::Some("List results"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /results/{id}` (`getResult`)
     ///
     /// Fetch one result
@@ -2115,36 +2223,43 @@ pub mod operations {
     /// Returns the result with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `GRADEBOOK_READONLY`.
-    pub const GET_RESULT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResult",
-            fn_name: "get_result",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/results/{id}",
-            summary: ::core::option::Option::Some("Fetch one result"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+    pub const GET_RESULT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResult",
+        fn_name: "get_result",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/results/{id}",
+        summary: ::core::option::Option::Some("Fetch one result"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `PUT /results/{id}` (`putResult`)
     ///
     /// Create or replace a result
@@ -2152,26 +2267,27 @@ pub mod operations {
     /// Stores the result under the sourcedId in the path: creates it when new, replaces it otherwise.
     ///
     /// Scopes: `GRADEBOOK_CREATEPUT`.
-    pub const PUT_RESULT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "putResult",
-            fn_name: "put_result",
-            method: ::ims_runtime::catalogue::Method::Put,
-            path: "/results/{id}",
-            summary: ::core::option::Option::Some("Create or replace a result"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const PUT_RESULT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "putResult",
+        fn_name: "put_result",
+        method: ::ims_runtime::catalogue::Method::Put,
+        path: "/results/{id}",
+        summary: ::core::option::Option::Some("Create or replace a result"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &["application/json"],
-            response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &["application/json"],
+        response_statuses: &["201", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_CREATEPUT]],
+        },
+        is_discovery: false,
+    };
     /// `DELETE /results/{id}` (`deleteResult`)
     ///
     /// Delete a result
@@ -2179,26 +2295,27 @@ pub mod operations {
     /// Removes the result; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
     ///
     /// Scopes: `GRADEBOOK_DELETE`.
-    pub const DELETE_RESULT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "deleteResult",
-            fn_name: "delete_result",
-            method: ::ims_runtime::catalogue::Method::Delete,
-            path: "/results/{id}",
-            summary: ::core::option::Option::Some("Delete a result"),
-            params: &[::ims_runtime::catalogue::ParamInfo {
+    pub const DELETE_RESULT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "deleteResult",
+        fn_name: "delete_result",
+        method: ::ims_runtime::catalogue::Method::Delete,
+        path: "/results/{id}",
+        summary: ::core::option::Option::Some("Delete a result"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
                 name: "id",
                 location: ::ims_runtime::catalogue::ParamLocation::Path,
                 required: true,
                 style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-            }],
-            request_media_types: &[],
-            response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
             },
-            is_discovery: false,
-        };
+        ],
+        request_media_types: &[],
+        response_statuses: &["204", "400", "401", "403", "404", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::GRADEBOOK_DELETE]],
+        },
+        is_discovery: false,
+    };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_ALL_CATEGORIES,

@@ -8,13 +8,13 @@ pub const BASE_PATH: &str = "/ims/oneroster/v1p1";
 pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::None;
 /// Security profile: the pattern and the schemes of `OneRoster 1.1 Resources (ims-codegen model)`. URLs are the SDD's own (often placeholders a deployment replaces).
 ///
-/// Scheme `OAuth2CC`:
+/// Scheme `OAuth2CC`: OAuth 2 (client credentials).
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
-    ::ims_runtime::catalogue::SecurityInfo {
-        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
+    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+    schemes: &[
+        ::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -24,10 +24,13 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
                 authorization_code_token_url: ::core::option::Option::None,
                 refresh_url: ::core::option::Option::None,
                 registration_url: ::core::option::Option::None,
-                scopes: &["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"],
+                scopes: &[
+                    "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly",
+                ],
             },
-        }],
-    };
+        },
+    ],
+};
 /// `OneRoster` `Resources` `1.1`: everything this module describes, in one value.
 ///
 /// OneRoster 1.1 Resources (ims-codegen model)
@@ -50,18 +53,18 @@ pub mod scopes {
     /// Read learning resources and the resources of classes, courses and users.
     ///
     /// Implies no other scope.
-    pub const RESOURCE_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly";
+    pub const RESOURCE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
-    pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] =
-        &[::ims_runtime::catalogue::ScopeInfo {
+    pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
+        ::ims_runtime::catalogue::ScopeInfo {
             uri: RESOURCE_READONLY,
             const_name: "RESOURCE_READONLY",
             description: ::core::option::Option::Some(
                 "Read learning resources and the resources of classes, courses and users.",
             ),
             implies: &[],
-        }];
+        },
+    ];
 }
 /// Payload types of `OneRoster` `Resources`: one per schema of the SDD and per inline schema that needs a name.
 pub mod models {
@@ -72,7 +75,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum GetAllResourcesOrderBy {
         /// `asc`
@@ -84,6 +87,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["asc", "desc"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Asc => "asc",
@@ -97,11 +101,13 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -118,7 +124,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllResourcesOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for GetAllResourcesOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -134,7 +141,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -153,7 +160,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -178,7 +185,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -214,6 +221,7 @@ pub mod models {
             "internal_server_error",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Fullsuccess => "fullsuccess",
@@ -233,19 +241,29 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
-                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
+                "invalid_filter_field" => {
+                    ::std::result::Result::Ok(Self::InvalidFilterField)
+                }
+                "invalid_selection_field" => {
+                    ::std::result::Result::Ok(Self::InvalidSelectionField)
+                }
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
+                "unauthorisedrequest" => {
+                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
+                }
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                "internal_server_error" => {
+                    ::std::result::Result::Ok(Self::InternalServerError)
+                }
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -254,7 +272,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -263,8 +282,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
-    {
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -280,7 +298,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -316,7 +334,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -330,9 +348,14 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["success", "processing", "failure", "unsupported"];
+        pub const VALUES: &'static [&'static str] = &[
+            "success",
+            "processing",
+            "failure",
+            "unsupported",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Success => "success",
@@ -350,11 +373,13 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -363,7 +388,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -371,7 +397,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -388,7 +415,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -402,6 +429,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["status", "warning", "error"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Status => "status",
@@ -417,11 +445,13 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -438,7 +468,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -454,11 +485,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub  ::std::collections::BTreeMap<
+        pub ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -471,7 +502,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -541,7 +572,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResourceDTypeImportance {
         /// `primary`
@@ -553,6 +584,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["primary", "secondary"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Primary => "primary",
@@ -566,11 +598,13 @@ pub mod models {
             match value {
                 "primary" => ::std::result::Result::Ok(Self::Primary),
                 "secondary" => ::std::result::Result::Ok(Self::Secondary),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -587,7 +621,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceDTypeImportance {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ResourceDTypeImportance {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -602,7 +637,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResourceDTypeRolesItem {
         /// `administrator`
@@ -635,6 +670,7 @@ pub mod models {
             "teacher",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Administrator => "administrator",
@@ -660,11 +696,13 @@ pub mod models {
                 "relative" => ::std::result::Result::Ok(Self::Relative),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -681,7 +719,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceDTypeRolesItem {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ResourceDTypeRolesItem {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -698,7 +737,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResourceDTypeStatus {
         /// `active`
@@ -710,6 +749,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -723,11 +763,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -760,7 +802,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -779,7 +821,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -797,66 +839,73 @@ pub mod operations {
     /// Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResourcesForClass",
-            fn_name: "get_resources_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/resources",
-            summary: ::core::option::Option::Some("List the resources of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::RESOURCE_READONLY]],
+    pub const GET_RESOURCES_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResourcesForClass",
+        fn_name: "get_resources_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/resources",
+        summary: ::core::option::Option::Some("List the resources of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::RESOURCE_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
     ///
     /// List the resources of a course
@@ -864,66 +913,73 @@ pub mod operations {
     /// Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResourcesForCourse",
-            fn_name: "get_resources_for_course",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses/{id}/resources",
-            summary: ::core::option::Option::Some("List the resources of a course"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::RESOURCE_READONLY]],
+    pub const GET_RESOURCES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResourcesForCourse",
+        fn_name: "get_resources_for_course",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses/{id}/resources",
+        summary: ::core::option::Option::Some("List the resources of a course"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::RESOURCE_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /resources` (`getAllResources`)
     ///
     /// List resources
@@ -931,58 +987,57 @@ pub mod operations {
     /// Returns one page of the resources the provider holds.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_ALL_RESOURCES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllResources",
-            fn_name: "get_all_resources",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/resources",
-            summary: ::core::option::Option::Some("List resources"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::RESOURCE_READONLY]],
+    pub const GET_ALL_RESOURCES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllResources",
+        fn_name: "get_all_resources",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/resources",
+        summary: ::core::option::Option::Some("List resources"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::RESOURCE_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /resources/{id}` (`getResource`)
     ///
     /// Fetch one resource
@@ -990,36 +1045,43 @@ pub mod operations {
     /// Returns the resource with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResource",
-            fn_name: "get_resource",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/resources/{id}",
-            summary: ::core::option::Option::Some("Fetch one resource"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::RESOURCE_READONLY]],
+    pub const GET_RESOURCE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResource",
+        fn_name: "get_resource",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/resources/{id}",
+        summary: ::core::option::Option::Some("Fetch one resource"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::RESOURCE_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /users/{id}/resources` (`getResourcesForUser`)
     ///
     /// List the resources of a user
@@ -1027,66 +1089,73 @@ pub mod operations {
     /// Returns the resources available to the user. An unknown user gives 404 `unknownobject`.
     ///
     /// Scopes: `RESOURCE_READONLY`.
-    pub const GET_RESOURCES_FOR_USER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getResourcesForUser",
-            fn_name: "get_resources_for_user",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users/{id}/resources",
-            summary: ::core::option::Option::Some("List the resources of a user"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::RESOURCE_READONLY]],
+    pub const GET_RESOURCES_FOR_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getResourcesForUser",
+        fn_name: "get_resources_for_user",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users/{id}/resources",
+        summary: ::core::option::Option::Some("List the resources of a user"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::RESOURCE_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_RESOURCES_FOR_CLASS,

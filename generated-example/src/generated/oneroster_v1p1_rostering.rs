@@ -8,13 +8,13 @@ pub const BASE_PATH: &str = "/ims/oneroster/v1p1";
 pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::None;
 /// Security profile: the pattern and the schemes of `OneRoster 1.1 Rostering (ims-codegen model)`. URLs are the SDD's own (often placeholders a deployment replaces).
 ///
-/// Scheme `OAuth2CC`:
+/// Scheme `OAuth2CC`: OAuth 2 (client credentials).
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
-    ::ims_runtime::catalogue::SecurityInfo {
-        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
+    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+    schemes: &[
+        ::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -30,8 +30,9 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
                     "https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly",
                 ],
             },
-        }],
-    };
+        },
+    ],
+};
 /// `OneRoster` `Rostering` `1.1`: everything this module describes, in one value.
 ///
 /// OneRoster 1.1 Rostering (ims-codegen model)
@@ -56,22 +57,19 @@ pub mod scopes {
     /// Read the core rostering records (orgs, schools, academic sessions, courses, classes, users, enrollments).
     ///
     /// Implies no other scope.
-    pub const ROSTER_CORE_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly";
+    pub const ROSTER_CORE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly`
     ///
     /// Read demographics records.
     ///
     /// Implies no other scope.
-    pub const ROSTER_DEMOGRAPHICS_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly";
+    pub const ROSTER_DEMOGRAPHICS_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`
     ///
     /// Read all rostering records and relationship endpoints, except demographics.
     ///
     /// Implies `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`.
-    pub const ROSTER_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly";
+    pub const ROSTER_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
         ::ims_runtime::catalogue::ScopeInfo {
@@ -108,7 +106,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -136,7 +134,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcadSessionGuidRefDTypeType {
         /// `academicSession`
@@ -146,6 +144,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["academicSession"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::AcademicSession => "academicSession",
@@ -157,11 +156,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "academicSession" => ::std::result::Result::Ok(Self::AcademicSession),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -178,7 +179,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcadSessionGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcadSessionGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -194,7 +196,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -257,7 +259,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcademicSessionDTypeStatus {
         /// `active`
@@ -269,6 +271,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -282,11 +285,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -303,7 +308,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcademicSessionDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -320,7 +326,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcademicSessionDTypeType {
         /// `gradingPeriod`
@@ -334,9 +340,14 @@ pub mod models {
     }
     impl AcademicSessionDTypeType {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["gradingPeriod", "semester", "schoolYear", "term"];
+        pub const VALUES: &'static [&'static str] = &[
+            "gradingPeriod",
+            "semester",
+            "schoolYear",
+            "term",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::GradingPeriod => "gradingPeriod",
@@ -354,11 +365,13 @@ pub mod models {
                 "semester" => ::std::result::Result::Ok(Self::Semester),
                 "schoolYear" => ::std::result::Result::Ok(Self::SchoolYear),
                 "term" => ::std::result::Result::Ok(Self::Term),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -375,7 +388,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcademicSessionDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -391,7 +405,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -404,7 +418,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub academic_sessions: ::std::option::Option<::std::vec::Vec<AcademicSessionDType>>,
+        pub academic_sessions: ::std::option::Option<
+            ::std::vec::Vec<AcademicSessionDType>,
+        >,
     }
     /// A group of students taught a course in given terms.
     ///
@@ -414,7 +430,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -506,7 +522,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassDTypeClassType {
         /// `homeroom`
@@ -518,6 +534,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["homeroom", "scheduled"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Homeroom => "homeroom",
@@ -531,11 +548,13 @@ pub mod models {
             match value {
                 "homeroom" => ::std::result::Result::Ok(Self::Homeroom),
                 "scheduled" => ::std::result::Result::Ok(Self::Scheduled),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -569,7 +588,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassDTypeStatus {
         /// `active`
@@ -581,6 +600,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -594,11 +614,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -631,7 +653,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -659,7 +681,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassGuidRefDTypeType {
         /// `class`
@@ -669,6 +691,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["class"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Class => "class",
@@ -680,11 +703,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "class" => ::std::result::Result::Ok(Self::Class),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -701,7 +726,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ClassGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ClassGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -717,7 +743,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -736,7 +762,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -814,7 +840,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CourseDTypeStatus {
         /// `active`
@@ -826,6 +852,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -839,11 +866,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -876,7 +905,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -904,7 +933,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CourseGuidRefDTypeType {
         /// `course`
@@ -914,6 +943,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["course"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Course => "course",
@@ -925,11 +955,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "course" => ::std::result::Result::Ok(Self::Course),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -946,7 +978,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for CourseGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for CourseGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -962,7 +995,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -981,7 +1014,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1025,8 +1058,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub american_indian_or_alaska_native:
-            ::std::option::Option<DemographicsDTypeAmericanIndianOrAlaskaNative>,
+        pub american_indian_or_alaska_native: ::std::option::Option<
+            DemographicsDTypeAmericanIndianOrAlaskaNative,
+        >,
         /// `true` when the person identifies as Asian.
         ///
         /// JSON member `asian`.
@@ -1040,8 +1074,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub black_or_african_american:
-            ::std::option::Option<DemographicsDTypeBlackOrAfricanAmerican>,
+        pub black_or_african_american: ::std::option::Option<
+            DemographicsDTypeBlackOrAfricanAmerican,
+        >,
         /// `true` when the person identifies as Native Hawaiian or other Pacific Islander.
         ///
         /// JSON member `nativeHawaiianOrOtherPacificIslander`.
@@ -1050,8 +1085,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub native_hawaiian_or_other_pacific_islander:
-            ::std::option::Option<DemographicsDTypeNativeHawaiianOrOtherPacificIslander>,
+        pub native_hawaiian_or_other_pacific_islander: ::std::option::Option<
+            DemographicsDTypeNativeHawaiianOrOtherPacificIslander,
+        >,
         /// `true` when the person identifies as White.
         ///
         /// JSON member `white`.
@@ -1065,8 +1101,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub demographic_race_two_or_more_races:
-            ::std::option::Option<DemographicsDTypeDemographicRaceTwoOrMoreRaces>,
+        pub demographic_race_two_or_more_races: ::std::option::Option<
+            DemographicsDTypeDemographicRaceTwoOrMoreRaces,
+        >,
         /// `true` when the person identifies as Hispanic or Latino.
         ///
         /// JSON member `hispanicOrLatinoEthnicity`.
@@ -1075,8 +1112,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub hispanic_or_latino_ethnicity:
-            ::std::option::Option<DemographicsDTypeHispanicOrLatinoEthnicity>,
+        pub hispanic_or_latino_ethnicity: ::std::option::Option<
+            DemographicsDTypeHispanicOrLatinoEthnicity,
+        >,
         /// Country of birth (ISO 3166-1 alpha-2).
         ///
         /// JSON member `countryOfBirthCode`.
@@ -1123,7 +1161,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeAmericanIndianOrAlaskaNative {
         /// `true`
@@ -1135,6 +1173,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1148,11 +1187,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1161,7 +1202,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeAmericanIndianOrAlaskaNative {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeAmericanIndianOrAlaskaNative {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1170,8 +1212,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeAmericanIndianOrAlaskaNative
-    {
+    for DemographicsDTypeAmericanIndianOrAlaskaNative {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1188,7 +1229,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeAsian {
         /// `true`
@@ -1200,6 +1241,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1213,11 +1255,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1234,7 +1278,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeAsian {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeAsian {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1251,7 +1296,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeBlackOrAfricanAmerican {
         /// `true`
@@ -1263,6 +1308,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1276,11 +1322,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1289,7 +1337,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeBlackOrAfricanAmerican {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeBlackOrAfricanAmerican {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1298,8 +1347,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeBlackOrAfricanAmerican
-    {
+    for DemographicsDTypeBlackOrAfricanAmerican {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1316,7 +1364,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         /// `true`
@@ -1328,6 +1376,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1341,11 +1390,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1354,7 +1405,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1363,8 +1415,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeDemographicRaceTwoOrMoreRaces
-    {
+    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1381,7 +1432,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeHispanicOrLatinoEthnicity {
         /// `true`
@@ -1393,6 +1444,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1406,11 +1458,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1419,7 +1473,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeHispanicOrLatinoEthnicity {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeHispanicOrLatinoEthnicity {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1428,8 +1483,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeHispanicOrLatinoEthnicity
-    {
+    for DemographicsDTypeHispanicOrLatinoEthnicity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1446,7 +1500,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         /// `true`
@@ -1458,6 +1512,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1471,11 +1526,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1485,8 +1542,7 @@ pub mod models {
         }
     }
     impl ::ims_runtime::__private::serde::Serialize
-        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
-    {
+    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1495,8 +1551,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
-    {
+    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1513,7 +1568,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeSex {
         /// `male`
@@ -1525,6 +1580,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["male", "female"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Male => "male",
@@ -1538,11 +1594,13 @@ pub mod models {
             match value {
                 "male" => ::std::result::Result::Ok(Self::Male),
                 "female" => ::std::result::Result::Ok(Self::Female),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1559,7 +1617,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeSex {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeSex {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1576,7 +1635,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeStatus {
         /// `active`
@@ -1588,6 +1647,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -1601,11 +1661,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1622,7 +1684,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1639,7 +1702,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeWhite {
         /// `true`
@@ -1651,6 +1714,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1664,11 +1728,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1685,7 +1751,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeWhite {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeWhite {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1701,7 +1768,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1720,7 +1787,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1785,7 +1852,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypePrimary {
         /// `true`
@@ -1797,6 +1864,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1810,11 +1878,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1831,7 +1901,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypePrimary {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for EnrollmentDTypePrimary {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1848,7 +1919,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypeRole {
         /// `administrator`
@@ -1862,9 +1933,14 @@ pub mod models {
     }
     impl EnrollmentDTypeRole {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["administrator", "proctor", "student", "teacher"];
+        pub const VALUES: &'static [&'static str] = &[
+            "administrator",
+            "proctor",
+            "student",
+            "teacher",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Administrator => "administrator",
@@ -1882,11 +1958,13 @@ pub mod models {
                 "proctor" => ::std::result::Result::Ok(Self::Proctor),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1920,7 +1998,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypeStatus {
         /// `active`
@@ -1932,6 +2010,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -1945,11 +2024,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1966,7 +2047,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for EnrollmentDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1982,7 +2064,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2000,7 +2082,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum GetAllAcademicSessionsOrderBy {
         /// `asc`
@@ -2012,6 +2094,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["asc", "desc"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Asc => "asc",
@@ -2025,11 +2108,13 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2046,7 +2131,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllAcademicSessionsOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for GetAllAcademicSessionsOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2062,7 +2148,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2081,7 +2167,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2106,7 +2192,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -2142,6 +2228,7 @@ pub mod models {
             "internal_server_error",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Fullsuccess => "fullsuccess",
@@ -2161,19 +2248,29 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
-                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
+                "invalid_filter_field" => {
+                    ::std::result::Result::Ok(Self::InvalidFilterField)
+                }
+                "invalid_selection_field" => {
+                    ::std::result::Result::Ok(Self::InvalidSelectionField)
+                }
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
+                "unauthorisedrequest" => {
+                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
+                }
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                "internal_server_error" => {
+                    ::std::result::Result::Ok(Self::InternalServerError)
+                }
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2182,7 +2279,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2191,8 +2289,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
-    {
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2208,7 +2305,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2244,7 +2341,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -2258,9 +2355,14 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["success", "processing", "failure", "unsupported"];
+        pub const VALUES: &'static [&'static str] = &[
+            "success",
+            "processing",
+            "failure",
+            "unsupported",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Success => "success",
@@ -2278,11 +2380,13 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2291,7 +2395,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2299,7 +2404,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2316,7 +2422,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -2330,6 +2436,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["status", "warning", "error"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Status => "status",
@@ -2345,11 +2452,13 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2366,7 +2475,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2382,11 +2492,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub  ::std::collections::BTreeMap<
+        pub ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -2399,7 +2509,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2452,7 +2562,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgDTypeStatus {
         /// `active`
@@ -2464,6 +2574,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -2477,11 +2588,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2515,7 +2628,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgDTypeType {
         /// `department`
@@ -2542,6 +2655,7 @@ pub mod models {
             "state",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Department => "department",
@@ -2563,11 +2677,13 @@ pub mod models {
                 "national" => ::std::result::Result::Ok(Self::National),
                 "school" => ::std::result::Result::Ok(Self::School),
                 "state" => ::std::result::Result::Ok(Self::State),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2600,7 +2716,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2628,7 +2744,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgGuidRefDTypeType {
         /// `org`
@@ -2638,6 +2754,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["org"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Org => "org",
@@ -2649,11 +2766,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "org" => ::std::result::Result::Ok(Self::Org),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2686,7 +2805,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2705,7 +2824,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2733,7 +2852,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResourceGuidRefDTypeType {
         /// `resource`
@@ -2743,6 +2862,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["resource"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Resource => "resource",
@@ -2754,11 +2874,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "resource" => ::std::result::Result::Ok(Self::Resource),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2775,7 +2897,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ResourceGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2791,7 +2914,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2808,7 +2931,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2824,7 +2947,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2840,7 +2963,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2856,7 +2979,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2872,7 +2995,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2888,7 +3011,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2904,7 +3027,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3016,7 +3139,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserDTypeEnabledUser {
         /// `true`
@@ -3028,6 +3151,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -3041,11 +3165,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3062,7 +3188,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserDTypeEnabledUser {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for UserDTypeEnabledUser {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3079,7 +3206,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserDTypeRole {
         /// `administrator`
@@ -3112,6 +3239,7 @@ pub mod models {
             "teacher",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Administrator => "administrator",
@@ -3137,11 +3265,13 @@ pub mod models {
                 "relative" => ::std::result::Result::Ok(Self::Relative),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3175,7 +3305,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserDTypeStatus {
         /// `active`
@@ -3187,6 +3317,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -3200,11 +3331,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3237,7 +3370,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3265,7 +3398,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserGuidRefDTypeType {
         /// `user`
@@ -3275,6 +3408,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["user"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::User => "user",
@@ -3286,11 +3420,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "user" => ::std::result::Result::Ok(Self::User),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3307,7 +3443,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for UserGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3323,7 +3460,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3345,7 +3482,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3366,61 +3503,60 @@ pub mod operations {
     /// Returns one page of the academic sessions (all kinds) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllAcademicSessions",
-            fn_name: "get_all_academic_sessions",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/academicSessions",
-            summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllAcademicSessions",
+        fn_name: "get_all_academic_sessions",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/academicSessions",
+        summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /academicSessions/{id}` (`getAcademicSession`)
     ///
     /// Fetch one academic session
@@ -3428,39 +3564,46 @@ pub mod operations {
     /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAcademicSession",
-            fn_name: "get_academic_session",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/academicSessions/{id}",
-            summary: ::core::option::Option::Some("Fetch one academic session"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAcademicSession",
+        fn_name: "get_academic_session",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/academicSessions/{id}",
+        summary: ::core::option::Option::Some("Fetch one academic session"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes` (`getAllClasses`)
     ///
     /// List classes
@@ -3468,61 +3611,60 @@ pub mod operations {
     /// Returns one page of the classes the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllClasses",
-            fn_name: "get_all_classes",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes",
-            summary: ::core::option::Option::Some("List classes"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllClasses",
+        fn_name: "get_all_classes",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes",
+        summary: ::core::option::Option::Some("List classes"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}` (`getClass`)
     ///
     /// Fetch one class
@@ -3530,39 +3672,46 @@ pub mod operations {
     /// Returns the class with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClass",
-            fn_name: "get_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}",
-            summary: ::core::option::Option::Some("Fetch one class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}",
+        summary: ::core::option::Option::Some("Fetch one class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/students` (`getStudentsForClass`)
     ///
     /// List the students of a class
@@ -3570,66 +3719,73 @@ pub mod operations {
     /// Returns the students enrolled in the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForClass",
-            fn_name: "get_students_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/students",
-            summary: ::core::option::Option::Some("List the students of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForClass",
+        fn_name: "get_students_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/students",
+        summary: ::core::option::Option::Some("List the students of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
     ///
     /// List the teachers of a class
@@ -3637,66 +3793,73 @@ pub mod operations {
     /// Returns the teachers of the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForClass",
-            fn_name: "get_teachers_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{id}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForClass",
+        fn_name: "get_teachers_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{id}/teachers",
+        summary: ::core::option::Option::Some("List the teachers of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses` (`getAllCourses`)
     ///
     /// List courses
@@ -3704,61 +3867,60 @@ pub mod operations {
     /// Returns one page of the courses the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllCourses",
-            fn_name: "get_all_courses",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses",
-            summary: ::core::option::Option::Some("List courses"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllCourses",
+        fn_name: "get_all_courses",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses",
+        summary: ::core::option::Option::Some("List courses"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses/{id}` (`getCourse`)
     ///
     /// Fetch one course
@@ -3766,39 +3928,46 @@ pub mod operations {
     /// Returns the course with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getCourse",
-            fn_name: "get_course",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses/{id}",
-            summary: ::core::option::Option::Some("Fetch one course"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getCourse",
+        fn_name: "get_course",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses/{id}",
+        summary: ::core::option::Option::Some("Fetch one course"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses/{id}/classes` (`getClassesForCourse`)
     ///
     /// List the classes of a course
@@ -3806,66 +3975,73 @@ pub mod operations {
     /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForCourse",
-            fn_name: "get_classes_for_course",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a course"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForCourse",
+        fn_name: "get_classes_for_course",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a course"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /demographics` (`getAllDemographics`)
     ///
     /// List demographics records
@@ -3873,58 +4049,57 @@ pub mod operations {
     /// Returns one page of the demographics records the provider holds.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllDemographics",
-            fn_name: "get_all_demographics",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/demographics",
-            summary: ::core::option::Option::Some("List demographics records"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllDemographics",
+        fn_name: "get_all_demographics",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/demographics",
+        summary: ::core::option::Option::Some("List demographics records"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /demographics/{id}` (`getDemographics`)
     ///
     /// Fetch one demographics record
@@ -3932,36 +4107,43 @@ pub mod operations {
     /// Returns the demographics record with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getDemographics",
-            fn_name: "get_demographics",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/demographics/{id}",
-            summary: ::core::option::Option::Some("Fetch one demographics record"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getDemographics",
+        fn_name: "get_demographics",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/demographics/{id}",
+        summary: ::core::option::Option::Some("Fetch one demographics record"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /enrollments` (`getAllEnrollments`)
     ///
     /// List enrollments
@@ -3969,61 +4151,60 @@ pub mod operations {
     /// Returns one page of the enrollments the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllEnrollments",
-            fn_name: "get_all_enrollments",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/enrollments",
-            summary: ::core::option::Option::Some("List enrollments"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllEnrollments",
+        fn_name: "get_all_enrollments",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/enrollments",
+        summary: ::core::option::Option::Some("List enrollments"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /enrollments/{id}` (`getEnrollment`)
     ///
     /// Fetch one enrollment
@@ -4031,39 +4212,46 @@ pub mod operations {
     /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollment",
-            fn_name: "get_enrollment",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/enrollments/{id}",
-            summary: ::core::option::Option::Some("Fetch one enrollment"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollment",
+        fn_name: "get_enrollment",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/enrollments/{id}",
+        summary: ::core::option::Option::Some("Fetch one enrollment"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /gradingPeriods` (`getAllGradingPeriods`)
     ///
     /// List grading periods
@@ -4071,61 +4259,60 @@ pub mod operations {
     /// Returns one page of the grading periods the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllGradingPeriods",
-            fn_name: "get_all_grading_periods",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/gradingPeriods",
-            summary: ::core::option::Option::Some("List grading periods"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllGradingPeriods",
+        fn_name: "get_all_grading_periods",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/gradingPeriods",
+        summary: ::core::option::Option::Some("List grading periods"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
     ///
     /// Fetch one grading period
@@ -4133,39 +4320,46 @@ pub mod operations {
     /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getGradingPeriod",
-            fn_name: "get_grading_period",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/gradingPeriods/{id}",
-            summary: ::core::option::Option::Some("Fetch one grading period"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getGradingPeriod",
+        fn_name: "get_grading_period",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/gradingPeriods/{id}",
+        summary: ::core::option::Option::Some("Fetch one grading period"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /orgs` (`getAllOrgs`)
     ///
     /// List organizations
@@ -4173,61 +4367,60 @@ pub mod operations {
     /// Returns one page of the organizations the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllOrgs",
-            fn_name: "get_all_orgs",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/orgs",
-            summary: ::core::option::Option::Some("List organizations"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllOrgs",
+        fn_name: "get_all_orgs",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/orgs",
+        summary: ::core::option::Option::Some("List organizations"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /orgs/{id}` (`getOrg`)
     ///
     /// Fetch one organization
@@ -4235,39 +4428,46 @@ pub mod operations {
     /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getOrg",
-            fn_name: "get_org",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/orgs/{id}",
-            summary: ::core::option::Option::Some("Fetch one organization"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getOrg",
+        fn_name: "get_org",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/orgs/{id}",
+        summary: ::core::option::Option::Some("Fetch one organization"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools` (`getAllSchools`)
     ///
     /// List schools (orgs of type school)
@@ -4275,61 +4475,60 @@ pub mod operations {
     /// Returns one page of the schools (orgs of type school) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllSchools",
-            fn_name: "get_all_schools",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools",
-            summary: ::core::option::Option::Some("List schools (orgs of type school)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllSchools",
+        fn_name: "get_all_schools",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools",
+        summary: ::core::option::Option::Some("List schools (orgs of type school)"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}` (`getSchool`)
     ///
     /// Fetch one school
@@ -4337,39 +4536,46 @@ pub mod operations {
     /// Returns the school with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getSchool",
-            fn_name: "get_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}",
-            summary: ::core::option::Option::Some("Fetch one school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getSchool",
+        fn_name: "get_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}",
+        summary: ::core::option::Option::Some("Fetch one school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/classes` (`getClassesForSchool`)
     ///
     /// List the classes of a school
@@ -4377,66 +4583,73 @@ pub mod operations {
     /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForSchool",
-            fn_name: "get_classes_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForSchool",
+        fn_name: "get_classes_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
     ///
     /// List the enrollments of a class in a school
@@ -4444,72 +4657,81 @@ pub mod operations {
     /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollmentsForClassInSchool",
-            fn_name: "get_enrollments_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/classes/{class_id}/enrollments",
-            summary: ::core::option::Option::Some("List the enrollments of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "class_id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollmentsForClassInSchool",
+        fn_name: "get_enrollments_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/classes/{class_id}/enrollments",
+        summary: ::core::option::Option::Some(
+            "List the enrollments of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "class_id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
     ///
     /// List the students of a class in a school
@@ -4517,72 +4739,81 @@ pub mod operations {
     /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForClassInSchool",
-            fn_name: "get_students_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/classes/{class_id}/students",
-            summary: ::core::option::Option::Some("List the students of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "class_id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForClassInSchool",
+        fn_name: "get_students_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/classes/{class_id}/students",
+        summary: ::core::option::Option::Some(
+            "List the students of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "class_id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
     ///
     /// List the teachers of a class in a school
@@ -4590,72 +4821,81 @@ pub mod operations {
     /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForClassInSchool",
-            fn_name: "get_teachers_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/classes/{class_id}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "class_id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForClassInSchool",
+        fn_name: "get_teachers_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/classes/{class_id}/teachers",
+        summary: ::core::option::Option::Some(
+            "List the teachers of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "class_id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
     ///
     /// List the courses of a school
@@ -4663,66 +4903,73 @@ pub mod operations {
     /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getCoursesForSchool",
-            fn_name: "get_courses_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/courses",
-            summary: ::core::option::Option::Some("List the courses of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getCoursesForSchool",
+        fn_name: "get_courses_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/courses",
+        summary: ::core::option::Option::Some("List the courses of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
     ///
     /// List the enrollments of a school
@@ -4730,66 +4977,73 @@ pub mod operations {
     /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollmentsForSchool",
-            fn_name: "get_enrollments_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/enrollments",
-            summary: ::core::option::Option::Some("List the enrollments of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollmentsForSchool",
+        fn_name: "get_enrollments_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/enrollments",
+        summary: ::core::option::Option::Some("List the enrollments of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/students` (`getStudentsForSchool`)
     ///
     /// List the students of a school
@@ -4797,66 +5051,73 @@ pub mod operations {
     /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForSchool",
-            fn_name: "get_students_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/students",
-            summary: ::core::option::Option::Some("List the students of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForSchool",
+        fn_name: "get_students_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/students",
+        summary: ::core::option::Option::Some("List the students of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
     ///
     /// List the teachers of a school
@@ -4864,66 +5125,73 @@ pub mod operations {
     /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForSchool",
-            fn_name: "get_teachers_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForSchool",
+        fn_name: "get_teachers_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/teachers",
+        summary: ::core::option::Option::Some("List the teachers of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{id}/terms` (`getTermsForSchool`)
     ///
     /// List the terms of a school
@@ -4931,66 +5199,73 @@ pub mod operations {
     /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTermsForSchool",
-            fn_name: "get_terms_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{id}/terms",
-            summary: ::core::option::Option::Some("List the terms of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTermsForSchool",
+        fn_name: "get_terms_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{id}/terms",
+        summary: ::core::option::Option::Some("List the terms of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /students` (`getAllStudents`)
     ///
     /// List students
@@ -4998,61 +5273,60 @@ pub mod operations {
     /// Returns one page of the students the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllStudents",
-            fn_name: "get_all_students",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students",
-            summary: ::core::option::Option::Some("List students"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllStudents",
+        fn_name: "get_all_students",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students",
+        summary: ::core::option::Option::Some("List students"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /students/{id}` (`getStudent`)
     ///
     /// Fetch one student
@@ -5060,39 +5334,46 @@ pub mod operations {
     /// Returns the student with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudent",
-            fn_name: "get_student",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students/{id}",
-            summary: ::core::option::Option::Some("Fetch one student"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudent",
+        fn_name: "get_student",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students/{id}",
+        summary: ::core::option::Option::Some("Fetch one student"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /students/{id}/classes` (`getClassesForStudent`)
     ///
     /// List the classes of a student
@@ -5100,66 +5381,73 @@ pub mod operations {
     /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForStudent",
-            fn_name: "get_classes_for_student",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a student"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForStudent",
+        fn_name: "get_classes_for_student",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a student"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers` (`getAllTeachers`)
     ///
     /// List teachers
@@ -5167,61 +5455,60 @@ pub mod operations {
     /// Returns one page of the teachers the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllTeachers",
-            fn_name: "get_all_teachers",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers",
-            summary: ::core::option::Option::Some("List teachers"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllTeachers",
+        fn_name: "get_all_teachers",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers",
+        summary: ::core::option::Option::Some("List teachers"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers/{id}` (`getTeacher`)
     ///
     /// Fetch one teacher
@@ -5229,39 +5516,46 @@ pub mod operations {
     /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeacher",
-            fn_name: "get_teacher",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers/{id}",
-            summary: ::core::option::Option::Some("Fetch one teacher"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeacher",
+        fn_name: "get_teacher",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers/{id}",
+        summary: ::core::option::Option::Some("Fetch one teacher"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
     ///
     /// List the classes of a teacher
@@ -5269,66 +5563,73 @@ pub mod operations {
     /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForTeacher",
-            fn_name: "get_classes_for_teacher",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a teacher"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForTeacher",
+        fn_name: "get_classes_for_teacher",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a teacher"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms` (`getAllTerms`)
     ///
     /// List terms
@@ -5336,61 +5637,60 @@ pub mod operations {
     /// Returns one page of the terms the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllTerms",
-            fn_name: "get_all_terms",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms",
-            summary: ::core::option::Option::Some("List terms"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllTerms",
+        fn_name: "get_all_terms",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms",
+        summary: ::core::option::Option::Some("List terms"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{id}` (`getTerm`)
     ///
     /// Fetch one term
@@ -5398,39 +5698,46 @@ pub mod operations {
     /// Returns the term with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTerm",
-            fn_name: "get_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{id}",
-            summary: ::core::option::Option::Some("Fetch one term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTerm",
+        fn_name: "get_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{id}",
+        summary: ::core::option::Option::Some("Fetch one term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{id}/classes` (`getClassesForTerm`)
     ///
     /// List the classes of a term
@@ -5438,66 +5745,73 @@ pub mod operations {
     /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForTerm",
-            fn_name: "get_classes_for_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForTerm",
+        fn_name: "get_classes_for_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
     ///
     /// List the grading periods of a term
@@ -5505,66 +5819,73 @@ pub mod operations {
     /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getGradingPeriodsForTerm",
-            fn_name: "get_grading_periods_for_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{id}/gradingPeriods",
-            summary: ::core::option::Option::Some("List the grading periods of a term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getGradingPeriodsForTerm",
+        fn_name: "get_grading_periods_for_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{id}/gradingPeriods",
+        summary: ::core::option::Option::Some("List the grading periods of a term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /users` (`getAllUsers`)
     ///
     /// List users
@@ -5572,61 +5893,60 @@ pub mod operations {
     /// Returns one page of the users the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllUsers",
-            fn_name: "get_all_users",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users",
-            summary: ::core::option::Option::Some("List users"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllUsers",
+        fn_name: "get_all_users",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users",
+        summary: ::core::option::Option::Some("List users"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /users/{id}` (`getUser`)
     ///
     /// Fetch one user
@@ -5634,39 +5954,46 @@ pub mod operations {
     /// Returns the user with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getUser",
-            fn_name: "get_user",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users/{id}",
-            summary: ::core::option::Option::Some("Fetch one user"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getUser",
+        fn_name: "get_user",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users/{id}",
+        summary: ::core::option::Option::Some("Fetch one user"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /users/{id}/classes` (`getClassesForUser`)
     ///
     /// List the classes of a user
@@ -5674,66 +6001,73 @@ pub mod operations {
     /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForUser",
-            fn_name: "get_classes_for_user",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users/{id}/classes",
-            summary: ::core::option::Option::Some("List the classes of a user"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "id",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForUser",
+        fn_name: "get_classes_for_user",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users/{id}/classes",
+        summary: ::core::option::Option::Some("List the classes of a user"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "id",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_ALL_ACADEMIC_SESSIONS,

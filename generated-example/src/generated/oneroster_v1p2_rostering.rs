@@ -5,17 +5,18 @@ pub const SDD_JSON: &str = r##"{"openapi":"3.0.3","info":{"title":"OneRoster 1.2
 /// Path every operation path is relative to (empty for the root; no trailing `/`).
 pub const BASE_PATH: &str = "/ims/oneroster/rostering/v1p2";
 /// Path of the discovery endpoint relative to `BASE_PATH`, if the service has one. It is always public.
-pub const DISCOVERY_PATH: ::core::option::Option<&str> =
-    ::core::option::Option::Some("/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json");
+pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::Some(
+    "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
+);
 /// Security profile: the pattern and the schemes of `OneRoster 1.2 Rostering (ims-codegen model)`. URLs are the SDD's own (often placeholders a deployment replaces).
 ///
-/// Scheme `OAuth2CC`:
+/// Scheme `OAuth2CC`: OAuth 2 (client credentials).
 ///
 /// OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.
-pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
-    ::ims_runtime::catalogue::SecurityInfo {
-        pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
-        schemes: &[::ims_runtime::catalogue::SecuritySchemeInfo {
+pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
+    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+    schemes: &[
+        ::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
             kind: ::ims_runtime::catalogue::SecuritySchemeKind::OAuth2 {
                 client_credentials_token_url: ::core::option::Option::Some(
@@ -31,8 +32,9 @@ pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo =
                     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
                 ],
             },
-        }],
-    };
+        },
+    ],
+};
 /// `OneRoster` `Rostering` `1.2`: everything this module describes, in one value.
 ///
 /// OneRoster 1.2 Rostering (ims-codegen model)
@@ -57,22 +59,19 @@ pub mod scopes {
     /// Read the core rostering records (orgs, schools, academic sessions, courses, classes, users, enrollments).
     ///
     /// Implies no other scope.
-    pub const ROSTER_CORE_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
+    pub const ROSTER_CORE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly`
     ///
     /// Read demographics records.
     ///
     /// Implies no other scope.
-    pub const ROSTER_DEMOGRAPHICS_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
+    pub const ROSTER_DEMOGRAPHICS_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly";
     /// `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`
     ///
     /// Read all rostering records and relationship endpoints, except demographics.
     ///
     /// Implies `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`.
-    pub const ROSTER_READONLY: &str =
-        "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
+    pub const ROSTER_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[::ims_runtime::catalogue::ScopeInfo] = &[
         ::ims_runtime::catalogue::ScopeInfo {
@@ -109,7 +108,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -137,7 +136,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcadSessionGuidRefDTypeType {
         /// `academicSession`
@@ -147,6 +146,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["academicSession"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::AcademicSession => "academicSession",
@@ -158,11 +158,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "academicSession" => ::std::result::Result::Ok(Self::AcademicSession),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -179,7 +181,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcadSessionGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcadSessionGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -195,7 +198,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -258,7 +261,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcademicSessionDTypeStatus {
         /// `active`
@@ -270,6 +273,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -283,11 +287,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -304,7 +310,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcademicSessionDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -320,7 +327,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum AcademicSessionDTypeType {
         /// `gradingPeriod`
@@ -336,9 +343,14 @@ pub mod models {
     }
     impl AcademicSessionDTypeType {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["gradingPeriod", "semester", "schoolYear", "term"];
+        pub const VALUES: &'static [&'static str] = &[
+            "gradingPeriod",
+            "semester",
+            "schoolYear",
+            "term",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::GradingPeriod => "gradingPeriod",
@@ -357,7 +369,10 @@ pub mod models {
                 "semester" => ::std::result::Result::Ok(Self::Semester),
                 "schoolYear" => ::std::result::Result::Ok(Self::SchoolYear),
                 "term" => ::std::result::Result::Ok(Self::Term),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -374,7 +389,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for AcademicSessionDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for AcademicSessionDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -390,7 +406,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -403,7 +419,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub academic_sessions: ::std::option::Option<::std::vec::Vec<AcademicSessionDType>>,
+        pub academic_sessions: ::std::option::Option<
+            ::std::vec::Vec<AcademicSessionDType>,
+        >,
     }
     /// A group of students taught a course by one or more teachers in given terms.
     ///
@@ -413,7 +431,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -508,7 +526,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassDTypeClassType {
         /// `homeroom`
@@ -522,6 +540,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["homeroom", "scheduled"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Homeroom => "homeroom",
@@ -536,7 +555,10 @@ pub mod models {
             match value {
                 "homeroom" => ::std::result::Result::Ok(Self::Homeroom),
                 "scheduled" => ::std::result::Result::Ok(Self::Scheduled),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -570,7 +592,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassDTypeStatus {
         /// `active`
@@ -582,6 +604,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -595,11 +618,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -632,7 +657,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -660,7 +685,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ClassGuidRefDTypeType {
         /// `class`
@@ -670,6 +695,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["class"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Class => "class",
@@ -681,11 +707,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "class" => ::std::result::Result::Ok(Self::Class),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -702,7 +730,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ClassGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ClassGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -718,7 +747,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -737,7 +766,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -812,7 +841,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CourseDTypeStatus {
         /// `active`
@@ -824,6 +853,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -837,11 +867,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -874,7 +906,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -902,7 +934,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum CourseGuidRefDTypeType {
         /// `course`
@@ -912,6 +944,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["course"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Course => "course",
@@ -923,11 +956,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "course" => ::std::result::Result::Ok(Self::Course),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -944,7 +979,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for CourseGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for CourseGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -960,7 +996,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -979,7 +1015,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     pub struct CredentialDType {
@@ -1011,7 +1047,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1055,8 +1091,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub american_indian_or_alaska_native:
-            ::std::option::Option<DemographicsDTypeAmericanIndianOrAlaskaNative>,
+        pub american_indian_or_alaska_native: ::std::option::Option<
+            DemographicsDTypeAmericanIndianOrAlaskaNative,
+        >,
         /// `true` when the person identifies as Asian.
         ///
         /// JSON member `asian`.
@@ -1070,8 +1107,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub black_or_african_american:
-            ::std::option::Option<DemographicsDTypeBlackOrAfricanAmerican>,
+        pub black_or_african_american: ::std::option::Option<
+            DemographicsDTypeBlackOrAfricanAmerican,
+        >,
         /// `true` when the person identifies as Native Hawaiian or other Pacific Islander.
         ///
         /// JSON member `nativeHawaiianOrOtherPacificIslander`.
@@ -1080,8 +1118,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub native_hawaiian_or_other_pacific_islander:
-            ::std::option::Option<DemographicsDTypeNativeHawaiianOrOtherPacificIslander>,
+        pub native_hawaiian_or_other_pacific_islander: ::std::option::Option<
+            DemographicsDTypeNativeHawaiianOrOtherPacificIslander,
+        >,
         /// `true` when the person identifies as White.
         ///
         /// JSON member `white`.
@@ -1095,8 +1134,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub demographic_race_two_or_more_races:
-            ::std::option::Option<DemographicsDTypeDemographicRaceTwoOrMoreRaces>,
+        pub demographic_race_two_or_more_races: ::std::option::Option<
+            DemographicsDTypeDemographicRaceTwoOrMoreRaces,
+        >,
         /// `true` when the person identifies as Hispanic or Latino.
         ///
         /// JSON member `hispanicOrLatinoEthnicity`.
@@ -1105,8 +1145,9 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub hispanic_or_latino_ethnicity:
-            ::std::option::Option<DemographicsDTypeHispanicOrLatinoEthnicity>,
+        pub hispanic_or_latino_ethnicity: ::std::option::Option<
+            DemographicsDTypeHispanicOrLatinoEthnicity,
+        >,
         /// Country of birth (ISO 3166-1 alpha-2).
         ///
         /// JSON member `countryOfBirthCode`.
@@ -1153,7 +1194,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeAmericanIndianOrAlaskaNative {
         /// `true`
@@ -1165,6 +1206,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1178,11 +1220,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1191,7 +1235,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeAmericanIndianOrAlaskaNative {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeAmericanIndianOrAlaskaNative {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1200,8 +1245,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeAmericanIndianOrAlaskaNative
-    {
+    for DemographicsDTypeAmericanIndianOrAlaskaNative {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1218,7 +1262,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeAsian {
         /// `true`
@@ -1230,6 +1274,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1243,11 +1288,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1264,7 +1311,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeAsian {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeAsian {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1281,7 +1329,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeBlackOrAfricanAmerican {
         /// `true`
@@ -1293,6 +1341,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1306,11 +1355,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1319,7 +1370,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeBlackOrAfricanAmerican {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeBlackOrAfricanAmerican {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1328,8 +1380,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeBlackOrAfricanAmerican
-    {
+    for DemographicsDTypeBlackOrAfricanAmerican {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1346,7 +1397,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         /// `true`
@@ -1358,6 +1409,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1371,11 +1423,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1384,7 +1438,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1393,8 +1448,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeDemographicRaceTwoOrMoreRaces
-    {
+    for DemographicsDTypeDemographicRaceTwoOrMoreRaces {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1411,7 +1465,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeHispanicOrLatinoEthnicity {
         /// `true`
@@ -1423,6 +1477,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1436,11 +1491,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1449,7 +1506,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for DemographicsDTypeHispanicOrLatinoEthnicity {
+    impl ::ims_runtime::__private::serde::Serialize
+    for DemographicsDTypeHispanicOrLatinoEthnicity {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1458,8 +1516,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeHispanicOrLatinoEthnicity
-    {
+    for DemographicsDTypeHispanicOrLatinoEthnicity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1476,7 +1533,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         /// `true`
@@ -1488,6 +1545,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1501,11 +1559,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1515,8 +1575,7 @@ pub mod models {
         }
     }
     impl ::ims_runtime::__private::serde::Serialize
-        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
-    {
+    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -1525,8 +1584,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for DemographicsDTypeNativeHawaiianOrOtherPacificIslander
-    {
+    for DemographicsDTypeNativeHawaiianOrOtherPacificIslander {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1542,7 +1600,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeSex {
         /// `male`
@@ -1558,8 +1616,14 @@ pub mod models {
     }
     impl DemographicsDTypeSex {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] = &["male", "female", "unspecified", "other"];
+        pub const VALUES: &'static [&'static str] = &[
+            "male",
+            "female",
+            "unspecified",
+            "other",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Male => "male",
@@ -1578,7 +1642,10 @@ pub mod models {
                 "female" => ::std::result::Result::Ok(Self::Female),
                 "unspecified" => ::std::result::Result::Ok(Self::Unspecified),
                 "other" => ::std::result::Result::Ok(Self::Other),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -1595,7 +1662,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeSex {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeSex {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1612,7 +1680,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeStatus {
         /// `active`
@@ -1624,6 +1692,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -1637,11 +1706,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1658,7 +1729,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1675,7 +1747,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum DemographicsDTypeWhite {
         /// `true`
@@ -1687,6 +1759,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1700,11 +1773,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1721,7 +1796,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for DemographicsDTypeWhite {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for DemographicsDTypeWhite {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1737,7 +1813,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1756,7 +1832,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -1821,7 +1897,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypePrimary {
         /// `true`
@@ -1833,6 +1909,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -1846,11 +1923,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -1867,7 +1946,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypePrimary {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for EnrollmentDTypePrimary {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -1883,7 +1963,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypeRole {
         /// `administrator`
@@ -1899,9 +1979,14 @@ pub mod models {
     }
     impl EnrollmentDTypeRole {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["administrator", "proctor", "student", "teacher"];
+        pub const VALUES: &'static [&'static str] = &[
+            "administrator",
+            "proctor",
+            "student",
+            "teacher",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Administrator => "administrator",
@@ -1920,7 +2005,10 @@ pub mod models {
                 "proctor" => ::std::result::Result::Ok(Self::Proctor),
                 "student" => ::std::result::Result::Ok(Self::Student),
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -1954,7 +2042,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum EnrollmentDTypeStatus {
         /// `active`
@@ -1966,6 +2054,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -1979,11 +2068,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2000,7 +2091,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for EnrollmentDTypeStatus {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for EnrollmentDTypeStatus {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2016,7 +2108,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2034,7 +2126,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum GetAllAcademicSessionsOrderBy {
         /// `asc`
@@ -2046,6 +2138,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["asc", "desc"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Asc => "asc",
@@ -2059,11 +2152,13 @@ pub mod models {
             match value {
                 "asc" => ::std::result::Result::Ok(Self::Asc),
                 "desc" => ::std::result::Result::Ok(Self::Desc),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2080,7 +2175,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for GetAllAcademicSessionsOrderBy {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for GetAllAcademicSessionsOrderBy {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2096,7 +2192,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2115,7 +2211,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2140,7 +2236,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         /// `fullsuccess`
@@ -2176,6 +2272,7 @@ pub mod models {
             "internal_server_error",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Fullsuccess => "fullsuccess",
@@ -2195,19 +2292,29 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "fullsuccess" => ::std::result::Result::Ok(Self::Fullsuccess),
-                "invalid_filter_field" => ::std::result::Result::Ok(Self::InvalidFilterField),
-                "invalid_selection_field" => ::std::result::Result::Ok(Self::InvalidSelectionField),
+                "invalid_filter_field" => {
+                    ::std::result::Result::Ok(Self::InvalidFilterField)
+                }
+                "invalid_selection_field" => {
+                    ::std::result::Result::Ok(Self::InvalidSelectionField)
+                }
                 "invaliddata" => ::std::result::Result::Ok(Self::Invaliddata),
-                "unauthorisedrequest" => ::std::result::Result::Ok(Self::Unauthorisedrequest),
+                "unauthorisedrequest" => {
+                    ::std::result::Result::Ok(Self::Unauthorisedrequest)
+                }
                 "forbidden" => ::std::result::Result::Ok(Self::Forbidden),
                 "server_busy" => ::std::result::Result::Ok(Self::ServerBusy),
                 "unknownobject" => ::std::result::Result::Ok(Self::Unknownobject),
-                "internal_server_error" => ::std::result::Result::Ok(Self::InternalServerError),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                "internal_server_error" => {
+                    ::std::result::Result::Ok(Self::InternalServerError)
+                }
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2216,7 +2323,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2225,8 +2333,7 @@ pub mod models {
         }
     }
     impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
-        for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue
-    {
+    for ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2242,7 +2349,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2278,7 +2385,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxCodeMajor {
         /// `success`
@@ -2292,9 +2399,14 @@ pub mod models {
     }
     impl ImsxStatusInfoDTypeImsxCodeMajor {
         /// The values the enumeration lists, in SDD order.
-        pub const VALUES: &'static [&'static str] =
-            &["success", "processing", "failure", "unsupported"];
+        pub const VALUES: &'static [&'static str] = &[
+            "success",
+            "processing",
+            "failure",
+            "unsupported",
+        ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Success => "success",
@@ -2312,11 +2424,13 @@ pub mod models {
                 "processing" => ::std::result::Result::Ok(Self::Processing),
                 "failure" => ::std::result::Result::Ok(Self::Failure),
                 "unsupported" => ::std::result::Result::Ok(Self::Unsupported),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2325,7 +2439,8 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
-    impl ::ims_runtime::__private::serde::Serialize for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl ::ims_runtime::__private::serde::Serialize
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
         where
             S: ::ims_runtime::__private::serde::Serializer,
@@ -2333,7 +2448,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxCodeMajor {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxCodeMajor {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2350,7 +2466,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ImsxStatusInfoDTypeImsxSeverity {
         /// `status`
@@ -2364,6 +2480,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["status", "warning", "error"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Status => "status",
@@ -2379,11 +2496,13 @@ pub mod models {
                 "status" => ::std::result::Result::Ok(Self::Status),
                 "warning" => ::std::result::Result::Ok(Self::Warning),
                 "error" => ::std::result::Result::Ok(Self::Error),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2400,7 +2519,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ImsxStatusInfoDTypeImsxSeverity {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ImsxStatusInfoDTypeImsxSeverity {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2416,11 +2536,11 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde", transparent)]
     pub struct MetadataDType(
-        pub  ::std::collections::BTreeMap<
+        pub ::std::collections::BTreeMap<
             ::std::string::String,
             ::ims_runtime::__private::serde_json::Value,
         >,
@@ -2433,7 +2553,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2485,7 +2605,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgDTypeStatus {
         /// `active`
@@ -2497,6 +2617,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -2510,11 +2631,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2547,7 +2670,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgDTypeType {
         /// `department`
@@ -2576,6 +2699,7 @@ pub mod models {
             "state",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Department => "department",
@@ -2598,7 +2722,10 @@ pub mod models {
                 "national" => ::std::result::Result::Ok(Self::National),
                 "school" => ::std::result::Result::Ok(Self::School),
                 "state" => ::std::result::Result::Ok(Self::State),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -2631,7 +2758,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2659,7 +2786,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum OrgGuidRefDTypeType {
         /// `org`
@@ -2669,6 +2796,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["org"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Org => "org",
@@ -2680,11 +2808,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "org" => ::std::result::Result::Ok(Self::Org),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2717,7 +2847,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2736,7 +2866,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2764,7 +2894,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum ResourceGuidRefDTypeType {
         /// `resource`
@@ -2774,6 +2904,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["resource"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Resource => "resource",
@@ -2785,11 +2916,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "resource" => ::std::result::Result::Ok(Self::Resource),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -2806,7 +2939,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for ResourceGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for ResourceGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -2822,7 +2956,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -2874,7 +3008,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum RoleDTypeRole {
         /// `aide`
@@ -2921,6 +3055,7 @@ pub mod models {
             "teacher",
         ];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match self {
                 Self::Aide => "aide",
@@ -2945,7 +3080,9 @@ pub mod models {
             match value {
                 "aide" => ::std::result::Result::Ok(Self::Aide),
                 "counselor" => ::std::result::Result::Ok(Self::Counselor),
-                "districtAdministrator" => ::std::result::Result::Ok(Self::DistrictAdministrator),
+                "districtAdministrator" => {
+                    ::std::result::Result::Ok(Self::DistrictAdministrator)
+                }
                 "guardian" => ::std::result::Result::Ok(Self::Guardian),
                 "parent" => ::std::result::Result::Ok(Self::Parent),
                 "principal" => ::std::result::Result::Ok(Self::Principal),
@@ -2953,9 +3090,14 @@ pub mod models {
                 "relative" => ::std::result::Result::Ok(Self::Relative),
                 "siteAdministrator" => ::std::result::Result::Ok(Self::SiteAdministrator),
                 "student" => ::std::result::Result::Ok(Self::Student),
-                "systemAdministrator" => ::std::result::Result::Ok(Self::SystemAdministrator),
+                "systemAdministrator" => {
+                    ::std::result::Result::Ok(Self::SystemAdministrator)
+                }
                 "teacher" => ::std::result::Result::Ok(Self::Teacher),
-                _ => ::ims_runtime::types::parse_ext_value(value, Self::VALUES).map(Self::Ext),
+                _ => {
+                    ::ims_runtime::types::parse_ext_value(value, Self::VALUES)
+                        .map(Self::Ext)
+                }
             }
         }
     }
@@ -2989,7 +3131,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum RoleDTypeRoleType {
         /// `primary`
@@ -3001,6 +3143,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["primary", "secondary"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Primary => "primary",
@@ -3014,11 +3157,13 @@ pub mod models {
             match value {
                 "primary" => ::std::result::Result::Ok(Self::Primary),
                 "secondary" => ::std::result::Result::Ok(Self::Secondary),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3051,7 +3196,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3068,7 +3213,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3084,7 +3229,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3100,7 +3245,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3116,7 +3261,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3132,7 +3277,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3148,7 +3293,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3164,7 +3309,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3335,7 +3480,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserDTypeEnabledUser {
         /// `true`
@@ -3347,6 +3492,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["true", "false"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::True => "true",
@@ -3360,11 +3506,13 @@ pub mod models {
             match value {
                 "true" => ::std::result::Result::Ok(Self::True),
                 "false" => ::std::result::Result::Ok(Self::False),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3381,7 +3529,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserDTypeEnabledUser {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for UserDTypeEnabledUser {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3398,7 +3547,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserDTypeStatus {
         /// `active`
@@ -3410,6 +3559,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["active", "tobedeleted"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::Active => "active",
@@ -3423,11 +3573,13 @@ pub mod models {
             match value {
                 "active" => ::std::result::Result::Ok(Self::Active),
                 "tobedeleted" => ::std::result::Result::Ok(Self::Tobedeleted),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3460,7 +3612,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3488,7 +3640,7 @@ pub mod models {
         ::std::marker::Copy,
         ::std::cmp::PartialEq,
         ::std::cmp::Eq,
-        ::std::hash::Hash,
+        ::std::hash::Hash
     )]
     pub enum UserGuidRefDTypeType {
         /// `user`
@@ -3498,6 +3650,7 @@ pub mod models {
         /// The values the enumeration lists, in SDD order.
         pub const VALUES: &'static [&'static str] = &["user"];
         /// The value as it appears on the wire.
+        #[must_use]
         pub fn as_str(&self) -> &str {
             match *self {
                 Self::User => "user",
@@ -3509,11 +3662,13 @@ pub mod models {
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             match value {
                 "user" => ::std::result::Result::Ok(Self::User),
-                _ => ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                    value: ::std::string::String::from(value),
-                    allowed: Self::VALUES,
-                    extensible: false,
-                }),
+                _ => {
+                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                        value: ::std::string::String::from(value),
+                        allowed: Self::VALUES,
+                        extensible: false,
+                    })
+                }
             }
         }
     }
@@ -3530,7 +3685,8 @@ pub mod models {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de> for UserGuidRefDTypeType {
+    impl<'de> ::ims_runtime::__private::serde::Deserialize<'de>
+    for UserGuidRefDTypeType {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::ims_runtime::__private::serde::Deserializer<'de>,
@@ -3546,7 +3702,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3568,7 +3724,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3616,7 +3772,7 @@ pub mod models {
         ::std::clone::Clone,
         ::std::cmp::PartialEq,
         ::ims_runtime::__private::serde::Serialize,
-        ::ims_runtime::__private::serde::Deserialize,
+        ::ims_runtime::__private::serde::Deserialize
     )]
     #[serde(crate = "::ims_runtime::__private::serde")]
     #[serde(deny_unknown_fields)]
@@ -3637,61 +3793,60 @@ pub mod operations {
     /// Returns one page of the academic sessions (all kinds) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllAcademicSessions",
-            fn_name: "get_all_academic_sessions",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/academicSessions",
-            summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ACADEMIC_SESSIONS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllAcademicSessions",
+        fn_name: "get_all_academic_sessions",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/academicSessions",
+        summary: ::core::option::Option::Some("List academic sessions (all kinds)"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
     ///
     /// Fetch one academic session
@@ -3699,39 +3854,46 @@ pub mod operations {
     /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAcademicSession",
-            fn_name: "get_academic_session",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/academicSessions/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one academic session"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ACADEMIC_SESSION: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAcademicSession",
+        fn_name: "get_academic_session",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/academicSessions/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one academic session"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes` (`getAllClasses`)
     ///
     /// List classes
@@ -3739,61 +3901,60 @@ pub mod operations {
     /// Returns one page of the classes the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllClasses",
-            fn_name: "get_all_classes",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes",
-            summary: ::core::option::Option::Some("List classes"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_CLASSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllClasses",
+        fn_name: "get_all_classes",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes",
+        summary: ::core::option::Option::Some("List classes"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
     ///
     /// List the students of a class
@@ -3801,66 +3962,73 @@ pub mod operations {
     /// Returns the users enrolled as students in the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForClass",
-            fn_name: "get_students_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{classSourcedId}/students",
-            summary: ::core::option::Option::Some("List the students of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "classSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForClass",
+        fn_name: "get_students_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{classSourcedId}/students",
+        summary: ::core::option::Option::Some("List the students of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "classSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
     ///
     /// List the teachers of a class
@@ -3868,66 +4036,73 @@ pub mod operations {
     /// Returns the users enrolled as teachers in the class. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForClass",
-            fn_name: "get_teachers_for_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{classSourcedId}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "classSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForClass",
+        fn_name: "get_teachers_for_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{classSourcedId}/teachers",
+        summary: ::core::option::Option::Some("List the teachers of a class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "classSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /classes/{sourcedId}` (`getClass`)
     ///
     /// Fetch one class
@@ -3935,39 +4110,46 @@ pub mod operations {
     /// Returns the class with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClass",
-            fn_name: "get_class",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/classes/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one class"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_CLASS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/classes/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one class"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses` (`getAllCourses`)
     ///
     /// List courses
@@ -3975,61 +4157,60 @@ pub mod operations {
     /// Returns one page of the courses the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllCourses",
-            fn_name: "get_all_courses",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses",
-            summary: ::core::option::Option::Some("List courses"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_COURSES: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllCourses",
+        fn_name: "get_all_courses",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses",
+        summary: ::core::option::Option::Some("List courses"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
     ///
     /// List the classes of a course
@@ -4037,66 +4218,73 @@ pub mod operations {
     /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForCourse",
-            fn_name: "get_classes_for_course",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses/{courseSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a course"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "courseSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForCourse",
+        fn_name: "get_classes_for_course",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses/{courseSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a course"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "courseSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /courses/{sourcedId}` (`getCourse`)
     ///
     /// Fetch one course
@@ -4104,39 +4292,46 @@ pub mod operations {
     /// Returns the course with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getCourse",
-            fn_name: "get_course",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/courses/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one course"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_COURSE: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getCourse",
+        fn_name: "get_course",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/courses/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one course"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /demographics` (`getAllDemographics`)
     ///
     /// List demographics records
@@ -4144,58 +4339,57 @@ pub mod operations {
     /// Returns one page of demographics records. Needs the demographics scope.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllDemographics",
-            fn_name: "get_all_demographics",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/demographics",
-            summary: ::core::option::Option::Some("List demographics records"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+    pub const GET_ALL_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllDemographics",
+        fn_name: "get_all_demographics",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/demographics",
+        summary: ::core::option::Option::Some("List demographics records"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /demographics/{sourcedId}` (`getDemographics`)
     ///
     /// Fetch one demographics record
@@ -4203,36 +4397,43 @@ pub mod operations {
     /// Returns the demographics of the user with the given sourcedId, or 404 `unknownobject`. Needs the demographics scope.
     ///
     /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
-    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getDemographics",
-            fn_name: "get_demographics",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/demographics/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one demographics record"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+    pub const GET_DEMOGRAPHICS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getDemographics",
+        fn_name: "get_demographics",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/demographics/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one demographics record"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /discovery/onerosterv1p2rostersservice_openapi3_v1p0.json` (`getDiscoveryDocument`)
     ///
     /// Fetch this service description
@@ -4240,19 +4441,20 @@ pub mod operations {
     /// Serves the provider's own copy of this OpenAPI document, with its server and token URLs. Open to anyone: no token is needed, so clients can learn where to get one.
     ///
     /// Public: the discovery endpoint needs no token.
-    pub const GET_DISCOVERY_DOCUMENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getDiscoveryDocument",
-            fn_name: "get_discovery_document",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
-            summary: ::core::option::Option::Some("Fetch this service description"),
-            params: &[],
-            request_media_types: &[],
-            response_statuses: &["200", "304", "429", "500"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement { any_of: &[] },
-            is_discovery: true,
-        };
+    pub const GET_DISCOVERY_DOCUMENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getDiscoveryDocument",
+        fn_name: "get_discovery_document",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
+        summary: ::core::option::Option::Some("Fetch this service description"),
+        params: &[],
+        request_media_types: &[],
+        response_statuses: &["200", "304", "429", "500"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[],
+        },
+        is_discovery: true,
+    };
     /// `GET /enrollments` (`getAllEnrollments`)
     ///
     /// List enrollments
@@ -4260,61 +4462,60 @@ pub mod operations {
     /// Returns one page of the enrollments the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllEnrollments",
-            fn_name: "get_all_enrollments",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/enrollments",
-            summary: ::core::option::Option::Some("List enrollments"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ENROLLMENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllEnrollments",
+        fn_name: "get_all_enrollments",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/enrollments",
+        summary: ::core::option::Option::Some("List enrollments"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
     ///
     /// Fetch one enrollment
@@ -4322,39 +4523,46 @@ pub mod operations {
     /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollment",
-            fn_name: "get_enrollment",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/enrollments/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one enrollment"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ENROLLMENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollment",
+        fn_name: "get_enrollment",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/enrollments/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one enrollment"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /gradingPeriods` (`getAllGradingPeriods`)
     ///
     /// List grading periods (academic sessions of type gradingPeriod)
@@ -4362,63 +4570,62 @@ pub mod operations {
     /// Returns one page of the grading periods (academic sessions of type gradingPeriod) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllGradingPeriods",
-            fn_name: "get_all_grading_periods",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/gradingPeriods",
-            summary: ::core::option::Option::Some(
-                "List grading periods (academic sessions of type gradingPeriod)",
-            ),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_GRADING_PERIODS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllGradingPeriods",
+        fn_name: "get_all_grading_periods",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/gradingPeriods",
+        summary: ::core::option::Option::Some(
+            "List grading periods (academic sessions of type gradingPeriod)",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
     ///
     /// Fetch one grading period
@@ -4426,39 +4633,46 @@ pub mod operations {
     /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getGradingPeriod",
-            fn_name: "get_grading_period",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/gradingPeriods/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one grading period"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_GRADING_PERIOD: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getGradingPeriod",
+        fn_name: "get_grading_period",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/gradingPeriods/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one grading period"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /orgs` (`getAllOrgs`)
     ///
     /// List organizations
@@ -4466,61 +4680,60 @@ pub mod operations {
     /// Returns one page of the organizations the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllOrgs",
-            fn_name: "get_all_orgs",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/orgs",
-            summary: ::core::option::Option::Some("List organizations"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_ORGS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllOrgs",
+        fn_name: "get_all_orgs",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/orgs",
+        summary: ::core::option::Option::Some("List organizations"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /orgs/{sourcedId}` (`getOrg`)
     ///
     /// Fetch one organization
@@ -4528,39 +4741,46 @@ pub mod operations {
     /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getOrg",
-            fn_name: "get_org",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/orgs/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one organization"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ORG: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getOrg",
+        fn_name: "get_org",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/orgs/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one organization"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools` (`getAllSchools`)
     ///
     /// List schools (orgs of type school)
@@ -4568,61 +4788,60 @@ pub mod operations {
     /// Returns one page of the schools (orgs of type school) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllSchools",
-            fn_name: "get_all_schools",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools",
-            summary: ::core::option::Option::Some("List schools (orgs of type school)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_SCHOOLS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllSchools",
+        fn_name: "get_all_schools",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools",
+        summary: ::core::option::Option::Some("List schools (orgs of type school)"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
     ///
     /// List the classes of a school
@@ -4630,66 +4849,73 @@ pub mod operations {
     /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForSchool",
-            fn_name: "get_classes_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForSchool",
+        fn_name: "get_classes_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
     ///
     /// List the enrollments of a class in a school
@@ -4697,72 +4923,81 @@ pub mod operations {
     /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollmentsForClassInSchool",
-            fn_name: "get_enrollments_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
-            summary: ::core::option::Option::Some("List the enrollments of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "classSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollmentsForClassInSchool",
+        fn_name: "get_enrollments_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
+        summary: ::core::option::Option::Some(
+            "List the enrollments of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "classSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
     ///
     /// List the students of a class in a school
@@ -4770,72 +5005,81 @@ pub mod operations {
     /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForClassInSchool",
-            fn_name: "get_students_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
-            summary: ::core::option::Option::Some("List the students of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "classSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForClassInSchool",
+        fn_name: "get_students_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
+        summary: ::core::option::Option::Some(
+            "List the students of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "classSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
     ///
     /// List the teachers of a class in a school
@@ -4843,72 +5087,81 @@ pub mod operations {
     /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForClassInSchool",
-            fn_name: "get_teachers_for_class_in_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a class in a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "classSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_CLASS_IN_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForClassInSchool",
+        fn_name: "get_teachers_for_class_in_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
+        summary: ::core::option::Option::Some(
+            "List the teachers of a class in a school",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "classSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
     ///
     /// List the courses of a school
@@ -4916,66 +5169,73 @@ pub mod operations {
     /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getCoursesForSchool",
-            fn_name: "get_courses_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/courses",
-            summary: ::core::option::Option::Some("List the courses of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_COURSES_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getCoursesForSchool",
+        fn_name: "get_courses_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/courses",
+        summary: ::core::option::Option::Some("List the courses of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
     ///
     /// List the enrollments of a school
@@ -4983,66 +5243,73 @@ pub mod operations {
     /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getEnrollmentsForSchool",
-            fn_name: "get_enrollments_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/enrollments",
-            summary: ::core::option::Option::Some("List the enrollments of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_ENROLLMENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getEnrollmentsForSchool",
+        fn_name: "get_enrollments_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/enrollments",
+        summary: ::core::option::Option::Some("List the enrollments of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
     ///
     /// List the students of a school
@@ -5050,66 +5317,73 @@ pub mod operations {
     /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudentsForSchool",
-            fn_name: "get_students_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/students",
-            summary: ::core::option::Option::Some("List the students of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_STUDENTS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudentsForSchool",
+        fn_name: "get_students_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/students",
+        summary: ::core::option::Option::Some("List the students of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
     ///
     /// List the teachers of a school
@@ -5117,66 +5391,73 @@ pub mod operations {
     /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeachersForSchool",
-            fn_name: "get_teachers_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/teachers",
-            summary: ::core::option::Option::Some("List the teachers of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TEACHERS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeachersForSchool",
+        fn_name: "get_teachers_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/teachers",
+        summary: ::core::option::Option::Some("List the teachers of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
     ///
     /// List the terms of a school
@@ -5184,66 +5465,73 @@ pub mod operations {
     /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTermsForSchool",
-            fn_name: "get_terms_for_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{schoolSourcedId}/terms",
-            summary: ::core::option::Option::Some("List the terms of a school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "schoolSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_TERMS_FOR_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTermsForSchool",
+        fn_name: "get_terms_for_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{schoolSourcedId}/terms",
+        summary: ::core::option::Option::Some("List the terms of a school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "schoolSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /schools/{sourcedId}` (`getSchool`)
     ///
     /// Fetch one school
@@ -5251,39 +5539,46 @@ pub mod operations {
     /// Returns the school with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getSchool",
-            fn_name: "get_school",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/schools/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one school"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_SCHOOL: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getSchool",
+        fn_name: "get_school",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/schools/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one school"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /students` (`getAllStudents`)
     ///
     /// List students (users with the student role)
@@ -5291,61 +5586,62 @@ pub mod operations {
     /// Returns one page of the students (users with the student role) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllStudents",
-            fn_name: "get_all_students",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students",
-            summary: ::core::option::Option::Some("List students (users with the student role)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_STUDENTS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllStudents",
+        fn_name: "get_all_students",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students",
+        summary: ::core::option::Option::Some(
+            "List students (users with the student role)",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /students/{sourcedId}` (`getStudent`)
     ///
     /// Fetch one student
@@ -5353,39 +5649,46 @@ pub mod operations {
     /// Returns the student with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getStudent",
-            fn_name: "get_student",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one student"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getStudent",
+        fn_name: "get_student",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one student"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
     ///
     /// List the classes of a student
@@ -5393,66 +5696,73 @@ pub mod operations {
     /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForStudent",
-            fn_name: "get_classes_for_student",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/students/{studentSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a student"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "studentSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_STUDENT: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForStudent",
+        fn_name: "get_classes_for_student",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/students/{studentSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a student"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "studentSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers` (`getAllTeachers`)
     ///
     /// List teachers (users with the teacher role)
@@ -5460,61 +5770,62 @@ pub mod operations {
     /// Returns one page of the teachers (users with the teacher role) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllTeachers",
-            fn_name: "get_all_teachers",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers",
-            summary: ::core::option::Option::Some("List teachers (users with the teacher role)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_TEACHERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllTeachers",
+        fn_name: "get_all_teachers",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers",
+        summary: ::core::option::Option::Some(
+            "List teachers (users with the teacher role)",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers/{sourcedId}` (`getTeacher`)
     ///
     /// Fetch one teacher
@@ -5522,39 +5833,46 @@ pub mod operations {
     /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTeacher",
-            fn_name: "get_teacher",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one teacher"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTeacher",
+        fn_name: "get_teacher",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one teacher"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
     ///
     /// List the classes of a teacher
@@ -5562,66 +5880,73 @@ pub mod operations {
     /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForTeacher",
-            fn_name: "get_classes_for_teacher",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/teachers/{teacherSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a teacher"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "teacherSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_TEACHER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForTeacher",
+        fn_name: "get_classes_for_teacher",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/teachers/{teacherSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a teacher"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "teacherSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms` (`getAllTerms`)
     ///
     /// List terms (academic sessions of type term)
@@ -5629,61 +5954,62 @@ pub mod operations {
     /// Returns one page of the terms (academic sessions of type term) the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllTerms",
-            fn_name: "get_all_terms",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms",
-            summary: ::core::option::Option::Some("List terms (academic sessions of type term)"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_TERMS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllTerms",
+        fn_name: "get_all_terms",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms",
+        summary: ::core::option::Option::Some(
+            "List terms (academic sessions of type term)",
+        ),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{sourcedId}` (`getTerm`)
     ///
     /// Fetch one term
@@ -5691,39 +6017,46 @@ pub mod operations {
     /// Returns the term with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getTerm",
-            fn_name: "get_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getTerm",
+        fn_name: "get_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
     ///
     /// List the classes of a term
@@ -5731,66 +6064,73 @@ pub mod operations {
     /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForTerm",
-            fn_name: "get_classes_for_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{termSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "termSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForTerm",
+        fn_name: "get_classes_for_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{termSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "termSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
     ///
     /// List the grading periods of a term
@@ -5798,66 +6138,73 @@ pub mod operations {
     /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getGradingPeriodsForTerm",
-            fn_name: "get_grading_periods_for_term",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/terms/{termSourcedId}/gradingPeriods",
-            summary: ::core::option::Option::Some("List the grading periods of a term"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "termSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_GRADING_PERIODS_FOR_TERM: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getGradingPeriodsForTerm",
+        fn_name: "get_grading_periods_for_term",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/terms/{termSourcedId}/gradingPeriods",
+        summary: ::core::option::Option::Some("List the grading periods of a term"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "termSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// `GET /users` (`getAllUsers`)
     ///
     /// List users
@@ -5865,61 +6212,60 @@ pub mod operations {
     /// Returns one page of the users the provider holds.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getAllUsers",
-            fn_name: "get_all_users",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users",
-            summary: ::core::option::Option::Some("List users"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_ALL_USERS: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getAllUsers",
+        fn_name: "get_all_users",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users",
+        summary: ::core::option::Option::Some("List users"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200", "400", "401", "403", "422", "429", "500", "default"],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /users/{sourcedId}` (`getUser`)
     ///
     /// Fetch one user
@@ -5927,39 +6273,46 @@ pub mod operations {
     /// Returns the user with the given sourcedId, or 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
-    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getUser",
-            fn_name: "get_user",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users/{sourcedId}",
-            summary: ::core::option::Option::Some("Fetch one user"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[
-                    &[super::scopes::ROSTER_CORE_READONLY],
-                    &[super::scopes::ROSTER_READONLY],
-                ],
+    pub const GET_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getUser",
+        fn_name: "get_user",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users/{sourcedId}",
+        summary: ::core::option::Option::Some("Fetch one user"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[
+                &[super::scopes::ROSTER_CORE_READONLY],
+                &[super::scopes::ROSTER_READONLY],
+            ],
+        },
+        is_discovery: false,
+    };
     /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
     ///
     /// List the classes of a user
@@ -5967,66 +6320,73 @@ pub mod operations {
     /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
     ///
     /// Scopes: `ROSTER_READONLY`.
-    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo =
-        ::ims_runtime::catalogue::OperationInfo {
-            id: "getClassesForUser",
-            fn_name: "get_classes_for_user",
-            method: ::ims_runtime::catalogue::Method::Get,
-            path: "/users/{userSourcedId}/classes",
-            summary: ::core::option::Option::Some("List the classes of a user"),
-            params: &[
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "userSourcedId",
-                    location: ::ims_runtime::catalogue::ParamLocation::Path,
-                    required: true,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "fields",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "filter",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "limit",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "offset",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "orderBy",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-                ::ims_runtime::catalogue::ParamInfo {
-                    name: "sort",
-                    location: ::ims_runtime::catalogue::ParamLocation::Query,
-                    required: false,
-                    style: ::ims_runtime::catalogue::ParamStyle::Scalar,
-                },
-            ],
-            request_media_types: &[],
-            response_statuses: &[
-                "200", "400", "401", "403", "404", "422", "429", "500", "default",
-            ],
-            scopes: ::ims_runtime::catalogue::ScopeRequirement {
-                any_of: &[&[super::scopes::ROSTER_READONLY]],
+    pub const GET_CLASSES_FOR_USER: ::ims_runtime::catalogue::OperationInfo = ::ims_runtime::catalogue::OperationInfo {
+        id: "getClassesForUser",
+        fn_name: "get_classes_for_user",
+        method: ::ims_runtime::catalogue::Method::Get,
+        path: "/users/{userSourcedId}/classes",
+        summary: ::core::option::Option::Some("List the classes of a user"),
+        params: &[
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "userSourcedId",
+                location: ::ims_runtime::catalogue::ParamLocation::Path,
+                required: true,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
             },
-            is_discovery: false,
-        };
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "fields",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "filter",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "limit",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "offset",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "orderBy",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+            ::ims_runtime::catalogue::ParamInfo {
+                name: "sort",
+                location: ::ims_runtime::catalogue::ParamLocation::Query,
+                required: false,
+                style: ::ims_runtime::catalogue::ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &[
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "422",
+            "429",
+            "500",
+            "default",
+        ],
+        scopes: ::ims_runtime::catalogue::ScopeRequirement {
+            any_of: &[&[super::scopes::ROSTER_READONLY]],
+        },
+        is_discovery: false,
+    };
     /// Every operation of this service, sorted by path then method.
     pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[
         GET_ALL_ACADEMIC_SESSIONS,

@@ -85,7 +85,9 @@ pub mod models {
     )]
     #[serde(crate = "::ims_runtime::__private::serde", untagged)]
     pub enum CredentialContextItem {
+        /// The value in the shape `::std::string::String`.
         String(::std::string::String),
+        /// The value in the shape `::std::collections::BTreeMap<::std::string::String, ::ims_runtime::__private::serde_json::Value>`.
         AnyMap(
             ::std::collections::BTreeMap<
                 ::std::string::String,
@@ -103,7 +105,9 @@ pub mod models {
     )]
     #[serde(crate = "::ims_runtime::__private::serde", untagged)]
     pub enum CredentialIssuer {
+        /// The value in the shape `::std::boxed::Box<Profile>`.
         Profile(::std::boxed::Box<Profile>),
+        /// The value in the shape `::ims_runtime::types::Uri`.
         Uri(::ims_runtime::types::Uri),
     }
     /// One of several shapes (tried in order) generated from the inline schema at `/components/schemas/Credential/properties/score`.
@@ -116,8 +120,11 @@ pub mod models {
     )]
     #[serde(crate = "::ims_runtime::__private::serde", untagged)]
     pub enum CredentialScore {
+        /// The value in the shape `i64`.
         I64(i64),
+        /// The value in the shape `f64`.
         F64(f64),
+        /// The value in the shape `::std::string::String`.
         String(::std::string::String),
     }
     /// Object generated from the schema `LineItem`.
