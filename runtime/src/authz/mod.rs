@@ -292,13 +292,16 @@ impl Inner {
             iat: now,
             exp: now + self.config.access_token_lifetime,
         };
+        // Recorded before the token leaves, so revoking the grant always reaches it. If a
+        // concurrent replay revoked the grant first, the token is born revoked (the request that
+        // won the race still gets its answer; the token just never works).
         if let Some(grant) = grant_id
             && !self
                 .store
                 .record_access_token(grant, &claims.jti, claims.exp)
                 .await?
         {
-            return Err(OAuthError::invalid_grant("the grant has been revoked"));
+            tracing::warn!(client_id, "token issued under a grant revoked concurrently");
         }
         let token = self.keyring().active.sign(&claims).map_err(|e| {
             tracing::error!(error = %e, "access token signing failed");

@@ -300,7 +300,8 @@ impl Store for SqliteStore {
             c.execute(
                 "INSERT INTO refresh_tokens
                  (token_hash, grant_id, client_id, subject, scope, expires_at, used, revoked)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                         ?8 OR EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = ?2))",
                 params![
                     t.token_hash,
                     t.grant_id,
@@ -412,15 +413,18 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if revoked.is_some() {
-                return Ok(false);
-            }
             tx.execute(
                 "INSERT INTO grant_tokens (jti, grant_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![j, g, u(expires_at)],
             )?;
+            if revoked.is_some() {
+                tx.execute(
+                    "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)",
+                    params![j, u(expires_at)],
+                )?;
+            }
             tx.commit()?;
-            Ok(true)
+            Ok(revoked.is_none())
         })
     }
 

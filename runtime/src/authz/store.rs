@@ -44,7 +44,7 @@ pub trait Store: Send + Sync + 'static {
     /// Atomically marks a code used and returns it; exactly one caller ever gets `Consumed`.
     fn consume_code(&self, code_hash: &str) -> BoxFuture<'_, StoreResult<CodeConsumption>>;
 
-    /// Stores a new refresh token.
+    /// Stores a new refresh token (already revoked if its grant has been revoked).
     fn insert_refresh(&self, token: RefreshRecord) -> BoxFuture<'_, StoreResult<()>>;
     /// Looks up a refresh token by hash.
     fn get_refresh(&self, token_hash: &str) -> BoxFuture<'_, StoreResult<Option<RefreshRecord>>>;
@@ -58,8 +58,9 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a grant: its refresh tokens and every access token recorded for it. Later
     /// [`Store::record_access_token`] calls for that grant fail.
     fn revoke_grant(&self, grant_id: &str, now: u64) -> BoxFuture<'_, StoreResult<()>>;
-    /// Records an access token issued under a grant; `false` if the grant was revoked
-    /// meanwhile (then the token must not be handed out).
+    /// Records an access token issued under a grant. If the grant was revoked meanwhile (a
+    /// concurrent code replay or refresh-token replay), the token is recorded as revoked at once
+    /// and `false` is returned.
     fn record_access_token(
         &self,
         grant_id: &str,
