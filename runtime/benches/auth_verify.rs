@@ -71,5 +71,44 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+struct Read;
+impl ims_runtime::auth::ScopeRequirementProvider for Read {
+    const ANY_OF: &'static [&'static [&'static str]] =
+        &[&["https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"]];
+}
+
+/// The whole server-side stack for one request, in process (no network): a plain route against
+/// the same route behind `AuthLayer` + `CachingVerifier` + `Scoped`.
+fn bench_router(c: &mut Criterion) {
+    use axum::Router;
+    use axum::routing::get;
+    use ims_runtime::auth::{AuthLayer, Scoped};
+    use tower::ServiceExt;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (set, token) = key_and_token(Algorithm::ES256);
+    let plain: Router = Router::new().route("/users", get(|| async { "[]" }));
+    let verifier = CachingVerifier::new(LocalJwtVerifier::new(set, JwtRules::new(ISS, AUD)));
+    let protected: Router = Router::new()
+        .route("/users", get(|_s: Scoped<Read>| async { "[]" }))
+        .layer(AuthLayer::new(Arc::new(verifier), "bench"));
+    let auth = format!("Bearer {token}");
+    let request = || {
+        http::Request::get("/users")
+            .header("authorization", &auth)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    for (name, app) in [("router_plain", plain), ("router_auth_cached", protected)] {
+        let first = rt.block_on(app.clone().oneshot(request())).unwrap();
+        assert_eq!(first.status(), 200);
+        c.bench_function(name, |b| {
+            b.iter(|| rt.block_on(app.clone().oneshot(request())).unwrap())
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_router);
 criterion_main!(benches);

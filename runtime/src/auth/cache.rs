@@ -29,7 +29,7 @@ pub struct CachingVerifier<V> {
     max_entries: usize,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn RevocationCheck>>,
-    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    entries: Mutex<HashMap<[u8; 32], (Arc<Principal>, Instant)>>,
 }
 
 impl<V> std::fmt::Debug for CachingVerifier<V> {
@@ -97,13 +97,19 @@ impl<V: TokenVerifier> CachingVerifier<V> {
     }
 
     fn lookup(&self, key: &[u8; 32]) -> Option<Principal> {
-        let mut entries = self.entries.lock().ok()?;
-        let (principal, until) = entries.get(key)?;
-        if Instant::now() < *until && principal.exp > self.clock.now_unix() {
-            return Some(principal.clone());
-        }
-        entries.remove(key);
-        None
+        // Only an `Arc` is cloned under the lock; the principal is copied after releasing it, so
+        // the critical section stays tiny even when threads are descheduled.
+        let hit = {
+            let mut entries = self.entries.lock().ok()?;
+            let (principal, until) = entries.get(key)?;
+            if Instant::now() < *until && principal.exp > self.clock.now_unix() {
+                Some(Arc::clone(principal))
+            } else {
+                entries.remove(key);
+                None
+            }
+        };
+        hit.map(|p| (*p).clone())
     }
 
     fn insert(&self, key: [u8; 32], principal: &Principal) {
@@ -113,6 +119,7 @@ impl<V: TokenVerifier> CachingVerifier<V> {
         if ttl.is_zero() {
             return;
         }
+        let principal = Arc::new(principal.clone());
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -123,7 +130,7 @@ impl<V: TokenVerifier> CachingVerifier<V> {
                 return; // Full of live entries: verify without caching rather than grow.
             }
         }
-        entries.insert(key, (principal.clone(), Instant::now() + ttl));
+        entries.insert(key, (principal, Instant::now() + ttl));
     }
 
     async fn check_revoked(&self, principal: &Principal) -> Result<(), VerifyError> {
