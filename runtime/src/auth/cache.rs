@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 use super::principal::{Clock, Principal, SystemClock};
 use super::verifier::{RevocationCheck, TokenVerifier, VerifyError};
 
+/// A cached principal and when the entry stops being used.
+type CacheEntry = (Arc<Principal>, Instant);
+
 /// Caches successful verifications keyed by SHA-256 of the token (the token itself is never
 /// stored), each until min(`exp`, TTL). Failures are not cached.
 ///
@@ -29,7 +32,7 @@ pub struct CachingVerifier<V> {
     max_entries: usize,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn RevocationCheck>>,
-    entries: Mutex<HashMap<[u8; 32], (Arc<Principal>, Instant)>>,
+    entries: Mutex<HashMap<[u8; 32], CacheEntry>>,
 }
 
 impl<V> std::fmt::Debug for CachingVerifier<V> {
