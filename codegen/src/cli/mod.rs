@@ -126,10 +126,11 @@ where
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Span close events carry `time.busy`: `RUST_LOG=ims_codegen=debug` shows each stage's cost.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
-        .without_time()
         .try_init();
 }
 

@@ -98,19 +98,17 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
         ("base_path", &model.base_path),
         ("discovery", &model.discovery),
     ] {
-        if let Some(v) = value {
-            if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
-                diags.push(
-                    Diagnostic::error(
-                        "IMS0015",
-                        format!("`{key}: {v}` is not an absolute URL path"),
-                        file.location_of(&[key]),
-                    )
-                    .with_help(format!(
-                        "write it as a path starting with `/`, e.g. `/ims/…`"
-                    )),
-                );
-            }
+        if let Some(v) = value
+            && (!v.starts_with('/') || v.contains(['?', '#', ' ']))
+        {
+            diags.push(
+                Diagnostic::error(
+                    "IMS0015",
+                    format!("`{key}: {v}` is not an absolute URL path"),
+                    file.location_of(&[key]),
+                )
+                .with_help("write it as a path starting with `/`, e.g. `/ims/…`".to_string()),
+            );
         }
     }
     let dir = path.parent().unwrap_or(Path::new("."));

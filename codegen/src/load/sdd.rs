@@ -43,13 +43,25 @@ pub fn read_sdd(path: &Path, diags: &mut Diagnostics) -> Option<ParsedSdd> {
         }
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let mut value = parse_document(path, &bytes, diags)?;
+    let mut value = {
+        let _s = tracing::debug_span!("parse_document").entered();
+        parse_document(path, &bytes, diags)?
+    };
     check_version(path, &value, diags)?;
-    if !check_refs(path, &value, diags) {
-        return None;
+    {
+        let _s = tracing::debug_span!("check_refs").entered();
+        if !check_refs(path, &value, diags) {
+            return None;
+        }
     }
-    quirks::normalize(path, &mut value, diags);
-    let openapi = parse_typed(path, &value, diags)?;
+    {
+        let _s = tracing::debug_span!("normalize_quirks").entered();
+        quirks::normalize(path, &mut value, diags);
+    }
+    let openapi = {
+        let _s = tracing::debug_span!("parse_openapi").entered();
+        parse_typed(path, &value, diags)?
+    };
     Some(ParsedSdd {
         sha256,
         value,
@@ -385,12 +397,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -485,10 +498,10 @@ fn narrow(doc: &Value) -> Option<Failure> {
                         return Some(f);
                     }
                 }
-                if let Some(body) = op.get("requestBody") {
-                    if let Some(f) = try_ref::<RequestBody>(body, &child(&op_ptr, "requestBody")) {
-                        return Some(f);
-                    }
+                if let Some(body) = op.get("requestBody")
+                    && let Some(f) = try_ref::<RequestBody>(body, &child(&op_ptr, "requestBody"))
+                {
+                    return Some(f);
                 }
                 for (status, r) in op
                     .get("responses")

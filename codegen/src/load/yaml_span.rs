@@ -45,20 +45,20 @@ pub fn find_key(src: &str, path: &[&str]) -> Option<Span> {
                 continue;
             }
             let col = content_column(line);
-            if let Some(p) = parent_col {
-                if col <= p {
-                    break;
-                }
+            if let Some(p) = parent_col
+                && col <= p
+            {
+                break;
             }
             let want = *child_col.get_or_insert(col);
-            if col == want {
-                if let Some(c) = key_column(line, key) {
-                    hit = Some(Span {
-                        line: i + 1,
-                        column: c + 1,
-                    });
-                    break;
-                }
+            if col == want
+                && let Some(c) = key_column(line, key)
+            {
+                hit = Some(Span {
+                    line: i + 1,
+                    column: c + 1,
+                });
+                break;
             }
         }
         match hit {

@@ -254,10 +254,10 @@ fn infer_paging(sdd: &Value) -> PagingModel {
                     .unwrap_or(p),
                 None => p,
             };
-            if p.get("in").and_then(Value::as_str) == Some("query") {
-                if let Some(n) = p.get("name").and_then(Value::as_str) {
-                    names.insert(n.to_string());
-                }
+            if p.get("in").and_then(Value::as_str) == Some("query")
+                && let Some(n) = p.get("name").and_then(Value::as_str)
+            {
+                names.insert(n.to_string());
             }
         }
     };
