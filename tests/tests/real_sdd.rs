@@ -12,6 +12,8 @@
 //! folder while tests run, so a nested cargo using the same folder would wait for it forever.
 //! The workspace `Cargo.lock` is copied in so the nested build uses the same crate versions (and
 //! needs no registry look-up).
+// Tests fail loudly on broken fixtures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
