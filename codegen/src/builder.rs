@@ -141,3 +141,73 @@ impl Builder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled_model() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../spec-models/oneroster_v1p2_rostering/model.yaml")
+    }
+
+    #[test]
+    fn compile_writes_module_file_into_out_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let compiled = Builder::new()
+            .model(bundled_model())
+            .out_dir(dir.path())
+            .cargo_directives(false)
+            .compile()
+            .unwrap();
+        assert_eq!(compiled.files.len(), 1);
+        let written =
+            std::fs::read_to_string(dir.path().join("oneroster_v1p2_rostering.rs")).unwrap();
+        assert_eq!(written, compiled.files[0].contents);
+    }
+
+    #[test]
+    fn build_error_display_lists_every_diagnostic() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.yaml");
+        std::fs::write(
+            &model,
+            "spec: X\nservice: Y\nversion: \"1\"\nmodule: bad-name\nsdd: missing.json\n",
+        )
+        .unwrap();
+        let err = Builder::new()
+            .model(&model)
+            .out_dir(dir.path().join("out"))
+            .cargo_directives(false)
+            .compile()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("2 error(s)"), "{text}");
+        assert!(
+            text.contains("IMS0011") && text.contains("IMS0012"),
+            "{text}"
+        );
+        assert!(text.contains("model.yaml:4:1"), "{text}");
+        assert!(!dir.path().join("out").exists());
+    }
+
+    #[test]
+    fn only_the_model_and_its_sdd_are_watched() {
+        let out = pipeline::run(&[Input::Model(bundled_model())]);
+        assert!(out.is_ok(), "{}", out.diagnostics);
+        let names: Vec<_> = out
+            .files_read
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["model.yaml", "sdd.yaml"]);
+    }
+
+    #[test]
+    fn compile_without_inputs_is_an_error() {
+        assert!(matches!(
+            Builder::new().compile(),
+            Err(BuildError::NoInputs)
+        ));
+    }
+}
