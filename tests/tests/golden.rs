@@ -3,6 +3,9 @@
 //! and the checked-in bindings under `generated-example/src/generated/` must equal the output for
 //! the bundled spec models. Regenerate both with `scripts/generate-examples.sh`.
 
+// In a test a failed expectation is a failed test, not a crash reachable from input.
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use ims_codegen::pipeline::{self, Input};

@@ -48,6 +48,25 @@ pub fn opt_str_lit(value: Option<&str>) -> String {
     }
 }
 
+/// Escapes Unicode bidirectional controls in compact JSON as `\uXXXX` (same JSON value), so the
+/// text can sit in a Rust literal: rustc denies them raw (`text_direction_codepoint_in_literal`).
+///
+/// ```
+/// use ims_codegen::emit::literal::json_escape_bidi;
+/// assert_eq!(json_escape_bidi("{\"a\":\"x\u{202e}y\"}"), r#"{"a":"x\u202ey"}"#);
+/// ```
+pub fn json_escape_bidi(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if crate::emit::doc::is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,23 +94,4 @@ mod tests {
             assert_eq!(parsed.value(), text);
         }
     }
-}
-
-/// Escapes Unicode bidirectional controls in compact JSON as `\uXXXX` (same JSON value), so the
-/// text can sit in a Rust literal: rustc denies them raw (`text_direction_codepoint_in_literal`).
-///
-/// ```
-/// use ims_codegen::emit::literal::json_escape_bidi;
-/// assert_eq!(json_escape_bidi("{\"a\":\"x\u{202e}y\"}"), r#"{"a":"x\u202ey"}"#);
-/// ```
-pub fn json_escape_bidi(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if crate::emit::doc::is_bidi_control(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

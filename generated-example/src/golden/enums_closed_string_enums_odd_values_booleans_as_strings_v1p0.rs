@@ -311,15 +311,11 @@ pub mod models {
     impl ::std::str::FromStr for OnlyNull {
         type Err = ::ims_runtime::types::EnumValueError;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            match value {
-                _ => {
-                    ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
-                        value: ::std::string::String::from(value),
-                        allowed: Self::VALUES,
-                        extensible: false,
-                    })
-                }
-            }
+            ::std::result::Result::Err(::ims_runtime::types::EnumValueError {
+                value: ::std::string::String::from(value),
+                allowed: Self::VALUES,
+                extensible: false,
+            })
         }
     }
     impl ::std::fmt::Display for OnlyNull {
