@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use common::*;
 use futures_util::future::BoxFuture;
 use ims_runtime::auth::{
@@ -68,6 +68,18 @@ fn app(verifier: Arc<dyn TokenVerifier>) -> Router {
             put(|_s: Scoped<WriteRoster>| async { "updated" }),
         )
         .route("/whoami", get(|p: Principal| async move { p.client_id }))
+        .route(
+            FORM,
+            post(
+                |_s: Scoped<ReadRoster>, headers: http::HeaderMap, body: String| async move {
+                    let ct = headers
+                        .get("content-type")
+                        .map(|v| v.to_str().unwrap().to_owned())
+                        .unwrap_or_default();
+                    format!("{ct}|{body}")
+                },
+            ),
+        )
         .layer(AuthLayer::new(verifier, "oneroster"))
 }
 
@@ -94,6 +106,36 @@ async fn fixture() -> Fixture {
 }
 
 const USERS: &str = "/ims/oneroster/rostering/v1p2/users";
+/// A POST route that echoes `content-type|body`, to see what reached the handler.
+const FORM: &str = "/form";
+const FORM_CT: &str = "application/x-www-form-urlencoded";
+
+/// POSTs `body` with `content_type` to [`FORM`]: status, `WWW-Authenticate`, JSON body, text.
+async fn post_form(
+    f: &Fixture,
+    auth: Option<&str>,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Option<String>, Value, String) {
+    let mut req = f
+        .server
+        .client()
+        .post(f.server.url(FORM))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let www = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, www, body, text)
+}
 
 async fn get_with(
     f: &Fixture,
@@ -199,6 +241,94 @@ async fn query_access_token_rejected_with_or_without_header() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn form_body_access_token_with_header_is_400_invalid_request() {
+    let f = fixture().await;
+    let t = good_token(&f.key, ROSTER_RO);
+    let header = format!("Bearer {t}");
+    for body in [
+        format!("access_token={t}"),
+        format!("a=1&access_token={t}&b=2"),
+        format!("a=1&access%5Ftoken={t}"),
+    ] {
+        let (status, www, json, text) = post_form(&f, Some(&header), FORM_CT, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {text}");
+        assert_eq!(
+            www.as_deref(),
+            Some("Bearer realm=\"oneroster\", error=\"invalid_request\""),
+            "{body}"
+        );
+        assert_imsx(&json, "unauthorisedrequest");
+        assert!(!text.contains(&t), "the token must not be echoed");
+    }
+    // Refused before the header token is even verified.
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0);
+    // Content-Type parameters and case do not hide the form.
+    let (status, _, _, _) = post_form(
+        &f,
+        Some(&header),
+        "Application/X-WWW-Form-URLEncoded; charset=UTF-8",
+        format!("access_token={t}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn form_body_access_token_alone_is_400_invalid_request() {
+    let f = fixture().await;
+    let t = good_token(&f.key, ROSTER_RO);
+    let (status, www, json, _) = post_form(&f, None, FORM_CT, format!("access_token={t}")).await;
+    // Not 401 "no token": a body token is a malformed request, never a credential (RFC 9700).
+    assert_eq!(status, 400);
+    assert_eq!(
+        www.as_deref(),
+        Some("Bearer realm=\"oneroster\", error=\"invalid_request\"")
+    );
+    assert_imsx(&json, "unauthorisedrequest");
+    // The same form without any token is simply unauthenticated.
+    let (status, www, _, _) = post_form(&f, None, FORM_CT, "a=1").await;
+    assert_eq!(status, 401);
+    assert_eq!(www.as_deref(), Some("Bearer realm=\"oneroster\""));
+}
+
+#[tokio::test]
+async fn form_body_without_token_reaches_handler_unchanged() {
+    let f = fixture().await;
+    let header = format!("Bearer {}", good_token(&f.key, ROSTER_RO));
+    let body = "givenName=Ren%C3%A9e+Smith&note=access_token+is+just+text&x=access_token";
+    let (status, _, _, text) = post_form(&f, Some(&header), FORM_CT, body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, format!("{FORM_CT}|{body}"));
+    // Exactly at the bound is still read and passed on.
+    let big = format!("a={}", "x".repeat(64 * 1024 - 2));
+    let (status, _, _, text) = post_form(&f, Some(&header), FORM_CT, big.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(text, format!("{FORM_CT}|{big}"));
+}
+
+#[tokio::test]
+async fn oversized_form_body_gets_413_before_parsing() {
+    let f = fixture().await;
+    let header = format!("Bearer {}", good_token(&f.key, ROSTER_RO));
+    let big = format!("a={}&access_token=x", "x".repeat(64 * 1024));
+    let (status, _, json, text) = post_form(&f, Some(&header), FORM_CT, big).await;
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(json["imsx_codeMajor"], "failure");
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn non_form_bodies_are_not_inspected() {
+    let f = fixture().await;
+    let header = format!("Bearer {}", good_token(&f.key, ROSTER_RO));
+    // Only urlencoded forms can carry a token (RFC 6750 §2.2); JSON is the handler's business.
+    let body = r#"{"access_token":"x"}"#;
+    let (status, _, _, text) = post_form(&f, Some(&header), "application/json", body).await;
+    assert_eq!(status, 200);
+    assert_eq!(text, format!("application/json|{body}"));
 }
 
 #[tokio::test]

@@ -276,6 +276,117 @@ async fn client_rejects_wrong_san() {
     server.shutdown().await;
 }
 
+/// A valid CA and a `127.0.0.1` server certificate it signed, valid from `not_before` to
+/// `not_after` (so tests can mint expired and not-yet-valid certificates): (CA PEM, server TLS).
+fn ca_and_leaf_valid(
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> (String, TlsConfig) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose, SanType,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "validity test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    ca_params.not_before = now - time::Duration::days(60);
+    ca_params.not_after = now + time::Duration::days(60);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, &ca_key);
+
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::default();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    params.subject_alt_names = vec![SanType::IpAddress([127, 0, 0, 1].into())];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = not_before;
+    params.not_after = not_after;
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let chain = format!("{}{}", cert.pem(), ca_cert.pem());
+    let tls = TlsConfig::from_pem(chain.as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+    (ca_cert.pem(), tls)
+}
+
+/// Serves with a certificate valid from `not_before` to `not_after` and returns the rustls error
+/// our client configuration (trusting the issuing CA) fails the handshake with.
+async fn client_handshake_error_for_validity(
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> rustls::Error {
+    let (ca_pem, tls) = ca_and_leaf_valid(not_before, not_after);
+    let server = TestServer::start_with(hello(), tls, ca_pem.as_bytes(), ServeOptions::default())
+        .await
+        .unwrap();
+    // The HTTP client the runtime builds from the same configuration refuses too.
+    let err = server
+        .client()
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+
+    let config = client_config(Some(ca_pem.as_bytes())).unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let err = connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .expect_err("handshake must fail");
+    server.shutdown().await;
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .cloned()
+        .unwrap_or_else(|| panic!("expected a rustls error, got {err:?}"))
+}
+
+#[tokio::test]
+async fn client_rejects_expired_certificate() {
+    let now = time::OffsetDateTime::now_utc();
+    let err = client_handshake_error_for_validity(
+        now - time::Duration::days(30),
+        now - time::Duration::days(1),
+    )
+    .await;
+    assert!(
+        matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. }
+            )
+        ),
+        "expected certificate expired, got {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn client_rejects_not_yet_valid_certificate() {
+    let now = time::OffsetDateTime::now_utc();
+    let err = client_handshake_error_for_validity(
+        now + time::Duration::days(1),
+        now + time::Duration::days(30),
+    )
+    .await;
+    assert!(
+        matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidYet
+                    | rustls::CertificateError::NotValidYetContext { .. }
+            )
+        ),
+        "expected certificate not valid yet, got {err:?}"
+    );
+}
+
 #[tokio::test]
 async fn plaintext_http_on_tls_port_never_reaches_handler() {
     let hits = Arc::new(AtomicUsize::new(0));

@@ -1,7 +1,7 @@
 //! Bearer token extraction from the `Authorization` header (RFC 6750 §2.1).
 
-use http::HeaderMap;
 use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
 
 use super::jwt::MAX_TOKEN_BYTES;
 
@@ -25,7 +25,8 @@ fn is_b64token_char(b: u8) -> bool {
 /// - the token matches `b64token` (RFC 6750 §2.1) and is at most 8 KiB, checked before any
 ///   parsing (RS-12);
 /// - two `Authorization` headers, or a token also sent as `access_token` in the query, are
-///   malformed (RS-02, RS-04). Query and form-body tokens are never accepted.
+///   malformed (RS-02, RS-04). Query and form-body tokens are never accepted; form bodies are
+///   checked by the auth layer, which alone sees the body.
 pub fn extract_bearer<'h>(
     headers: &'h HeaderMap,
     query: Option<&str>,
@@ -69,9 +70,73 @@ pub fn extract_bearer<'h>(
 }
 
 fn query_has_access_token(query: &str) -> bool {
-    query.split('&').any(|pair| {
-        let name = pair.split('=').next().unwrap_or("");
-        name == "access_token"
-            || percent_encoding::percent_decode_str(name).decode_utf8_lossy() == "access_token"
+    urlencoded_has_access_token(query.as_bytes())
+}
+
+/// Largest `application/x-www-form-urlencoded` body the auth layer buffers to look for a
+/// smuggled `access_token` (RS-04); larger form bodies are refused with 413 before parsing.
+pub(crate) const MAX_FORM_BODY_BYTES: usize = 64 * 1024;
+
+/// Whether a `Content-Type` value names `application/x-www-form-urlencoded` (any parameters,
+/// any case): the only body type in which RFC 6750 §2.2 lets a client send a token.
+pub(crate) fn is_form_urlencoded(content_type: &HeaderValue) -> bool {
+    let essence = content_type
+        .as_bytes()
+        .split(|b| *b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+}
+
+/// Whether an urlencoded query or form body has an `access_token` parameter, in any position
+/// and however its name is percent-encoded. Form bodies may use `+` for spaces, which can never
+/// turn into `access_token`, so no `+` decoding is needed.
+pub(crate) fn urlencoded_has_access_token(pairs: &[u8]) -> bool {
+    pairs.split(|b| *b == b'&').any(|pair| {
+        let name = pair.split(|b| *b == b'=').next().unwrap_or_default();
+        name == b"access_token"
+            || percent_encoding::percent_decode(name).eq(b"access_token".iter().copied())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_content_type_recognised_with_parameters_and_any_case() {
+        for v in [
+            "application/x-www-form-urlencoded",
+            "Application/X-WWW-Form-URLEncoded; charset=UTF-8",
+            " application/x-www-form-urlencoded ;charset=utf-8",
+        ] {
+            assert!(is_form_urlencoded(&HeaderValue::from_static(v)), "{v}");
+        }
+        for v in ["application/json", "multipart/form-data; boundary=x", ""] {
+            assert!(!is_form_urlencoded(&HeaderValue::from_static(v)), "{v}");
+        }
+    }
+
+    #[test]
+    fn access_token_parameter_found_anywhere_and_percent_encoded() {
+        for body in [
+            &b"access_token=abc"[..],
+            b"a=1&access_token=abc",
+            b"a=1&access_token",
+            b"a=1&access%5Ftoken=abc",
+            b"%61ccess_token=x&b=2",
+        ] {
+            assert!(urlencoded_has_access_token(body), "{body:?}");
+        }
+        for body in [
+            &b""[..],
+            b"a=1&b=2",
+            b"x=access_token",
+            b"access_tokens=1",
+            b"access+token=1",
+        ] {
+            assert!(!urlencoded_has_access_token(body), "{body:?}");
+        }
+    }
 }

@@ -6,17 +6,22 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 
-use super::bearer::{BearerError, extract_bearer};
+use super::bearer::{
+    BearerError, MAX_FORM_BODY_BYTES, extract_bearer, is_form_urlencoded,
+    urlencoded_has_access_token,
+};
 use super::failure_limit::FailureLimiter;
 use super::principal::Principal;
 use super::verifier::{TokenVerifier, VerifyError};
@@ -81,6 +86,9 @@ pub enum AuthRejection {
     Unavailable,
     /// The client address sent too many invalid tokens recently: 429 `server_busy` (RS-17).
     TooManyFailures,
+    /// An `application/x-www-form-urlencoded` body larger than the layer inspects for a
+    /// smuggled `access_token` (64 KiB): 413, refused before parsing (RS-04).
+    FormBodyTooLarge,
 }
 
 fn quoted(s: &str) -> String {
@@ -142,6 +150,14 @@ impl IntoResponse for AuthRejection {
                 ImsError::server_busy("too many invalid tokens; retry later"),
                 None,
             ),
+            AuthRejection::FormBodyTooLarge => (
+                ImsError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    code_minor::INVALID_DATA,
+                    "form body larger than 64 KiB; send large payloads as JSON",
+                ),
+                None,
+            ),
         };
         let mut response = error.into_response();
         let headers = response.headers_mut();
@@ -162,6 +178,11 @@ impl IntoResponse for AuthRejection {
 /// Authenticates every request: takes the bearer token (header only), verifies it and inserts the
 /// [`Principal`] into request extensions; otherwise answers 400/401/503 without calling the
 /// service. Scope checks happen per handler ([`Scoped`]).
+///
+/// Tokens are never accepted from the query or a form body (RFC 9700): a request carrying an
+/// `access_token` there gets 400 `invalid_request`, with or without a header (RS-04). To see a
+/// form-body token, `application/x-www-form-urlencoded` bodies are buffered (at most 64 KiB,
+/// larger → 413) and handed on unchanged; other bodies are never buffered.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -279,11 +300,59 @@ pub async fn authenticate(
     }
 }
 
-impl<S, B> tower::Service<Request<B>> for AuthService<S>
+/// Refuses a form body that smuggles an `access_token` (RS-04) and returns the request with its
+/// body buffered and intact otherwise. Requests that are not `application/x-www-form-urlencoded`
+/// are returned as they are, unread.
+async fn refuse_form_body_token(
+    req: Request<Body>,
+    realm: &Arc<str>,
+) -> Result<Request<Body>, AuthRejection> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(is_form_urlencoded);
+    if !is_form {
+        return Ok(req);
+    }
+    let declared_too_large = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_FORM_BODY_BYTES as u64);
+    if declared_too_large {
+        return Err(AuthRejection::FormBodyTooLarge);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, MAX_FORM_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(AuthRejection::FormBodyTooLarge);
+        }
+        Err(e) => {
+            // The client broke off or sent a malformed body: nothing to hand on.
+            tracing::debug!(reason = %e, "form body could not be read");
+            return Err(AuthRejection::InvalidRequest {
+                realm: Arc::clone(realm),
+            });
+        }
+    };
+    if urlencoded_has_access_token(&bytes) {
+        tracing::debug!("access_token in a form body is not accepted");
+        return Err(AuthRejection::InvalidRequest {
+            realm: Arc::clone(realm),
+        });
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+impl<S> tower::Service<Request<Body>> for AuthService<S>
 where
-    S: tower::Service<Request<B>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
@@ -293,7 +362,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
         // The clone that was driven to readiness serves this request (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -310,6 +379,10 @@ where
             {
                 return Ok(AuthRejection::TooManyFailures.into_response());
             }
+            let mut req = match refuse_form_body_token(req, &realm).await {
+                Ok(req) => req,
+                Err(rejection) => return Ok(rejection.into_response()),
+            };
             let result = authenticate(&*verifier, &realm, req.headers(), req.uri().query()).await;
             if let (Some(limiter), Some(ip), Err(AuthRejection::InvalidToken { .. })) =
                 (&limiter, peer, &result)
