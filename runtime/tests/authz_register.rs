@@ -638,3 +638,36 @@ async fn sector_identifier_uri_and_request_uris_are_not_supported() {
         assert_oauth_error(r, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
     }
 }
+
+// ---- DR-16: per-address rate limit on registration ----
+
+#[tokio::test]
+async fn registration_flood_from_one_ip_is_rate_limited() {
+    let h = Harness::start_with(|b| {
+        defaults(b).registration_rate_limit(2, std::time::Duration::from_secs(600))
+    })
+    .await;
+    let v = registered(&h).await;
+    assert_eq!(
+        register(&h, &ims_request()).await.status(),
+        StatusCode::CREATED
+    );
+    let r = register(&h, &ims_request()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&retry_after), "{retry_after}");
+    let body = assert_oauth_error(r, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": "too many requests"})
+    );
+    // The RFC 7592 management endpoints share the budget and refuse before checking the token.
+    let uri = v["registration_client_uri"].as_str().unwrap();
+    let rat = v["registration_access_token"].as_str().unwrap();
+    let r = manage(&h, reqwest::Method::GET, uri, Some(rat), None).await;
+    assert_oauth_error(r, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
+}

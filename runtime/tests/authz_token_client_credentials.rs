@@ -736,3 +736,105 @@ async fn jwks_uri_on_an_internal_address_is_never_fetched_by_default() {
     let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
     assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
+
+// ---- AS-37: per-address rate limit on /token ----
+
+/// Checks a 429 from the rate limit: `Retry-After` within the window, no-store, and the fixed
+/// RFC 6749 body that reflects nothing from the request.
+async fn assert_rate_limited(r: reqwest::Response, window_secs: u64) {
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=window_secs).contains(&retry_after), "{retry_after}");
+    let body = assert_oauth_error(r, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": "too many requests"})
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_rate_limit_answers_429_with_retry_after() {
+    let h = Harness::start_with(|b| {
+        defaults(b).token_rate_limit(3, std::time::Duration::from_secs(600))
+    })
+    .await;
+    let c = h.cc_client(&[ROSTER_RO]).await;
+    let form = [("grant_type", "client_credentials"), ("scope", ROSTER_RO)];
+    for _ in 0..3 {
+        assert_eq!(h.token(&c, &form).await.status(), StatusCode::OK);
+    }
+    assert_rate_limited(h.token(&c, &form).await, 600).await;
+    // Answered before client authentication: no credentials still gets 429, not 401.
+    let r = h.post_form("/token", &form, None).await;
+    assert_rate_limited(r, 600).await;
+    // Other endpoints are not limited by the /token budget.
+    let r = h
+        .http
+        .get(h.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn token_endpoint_rate_limit_can_be_disabled() {
+    let h = Harness::start_with(|b| {
+        defaults(b)
+            .token_rate_limit(1, std::time::Duration::from_secs(600))
+            .without_token_rate_limit()
+    })
+    .await;
+    let c = h.cc_client(&[ROSTER_RO]).await;
+    for _ in 0..3 {
+        let r = h.token(&c, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn requests_without_a_known_peer_address_are_not_rate_limited() {
+    use tower::ServiceExt;
+    let h = Harness::start_with(|b| {
+        defaults(b).token_rate_limit(1, std::time::Duration::from_secs(600))
+    })
+    .await;
+    let c = h.cc_client(&[ROSTER_RO]).await;
+    // The router driven in-process has no `ConnectInfo`: one shared bucket would let any caller
+    // lock out every other, so no limit applies.
+    for _ in 0..3 {
+        let req = axum::http::Request::post("/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                basic(&c.client_id, c.client_secret.as_deref().unwrap()),
+            )
+            .body(axum::body::Body::from("grant_type=client_credentials"))
+            .unwrap();
+        let resp = h.server.router().oneshot(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+}
+
+#[test]
+fn invalid_rate_limits_are_configuration_errors() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (requests, per) in [
+        (0, std::time::Duration::from_secs(1)),
+        (1, std::time::Duration::ZERO),
+    ] {
+        let store = Arc::new(ims_runtime::authz::SqliteStore::in_memory().unwrap());
+        let err = rt
+            .block_on(
+                ims_runtime::authz::AuthorizationServer::builder("https://as.example.edu", store)
+                    .token_rate_limit(requests, per)
+                    .build(),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("token rate limit"), "{err}");
+    }
+}

@@ -11,7 +11,7 @@
 
 mod bearer;
 mod cache;
-mod failure_limit;
+pub(crate) mod failure_limit;
 #[cfg(feature = "client")]
 mod introspection;
 mod jwt;

@@ -1,6 +1,6 @@
 //! The embedded authorization server (IMS Security Framework 1.1 / OAuth 2.0).
 //!
-//! One issuer, mountable into an axum [`Router`](axum::Router):
+//! One issuer, mountable into an axum [`Router`]:
 //!
 //! | endpoint | spec |
 //! |---|---|
@@ -15,6 +15,10 @@
 //! Access tokens are JWTs per RFC 9068 (`typ: at+jwt`; `iss`, `sub`, `aud`, `client_id`,
 //! `scope`, `jti`, `iat`, `exp`). Everything correctness depends on lives behind [`Store`]
 //! ([`SqliteStore`] by default), so several instances can share one database.
+//!
+//! `/token` and `/register` (with its RFC 7592 management endpoints) are rate limited per client
+//! IP by default (see [`AuthorizationServerBuilder::token_rate_limit`]); requests without a known
+//! peer address (no `ConnectInfo<SocketAddr>`) are not limited.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,6 +48,7 @@ pub mod keys;
 mod metadata;
 pub mod model;
 pub mod owner;
+mod rate_limit;
 mod register;
 mod revoke;
 pub mod scope;
@@ -58,7 +63,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 
 pub use error::OAuthError;
@@ -67,9 +72,11 @@ pub use jwks_fetch::JwksUriPolicy;
 pub use keys::{KeyError, SigningAlgorithm};
 pub use model::{Client, GrantType, TokenEndpointAuthMethod};
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
+pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 pub use sqlite::SqliteStore;
 pub use store::{Store, StoreError};
 
+use crate::auth::failure_limit::IpWindowLimiter;
 use keys::KeyRing;
 
 /// Default access-token lifetime (IMS recommendation): 3600 s.
@@ -228,6 +235,10 @@ pub(crate) struct Inner {
     keys: RwLock<Arc<KeyRing>>,
     clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
     pub(crate) authenticator: Arc<dyn ResourceOwnerAuthenticator>,
+    /// Per-address limit on `/token` (AS-37); `None` when disabled.
+    token_limiter: Option<Arc<IpWindowLimiter>>,
+    /// Per-address limit on `/register` and its management endpoints (DR-16).
+    registration_limiter: Option<Arc<IpWindowLimiter>>,
     #[cfg(feature = "client")]
     pub(crate) jwks_fetcher: jwks_fetch::JwksFetcher,
 }
@@ -354,6 +365,8 @@ pub struct AuthorizationServerBuilder {
     initial_access_token: Option<String>,
     max_clients: u64,
     require_ims_metadata: bool,
+    token_rate_limit: Option<RateLimit>,
+    registration_rate_limit: Option<RateLimit>,
     authenticator: Option<Arc<dyn ResourceOwnerAuthenticator>>,
     #[cfg(feature = "client")]
     jwks_uri_policy: JwksUriPolicy,
@@ -464,6 +477,48 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Per-client-IP limit on `POST /token` (AS-37; default
+    /// [`DEFAULT_TOKEN_RATE_LIMIT`], 1 000 per second). Over the limit the answer is `429` with
+    /// `Retry-After` and `{"error":"invalid_request","error_description":"too many requests"}`,
+    /// before client authentication. Only requests whose peer address is known
+    /// (`ConnectInfo<SocketAddr>`, inserted by [`crate::tls::serve_tls`]) are limited.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::{sync::Arc, time::Duration};
+    /// use ims_runtime::authz::{AuthorizationServer, SqliteStore};
+    /// let store = Arc::new(SqliteStore::in_memory()?);
+    /// let builder = AuthorizationServer::builder("https://as.example.edu", store)
+    ///     .token_rate_limit(100, Duration::from_secs(1))
+    ///     .registration_rate_limit(5, Duration::from_secs(60));
+    /// # let _ = builder; Ok(()) }
+    /// ```
+    pub fn token_rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.token_rate_limit = Some(RateLimit { requests, per });
+        self
+    }
+
+    /// Turns the `/token` rate limit off (e.g. when a reverse proxy limits instead: behind a
+    /// proxy every request carries the proxy's address).
+    pub fn without_token_rate_limit(mut self) -> Self {
+        self.token_rate_limit = None;
+        self
+    }
+
+    /// Per-client-IP limit on `POST /register` and the RFC 7592 management endpoints together
+    /// (DR-16; default [`DEFAULT_REGISTRATION_RATE_LIMIT`], 20 per minute). Answers like
+    /// [`Self::token_rate_limit`].
+    pub fn registration_rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.registration_rate_limit = Some(RateLimit { requests, per });
+        self
+    }
+
+    /// Turns the registration rate limit off.
+    pub fn without_registration_rate_limit(mut self) -> Self {
+        self.registration_rate_limit = None;
+        self
+    }
+
     /// Who logs resource owners in at `/authorize`. Without one, every login fails.
     pub fn resource_owner_authenticator(
         mut self,
@@ -514,6 +569,14 @@ impl AuthorizationServerBuilder {
                 AuthzError::Config(format!("scope `{s}` is not a valid RFC 6749 scope token"))
             })?;
         }
+        for (what, limit) in [
+            ("token", &self.token_rate_limit),
+            ("registration", &self.registration_rate_limit),
+        ] {
+            if let Some(limit) = limit {
+                limit.validate(what).map_err(AuthzError::Config)?;
+            }
+        }
         let registration_scopes = self
             .registration_scopes
             .clone()
@@ -549,6 +612,11 @@ impl AuthorizationServerBuilder {
                 keys: RwLock::new(Arc::new(ring)),
                 clients: RwLock::new(HashMap::new()),
                 authenticator,
+                token_limiter: self.token_rate_limit.as_ref().map(RateLimit::limiter),
+                registration_limiter: self
+                    .registration_rate_limit
+                    .as_ref()
+                    .map(RateLimit::limiter),
                 #[cfg(feature = "client")]
                 jwks_fetcher: jwks_fetch::JwksFetcher::new(self.jwks_uri_policy),
             }),
@@ -582,6 +650,21 @@ async fn rotate_keys(store: &dyn Store, config: &Config, now: u64) -> Result<Key
     store.put_signing_key(fresh).await?;
     KeyRing::from_stored(store.signing_keys().await?, now)?
         .ok_or_else(|| AuthzError::Config("no active signing key after rotation".into()))
+}
+
+/// Wraps `route` in the per-address limit, when one is configured. The limit runs outermost, so
+/// a refused request costs no body read, client authentication or storage access.
+fn rate_limited(
+    route: MethodRouter<Arc<Inner>>,
+    limiter: Option<&Arc<IpWindowLimiter>>,
+) -> MethodRouter<Arc<Inner>> {
+    match limiter {
+        Some(l) => route.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(l),
+            rate_limit::limit,
+        )),
+        None => route,
+    }
 }
 
 /// The authorization server. Cheap to clone.
@@ -618,6 +701,8 @@ impl AuthorizationServer {
             initial_access_token: None,
             max_clients: 10_000,
             require_ims_metadata: true,
+            token_rate_limit: Some(DEFAULT_TOKEN_RATE_LIMIT),
+            registration_rate_limit: Some(DEFAULT_REGISTRATION_RATE_LIMIT),
             authenticator: None,
             #[cfg(feature = "client")]
             jwks_uri_policy: JwksUriPolicy::default(),
@@ -632,8 +717,13 @@ impl AuthorizationServer {
     /// The axum router with every endpoint (paths relative to the issuer URL).
     pub fn router(&self) -> Router {
         let form_limit = DefaultBodyLimit::max(FORM_BODY_LIMIT);
+        let token_limit = self.inner.token_limiter.as_ref();
+        let registration_limit = self.inner.registration_limiter.as_ref();
         Router::new()
-            .route("/token", post(token::token).layer(form_limit))
+            .route(
+                "/token",
+                rate_limited(post(token::token).layer(form_limit), token_limit),
+            )
             .route(
                 "/authorize",
                 get(authorize::authorize_get)
@@ -647,14 +737,20 @@ impl AuthorizationServer {
             )
             .route(
                 "/register",
-                post(register::register).layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
+                rate_limited(
+                    post(register::register).layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
+                    registration_limit,
+                ),
             )
             .route(
                 "/register/{client_id}",
-                get(register::read)
-                    .put(register::update)
-                    .delete(register::delete)
-                    .layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
+                rate_limited(
+                    get(register::read)
+                        .put(register::update)
+                        .delete(register::delete)
+                        .layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
+                    registration_limit,
+                ),
             )
             .route("/jwks.json", get(metadata::jwks))
             .route(

@@ -1,0 +1,97 @@
+//! Per-client-IP request limits on `/token` and `/register` (AS-37, DR-16).
+//!
+//! Runs as a route layer, so an over-limit request is answered before its body is read and
+//! before client authentication, secret hashing or any storage access. The counters are the
+//! bounded fixed windows also used for the resource server's failure limit (RS-17).
+//!
+//! The client address comes from `ConnectInfo<SocketAddr>`, which [`crate::tls::serve_tls`]
+//! inserts. Without it (the router driven in-process, or served by something that does not
+//! record peers) requests are not limited: lumping every caller into one bucket would let one
+//! client lock out all others. Behind a reverse proxy every request shares the proxy's address,
+//! so limit at the proxy instead and disable these limits.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::OAuthError;
+use crate::auth::failure_limit::IpWindowLimiter;
+
+/// Default `/token` limit: 1 000 requests per second per client address.
+pub const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 1_000,
+    per: Duration::from_secs(1),
+};
+
+/// Default `/register` (and RFC 7592 management) limit: 20 requests per minute per address.
+pub const DEFAULT_REGISTRATION_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 20,
+    per: Duration::from_secs(60),
+};
+
+/// At most `requests` requests per client address in each window of length `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests admitted per window (at least 1).
+    pub requests: u32,
+    /// Window length (at least 1 ms).
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// Checks the values; `what` names the limit in the error.
+    pub(crate) fn validate(&self, what: &str) -> Result<(), String> {
+        if self.requests == 0 || self.per < Duration::from_millis(1) {
+            return Err(format!(
+                "{what} rate limit of {} requests per {:?} is invalid: use at least 1 request \
+                 per at least 1 ms, or disable the limit",
+                self.requests, self.per
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn limiter(&self) -> Arc<IpWindowLimiter> {
+        Arc::new(IpWindowLimiter::new(self.requests, self.per))
+    }
+}
+
+/// Route layer: admits the request if its client address has room in the current window,
+/// otherwise answers 429 at once.
+pub(crate) async fn limit(
+    State(limiter): State<Arc<IpWindowLimiter>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(ip) = peer
+        && let Err(wait) = limiter.try_acquire(ip)
+    {
+        tracing::warn!(%ip, "authorization server rate limit exceeded");
+        return too_many_requests(wait);
+    }
+    next.run(req).await
+}
+
+/// `429` with `Retry-After` (whole seconds, rounded up) and a generic RFC 6749 error body.
+fn too_many_requests(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut resp = OAuthError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        error: "invalid_request",
+        description: "too many requests",
+        challenge: None,
+    }
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    resp
+}
