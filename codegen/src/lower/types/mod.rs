@@ -32,7 +32,7 @@ use crate::ir::{
     AdditionalProperties, EnumDef, EnumVariant, Field, Primitive, StructDef, TypeDef, TypeDefKind,
     TypeRef, UnionDef, UnionVariant,
 };
-use crate::load::resolve::{Resolver, escape_pointer_token};
+use crate::load::resolve::{Resolved, Resolver, escape_pointer_token};
 use crate::lower::naming::{NameTable, field_name, type_name, variant_name};
 
 /// Diagnostic codes of this module.
@@ -179,15 +179,10 @@ impl<'a> TypeLowerer<'a> {
     ) -> TypeRef {
         match schema {
             ReferenceOr::Item(item) => self.lower_inline(item, pointer, name_hint, diags),
-            ReferenceOr::Reference { .. } => match self.resolver.schema(schema, pointer) {
-                Ok(resolved) => {
-                    self.lower_resolved(resolved.item, resolved.name, pointer, name_hint, diags)
-                }
-                Err(d) => {
-                    diags.push(d);
-                    TypeRef::Any
-                }
-            },
+            ReferenceOr::Reference { .. } => {
+                let resolved = self.resolver.schema(schema, pointer);
+                self.lower_reference(resolved, pointer, name_hint, diags)
+            }
         }
     }
 
@@ -201,15 +196,29 @@ impl<'a> TypeLowerer<'a> {
     ) -> TypeRef {
         match schema {
             ReferenceOr::Item(item) => self.lower_inline(item, pointer, name_hint, diags),
-            ReferenceOr::Reference { .. } => match self.resolver.boxed_schema(schema, pointer) {
-                Ok(resolved) => {
-                    self.lower_resolved(resolved.item, resolved.name, pointer, name_hint, diags)
-                }
-                Err(d) => {
-                    diags.push(d);
-                    TypeRef::Any
-                }
-            },
+            ReferenceOr::Reference { .. } => {
+                let resolved = self.resolver.boxed_schema(schema, pointer);
+                self.lower_reference(resolved, pointer, name_hint, diags)
+            }
+        }
+    }
+
+    /// The target of a `$ref`, or `Any` with the resolver's diagnostic (generation then fails).
+    fn lower_reference(
+        &mut self,
+        resolved: Result<Resolved<'a, Schema>, Diagnostic>,
+        pointer: &str,
+        name_hint: &str,
+        diags: &mut Diagnostics,
+    ) -> TypeRef {
+        match resolved {
+            Ok(resolved) => {
+                self.lower_resolved(resolved.item, resolved.name, pointer, name_hint, diags)
+            }
+            Err(d) => {
+                diags.push(d);
+                TypeRef::Any
+            }
         }
     }
 
