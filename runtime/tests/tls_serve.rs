@@ -539,3 +539,79 @@ async fn dev_certificates_serve_and_verify_over_loopback() {
     assert_eq!(res.status(), 200);
     server.shutdown().await;
 }
+
+/// A router that counts how often its handler runs.
+fn counting() -> (Router, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = Arc::clone(&hits);
+    let app = Router::new().route(
+        "/",
+        get(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+            async { "hello" }
+        }),
+    );
+    (app, hits)
+}
+
+/// TL-07: an HTTP/1.1 request with more headers than `ServeOptions::max_headers` (100) is refused
+/// by hyper before any handler runs.
+#[tokio::test]
+async fn http1_header_count_flood_is_refused_before_the_handler() {
+    let (app, hits) = counting();
+    let server = TestServer::start(app).await.unwrap();
+    let mut tls = client_config(Some(server.ca_pem())).unwrap();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .http1_only()
+        .build()
+        .unwrap();
+    let mut request = client.get(server.url("/"));
+    for i in 0..150 {
+        request = request.header(format!("x-flood-{i}"), "1");
+    }
+    match request.send().await {
+        Ok(response) => assert_eq!(
+            response.status(),
+            reqwest::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        ),
+        Err(error) => assert!(!error.is_timeout(), "refused, not stalled: {error}"),
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    // The same client with a normal request still gets through.
+    let ok = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    server.shutdown().await;
+}
+
+/// TL-07: an HTTP/2 header list larger than `ServeOptions::max_header_list_size` (16 KiB) is
+/// refused before any handler runs.
+#[tokio::test]
+async fn http2_oversized_header_list_is_refused_before_the_handler() {
+    let (app, hits) = counting();
+    let server = TestServer::start(app).await.unwrap();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(client_config(Some(server.ca_pem())).unwrap())
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let huge = "a".repeat(32 * 1024);
+    match client
+        .get(server.url("/"))
+        .header("x-flood", huge)
+        .send()
+        .await
+    {
+        Ok(response) => {
+            assert_eq!(response.version(), reqwest::Version::HTTP_2);
+            assert_eq!(
+                response.status(),
+                reqwest::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            );
+        }
+        Err(error) => assert!(!error.is_timeout(), "refused, not stalled: {error}"),
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    server.shutdown().await;
+}
