@@ -477,11 +477,12 @@ impl AuthorizationServerBuilder {
         self
     }
 
-    /// Per-client-IP limit on `POST /token` (AS-37; default
-    /// [`DEFAULT_TOKEN_RATE_LIMIT`], 50 000 per second: a flood ceiling; tighten it where clients are few). Over the limit the answer is `429` with
-    /// `Retry-After` and `{"error":"invalid_request","error_description":"too many requests"}`,
-    /// before client authentication. Only requests whose peer address is known
-    /// (`ConnectInfo<SocketAddr>`, inserted by [`crate::tls::serve_tls`]) are limited.
+    /// Per-client-IP limit on `POST /token` (AS-37; default [`DEFAULT_TOKEN_RATE_LIMIT`], 50 000
+    /// per second: a flood ceiling; tighten it where clients are few). Over the limit the answer
+    /// is `429` with `Retry-After` and
+    /// `{"error":"invalid_request","error_description":"too many requests"}`, before client
+    /// authentication. Only requests whose peer address is known (`ConnectInfo<SocketAddr>`,
+    /// inserted by [`crate::tls::serve_tls`]) are limited; IPv6 clients count per /64.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,9 +6,10 @@
 //!
 //! IPv6 clients are counted per /64 prefix. The client address comes from
 //! `ConnectInfo<SocketAddr>`, which [`crate::tls::serve_tls`] inserts. Without it (the router
-//! driven in-process, or served by something that does not record peers) requests are not
-//! limited: lumping every caller into one bucket would let one client lock out all others. Behind a reverse proxy every request shares the proxy's address,
-//! so limit at the proxy instead and disable these limits.
+//! driven in-process, or served by something that does not record peers) requests are not limited:
+//! lumping every caller into one bucket would let one client lock out all others. Behind a reverse
+//! proxy every request shares the proxy's address, so limit at the proxy instead and disable these
+//! limits.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
