@@ -477,8 +477,8 @@ impl AuthorizationServerBuilder {
         self
     }
 
-    /// Per-client-IP limit on `POST /token` (AS-37; default [`DEFAULT_TOKEN_RATE_LIMIT`], 50 000
-    /// per second: a flood ceiling; tighten it where clients are few). Over the limit the answer
+    /// Per-client-IP limit on `POST /token` (AS-37; default [`DEFAULT_TOKEN_RATE_LIMIT`], 1 000
+    /// per second per address; raise it for a gateway that fronts many clients). Over the limit the answer
     /// is `429` with `Retry-After` and
     /// `{"error":"invalid_request","error_description":"too many requests"}`, before client
     /// authentication. Only requests whose peer address is known (`ConnectInfo<SocketAddr>`,

@@ -23,14 +23,14 @@ use axum::response::{IntoResponse, Response};
 use super::error::OAuthError;
 use crate::auth::failure_limit::IpWindowLimiter;
 
-/// Default `/token` limit: 50 000 requests per second per client address, a flood ceiling rather
-/// than a fairness share. One address on a 2-core box reaches about 12 000 (ES256) and 16 500
-/// (EdDSA) tokens/s over HTTPS in the `authz_token_throughput` bench, and that bench and busy
-/// integrations must not be throttled by default. Set a tighter limit with
-/// [`super::AuthorizationServerBuilder::token_rate_limit`] (e.g. 1 000 per second) when your
-/// clients are known and few.
+/// Default `/token` limit: 1 000 requests per second per client address. Client-credentials
+/// tokens live an hour and clients cache them, so a legitimate address stays far below this, while
+/// one address can no longer take the whole server (a 2-core box issues about 2 000 RS256 or
+/// 14 000 ES256 tokens/s). Raise it with [`super::AuthorizationServerBuilder::token_rate_limit`]
+/// for a gateway that fronts many clients from one address, or turn it off with
+/// [`super::AuthorizationServerBuilder::without_token_rate_limit`] when a proxy limits instead.
 pub const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = RateLimit {
-    requests: 50_000,
+    requests: 1_000,
     per: Duration::from_secs(1),
 };
 
