@@ -17,6 +17,9 @@ pub mod tls;
 #[cfg(feature = "server")]
 pub mod auth;
 
+#[cfg(feature = "server")]
+pub mod discovery;
+
 #[cfg(feature = "authz")]
 pub mod authz;
 
