@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod imsx;
+pub mod query;
 pub mod types;
 
 #[cfg(feature = "tls")]
