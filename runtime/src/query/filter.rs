@@ -11,8 +11,9 @@
 //! ```
 //!
 //! Matching semantics (our reading of OneRoster 1.2 §3.3):
-//! - values compare case-insensitively; numerically when both sides parse as numbers, as
-//!   date-times / dates when both parse so, otherwise as strings; `~` is "contains";
+//! - values compare case-insensitively; numerically when the record holds a JSON number (a string
+//!   such as `"007"` stays text), as date-times / dates when both sides parse so, otherwise as
+//!   strings; `~` is "contains" on the text;
 //! - a missing or `null` field only matches `!=`;
 //! - array fields: the filter value is split on `,` into wanted items. `=` is AND (every wanted
 //!   item equals some element), `~` is OR (some element contains some wanted item), `!=` means no
@@ -23,7 +24,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::value::{compare_text, lookup, scalar_text};
+use super::value::{compare_scalar, lookup, scalar_text};
 use crate::imsx::ImsError;
 
 /// A comparison operator.
@@ -86,10 +87,11 @@ pub enum Joiner {
 /// use ims_runtime::query::filter::{Filter, Op};
 /// use serde_json::json;
 ///
-/// let filter = Filter::parse("role='student' AND metadata.grade>='9'").unwrap();
+/// let filter = Filter::parse("role='student' AND metadata.credits>='9'").unwrap();
 /// assert_eq!(filter.predicates()[0].op, Op::Eq);
-/// assert!(filter.matches_json(&json!({"role": "Student", "metadata": {"grade": "10"}})));
-/// assert!(filter.validate_fields(&["role"]).is_err()); // metadata.grade is not allowed
+/// // A JSON number compares by value (10 >= 9); the string "10" would compare as text.
+/// assert!(filter.matches_json(&json!({"role": "Student", "metadata": {"credits": 10}})));
+/// assert!(filter.validate_fields(&["role"]).is_err()); // metadata.credits is not allowed
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Filter {
@@ -213,32 +215,29 @@ fn predicate_matches(predicate: &Predicate, actual: Option<&Value>) -> bool {
     match actual {
         None | Some(Value::Null) | Some(Value::Object(_)) => predicate.op == Op::Ne,
         Some(Value::Array(elements)) => {
-            let texts: Vec<String> = elements.iter().filter_map(scalar_text).collect();
             let items: Vec<&str> = wanted.split(',').map(str::trim).collect();
+            let any_element =
+                |op: Op, item: &str| elements.iter().any(|e| scalar_matches(op, e, item));
             match predicate.op {
-                Op::Eq => items
-                    .iter()
-                    .all(|item| texts.iter().any(|t| scalar_matches(Op::Eq, t, item))),
-                Op::Ne => !items
-                    .iter()
-                    .any(|item| texts.iter().any(|t| scalar_matches(Op::Eq, t, item))),
-                Op::Contains => items
-                    .iter()
-                    .any(|item| texts.iter().any(|t| scalar_matches(Op::Contains, t, item))),
-                op => texts.iter().any(|t| scalar_matches(op, t, wanted)),
+                Op::Eq => items.iter().all(|item| any_element(Op::Eq, item)),
+                Op::Ne => !items.iter().any(|item| any_element(Op::Eq, item)),
+                Op::Contains => items.iter().any(|item| any_element(Op::Contains, item)),
+                op => any_element(op, wanted),
             }
         }
-        Some(scalar) => {
-            scalar_text(scalar).is_some_and(|t| scalar_matches(predicate.op, &t, wanted))
-        }
+        Some(scalar) => scalar_matches(predicate.op, scalar, wanted),
     }
 }
 
-fn scalar_matches(op: Op, actual: &str, wanted: &str) -> bool {
+/// One scalar (or array element) against one wanted value; non-scalars never match.
+fn scalar_matches(op: Op, actual: &Value, wanted: &str) -> bool {
     if op == Op::Contains {
-        return actual.to_lowercase().contains(&wanted.to_lowercase());
+        return scalar_text(actual)
+            .is_some_and(|t| t.to_lowercase().contains(&wanted.to_lowercase()));
     }
-    let ordering = compare_text(actual, wanted);
+    let Some(ordering) = compare_scalar(actual, wanted) else {
+        return false;
+    };
     match op {
         Op::Eq => ordering == Ordering::Equal,
         Op::Ne => ordering != Ordering::Equal,
@@ -515,7 +514,9 @@ mod tests {
 
     #[test]
     fn numbers_and_dates_compare_by_value() {
-        let r = json!({"n": 10, "d": "2024-03-01T00:00:00Z", "s": "b"});
+        let r = json!({"n": 10, "d": "2024-03-01T00:00:00Z", "s": "b", "id": "007"});
+        assert!(!parse("id='7'").matches_json(&r));
+        assert!(parse("id='007'").matches_json(&r));
         assert!(parse("n>'9'").matches_json(&r));
         assert!(parse("n>='10.0'").matches_json(&r));
         assert!(parse("d<'2024-12-01T00:00:00Z'").matches_json(&r));

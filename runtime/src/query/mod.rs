@@ -131,6 +131,32 @@ mod tests {
     }
 
     #[test]
+    fn query_string_parser_never_panics_on_random_input() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "filter=", "sort=", "orderBy=", "fields=", "limit=", "offset=", "&", "=", "%", "%2",
+            "%27", "%3D", "+AND+", "+OR+", "a", "'", ",", "9", "-", "desc", "%FF", "\u{e9}",
+        ];
+        let mut rng = StdRng::seed_from_u64(0x0E05);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..12);
+            let query: String = (0..len)
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            match parse(&query) {
+                Ok(q) => {
+                    accepted += 1;
+                    assert!(q.page.limit >= 1 && q.page.limit <= 1000, "{query:?}");
+                }
+                Err(e) => assert_eq!(e.status().as_u16(), 400, "{query:?}"),
+            }
+        }
+        assert!(accepted > 0);
+    }
+
+    #[test]
     fn empty_query_gives_defaults() {
         let q = parse("").unwrap();
         assert_eq!(q.filter, None);

@@ -8,6 +8,7 @@
 use http::StatusCode;
 use url::form_urlencoded;
 
+use super::value::excerpt;
 use crate::imsx::{ImsError, code_minor};
 
 /// The response header carrying the total number of records.
@@ -63,7 +64,8 @@ fn parse_count(name: &str, raw: &str) -> Result<u64, ImsError> {
     let text = raw.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_request(format!(
-            "{name} must be a non-negative whole number, got '{raw}'"
+            "{name} must be a non-negative whole number, got '{}'",
+            excerpt(raw)
         )));
     }
     // All digits, so the only failure left is overflow: saturate, the caller clamps anyway.

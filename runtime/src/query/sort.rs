@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use http::StatusCode;
 use serde_json::Value;
 
-use super::value::{compare_text, lookup, scalar_text};
+use super::value::{compare_values, excerpt, lookup, scalar_text};
 use crate::imsx::{ImsError, code_minor};
 
 /// Sort direction (`orderBy`).
@@ -65,7 +65,7 @@ impl Sort {
                 return Err(ImsError::new(
                     StatusCode::BAD_REQUEST,
                     code_minor::INVALID_DATA,
-                    format!("invalid orderBy '{other}': use 'asc' or 'desc'"),
+                    format!("invalid orderBy '{}': use 'asc' or 'desc'", excerpt(other)),
                 ));
             }
         };
@@ -88,17 +88,20 @@ impl Sort {
     }
 
     /// Orders two JSON records on the sort field (dotted paths allowed) in the requested
-    /// direction, comparing like filters do (numbers, dates, then case-insensitive text). Records
+    /// direction: JSON numbers by value, then dates, then case-insensitive text. Records
     /// missing the field sort last in either direction; with no field every pair is `Equal`, so
     /// a stable sort keeps the default order.
     pub fn compare_json(&self, a: &Value, b: &Value) -> Ordering {
         let Some(field) = &self.field else {
             return Ordering::Equal;
         };
-        let key = |r: &Value| lookup(r, field).and_then(scalar_text);
-        match (key(a), key(b)) {
+        // Non-scalar values (objects, arrays, null) sort like missing ones.
+        fn key<'a>(record: &'a Value, field: &str) -> Option<&'a Value> {
+            lookup(record, field).filter(|v| scalar_text(v).is_some())
+        }
+        match (key(a, field), key(b, field)) {
             (Some(x), Some(y)) => {
-                let ordering = compare_text(&x, &y);
+                let ordering = compare_values(x, y).unwrap_or(Ordering::Equal);
                 match self.order {
                     Order::Asc => ordering,
                     Order::Desc => ordering.reverse(),
