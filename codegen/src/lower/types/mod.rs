@@ -296,44 +296,27 @@ impl<'a> TypeLowerer<'a> {
         if let Some(done) = self.inline_done.get(pointer) {
             return done.clone();
         }
-        let result = if needs_definition(schema) {
-            let rust = self.names.insert(&type_name(name_hint));
-            match self.lower_shape(schema, pointer, &rust, diags) {
-                Lowered::Ref(r) => r,
-                Lowered::Def { kind, nullable } => {
-                    self.defs.insert(
-                        rust.clone(),
-                        TypeDef {
-                            name: rust.clone(),
-                            schema_name: None,
-                            pointer: pointer.to_owned(),
-                            doc: doc_of(schema),
-                            deprecated: schema.schema_data.deprecated,
-                            kind,
-                        },
-                    );
-                    nullable_if(nullable, TypeRef::Named(rust))
-                }
-            }
-        } else {
-            match self.lower_shape(schema, pointer, name_hint, diags) {
-                Lowered::Ref(r) => r,
+        // Shapes that need a type of their own get their name before lowering, so nested inline
+        // types are named after it.
+        let reserved = needs_definition(schema).then(|| self.names.insert(&type_name(name_hint)));
+        let shape_name = reserved.clone().unwrap_or_else(|| name_hint.to_owned());
+        let result = match self.lower_shape(schema, pointer, &shape_name, diags) {
+            Lowered::Ref(r) => r,
+            Lowered::Def { kind, nullable } => {
                 // `needs_definition` and `lower_shape` agree, but stay safe if they ever drift.
-                Lowered::Def { kind, nullable } => {
-                    let rust = self.names.insert(&type_name(name_hint));
-                    self.defs.insert(
-                        rust.clone(),
-                        TypeDef {
-                            name: rust.clone(),
-                            schema_name: None,
-                            pointer: pointer.to_owned(),
-                            doc: doc_of(schema),
-                            deprecated: schema.schema_data.deprecated,
-                            kind,
-                        },
-                    );
-                    nullable_if(nullable, TypeRef::Named(rust))
-                }
+                let rust = reserved.unwrap_or_else(|| self.names.insert(&type_name(name_hint)));
+                self.defs.insert(
+                    rust.clone(),
+                    TypeDef {
+                        name: rust.clone(),
+                        schema_name: None,
+                        pointer: pointer.to_owned(),
+                        doc: doc_of(schema),
+                        deprecated: schema.schema_data.deprecated,
+                        kind,
+                    },
+                );
+                nullable_if(nullable, TypeRef::Named(rust))
             }
         };
         self.inline_done.insert(pointer.to_owned(), result.clone());
