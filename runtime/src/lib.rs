@@ -34,6 +34,10 @@ pub use ims_macros::*;
 /// Re-exports for generated code. Not a stable API: use the crates directly in hand-written code.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "server")]
+    pub use axum;
+    pub use futures_util;
+    pub use http;
     pub use serde;
     pub use serde_json;
 }

@@ -4,12 +4,14 @@
 //! One file per spec service: the `@generated` header line, then items only (no inner
 //! attributes), so the file works as a module file and through `include!`.
 
+pub mod client;
 pub mod doc;
 pub mod format;
 pub mod header;
 pub mod literal;
 pub mod models;
 pub mod module;
+pub mod server;
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Service;
@@ -20,7 +22,16 @@ use crate::ir::Service;
 /// diagnostic, never unparsable output.
 pub fn emit_service(service: &Service) -> Result<String, Diagnostic> {
     let models = models::render_models(service)?;
-    let body = module::render_module(service, &models)?;
+    let server = server::render_server(service)?;
+    let client = client::render_client(service)?;
+    let body = module::render_module(
+        service,
+        &module::Rendered {
+            models: &models,
+            server: &server,
+            client: &client,
+        },
+    )?;
     let formatted = format::format_file(&body, &format!("module `{}`", service.module))?;
     Ok(format!("{}\n\n{formatted}", header::header_line(service)))
 }

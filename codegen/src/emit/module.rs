@@ -80,12 +80,24 @@ struct ModuleTemplate<'a> {
     scopes_doc: String,
     scopes: Vec<ScopeView>,
     models: &'a str,
+    server: &'a str,
+    client: &'a str,
     operations_doc: String,
     operations: Vec<OpView>,
 }
 
-/// Renders the module body (without header, unformatted) around the already rendered `models`.
-pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnostic> {
+/// The already rendered parts the module template places verbatim.
+pub struct Rendered<'a> {
+    /// `pub mod models { … }`.
+    pub models: &'a str,
+    /// `pub mod server { … }`, or empty.
+    pub server: &'a str,
+    /// `pub mod client { … }`, or empty.
+    pub client: &'a str,
+}
+
+/// Renders the module body (without header, unformatted) around the already rendered parts.
+pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, Diagnostic> {
     let scope_consts: BTreeMap<&str, &str> = service
         .scopes
         .iter()
@@ -128,7 +140,9 @@ pub fn render_module(service: &Service, models: &str) -> Result<String, Diagnost
             .trusted("OAuth 2 scopes of this service: one constant per scope URI, and `CATALOGUE` with what each scope implies.")
             .attrs(),
         scopes: scope_views(service, &scope_consts)?,
-        models,
+        models: parts.models,
+        server: parts.server,
+        client: parts.client,
         operations_doc: DocBuilder::new()
             .trusted("The operations catalogue: id, method, path, parameters and the scopes each operation needs.")
             .attrs(),
