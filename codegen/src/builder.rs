@@ -45,6 +45,7 @@ pub struct Builder {
     inputs: Vec<Input>,
     out_dir: Option<PathBuf>,
     cargo_directives: bool,
+    emit: pipeline::EmitOptions,
 }
 
 impl Default for Builder {
@@ -71,6 +72,7 @@ impl Builder {
             inputs: Vec::new(),
             out_dir: None,
             cargo_directives: true,
+            emit: pipeline::EmitOptions::default(),
         }
     }
 
@@ -103,6 +105,22 @@ impl Builder {
         self
     }
 
+    /// Whether to generate `pub mod server` (service trait + `router`; needs ims-runtime's
+    /// `server` feature). Default `true`.
+    #[must_use]
+    pub fn build_server(mut self, on: bool) -> Self {
+        self.emit.server = on;
+        self
+    }
+
+    /// Whether to generate `pub mod client` (typed API client; needs ims-runtime's `client`
+    /// feature). Default `true`.
+    #[must_use]
+    pub fn build_client(mut self, on: bool) -> Self {
+        self.emit.client = on;
+        self
+    }
+
     /// Generates and writes the files (each only if its bytes changed).
     pub fn compile(self) -> Result<Compiled, BuildError> {
         if self.inputs.is_empty() {
@@ -114,7 +132,7 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(BuildError::NoOutDir)?,
         };
-        let output = pipeline::run(&self.inputs);
+        let output = pipeline::run_with(&self.inputs, &self.emit);
         if self.cargo_directives {
             // Only real files read: cargo re-runs the script when one of them changes.
             for path in &output.files_read {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+pub use crate::emit::EmitOptions;
 use crate::ir;
 use crate::load::{self, LoadedSpec};
 
@@ -103,6 +104,11 @@ pub fn load_all(
 /// }
 /// ```
 pub fn run(inputs: &[Input]) -> Output {
+    run_with(inputs, &EmitOptions::default())
+}
+
+/// Like [`run`], generating only the module parts `options` asks for.
+pub fn run_with(inputs: &[Input], options: &EmitOptions) -> Output {
     let mut out = Output::default();
     let loaded = load_all(inputs, &mut out.diagnostics, &mut out.files_read);
     if out.diagnostics.has_errors() {
@@ -122,7 +128,7 @@ pub fn run(inputs: &[Input]) -> Output {
     let mut files = Vec::new();
     for service in &services {
         let _span = tracing::debug_span!("emit", module = %service.module).entered();
-        match crate::emit::emit_service(service) {
+        match crate::emit::emit_service_with(service, options) {
             Ok(contents) => files.push(GeneratedFile {
                 module: service.module.clone(),
                 file_name: format!("{}.rs", service.module),

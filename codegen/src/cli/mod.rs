@@ -54,6 +54,9 @@ pub enum Command {
         /// Write nothing; exit with 3 if a file in DIR is stale or missing.
         #[arg(long)]
         check: bool,
+        /// Parts of each module to leave out.
+        #[command(flatten)]
+        parts: PartArgs,
     },
     /// Load, validate and generate in memory; print diagnostics only.
     Check {
@@ -67,6 +70,26 @@ pub enum Command {
         #[command(flatten)]
         inputs: InputArgs,
     },
+}
+
+/// Optional parts of a generated module.
+#[derive(Debug, Args, Default)]
+pub struct PartArgs {
+    /// Leave out `pub mod server` (service trait + router; needs ims-runtime's `server` feature).
+    #[arg(long)]
+    pub no_server: bool,
+    /// Leave out `pub mod client` (typed API client; needs ims-runtime's `client` feature).
+    #[arg(long)]
+    pub no_client: bool,
+}
+
+impl PartArgs {
+    fn emit_options(&self) -> pipeline::EmitOptions {
+        pipeline::EmitOptions {
+            server: !self.no_server,
+            client: !self.no_client,
+        }
+    }
 }
 
 /// Model files and/or SDDs.
@@ -148,7 +171,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let output = pipeline::run(&inputs);
+    let options = match &cli.command {
+        Command::Generate { parts, .. } => parts.emit_options(),
+        Command::Check { .. } | Command::List { .. } => pipeline::EmitOptions::default(),
+    };
+    let output = pipeline::run_with(&inputs, &options);
     print_diagnostics(&output.diagnostics, cli.quiet, err);
     if !output.is_ok() {
         let _ = writeln!(

@@ -21,9 +21,43 @@ use crate::ir::Service;
 /// Deterministic: the same IR always gives the same bytes. A template bug is an error
 /// diagnostic, never unparsable output.
 pub fn emit_service(service: &Service) -> Result<String, Diagnostic> {
+    emit_service_with(service, &EmitOptions::default())
+}
+
+/// Which optional parts of a service module to generate.
+///
+/// The server part needs `ims-runtime`'s `server` feature and the client part its `client`
+/// feature (both on by default); a models-only crate turns both off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// Generate `pub mod server` (service trait + `router`).
+    pub server: bool,
+    /// Generate `pub mod client` (typed API client).
+    pub client: bool,
+}
+
+impl Default for EmitOptions {
+    fn default() -> Self {
+        Self {
+            server: true,
+            client: true,
+        }
+    }
+}
+
+/// Like [`emit_service`], generating only the parts `options` asks for.
+pub fn emit_service_with(service: &Service, options: &EmitOptions) -> Result<String, Diagnostic> {
     let models = models::render_models(service)?;
-    let server = server::render_server(service)?;
-    let client = client::render_client(service)?;
+    let server = if options.server {
+        server::render_server(service)?
+    } else {
+        String::new()
+    };
+    let client = if options.client {
+        client::render_client(service)?
+    } else {
+        String::new()
+    };
     let body = module::render_module(
         service,
         &module::Rendered {
