@@ -326,15 +326,29 @@ mod tests {
             "--out",
             "o",
             "--check",
+            "--no-client",
         ])
         .unwrap();
-        let Command::Generate { inputs, out, check } = cli.command else {
+        let Command::Generate {
+            inputs,
+            out,
+            check,
+            parts,
+        } = cli.command
+        else {
             panic!("not generate");
         };
         assert_eq!(inputs.models, vec![PathBuf::from("a/model.yaml")]);
         assert_eq!(inputs.sdd, vec![PathBuf::from("b.json")]);
         assert_eq!(out, PathBuf::from("o"));
         assert!(check);
+        assert_eq!(
+            parts.emit_options(),
+            pipeline::EmitOptions {
+                server: true,
+                client: false
+            }
+        );
     }
 
     #[test]
