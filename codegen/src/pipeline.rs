@@ -128,6 +128,11 @@ pub fn run_with(inputs: &[Input], options: &EmitOptions) -> Output {
     let mut files = Vec::new();
     for service in &services {
         let _span = tracing::debug_span!("emit", module = %service.module).entered();
+        if options.client {
+            // Operations the client can only express loosely are still generated, with a warning.
+            out.diagnostics
+                .extend(crate::emit::client::client_diagnostics(service));
+        }
         match crate::emit::emit_service_with(service, options) {
             Ok(contents) => files.push(GeneratedFile {
                 module: service.module.clone(),
