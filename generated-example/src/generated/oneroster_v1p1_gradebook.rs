@@ -2336,3 +2336,1934 @@ pub mod operations {
         DELETE_RESULT,
     ];
 }
+/// The server side of `OneRoster` `Gradebook` `1.1`: implement `GradebookService` and mount `router(svc)`.
+pub mod server {
+    /// The operations of `OneRoster` `Gradebook` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
+    ///
+    /// OneRoster 1.1 Gradebook (ims-codegen model)
+    pub trait GradebookService: ::std::marker::Send + ::std::marker::Sync + 'static {
+        /// `GET /categories` (`getAllCategories`)
+        ///
+        /// List categories
+        ///
+        /// Returns one page of the categories the provider holds.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_categories(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::CategorySetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /categories/{id}` (`getCategory`)
+        ///
+        /// Fetch one category
+        ///
+        /// Returns the category with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_category(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleCategoryDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `PUT /categories/{id}` (`putCategory`)
+        ///
+        /// Create or replace a category
+        ///
+        /// Stores the category under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes: `GRADEBOOK_CREATEPUT`.
+        fn put_category(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            body: super::models::SingleCategoryDType,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `DELETE /categories/{id}` (`deleteCategory`)
+        ///
+        /// Delete a category
+        ///
+        /// Removes the category; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes: `GRADEBOOK_DELETE`.
+        fn delete_category(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
+        ///
+        /// List the line items of a class
+        ///
+        /// Returns the line items of the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_line_items_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::LineItemSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
+        ///
+        /// List the results of a line item in a class
+        ///
+        /// Returns the results on the line item, which must belong to the class. Unknown ids give 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_results_for_line_item_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            li_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/results` (`getResultsForClass`)
+        ///
+        /// List the results of a class
+        ///
+        /// Returns the results on every line item of the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_results_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
+        ///
+        /// List a student's results in a class
+        ///
+        /// Returns the student's results on the line items of the class. Unknown ids give 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_results_for_student_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            student_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /lineItems` (`getAllLineItems`)
+        ///
+        /// List line items
+        ///
+        /// Returns one page of the line items the provider holds.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_line_items(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::LineItemSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /lineItems/{id}` (`getLineItem`)
+        ///
+        /// Fetch one line item
+        ///
+        /// Returns the line item with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_line_item(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleLineItemDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `PUT /lineItems/{id}` (`putLineItem`)
+        ///
+        /// Create or replace a line item
+        ///
+        /// Stores the line item under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes: `GRADEBOOK_CREATEPUT`.
+        fn put_line_item(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            body: super::models::SingleLineItemDType,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `DELETE /lineItems/{id}` (`deleteLineItem`)
+        ///
+        /// Delete a line item
+        ///
+        /// Removes the line item; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes: `GRADEBOOK_DELETE`.
+        fn delete_line_item(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `GET /results` (`getAllResults`)
+        ///
+        /// List results
+        ///
+        /// Returns one page of the results the provider holds.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_results(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /results/{id}` (`getResult`)
+        ///
+        /// Fetch one result
+        ///
+        /// Returns the result with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `GRADEBOOK_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_result(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleResultDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `PUT /results/{id}` (`putResult`)
+        ///
+        /// Create or replace a result
+        ///
+        /// Stores the result under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes: `GRADEBOOK_CREATEPUT`.
+        fn put_result(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            body: super::models::SingleResultDType,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `DELETE /results/{id}` (`deleteResult`)
+        ///
+        /// Delete a result
+        ///
+        /// Removes the result; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes: `GRADEBOOK_DELETE`.
+        fn delete_result(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_all_categories<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
+            )?;
+        let out = svc
+            .get_all_categories(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("categories"),
+                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_category<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_category(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("category"),
+                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    async fn handle_put_category<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::JsonBody<super::models::SingleCategoryDType>,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.put_category(ctx, arg_id, body.0).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(201),
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    async fn handle_delete_category<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.delete_category(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(204),
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_line_items_for_class<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "description",
+                    "assignDate",
+                    "dueDate",
+                    "class",
+                    "category",
+                    "gradingPeriod",
+                    "resultValueMin",
+                    "resultValueMax",
+                ],
+            )?;
+        let out = svc
+            .get_line_items_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("lineItems"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "description",
+                    "assignDate",
+                    "dueDate",
+                    "class",
+                    "category",
+                    "gradingPeriod",
+                    "resultValueMin",
+                    "resultValueMax",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_results_for_line_item_for_class<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_li_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "li_id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            )?;
+        let out = svc
+            .get_results_for_line_item_for_class(
+                ctx,
+                arg_id,
+                arg_li_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("results"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_results_for_class<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            )?;
+        let out = svc
+            .get_results_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("results"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_results_for_student_for_class<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_student_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "student_id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            )?;
+        let out = svc
+            .get_results_for_student_for_class(
+                ctx,
+                arg_id,
+                arg_student_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("results"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_all_line_items<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "description",
+                    "assignDate",
+                    "dueDate",
+                    "class",
+                    "category",
+                    "gradingPeriod",
+                    "resultValueMin",
+                    "resultValueMax",
+                ],
+            )?;
+        let out = svc
+            .get_all_line_items(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("lineItems"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "description",
+                    "assignDate",
+                    "dueDate",
+                    "class",
+                    "category",
+                    "gradingPeriod",
+                    "resultValueMin",
+                    "resultValueMax",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_line_item<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_line_item(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("lineItem"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "description",
+                    "assignDate",
+                    "dueDate",
+                    "class",
+                    "category",
+                    "gradingPeriod",
+                    "resultValueMin",
+                    "resultValueMax",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    async fn handle_put_line_item<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::JsonBody<super::models::SingleLineItemDType>,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.put_line_item(ctx, arg_id, body.0).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(201),
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    async fn handle_delete_line_item<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.delete_line_item(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(204),
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_all_results<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            )?;
+        let out = svc.get_all_results(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("results"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    async fn handle_get_result<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_result(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("result"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "lineItem",
+                    "student",
+                    "scoreStatus",
+                    "score",
+                    "scoreDate",
+                    "comment",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    async fn handle_put_result<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::JsonBody<super::models::SingleResultDType>,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.put_result(ctx, arg_id, body.0).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(201),
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    async fn handle_delete_result<S: GradebookService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let () = svc.delete_result(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(204),
+            ),
+        )
+    }
+    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: GradebookService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
+        let svc = ::std::sync::Arc::new(svc);
+        let router = ::ims_runtime::server::ServiceRouter::new(
+            super::BASE_PATH,
+            super::SDD_JSON,
+            super::DISCOVERY_PATH,
+        );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/categories",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_categories::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/categories/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_category::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::PUT,
+                "/categories/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::put(handle_put_category::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::DELETE,
+                "/categories/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::delete(
+                        handle_delete_category::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/lineItems",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_line_items_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/lineItems/{li_id}/results",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_results_for_line_item_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/results",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_results_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/students/{student_id}/results",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_results_for_student_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/lineItems",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_line_items::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/lineItems/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_line_item::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::PUT,
+                "/lineItems/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::put(handle_put_line_item::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::DELETE,
+                "/lineItems/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::delete(
+                        handle_delete_line_item::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/results",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_results::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/results/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_result::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::PUT,
+                "/results/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::put(handle_put_result::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::DELETE,
+                "/results/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::delete(
+                        handle_delete_result::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        ::core::mem::drop(svc);
+        router
+    }
+}
+/// The typed API client of `OneRoster 1.1 Gradebook (ims-codegen model)`: `GradebookClient` with one method per operation.
+pub mod client {
+    /// Calls `OneRoster` `Gradebook` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
+    ///
+    /// OneRoster 1.1 Gradebook (ims-codegen model)
+    #[derive(::std::fmt::Debug)]
+    pub struct GradebookClient {
+        api: ::ims_runtime::client::ApiClient,
+    }
+    impl GradebookClient {
+        /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
+        pub fn new(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            Self::with_policy(
+                base_url,
+                token_source,
+                ::ims_runtime::client::ApiClient::default_policy(),
+            )
+        }
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        pub fn with_policy(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+            policy: ::ims_runtime::client::HttpPolicy,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            ::std::result::Result::Ok(Self {
+                api: ::ims_runtime::client::ApiClient::new(
+                    base_url,
+                    token_source,
+                    policy,
+                )?,
+            })
+        }
+        /// Wraps an already configured `ApiClient` (retry policy, page bound).
+        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+            Self { api }
+        }
+        /// The underlying `ApiClient`.
+        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+            &self.api
+        }
+        /// `GET /categories` (`getAllCategories`)
+        ///
+        /// List categories
+        ///
+        /// Returns one page of the categories the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_categories_stream` yields every record.
+        pub async fn get_all_categories(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::CategorySetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/categories")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /categories` (`getAllCategories`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List categories
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_categories_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::CategoryDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/categories")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::CategorySetDType| {
+                        page.categories.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /categories/{id}` (`getCategory`)
+        ///
+        /// Fetch one category
+        ///
+        /// Returns the category with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_category(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleCategoryDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/categories/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// `PUT /categories/{id}` (`putCategory`)
+        ///
+        /// Create or replace a category
+        ///
+        /// Stores the category under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `body`: the request body, sent as `application/json`.
+        ///
+        /// The record, wrapped like a single-record response.
+        pub async fn put_category(
+            &self,
+            id: &str,
+            body: &super::models::SingleCategoryDType,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::PUT,
+                            super::BASE_PATH,
+                        )
+                        .path("/categories/")
+                        .path_param("id", &id)
+                        .json_body("application/json", body)
+                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
+                )
+                .await
+        }
+        /// `DELETE /categories/{id}` (`deleteCategory`)
+        ///
+        /// Delete a category
+        ///
+        /// Removes the category; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        pub async fn delete_category(
+            &self,
+            id: &str,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::DELETE,
+                            super::BASE_PATH,
+                        )
+                        .path("/categories/")
+                        .path_param("id", &id)
+                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
+                )
+                .await
+        }
+        /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
+        ///
+        /// List the line items of a class
+        ///
+        /// Returns the line items of the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_line_items_for_class_stream` yields every record.
+        pub async fn get_line_items_for_class(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::LineItemSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/lineItems")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/lineItems` (`getLineItemsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the line items of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_line_items_for_class_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::LineItemDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/lineItems")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::LineItemSetDType| {
+                        page.line_items.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
+        ///
+        /// List the results of a line item in a class
+        ///
+        /// Returns the results on the line item, which must belong to the class. Unknown ids give 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `li_id`: path parameter `li_id`.
+        ///
+        /// sourcedId of the line item.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_results_for_line_item_for_class_stream` yields every record.
+        pub async fn get_results_for_line_item_for_class(
+            &self,
+            id: &str,
+            li_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResultSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/lineItems/")
+                        .path_param("li_id", &li_id)
+                        .path("/results")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the results of a line item in a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_results_for_line_item_for_class_stream(
+            &self,
+            id: &str,
+            li_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResultDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/lineItems/")
+                        .path_param("li_id", &li_id)
+                        .path("/results")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::ResultSetDType| {
+                        page.results.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /classes/{id}/results` (`getResultsForClass`)
+        ///
+        /// List the results of a class
+        ///
+        /// Returns the results on every line item of the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_results_for_class_stream` yields every record.
+        pub async fn get_results_for_class(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResultSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/results")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/results` (`getResultsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the results of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_results_for_class_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResultDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/results")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::ResultSetDType| {
+                        page.results.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
+        ///
+        /// List a student's results in a class
+        ///
+        /// Returns the student's results on the line items of the class. Unknown ids give 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `student_id`: path parameter `student_id`.
+        ///
+        /// sourcedId of the student.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_results_for_student_for_class_stream` yields every record.
+        pub async fn get_results_for_student_for_class(
+            &self,
+            id: &str,
+            student_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResultSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/students/")
+                        .path_param("student_id", &student_id)
+                        .path("/results")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List a student's results in a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_results_for_student_for_class_stream(
+            &self,
+            id: &str,
+            student_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResultDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/students/")
+                        .path_param("student_id", &student_id)
+                        .path("/results")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::ResultSetDType| {
+                        page.results.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /lineItems` (`getAllLineItems`)
+        ///
+        /// List line items
+        ///
+        /// Returns one page of the line items the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_line_items_stream` yields every record.
+        pub async fn get_all_line_items(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::LineItemSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/lineItems")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /lineItems` (`getAllLineItems`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List line items
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_line_items_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::LineItemDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/lineItems")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::LineItemSetDType| {
+                        page.line_items.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /lineItems/{id}` (`getLineItem`)
+        ///
+        /// Fetch one line item
+        ///
+        /// Returns the line item with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_line_item(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleLineItemDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/lineItems/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// `PUT /lineItems/{id}` (`putLineItem`)
+        ///
+        /// Create or replace a line item
+        ///
+        /// Stores the line item under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `body`: the request body, sent as `application/json`.
+        ///
+        /// The record, wrapped like a single-record response.
+        pub async fn put_line_item(
+            &self,
+            id: &str,
+            body: &super::models::SingleLineItemDType,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::PUT,
+                            super::BASE_PATH,
+                        )
+                        .path("/lineItems/")
+                        .path_param("id", &id)
+                        .json_body("application/json", body)
+                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
+                )
+                .await
+        }
+        /// `DELETE /lineItems/{id}` (`deleteLineItem`)
+        ///
+        /// Delete a line item
+        ///
+        /// Removes the line item; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        pub async fn delete_line_item(
+            &self,
+            id: &str,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::DELETE,
+                            super::BASE_PATH,
+                        )
+                        .path("/lineItems/")
+                        .path_param("id", &id)
+                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
+                )
+                .await
+        }
+        /// `GET /results` (`getAllResults`)
+        ///
+        /// List results
+        ///
+        /// Returns one page of the results the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_results_stream` yields every record.
+        pub async fn get_all_results(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResultSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/results")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /results` (`getAllResults`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List results
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_results_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResultDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/results")
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                    query,
+                    |page: super::models::ResultSetDType| {
+                        page.results.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /results/{id}` (`getResult`)
+        ///
+        /// Fetch one result
+        ///
+        /// Returns the result with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_result(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleResultDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/results/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
+                )
+                .await
+        }
+        /// `PUT /results/{id}` (`putResult`)
+        ///
+        /// Create or replace a result
+        ///
+        /// Stores the result under the sourcedId in the path: creates it when new, replaces it otherwise.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `body`: the request body, sent as `application/json`.
+        ///
+        /// The record, wrapped like a single-record response.
+        pub async fn put_result(
+            &self,
+            id: &str,
+            body: &super::models::SingleResultDType,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::PUT,
+                            super::BASE_PATH,
+                        )
+                        .path("/results/")
+                        .path_param("id", &id)
+                        .json_body("application/json", body)
+                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
+                )
+                .await
+        }
+        /// `DELETE /results/{id}` (`deleteResult`)
+        ///
+        /// Delete a result
+        ///
+        /// Removes the result; an unknown sourcedId gives 404 `unknownobject`, a refusal gives `deletefailure`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        pub async fn delete_result(
+            &self,
+            id: &str,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::DELETE,
+                            super::BASE_PATH,
+                        )
+                        .path("/results/")
+                        .path_param("id", &id)
+                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
+                )
+                .await
+        }
+    }
+}

@@ -1165,3 +1165,783 @@ pub mod operations {
         GET_RESOURCES_FOR_USER,
     ];
 }
+/// The server side of `OneRoster` `Resources` `1.1`: implement `ResourcesService` and mount `router(svc)`.
+pub mod server {
+    /// The operations of `OneRoster` `Resources` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
+    ///
+    /// OneRoster 1.1 Resources (ims-codegen model)
+    pub trait ResourcesService: ::std::marker::Send + ::std::marker::Sync + 'static {
+        /// `GET /classes/{id}/resources` (`getResourcesForClass`)
+        ///
+        /// List the resources of a class
+        ///
+        /// Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes: `RESOURCE_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_resources_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
+        ///
+        /// List the resources of a course
+        ///
+        /// Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.
+        ///
+        /// Scopes: `RESOURCE_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_resources_for_course(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /resources` (`getAllResources`)
+        ///
+        /// List resources
+        ///
+        /// Returns one page of the resources the provider holds.
+        ///
+        /// Scopes: `RESOURCE_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_resources(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /resources/{id}` (`getResource`)
+        ///
+        /// Fetch one resource
+        ///
+        /// Returns the resource with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `RESOURCE_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_resource(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleResourceDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users/{id}/resources` (`getResourcesForUser`)
+        ///
+        /// List the resources of a user
+        ///
+        /// Returns the resources available to the user. An unknown user gives 404 `unknownobject`.
+        ///
+        /// Scopes: `RESOURCE_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_resources_for_user(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+    }
+    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    async fn handle_get_resources_for_class<S: ResourcesService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            )?;
+        let out = svc
+            .get_resources_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("resources"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    async fn handle_get_resources_for_course<S: ResourcesService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            )?;
+        let out = svc
+            .get_resources_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("resources"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    async fn handle_get_all_resources<S: ResourcesService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            )?;
+        let out = svc.get_all_resources(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("resources"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    async fn handle_get_resource<S: ResourcesService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_resource(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("resource"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    async fn handle_get_resources_for_user<S: ResourcesService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            )?;
+        let out = svc
+            .get_resources_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("resources"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "roles",
+                    "importance",
+                    "vendorResourceId",
+                    "vendorId",
+                    "applicationId",
+                ],
+            ),
+        )
+    }
+    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: ResourcesService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
+        let svc = ::std::sync::Arc::new(svc);
+        let router = ::ims_runtime::server::ServiceRouter::new(
+            super::BASE_PATH,
+            super::SDD_JSON,
+            super::DISCOVERY_PATH,
+        );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/resources",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_resources_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses/{id}/resources",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_resources_for_course::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/resources",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_resources::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/resources/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_resource::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users/{id}/resources",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_resources_for_user::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        ::core::mem::drop(svc);
+        router
+    }
+}
+/// The typed API client of `OneRoster 1.1 Resources (ims-codegen model)`: `ResourcesClient` with one method per operation.
+pub mod client {
+    /// Calls `OneRoster` `Resources` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
+    ///
+    /// OneRoster 1.1 Resources (ims-codegen model)
+    #[derive(::std::fmt::Debug)]
+    pub struct ResourcesClient {
+        api: ::ims_runtime::client::ApiClient,
+    }
+    impl ResourcesClient {
+        /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
+        pub fn new(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            Self::with_policy(
+                base_url,
+                token_source,
+                ::ims_runtime::client::ApiClient::default_policy(),
+            )
+        }
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        pub fn with_policy(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+            policy: ::ims_runtime::client::HttpPolicy,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            ::std::result::Result::Ok(Self {
+                api: ::ims_runtime::client::ApiClient::new(
+                    base_url,
+                    token_source,
+                    policy,
+                )?,
+            })
+        }
+        /// Wraps an already configured `ApiClient` (retry policy, page bound).
+        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+            Self { api }
+        }
+        /// The underlying `ApiClient`.
+        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+            &self.api
+        }
+        /// `GET /classes/{id}/resources` (`getResourcesForClass`)
+        ///
+        /// List the resources of a class
+        ///
+        /// Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_resources_for_class_stream` yields every record.
+        pub async fn get_resources_for_class(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/resources` (`getResourcesForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the resources of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_resources_for_class_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResourceDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                    query,
+                    |page: super::models::ResourceSetDType| {
+                        page.resources.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
+        ///
+        /// List the resources of a course
+        ///
+        /// Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_resources_for_course_stream` yields every record.
+        pub async fn get_resources_for_course(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /courses/{id}/resources` (`getResourcesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the resources of a course
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_resources_for_course_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResourceDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                    query,
+                    |page: super::models::ResourceSetDType| {
+                        page.resources.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /resources` (`getAllResources`)
+        ///
+        /// List resources
+        ///
+        /// Returns one page of the resources the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_resources_stream` yields every record.
+        pub async fn get_all_resources(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/resources")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /resources` (`getAllResources`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List resources
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_resources_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResourceDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/resources")
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                    query,
+                    |page: super::models::ResourceSetDType| {
+                        page.resources.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /resources/{id}` (`getResource`)
+        ///
+        /// Fetch one resource
+        ///
+        /// Returns the resource with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_resource(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleResourceDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/resources/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                )
+                .await
+        }
+        /// `GET /users/{id}/resources` (`getResourcesForUser`)
+        ///
+        /// List the resources of a user
+        ///
+        /// Returns the resources available to the user. An unknown user gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_resources_for_user_stream` yields every record.
+        pub async fn get_resources_for_user(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /users/{id}/resources` (`getResourcesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the resources of a user
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_resources_for_user_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ResourceDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("id", &id)
+                        .path("/resources")
+                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
+                    query,
+                    |page: super::models::ResourceSetDType| {
+                        page.resources.unwrap_or_default()
+                    },
+                )
+        }
+    }
+}

@@ -6113,3 +6113,6270 @@ pub mod operations {
         GET_CLASSES_FOR_USER,
     ];
 }
+/// The server side of `OneRoster` `Rostering` `1.1`: implement `RosteringService` and mount `router(svc)`.
+pub mod server {
+    /// The operations of `OneRoster` `Rostering` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
+    ///
+    /// OneRoster 1.1 Rostering (ims-codegen model)
+    pub trait RosteringService: ::std::marker::Send + ::std::marker::Sync + 'static {
+        /// `GET /academicSessions` (`getAllAcademicSessions`)
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Returns one page of the academic sessions (all kinds) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_academic_sessions(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /academicSessions/{id}` (`getAcademicSession`)
+        ///
+        /// Fetch one academic session
+        ///
+        /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_academic_session(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes` (`getAllClasses`)
+        ///
+        /// List classes
+        ///
+        /// Returns one page of the classes the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_classes(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}` (`getClass`)
+        ///
+        /// Fetch one class
+        ///
+        /// Returns the class with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleClassDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/students` (`getStudentsForClass`)
+        ///
+        /// List the students of a class
+        ///
+        /// Returns the students enrolled in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
+        ///
+        /// List the teachers of a class
+        ///
+        /// Returns the teachers of the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses` (`getAllCourses`)
+        ///
+        /// List courses
+        ///
+        /// Returns one page of the courses the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_courses(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses/{id}` (`getCourse`)
+        ///
+        /// Fetch one course
+        ///
+        /// Returns the course with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_course(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleCourseDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses/{id}/classes` (`getClassesForCourse`)
+        ///
+        /// List the classes of a course
+        ///
+        /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_course(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /demographics` (`getAllDemographics`)
+        ///
+        /// List demographics records
+        ///
+        /// Returns one page of the demographics records the provider holds.
+        ///
+        /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_demographics(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::DemographicsSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /demographics/{id}` (`getDemographics`)
+        ///
+        /// Fetch one demographics record
+        ///
+        /// Returns the demographics record with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_demographics(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleDemographicsDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /enrollments` (`getAllEnrollments`)
+        ///
+        /// List enrollments
+        ///
+        /// Returns one page of the enrollments the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_enrollments(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /enrollments/{id}` (`getEnrollment`)
+        ///
+        /// Fetch one enrollment
+        ///
+        /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_enrollment(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleEnrollmentDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /gradingPeriods` (`getAllGradingPeriods`)
+        ///
+        /// List grading periods
+        ///
+        /// Returns one page of the grading periods the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_grading_periods(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
+        ///
+        /// Fetch one grading period
+        ///
+        /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_grading_period(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /orgs` (`getAllOrgs`)
+        ///
+        /// List organizations
+        ///
+        /// Returns one page of the organizations the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_orgs(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /orgs/{id}` (`getOrg`)
+        ///
+        /// Fetch one organization
+        ///
+        /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_org(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleOrgDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools` (`getAllSchools`)
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Returns one page of the schools (orgs of type school) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_schools(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}` (`getSchool`)
+        ///
+        /// Fetch one school
+        ///
+        /// Returns the school with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleOrgDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/classes` (`getClassesForSchool`)
+        ///
+        /// List the classes of a school
+        ///
+        /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_enrollments_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            class_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            class_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            class_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
+        ///
+        /// List the courses of a school
+        ///
+        /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_courses_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_enrollments_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/students` (`getStudentsForSchool`)
+        ///
+        /// List the students of a school
+        ///
+        /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
+        ///
+        /// List the teachers of a school
+        ///
+        /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{id}/terms` (`getTermsForSchool`)
+        ///
+        /// List the terms of a school
+        ///
+        /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_terms_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students` (`getAllStudents`)
+        ///
+        /// List students
+        ///
+        /// Returns one page of the students the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_students(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students/{id}` (`getStudent`)
+        ///
+        /// Fetch one student
+        ///
+        /// Returns the student with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_student(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students/{id}/classes` (`getClassesForStudent`)
+        ///
+        /// List the classes of a student
+        ///
+        /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_student(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers` (`getAllTeachers`)
+        ///
+        /// List teachers
+        ///
+        /// Returns one page of the teachers the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_teachers(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers/{id}` (`getTeacher`)
+        ///
+        /// Fetch one teacher
+        ///
+        /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_teacher(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_teacher(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms` (`getAllTerms`)
+        ///
+        /// List terms
+        ///
+        /// Returns one page of the terms the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_terms(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{id}` (`getTerm`)
+        ///
+        /// Fetch one term
+        ///
+        /// Returns the term with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{id}/classes` (`getClassesForTerm`)
+        ///
+        /// List the classes of a term
+        ///
+        /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_grading_periods_for_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users` (`getAllUsers`)
+        ///
+        /// List users
+        ///
+        /// Returns one page of the users the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_users(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users/{id}` (`getUser`)
+        ///
+        /// Fetch one user
+        ///
+        /// Returns the user with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_user(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users/{id}/classes` (`getClassesForUser`)
+        ///
+        /// List the classes of a user
+        ///
+        /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_user(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_academic_sessions<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_academic_session<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_academic_session(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_classes<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_class(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("class"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_courses<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("courses"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_course<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_course(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("course"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_course<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    async fn handle_get_all_demographics<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            )?;
+        let out = svc
+            .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("demographics"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    async fn handle_get_demographics<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_demographics(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("demographics"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_enrollments<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_enrollment<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_enrollment(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("enrollment"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_grading_periods<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_grading_period<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_grading_period(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_orgs<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            )?;
+        let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("orgs"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_org<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_org(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("org"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_schools<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            )?;
+        let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("orgs"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_school(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("org"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_enrollments_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "class_id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_enrollments_for_class_in_school(
+                ctx,
+                arg_id,
+                arg_class_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "class_id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_class_in_school(
+                ctx,
+                arg_id,
+                arg_class_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "class_id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_class_in_school(
+                ctx,
+                arg_id,
+                arg_class_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_courses_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_courses_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("courses"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_enrollments_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_enrollments_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_terms_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_terms_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_students<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_student<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_student(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_student<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_student(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_teachers<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_teacher<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_teacher(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_teacher<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_teacher(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_terms<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_term(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_term(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_grading_periods_for_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_grading_periods_for_term(
+                ctx,
+                arg_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_users<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            )?;
+        let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_user<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_user(ctx, arg_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "role",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "orgs",
+                    "grades",
+                    "password",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_user<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "id",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: RosteringService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
+        let svc = ::std::sync::Arc::new(svc);
+        let router = ::ims_runtime::server::ServiceRouter::new(
+            super::BASE_PATH,
+            super::SDD_JSON,
+            super::DISCOVERY_PATH,
+        );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/academicSessions",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_academic_sessions::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/academicSessions/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_academic_session::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_classes::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_class::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{id}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_courses::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_course::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_course::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/demographics",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_demographics::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/demographics/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_demographics::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_enrollments::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/enrollments/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_enrollment::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/gradingPeriods",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_grading_periods::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/gradingPeriods/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_grading_period::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/orgs",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_orgs::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/orgs/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_org::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_schools::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_school::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/classes/{class_id}/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_enrollments_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/classes/{class_id}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/classes/{class_id}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/courses",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_courses_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_enrollments_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{id}/terms",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_terms_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_students::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_student::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_student::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_teachers::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_teacher::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_teacher::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_terms::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_term::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_term::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{id}/gradingPeriods",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_grading_periods_for_term::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_users::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users/{id}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_user::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users/{id}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_user::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        ::core::mem::drop(svc);
+        router
+    }
+}
+/// The typed API client of `OneRoster 1.1 Rostering (ims-codegen model)`: `RosteringClient` with one method per operation.
+pub mod client {
+    /// Calls `OneRoster` `Rostering` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
+    ///
+    /// OneRoster 1.1 Rostering (ims-codegen model)
+    #[derive(::std::fmt::Debug)]
+    pub struct RosteringClient {
+        api: ::ims_runtime::client::ApiClient,
+    }
+    impl RosteringClient {
+        /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
+        pub fn new(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            Self::with_policy(
+                base_url,
+                token_source,
+                ::ims_runtime::client::ApiClient::default_policy(),
+            )
+        }
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        pub fn with_policy(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+            policy: ::ims_runtime::client::HttpPolicy,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            ::std::result::Result::Ok(Self {
+                api: ::ims_runtime::client::ApiClient::new(
+                    base_url,
+                    token_source,
+                    policy,
+                )?,
+            })
+        }
+        /// Wraps an already configured `ApiClient` (retry policy, page bound).
+        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+            Self { api }
+        }
+        /// The underlying `ApiClient`.
+        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+            &self.api
+        }
+        /// `GET /academicSessions` (`getAllAcademicSessions`)
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Returns one page of the academic sessions (all kinds) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
+        pub async fn get_all_academic_sessions(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_academic_sessions_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /academicSessions/{id}` (`getAcademicSession`)
+        ///
+        /// Fetch one academic session
+        ///
+        /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_academic_session(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /classes` (`getAllClasses`)
+        ///
+        /// List classes
+        ///
+        /// Returns one page of the classes the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
+        pub async fn get_all_classes(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List classes
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_classes_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /classes/{id}` (`getClass`)
+        ///
+        /// Fetch one class
+        ///
+        /// Returns the class with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_class(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleClassDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /classes/{id}/students` (`getStudentsForClass`)
+        ///
+        /// List the students of a class
+        ///
+        /// Returns the students enrolled in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_class_stream` yields every record.
+        pub async fn get_students_for_class(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_class_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
+        ///
+        /// List the teachers of a class
+        ///
+        /// Returns the teachers of the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_class_stream` yields every record.
+        pub async fn get_teachers_for_class(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{id}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_class_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("id", &id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /courses` (`getAllCourses`)
+        ///
+        /// List courses
+        ///
+        /// Returns one page of the courses the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
+        pub async fn get_all_courses(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::CourseSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List courses
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_courses_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::CourseDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::CourseSetDType| {
+                        page.courses.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /courses/{id}` (`getCourse`)
+        ///
+        /// Fetch one course
+        ///
+        /// Returns the course with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_course(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleCourseDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /courses/{id}/classes` (`getClassesForCourse`)
+        ///
+        /// List the classes of a course
+        ///
+        /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_course_stream` yields every record.
+        pub async fn get_classes_for_course(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /courses/{id}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a course
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_course_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /demographics` (`getAllDemographics`)
+        ///
+        /// List demographics records
+        ///
+        /// Returns one page of the demographics records the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
+        pub async fn get_all_demographics(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::DemographicsSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List demographics records
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_demographics_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::DemographicsDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics")
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                    query,
+                    |page: super::models::DemographicsSetDType| {
+                        page.demographics.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /demographics/{id}` (`getDemographics`)
+        ///
+        /// Fetch one demographics record
+        ///
+        /// Returns the demographics record with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_demographics(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleDemographicsDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                )
+                .await
+        }
+        /// `GET /enrollments` (`getAllEnrollments`)
+        ///
+        /// List enrollments
+        ///
+        /// Returns one page of the enrollments the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
+        pub async fn get_all_enrollments(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List enrollments
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_enrollments_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /enrollments/{id}` (`getEnrollment`)
+        ///
+        /// Fetch one enrollment
+        ///
+        /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_enrollment(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleEnrollmentDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /gradingPeriods` (`getAllGradingPeriods`)
+        ///
+        /// List grading periods
+        ///
+        /// Returns one page of the grading periods the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
+        pub async fn get_all_grading_periods(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List grading periods
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_grading_periods_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
+        ///
+        /// Fetch one grading period
+        ///
+        /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_grading_period(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /orgs` (`getAllOrgs`)
+        ///
+        /// List organizations
+        ///
+        /// Returns one page of the organizations the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
+        pub async fn get_all_orgs(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::OrgSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List organizations
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_orgs_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::OrgDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
+                )
+        }
+        /// `GET /orgs/{id}` (`getOrg`)
+        ///
+        /// Fetch one organization
+        ///
+        /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_org(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleOrgDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /schools` (`getAllSchools`)
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Returns one page of the schools (orgs of type school) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
+        pub async fn get_all_schools(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::OrgSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_schools_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::OrgDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}` (`getSchool`)
+        ///
+        /// Fetch one school
+        ///
+        /// Returns the school with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_school(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleOrgDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /schools/{id}/classes` (`getClassesForSchool`)
+        ///
+        /// List the classes of a school
+        ///
+        /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_school_stream` yields every record.
+        pub async fn get_classes_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `class_id`: path parameter `class_id`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_enrollments_for_class_in_school_stream` yields every record.
+        pub async fn get_enrollments_for_class_in_school(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_enrollments_for_class_in_school_stream(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/enrollments")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `class_id`: path parameter `class_id`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_class_in_school_stream` yields every record.
+        pub async fn get_students_for_class_in_school(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_class_in_school_stream(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `class_id`: path parameter `class_id`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_class_in_school_stream` yields every record.
+        pub async fn get_teachers_for_class_in_school(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_class_in_school_stream(
+            &self,
+            id: &str,
+            class_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/classes/")
+                        .path_param("class_id", &class_id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
+        ///
+        /// List the courses of a school
+        ///
+        /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_courses_for_school_stream` yields every record.
+        pub async fn get_courses_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::CourseSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/courses")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the courses of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_courses_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::CourseDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/courses")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::CourseSetDType| {
+                        page.courses.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_enrollments_for_school_stream` yields every record.
+        pub async fn get_enrollments_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_enrollments_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/enrollments")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{id}/students` (`getStudentsForSchool`)
+        ///
+        /// List the students of a school
+        ///
+        /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_school_stream` yields every record.
+        pub async fn get_students_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
+        ///
+        /// List the teachers of a school
+        ///
+        /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_school_stream` yields every record.
+        pub async fn get_teachers_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{id}/terms` (`getTermsForSchool`)
+        ///
+        /// List the terms of a school
+        ///
+        /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_terms_for_school_stream` yields every record.
+        pub async fn get_terms_for_school(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/terms")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{id}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the terms of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_terms_for_school_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("id", &id)
+                        .path("/terms")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /students` (`getAllStudents`)
+        ///
+        /// List students
+        ///
+        /// Returns one page of the students the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
+        pub async fn get_all_students(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List students
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_students_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /students/{id}` (`getStudent`)
+        ///
+        /// Fetch one student
+        ///
+        /// Returns the student with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_student(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /students/{id}/classes` (`getClassesForStudent`)
+        ///
+        /// List the classes of a student
+        ///
+        /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_student_stream` yields every record.
+        pub async fn get_classes_for_student(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /students/{id}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a student
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_student_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /teachers` (`getAllTeachers`)
+        ///
+        /// List teachers
+        ///
+        /// Returns one page of the teachers the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
+        pub async fn get_all_teachers(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List teachers
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_teachers_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /teachers/{id}` (`getTeacher`)
+        ///
+        /// Fetch one teacher
+        ///
+        /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_teacher(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_teacher_stream` yields every record.
+        pub async fn get_classes_for_teacher(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /teachers/{id}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_teacher_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /terms` (`getAllTerms`)
+        ///
+        /// List terms
+        ///
+        /// Returns one page of the terms the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
+        pub async fn get_all_terms(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List terms
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_terms_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /terms/{id}` (`getTerm`)
+        ///
+        /// Fetch one term
+        ///
+        /// Returns the term with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_term(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /terms/{id}/classes` (`getClassesForTerm`)
+        ///
+        /// List the classes of a term
+        ///
+        /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_term_stream` yields every record.
+        pub async fn get_classes_for_term(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /terms/{id}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a term
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_term_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_grading_periods_for_term_stream` yields every record.
+        pub async fn get_grading_periods_for_term(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("id", &id)
+                        .path("/gradingPeriods")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_grading_periods_for_term_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("id", &id)
+                        .path("/gradingPeriods")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /users` (`getAllUsers`)
+        ///
+        /// List users
+        ///
+        /// Returns one page of the users the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
+        pub async fn get_all_users(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List users
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_users_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /users/{id}` (`getUser`)
+        ///
+        /// Fetch one user
+        ///
+        /// Returns the user with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_user(
+            &self,
+            id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("id", &id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /users/{id}/classes` (`getClassesForUser`)
+        ///
+        /// List the classes of a user
+        ///
+        /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `id`: path parameter `id`.
+        ///
+        /// sourcedId of the record the path names.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_user_stream` yields every record.
+        pub async fn get_classes_for_user(
+            &self,
+            id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /users/{id}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a user
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_user_stream(
+            &self,
+            id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("id", &id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+    }
+}

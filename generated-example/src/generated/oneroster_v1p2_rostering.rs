@@ -6433,3 +6433,6497 @@ pub mod operations {
         GET_CLASSES_FOR_USER,
     ];
 }
+/// The server side of `OneRoster` `Rostering` `1.2`: implement `RosteringService` and mount `router(svc)`.
+pub mod server {
+    /// The operations of `OneRoster` `Rostering` `1.2`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
+    ///
+    /// OneRoster 1.2 Rostering (ims-codegen model)
+    pub trait RosteringService: ::std::marker::Send + ::std::marker::Sync + 'static {
+        /// `GET /academicSessions` (`getAllAcademicSessions`)
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Returns one page of the academic sessions (all kinds) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_academic_sessions(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
+        ///
+        /// Fetch one academic session
+        ///
+        /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_academic_session(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes` (`getAllClasses`)
+        ///
+        /// List classes
+        ///
+        /// Returns one page of the classes the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_classes(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
+        ///
+        /// List the students of a class
+        ///
+        /// Returns the users enrolled as students in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            class_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
+        ///
+        /// List the teachers of a class
+        ///
+        /// Returns the users enrolled as teachers in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            class_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /classes/{sourcedId}` (`getClass`)
+        ///
+        /// Fetch one class
+        ///
+        /// Returns the class with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_class(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleClassDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses` (`getAllCourses`)
+        ///
+        /// List courses
+        ///
+        /// Returns one page of the courses the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_courses(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
+        ///
+        /// List the classes of a course
+        ///
+        /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_course(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            course_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /courses/{sourcedId}` (`getCourse`)
+        ///
+        /// Fetch one course
+        ///
+        /// Returns the course with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_course(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleCourseDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /demographics` (`getAllDemographics`)
+        ///
+        /// List demographics records
+        ///
+        /// Returns one page of demographics records. Needs the demographics scope.
+        ///
+        /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_demographics(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::DemographicsSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /demographics/{sourcedId}` (`getDemographics`)
+        ///
+        /// Fetch one demographics record
+        ///
+        /// Returns the demographics of the user with the given sourcedId, or 404 `unknownobject`. Needs the demographics scope.
+        ///
+        /// Scopes: `ROSTER_DEMOGRAPHICS_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_demographics(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleDemographicsDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /enrollments` (`getAllEnrollments`)
+        ///
+        /// List enrollments
+        ///
+        /// Returns one page of the enrollments the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_enrollments(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
+        ///
+        /// Fetch one enrollment
+        ///
+        /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_enrollment(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleEnrollmentDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /gradingPeriods` (`getAllGradingPeriods`)
+        ///
+        /// List grading periods (academic sessions of type gradingPeriod)
+        ///
+        /// Returns one page of the grading periods (academic sessions of type gradingPeriod) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_grading_periods(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
+        ///
+        /// Fetch one grading period
+        ///
+        /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_grading_period(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /orgs` (`getAllOrgs`)
+        ///
+        /// List organizations
+        ///
+        /// Returns one page of the organizations the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_orgs(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /orgs/{sourcedId}` (`getOrg`)
+        ///
+        /// Fetch one organization
+        ///
+        /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_org(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleOrgDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools` (`getAllSchools`)
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Returns one page of the schools (orgs of type school) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_schools(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
+        ///
+        /// List the classes of a school
+        ///
+        /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_enrollments_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            class_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            class_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_class_in_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            class_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
+        ///
+        /// List the courses of a school
+        ///
+        /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_courses_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_enrollments_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
+        ///
+        /// List the students of a school
+        ///
+        /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_students_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
+        ///
+        /// List the teachers of a school
+        ///
+        /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_teachers_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
+        ///
+        /// List the terms of a school
+        ///
+        /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_terms_for_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            school_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /schools/{sourcedId}` (`getSchool`)
+        ///
+        /// Fetch one school
+        ///
+        /// Returns the school with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_school(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleOrgDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students` (`getAllStudents`)
+        ///
+        /// List students (users with the student role)
+        ///
+        /// Returns one page of the students (users with the student role) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_students(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students/{sourcedId}` (`getStudent`)
+        ///
+        /// Fetch one student
+        ///
+        /// Returns the student with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_student(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
+        ///
+        /// List the classes of a student
+        ///
+        /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_student(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            student_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers` (`getAllTeachers`)
+        ///
+        /// List teachers (users with the teacher role)
+        ///
+        /// Returns one page of the teachers (users with the teacher role) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_teachers(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers/{sourcedId}` (`getTeacher`)
+        ///
+        /// Fetch one teacher
+        ///
+        /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_teacher(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_teacher(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            teacher_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms` (`getAllTerms`)
+        ///
+        /// List terms (academic sessions of type term)
+        ///
+        /// Returns one page of the terms (academic sessions of type term) the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_terms(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{sourcedId}` (`getTerm`)
+        ///
+        /// Fetch one term
+        ///
+        /// Returns the term with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleAcademicSessionDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
+        ///
+        /// List the classes of a term
+        ///
+        /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            term_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_grading_periods_for_term(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            term_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users` (`getAllUsers`)
+        ///
+        /// List users
+        ///
+        /// Returns one page of the users the provider holds.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_all_users(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::UserSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users/{sourcedId}` (`getUser`)
+        ///
+        /// Fetch one user
+        ///
+        /// Returns the user with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_CORE_READONLY`, or `ROSTER_READONLY`.
+        ///
+        /// The `fields` query parameter is applied by the router to the returned record.
+        fn get_user(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            sourced_id: ::std::string::String,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                super::models::SingleUserDType,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
+        ///
+        /// List the classes of a user
+        ///
+        /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes: `ROSTER_READONLY`.
+        ///
+        /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
+        fn get_classes_for_user(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            user_sourced_id: ::std::string::String,
+            query: ::ims_runtime::query::CollectionQuery,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_academic_sessions<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_academic_session<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_academic_session(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_classes<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_class_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "classSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_class(
+                ctx,
+                arg_class_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_class_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "classSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_class(
+                ctx,
+                arg_class_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_class<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_class(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("class"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_courses<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("courses"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_course<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_course_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "courseSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_course(
+                ctx,
+                arg_course_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_course<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_course(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("course"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    async fn handle_get_all_demographics<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            )?;
+        let out = svc
+            .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("demographics"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    async fn handle_get_demographics<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_demographics(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("demographics"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "birthDate",
+                    "sex",
+                    "americanIndianOrAlaskaNative",
+                    "asian",
+                    "blackOrAfricanAmerican",
+                    "nativeHawaiianOrOtherPacificIslander",
+                    "white",
+                    "demographicRaceTwoOrMoreRaces",
+                    "hispanicOrLatinoEthnicity",
+                    "countryOfBirthCode",
+                    "stateOfBirthAbbreviation",
+                    "cityOfBirth",
+                    "publicSchoolResidenceStatus",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_enrollments<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_enrollment<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_enrollment(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("enrollment"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_grading_periods<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_grading_period<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_grading_period(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_orgs<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            )?;
+        let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("orgs"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_org<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_org(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("org"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_schools<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            )?;
+        let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("orgs"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_enrollments_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "classSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_enrollments_for_class_in_school(
+                ctx,
+                arg_school_sourced_id,
+                arg_class_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "classSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_class_in_school(
+                ctx,
+                arg_school_sourced_id,
+                arg_class_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_class_in_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let arg_class_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p1",
+                "classSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_class_in_school(
+                ctx,
+                arg_school_sourced_id,
+                arg_class_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_courses_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_courses_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("courses"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "schoolYear",
+                    "courseCode",
+                    "grades",
+                    "subjects",
+                    "org",
+                    "subjectCodes",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_enrollments_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            )?;
+        let out = svc
+            .get_enrollments_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("enrollments"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "user",
+                    "class",
+                    "school",
+                    "role",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_students_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_students_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_teachers_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_teachers_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_terms_for_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_school_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "schoolSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_terms_for_school(
+                ctx,
+                arg_school_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_school<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_school(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("org"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "name",
+                    "type",
+                    "identifier",
+                    "parent",
+                    "children",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_students<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_student<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_student(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_student<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_student_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "studentSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_student(
+                ctx,
+                arg_student_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_teachers<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_teacher<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_teacher(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_teacher<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_teacher_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "teacherSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_teacher(
+                ctx,
+                arg_teacher_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_terms<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_term(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("academicSession"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_term_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "termSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_term(
+                ctx,
+                arg_term_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_grading_periods_for_term<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_term_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "termSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            )?;
+        let out = svc
+            .get_grading_periods_for_term(
+                ctx,
+                arg_term_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("academicSessions"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "startDate",
+                    "endDate",
+                    "type",
+                    "parent",
+                    "children",
+                    "schoolYear",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_all_users<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            )?;
+        let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("users"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(
+        super::scopes::ROSTER_CORE_READONLY,
+        super::scopes::ROSTER_READONLY
+    )]
+    async fn handle_get_user<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "sourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let fields = input.fields()?;
+        let out = svc.get_user(ctx, arg_sourced_id).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                fields.as_ref(),
+                ::core::option::Option::Some("user"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "userMasterIdentifier",
+                    "username",
+                    "userIds",
+                    "enabledUser",
+                    "givenName",
+                    "familyName",
+                    "middleName",
+                    "preferredFirstName",
+                    "preferredMiddleName",
+                    "preferredLastName",
+                    "pronouns",
+                    "roles",
+                    "userProfiles",
+                    "primaryOrg",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agents",
+                    "grades",
+                    "password",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    async fn handle_get_classes_for_user<S: RosteringService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_user_sourced_id: ::std::string::String = input
+            .required_param(
+                ::ims_runtime::catalogue::ParamLocation::Path,
+                "p0",
+                "userSourcedId",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let query = input
+            .collection_query(
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            )?;
+        let out = svc
+            .get_classes_for_user(
+                ctx,
+                arg_user_sourced_id,
+                ::core::clone::Clone::clone(&query),
+            )
+            .await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::collection(
+                &out,
+                &query,
+                &input,
+                ::core::option::Option::Some("classes"),
+                &[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "metadata",
+                    "title",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "grades",
+                    "subjects",
+                    "course",
+                    "school",
+                    "terms",
+                    "subjectCodes",
+                    "periods",
+                    "resources",
+                ],
+            ),
+        )
+    }
+    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: RosteringService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
+        let svc = ::std::sync::Arc::new(svc);
+        let router = ::ims_runtime::server::ServiceRouter::new(
+            super::BASE_PATH,
+            super::SDD_JSON,
+            super::DISCOVERY_PATH,
+        );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/academicSessions",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_academic_sessions::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/academicSessions/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_academic_session::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_classes::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{classSourcedId}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{classSourcedId}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_class::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/classes/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_class::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_courses::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses/{courseSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_course::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/courses/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_course::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/demographics",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_demographics::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/demographics/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_demographics::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_enrollments::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/enrollments/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_enrollment::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/gradingPeriods",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_grading_periods::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/gradingPeriods/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_grading_period::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/orgs",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_orgs::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/orgs/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_org::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_schools::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_enrollments_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_class_in_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/courses",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_courses_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/enrollments",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_enrollments_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_students_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_teachers_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{schoolSourcedId}/terms",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_terms_for_school::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/schools/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_school::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_students::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_student::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/students/{studentSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_student::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_all_teachers::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_teacher::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/teachers/{teacherSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_teacher::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_terms::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_term::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{termSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_term::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/terms/{termSourcedId}/gradingPeriods",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_grading_periods_for_term::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_all_users::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users/{sourcedId}",
+                true,
+                ::ims_runtime::__private::axum::routing::get(handle_get_user::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/users/{userSourcedId}/classes",
+                true,
+                ::ims_runtime::__private::axum::routing::get(
+                        handle_get_classes_for_user::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        ::core::mem::drop(svc);
+        router
+    }
+}
+/// The typed API client of `OneRoster 1.2 Rostering (ims-codegen model)`: `RosteringClient` with one method per operation.
+pub mod client {
+    /// Calls `OneRoster` `Rostering` `1.2` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
+    ///
+    /// OneRoster 1.2 Rostering (ims-codegen model)
+    #[derive(::std::fmt::Debug)]
+    pub struct RosteringClient {
+        api: ::ims_runtime::client::ApiClient,
+    }
+    impl RosteringClient {
+        /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
+        pub fn new(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            Self::with_policy(
+                base_url,
+                token_source,
+                ::ims_runtime::client::ApiClient::default_policy(),
+            )
+        }
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        pub fn with_policy(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+            policy: ::ims_runtime::client::HttpPolicy,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            ::std::result::Result::Ok(Self {
+                api: ::ims_runtime::client::ApiClient::new(
+                    base_url,
+                    token_source,
+                    policy,
+                )?,
+            })
+        }
+        /// Wraps an already configured `ApiClient` (retry policy, page bound).
+        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+            Self { api }
+        }
+        /// The underlying `ApiClient`.
+        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+            &self.api
+        }
+        /// `GET /academicSessions` (`getAllAcademicSessions`)
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Returns one page of the academic sessions (all kinds) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
+        pub async fn get_all_academic_sessions(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List academic sessions (all kinds)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_academic_sessions_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
+        ///
+        /// Fetch one academic session
+        ///
+        /// Returns the academic session with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_academic_session(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/academicSessions/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /classes` (`getAllClasses`)
+        ///
+        /// List classes
+        ///
+        /// Returns one page of the classes the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
+        pub async fn get_all_classes(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List classes
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_classes_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
+        ///
+        /// List the students of a class
+        ///
+        /// Returns the users enrolled as students in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `class_sourced_id`: path parameter `classSourcedId`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_class_stream` yields every record.
+        pub async fn get_students_for_class(
+            &self,
+            class_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{classSourcedId}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_class_stream(
+            &self,
+            class_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
+        ///
+        /// List the teachers of a class
+        ///
+        /// Returns the users enrolled as teachers in the class. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `class_sourced_id`: path parameter `classSourcedId`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_class_stream` yields every record.
+        pub async fn get_teachers_for_class(
+            &self,
+            class_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a class
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_class_stream(
+            &self,
+            class_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /classes/{sourcedId}` (`getClass`)
+        ///
+        /// Fetch one class
+        ///
+        /// Returns the class with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_class(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleClassDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/classes/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /courses` (`getAllCourses`)
+        ///
+        /// List courses
+        ///
+        /// Returns one page of the courses the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
+        pub async fn get_all_courses(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::CourseSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List courses
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_courses_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::CourseDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::CourseSetDType| {
+                        page.courses.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
+        ///
+        /// List the classes of a course
+        ///
+        /// Returns the classes that deliver the course. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `course_sourced_id`: path parameter `courseSourcedId`.
+        ///
+        /// sourcedId of the course.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_course_stream` yields every record.
+        pub async fn get_classes_for_course(
+            &self,
+            course_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("courseSourcedId", &course_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a course
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_course_stream(
+            &self,
+            course_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("courseSourcedId", &course_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /courses/{sourcedId}` (`getCourse`)
+        ///
+        /// Fetch one course
+        ///
+        /// Returns the course with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_course(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleCourseDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/courses/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /demographics` (`getAllDemographics`)
+        ///
+        /// List demographics records
+        ///
+        /// Returns one page of demographics records. Needs the demographics scope.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
+        pub async fn get_all_demographics(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::DemographicsSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List demographics records
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_demographics_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::DemographicsDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics")
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                    query,
+                    |page: super::models::DemographicsSetDType| {
+                        page.demographics.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /demographics/{sourcedId}` (`getDemographics`)
+        ///
+        /// Fetch one demographics record
+        ///
+        /// Returns the demographics of the user with the given sourcedId, or 404 `unknownobject`. Needs the demographics scope.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_demographics(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleDemographicsDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/demographics/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
+                )
+                .await
+        }
+        /// `GET /discovery/onerosterv1p2rostersservice_openapi3_v1p0.json` (`getDiscoveryDocument`)
+        ///
+        /// Fetch this service description
+        ///
+        /// Serves the provider's own copy of this OpenAPI document, with its server and token URLs. Open to anyone: no token is needed, so clients can learn where to get one.
+        ///
+        /// Public: sends no token.
+        ///
+        /// Returns the Service Description Document as JSON.
+        pub async fn get_discovery_document(
+            &self,
+        ) -> ::std::result::Result<
+            ::ims_runtime::__private::serde_json::Value,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_value(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path(
+                            "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
+                        )
+                        .scopes(&[]),
+                )
+                .await
+        }
+        /// `GET /enrollments` (`getAllEnrollments`)
+        ///
+        /// List enrollments
+        ///
+        /// Returns one page of the enrollments the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
+        pub async fn get_all_enrollments(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List enrollments
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_enrollments_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
+        ///
+        /// Fetch one enrollment
+        ///
+        /// Returns the enrollment with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_enrollment(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleEnrollmentDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/enrollments/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /gradingPeriods` (`getAllGradingPeriods`)
+        ///
+        /// List grading periods (academic sessions of type gradingPeriod)
+        ///
+        /// Returns one page of the grading periods (academic sessions of type gradingPeriod) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
+        pub async fn get_all_grading_periods(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List grading periods (academic sessions of type gradingPeriod)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_grading_periods_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
+        ///
+        /// Fetch one grading period
+        ///
+        /// Returns the grading period with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_grading_period(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/gradingPeriods/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /orgs` (`getAllOrgs`)
+        ///
+        /// List organizations
+        ///
+        /// Returns one page of the organizations the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
+        pub async fn get_all_orgs(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::OrgSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List organizations
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_orgs_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::OrgDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
+                )
+        }
+        /// `GET /orgs/{sourcedId}` (`getOrg`)
+        ///
+        /// Fetch one organization
+        ///
+        /// Returns the organization with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_org(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleOrgDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/orgs/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /schools` (`getAllSchools`)
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Returns one page of the schools (orgs of type school) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
+        pub async fn get_all_schools(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::OrgSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List schools (orgs of type school)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_schools_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::OrgDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
+        ///
+        /// List the classes of a school
+        ///
+        /// Returns the classes run by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_school_stream` yields every record.
+        pub async fn get_classes_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Returns the enrollments of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `class_sourced_id`: path parameter `classSourcedId`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_enrollments_for_class_in_school_stream` yields every record.
+        pub async fn get_enrollments_for_class_in_school(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the enrollments of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_enrollments_for_class_in_school_stream(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/enrollments")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Returns the students of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `class_sourced_id`: path parameter `classSourcedId`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_class_in_school_stream` yields every record.
+        pub async fn get_students_for_class_in_school(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_class_in_school_stream(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Returns the teachers of the class, which must belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `class_sourced_id`: path parameter `classSourcedId`.
+        ///
+        /// sourcedId of the class.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_class_in_school_stream` yields every record.
+        pub async fn get_teachers_for_class_in_school(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a class in a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_class_in_school_stream(
+            &self,
+            school_sourced_id: &str,
+            class_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/classes/")
+                        .path_param("classSourcedId", &class_sourced_id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
+        ///
+        /// List the courses of a school
+        ///
+        /// Returns the courses offered by the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_courses_for_school_stream` yields every record.
+        pub async fn get_courses_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::CourseSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/courses")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the courses of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_courses_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::CourseDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/courses")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::CourseSetDType| {
+                        page.courses.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Returns the enrollments in all classes of the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_enrollments_for_school_stream` yields every record.
+        pub async fn get_enrollments_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/enrollments")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the enrollments of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_enrollments_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::EnrollmentDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/enrollments")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::EnrollmentSetDType| {
+                        page.enrollments.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
+        ///
+        /// List the students of a school
+        ///
+        /// Returns the students who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_students_for_school_stream` yields every record.
+        pub async fn get_students_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the students of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_students_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/students")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
+        ///
+        /// List the teachers of a school
+        ///
+        /// Returns the teachers who belong to the school. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_teachers_for_school_stream` yields every record.
+        pub async fn get_teachers_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the teachers of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_teachers_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/teachers")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
+        ///
+        /// List the terms of a school
+        ///
+        /// Returns the terms in the school's calendar. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `school_sourced_id`: path parameter `schoolSourcedId`.
+        ///
+        /// sourcedId of the school.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_terms_for_school_stream` yields every record.
+        pub async fn get_terms_for_school(
+            &self,
+            school_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/terms")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the terms of a school
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_terms_for_school_stream(
+            &self,
+            school_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("schoolSourcedId", &school_sourced_id)
+                        .path("/terms")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /schools/{sourcedId}` (`getSchool`)
+        ///
+        /// Fetch one school
+        ///
+        /// Returns the school with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_school(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleOrgDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/schools/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /students` (`getAllStudents`)
+        ///
+        /// List students (users with the student role)
+        ///
+        /// Returns one page of the students (users with the student role) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
+        pub async fn get_all_students(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List students (users with the student role)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_students_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /students/{sourcedId}` (`getStudent`)
+        ///
+        /// Fetch one student
+        ///
+        /// Returns the student with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_student(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
+        ///
+        /// List the classes of a student
+        ///
+        /// Returns the classes in which the student is enrolled. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `student_sourced_id`: path parameter `studentSourcedId`.
+        ///
+        /// sourcedId of the student.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_student_stream` yields every record.
+        pub async fn get_classes_for_student(
+            &self,
+            student_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("studentSourcedId", &student_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a student
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_student_stream(
+            &self,
+            student_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/students/")
+                        .path_param("studentSourcedId", &student_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /teachers` (`getAllTeachers`)
+        ///
+        /// List teachers (users with the teacher role)
+        ///
+        /// Returns one page of the teachers (users with the teacher role) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
+        pub async fn get_all_teachers(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List teachers (users with the teacher role)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_teachers_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /teachers/{sourcedId}` (`getTeacher`)
+        ///
+        /// Fetch one teacher
+        ///
+        /// Returns the teacher with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_teacher(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Returns the classes the teacher teaches. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `teacher_sourced_id`: path parameter `teacherSourcedId`.
+        ///
+        /// sourcedId of the teacher.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_teacher_stream` yields every record.
+        pub async fn get_classes_for_teacher(
+            &self,
+            teacher_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("teacherSourcedId", &teacher_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a teacher
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_teacher_stream(
+            &self,
+            teacher_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/teachers/")
+                        .path_param("teacherSourcedId", &teacher_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /terms` (`getAllTerms`)
+        ///
+        /// List terms (academic sessions of type term)
+        ///
+        /// Returns one page of the terms (academic sessions of type term) the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
+        pub async fn get_all_terms(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List terms (academic sessions of type term)
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_terms_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /terms/{sourcedId}` (`getTerm`)
+        ///
+        /// Fetch one term
+        ///
+        /// Returns the term with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_term(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleAcademicSessionDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
+        ///
+        /// List the classes of a term
+        ///
+        /// Returns the classes that run in the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `term_sourced_id`: path parameter `termSourcedId`.
+        ///
+        /// sourcedId of the term.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_term_stream` yields every record.
+        pub async fn get_classes_for_term(
+            &self,
+            term_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("termSourcedId", &term_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a term
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_term_stream(
+            &self,
+            term_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("termSourcedId", &term_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+        /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Returns the grading periods inside the term. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `term_sourced_id`: path parameter `termSourcedId`.
+        ///
+        /// sourcedId of the term.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_grading_periods_for_term_stream` yields every record.
+        pub async fn get_grading_periods_for_term(
+            &self,
+            term_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("termSourcedId", &term_sourced_id)
+                        .path("/gradingPeriods")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the grading periods of a term
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_grading_periods_for_term_stream(
+            &self,
+            term_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::AcademicSessionDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/terms/")
+                        .path_param("termSourcedId", &term_sourced_id)
+                        .path("/gradingPeriods")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::AcademicSessionSetDType| {
+                        page.academic_sessions.unwrap_or_default()
+                    },
+                )
+        }
+        /// `GET /users` (`getAllUsers`)
+        ///
+        /// List users
+        ///
+        /// Returns one page of the users the provider holds.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
+        pub async fn get_all_users(
+            &self,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::UserSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users")
+                        .list_query(query)
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List users
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_all_users_stream(
+            &self,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::UserDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users")
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                    query,
+                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
+                )
+        }
+        /// `GET /users/{sourcedId}` (`getUser`)
+        ///
+        /// Fetch one user
+        ///
+        /// Returns the user with the given sourcedId, or 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly`, or `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `sourced_id`: path parameter `sourcedId`.
+        ///
+        /// sourcedId of the record to return.
+        ///
+        /// `fields`: query parameter `fields` (optional).
+        ///
+        /// Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.
+        pub async fn get_user(
+            &self,
+            sourced_id: &str,
+            fields: ::std::option::Option<&[&str]>,
+        ) -> ::std::result::Result<
+            super::models::SingleUserDType,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("sourcedId", &sourced_id)
+                        .query(
+                            "fields",
+                            &fields,
+                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
+                        )
+                        .scopes(
+                            &[
+                                &[super::scopes::ROSTER_CORE_READONLY],
+                                &[super::scopes::ROSTER_READONLY],
+                            ],
+                        ),
+                )
+                .await
+        }
+        /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
+        ///
+        /// List the classes of a user
+        ///
+        /// Returns the classes in which the user has an enrollment. An unknown parent gives 404 `unknownobject`.
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `user_sourced_id`: path parameter `userSourcedId`.
+        ///
+        /// sourcedId of the user.
+        ///
+        /// `query`: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).
+        ///
+        /// Returns one page with `X-Total-Count` and `Link`; `get_classes_for_user_stream` yields every record.
+        pub async fn get_classes_for_user(
+            &self,
+            user_sourced_id: &str,
+            query: &::ims_runtime::client::ListQuery,
+        ) -> ::std::result::Result<
+            ::ims_runtime::client::Page<super::models::ClassSetDType>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_page(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("userSourcedId", &user_sourced_id)
+                        .path("/classes")
+                        .list_query(query)
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                )
+                .await
+        }
+        /// Every record of `GET /users/{userSourcedId}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
+        ///
+        /// List the classes of a user
+        ///
+        /// Scopes (tried in this order): `https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly`.
+        ///
+        /// `query`: the first page's collection parameters.
+        pub fn get_classes_for_user_stream(
+            &self,
+            user_sourced_id: &str,
+            query: ::ims_runtime::client::ListQuery,
+        ) -> impl ::ims_runtime::__private::futures_util::Stream<
+            Item = ::std::result::Result<
+                super::models::ClassDType,
+                ::ims_runtime::client::ApiError,
+            >,
+        > + ::std::marker::Send + '_ {
+            self.api
+                .stream_records(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/users/")
+                        .path_param("userSourcedId", &user_sourced_id)
+                        .path("/classes")
+                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
+                    query,
+                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
+                )
+        }
+    }
+}

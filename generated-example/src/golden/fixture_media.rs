@@ -161,3 +161,355 @@ pub mod operations {
         PUT_CREDENTIAL_RAW,
     ];
 }
+/// The server side of `Fixture` `Media` `1.0`: implement `MediaService` and mount `router(svc)`.
+pub mod server {
+    /// The success responses of `upsert_credential` (`POST /credentials`): one variant per status.
+    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+    pub enum UpsertCredentialSuccess {
+        /// Answer with status 200.
+        Status200(super::models::Credential),
+        /// Answer with status 201.
+        Status201,
+    }
+    /// The operations of `Fixture` `Media` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
+    ///
+    /// Media fixture
+    pub trait MediaService: ::std::marker::Send + ::std::marker::Sync + 'static {
+        /// `GET /credentials` (`getCredentials`)
+        ///
+        /// Public: needs no token.
+        fn get_credentials(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            since: ::core::option::Option<::ims_runtime::types::DateTime>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                ::std::vec::Vec<super::models::Credential>,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `POST /credentials` (`upsertCredential`)
+        ///
+        /// Public: needs no token.
+        fn upsert_credential(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            body: super::models::Credential,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                UpsertCredentialSuccess,
+                ::ims_runtime::imsx::ImsError,
+            >,
+        > + ::std::marker::Send;
+        /// `POST /credentials/form` (`postCredentialForm`)
+        ///
+        /// Public: needs no token.
+        fn post_credential_form(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            body: ::std::vec::Vec<u8>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+        /// `PUT /credentials/raw` (`putCredentialRaw`)
+        ///
+        /// Public: needs no token.
+        fn put_credential_raw(
+            &self,
+            ctx: ::ims_runtime::server::RequestContext,
+            body: ::std::vec::Vec<u8>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
+        > + ::std::marker::Send;
+    }
+    async fn handle_get_credentials<S: MediaService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        input: ::ims_runtime::server::RequestInput,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let arg_since: ::core::option::Option<::ims_runtime::types::DateTime> = input
+            .param(
+                ::ims_runtime::catalogue::ParamLocation::Query,
+                "since",
+                "since",
+                ::ims_runtime::catalogue::ParamStyle::Scalar,
+            )?;
+        let out = svc.get_credentials(ctx, arg_since).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::json(
+                ::ims_runtime::server::respond::status(200),
+                &out,
+                ::core::option::Option::None,
+                ::core::option::Option::None,
+                &[],
+            ),
+        )
+    }
+    async fn handle_upsert_credential<S: MediaService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        _input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::JsonBody<super::models::Credential>,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let out = svc.upsert_credential(ctx, body.0).await?;
+        ::core::result::Result::Ok(
+            match out {
+                UpsertCredentialSuccess::Status200(value) => {
+                    ::ims_runtime::server::respond::json(
+                        ::ims_runtime::server::respond::status(200),
+                        &value,
+                        ::core::option::Option::None,
+                        ::core::option::Option::None,
+                        &["id"],
+                    )
+                }
+                UpsertCredentialSuccess::Status201 => {
+                    ::ims_runtime::server::respond::empty(
+                        ::ims_runtime::server::respond::status(201),
+                    )
+                }
+            },
+        )
+    }
+    async fn handle_post_credential_form<S: MediaService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        _input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::RawBody,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let () = svc.post_credential_form(ctx, body.bytes).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(204),
+            ),
+        )
+    }
+    async fn handle_put_credential_raw<S: MediaService>(
+        ::ims_runtime::__private::axum::extract::State(
+            svc,
+        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
+        ctx: ::ims_runtime::server::RequestContext,
+        _input: ::ims_runtime::server::RequestInput,
+        body: ::ims_runtime::server::RawBody,
+    ) -> ::core::result::Result<
+        ::ims_runtime::__private::axum::response::Response,
+        ::ims_runtime::imsx::ImsError,
+    > {
+        let () = svc.put_credential_raw(ctx, body.bytes).await?;
+        ::core::result::Result::Ok(
+            ::ims_runtime::server::respond::empty(
+                ::ims_runtime::server::respond::status(204),
+            ),
+        )
+    }
+    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: MediaService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
+        let svc = ::std::sync::Arc::new(svc);
+        let router = ::ims_runtime::server::ServiceRouter::new(
+            super::BASE_PATH,
+            super::SDD_JSON,
+            super::DISCOVERY_PATH,
+        );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::GET,
+                "/credentials",
+                false,
+                ::ims_runtime::__private::axum::routing::get(handle_get_credentials::<S>)
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::POST,
+                "/credentials",
+                false,
+                ::ims_runtime::__private::axum::routing::post(
+                        handle_upsert_credential::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::POST,
+                "/credentials/form",
+                false,
+                ::ims_runtime::__private::axum::routing::post(
+                        handle_post_credential_form::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        let router = router
+            .route(
+                ::ims_runtime::__private::axum::http::Method::PUT,
+                "/credentials/raw",
+                false,
+                ::ims_runtime::__private::axum::routing::put(
+                        handle_put_credential_raw::<S>,
+                    )
+                    .with_state(::std::sync::Arc::clone(&svc)),
+            );
+        ::core::mem::drop(svc);
+        router
+    }
+}
+/// The typed API client of `Media fixture`: `MediaClient` with one method per operation.
+pub mod client {
+    /// Calls `Fixture` `Media` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
+    ///
+    /// Media fixture
+    #[derive(::std::fmt::Debug)]
+    pub struct MediaClient {
+        api: ::ims_runtime::client::ApiClient,
+    }
+    impl MediaClient {
+        /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
+        pub fn new(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            Self::with_policy(
+                base_url,
+                token_source,
+                ::ims_runtime::client::ApiClient::default_policy(),
+            )
+        }
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        pub fn with_policy(
+            base_url: &str,
+            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
+            policy: ::ims_runtime::client::HttpPolicy,
+        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            ::std::result::Result::Ok(Self {
+                api: ::ims_runtime::client::ApiClient::new(
+                    base_url,
+                    token_source,
+                    policy,
+                )?,
+            })
+        }
+        /// Wraps an already configured `ApiClient` (retry policy, page bound).
+        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+            Self { api }
+        }
+        /// The underlying `ApiClient`.
+        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+            &self.api
+        }
+        /// `GET /credentials` (`getCredentials`)
+        ///
+        /// Public: sends no token.
+        ///
+        /// `since`: query parameter `since` (optional).
+        pub async fn get_credentials(
+            &self,
+            since: ::std::option::Option<&::ims_runtime::types::DateTime>,
+        ) -> ::std::result::Result<
+            ::std::vec::Vec<super::models::Credential>,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_json(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::GET,
+                            super::BASE_PATH,
+                        )
+                        .path("/credentials")
+                        .query(
+                            "since",
+                            &since,
+                            ::ims_runtime::catalogue::ParamStyle::Scalar,
+                        )
+                        .scopes(&[]),
+                )
+                .await
+        }
+        /// `POST /credentials` (`upsertCredential`)
+        ///
+        /// Public: sends no token.
+        ///
+        /// `body`: the request body, sent as `application/json`.
+        ///
+        /// The SDD also accepts `application/ld+json`, `application/vnd.ims.fixture.v1+json`, `text/plain`; this method always sends the first media type.
+        ///
+        /// Returns the body as JSON (`null` when empty): the SDD's success responses carry different payloads.
+        pub async fn upsert_credential(
+            &self,
+            body: &super::models::Credential,
+        ) -> ::std::result::Result<
+            ::ims_runtime::__private::serde_json::Value,
+            ::ims_runtime::client::ApiError,
+        > {
+            self.api
+                .call_value(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::POST,
+                            super::BASE_PATH,
+                        )
+                        .path("/credentials")
+                        .json_body("application/json", body)
+                        .scopes(&[]),
+                )
+                .await
+        }
+        /// `POST /credentials/form` (`postCredentialForm`)
+        ///
+        /// Public: sends no token.
+        ///
+        /// `body`: the request body, sent as `application/x-www-form-urlencoded` (optional).
+        pub async fn post_credential_form(
+            &self,
+            body: ::std::option::Option<&super::models::PostCredentialFormRequest>,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::POST,
+                            super::BASE_PATH,
+                        )
+                        .path("/credentials/form")
+                        .optional_form_body("application/x-www-form-urlencoded", body)
+                        .scopes(&[]),
+                )
+                .await
+        }
+        /// `PUT /credentials/raw` (`putCredentialRaw`)
+        ///
+        /// Public: sends no token.
+        ///
+        /// `body`: the request body, sent as `application/octet-stream` (optional).
+        pub async fn put_credential_raw(
+            &self,
+            body: ::std::option::Option<&[u8]>,
+        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
+            self.api
+                .call_empty(
+                    ::ims_runtime::client::ApiRequest::new(
+                            ::ims_runtime::__private::http::Method::PUT,
+                            super::BASE_PATH,
+                        )
+                        .path("/credentials/raw")
+                        .optional_raw_body(
+                            "application/octet-stream",
+                            body.map(<[u8]>::to_vec),
+                        )
+                        .scopes(&[]),
+                )
+                .await
+        }
+    }
+}

@@ -19,7 +19,7 @@ use super::list_query::ListQuery;
 use super::page::{Page, parse_link_header};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::TokenSource;
-use crate::catalogue::ParamStyle;
+use crate::catalogue::{OperationInfo, ParamStyle};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in a path segment, so a
 /// `/`, `?`, `#` or `%` in an identifier stays inside its segment.
@@ -73,6 +73,53 @@ impl ApiRequest {
     /// The method.
     pub fn method(&self) -> &http::Method {
         &self.method
+    }
+
+    /// A request for a catalogued operation (e.g. `operations::GET_ALL_USERS` of a generated
+    /// module): method, scopes and path from `op`, each `{name}` of its path template filled from
+    /// `path_params` as one percent-encoded segment. This is how to call an operation with a body
+    /// type of your own choice, e.g. `serde_json::Value` for a `fields` projection that leaves out
+    /// members the generated type requires:
+    ///
+    /// ```no_run
+    /// # async fn f(api: &ims_runtime::client::ApiClient, op: &'static ims_runtime::catalogue::OperationInfo)
+    /// # -> Result<(), ims_runtime::client::ApiError> {
+    /// use ims_runtime::client::{ApiRequest, ListQuery};
+    /// let query = ListQuery::new().fields(["sourcedId", "givenName"]);
+    /// let page = api
+    ///     .call_page::<serde_json::Value>(
+    ///         ApiRequest::for_operation("/ims/oneroster/rostering/v1p2", op, &[]).list_query(&query),
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// A template parameter missing from `path_params` makes the call fail with
+    /// [`ApiError::InvalidArgument`].
+    pub fn for_operation(
+        base_path: &str,
+        op: &'static OperationInfo,
+        path_params: &[(&str, &str)],
+    ) -> Self {
+        let mut request =
+            Self::new(catalogue_method(op.method), base_path).scopes(op.scopes.any_of);
+        let mut rest = op.path;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+                break;
+            };
+            request = request.path(&rest[..open]);
+            let name = &rest[open + 1..close];
+            request = match path_params.iter().find(|(n, _)| *n == name) {
+                Some((_, value)) => request.path_param(name, *value),
+                None => request.fail(format!(
+                    "path parameter `{name}` of `{}` has no value",
+                    op.path
+                )),
+            };
+            rest = &rest[close + 1..];
+        }
+        request.path(rest)
     }
 
     fn fail(mut self, message: String) -> Self {
@@ -577,4 +624,19 @@ pub(crate) fn page_of<T: DeserializeOwned>(raw: &RawResponse) -> Result<Page<T>,
         next,
         links,
     })
+}
+
+/// The HTTP method of a catalogued operation.
+fn catalogue_method(method: crate::catalogue::Method) -> http::Method {
+    use crate::catalogue::Method as M;
+    match method {
+        M::Get => http::Method::GET,
+        M::Put => http::Method::PUT,
+        M::Post => http::Method::POST,
+        M::Delete => http::Method::DELETE,
+        M::Options => http::Method::OPTIONS,
+        M::Head => http::Method::HEAD,
+        M::Patch => http::Method::PATCH,
+        M::Trace => http::Method::TRACE,
+    }
 }
