@@ -10,6 +10,14 @@ use serde::de::DeserializeOwned;
 use super::input::ServerSettings;
 use crate::imsx::{ImsError, code_minor};
 
+fn bad_request(description: impl Into<String>) -> ImsError {
+    ImsError::new(
+        StatusCode::BAD_REQUEST,
+        code_minor::INVALID_DATA,
+        description,
+    )
+}
+
 /// Default request body cap: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -50,7 +58,7 @@ async fn read(req: Request) -> Result<(HeaderMap, Bytes), ImsError> {
                 ))
             } else {
                 tracing::debug!(reason = %e, "request body could not be read");
-                Err(ImsError::invalid_data("the request body could not be read"))
+                Err(bad_request("the request body could not be read"))
             }
         }
     }
@@ -63,7 +71,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ImsError> {
             code_minor::INVALID_DATA,
             format!("the request body does not match the expected type: {e}"),
         ),
-        _ => ImsError::invalid_data(format!("the request body is not valid JSON: {e}")),
+        _ => bad_request(format!("the request body is not valid JSON: {e}")),
     })
 }
 

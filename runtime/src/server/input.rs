@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use url::form_urlencoded;
 
 use super::body::DEFAULT_BODY_LIMIT;
-use super::params::{from_raw, missing};
+use super::params::{bad_request, from_raw, missing};
 use crate::catalogue::{ParamLocation, ParamStyle};
 use crate::imsx::ImsError;
 use crate::query::CollectionQuery;
@@ -147,7 +147,7 @@ impl RequestInput {
         match values.as_slice() {
             [] => Ok(None),
             [one] => Fields::parse(one).map(Some),
-            _ => Err(ImsError::invalid_data(
+            _ => Err(bad_request(
                 "the query parameter 'fields' is given more than once",
             )),
         }
@@ -204,7 +204,7 @@ impl RequestInput {
         if location == ParamLocation::Path
             && let Err(why) = &self.path_params
         {
-            return Err(ImsError::invalid_data(format!(
+            return Err(bad_request(format!(
                 "the path parameter '{name}' is invalid: {why}"
             )));
         }

@@ -10,7 +10,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::catalogue::{ParamLocation, ParamStyle};
-use crate::imsx::ImsError;
+use crate::imsx::{ImsError, code_minor};
+
+/// 400 `invaliddata` (`ImsError::invalid_data` is the 422 of a well-formed but wrong body).
+pub(crate) fn bad_request(description: impl Into<String>) -> ImsError {
+    ImsError::new(
+        http::StatusCode::BAD_REQUEST,
+        code_minor::INVALID_DATA,
+        description,
+    )
+}
 
 /// Longest value excerpt quoted back in an error description.
 const EXCERPT_CHARS: usize = 40;
@@ -37,7 +46,7 @@ fn location_name(location: ParamLocation) -> &'static str {
 }
 
 fn invalid(location: ParamLocation, name: &str, why: impl std::fmt::Display) -> ImsError {
-    ImsError::invalid_data(format!(
+    bad_request(format!(
         "the {} parameter '{name}' is invalid: {why}",
         location_name(location)
     ))
