@@ -122,6 +122,9 @@ pub fn run(inputs: &[Input]) -> Output {
     let mut files = Vec::new();
     for service in &services {
         let _span = tracing::debug_span!("emit", module = %service.module).entered();
+        // Operations the client can only express loosely are still generated, with a warning.
+        out.diagnostics
+            .extend(crate::emit::client::client_diagnostics(service));
         match crate::emit::emit_service(service) {
             Ok(contents) => files.push(GeneratedFile {
                 module: service.module.clone(),
