@@ -181,11 +181,7 @@ fn api_service_url(origin: &str) -> String {
 /// The `serve` subcommand: starts the demo and serves until SIGINT or SIGTERM.
 pub async fn run_serve(args: &ServeArgs) -> Result<(), DemoError> {
     // Handlers first: a signal that arrives while starting must stop us cleanly, not kill us.
-    let signal = shutdown_signal().map_err(|source| DemoError::Io {
-        what: "cannot install signal handlers for",
-        path: PathBuf::from("SIGINT/SIGTERM"),
-        source,
-    })?;
+    let signal = shutdown_signal().map_err(DemoError::Signals)?;
     let running = Demo::start(DemoConfig {
         addr: args.addr,
         data_dir: args.data_dir.clone(),
