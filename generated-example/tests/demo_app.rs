@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use ims_generated_example::demo::{ClientKind, Clients, Demo, DemoConfig, RunningDemo};
-use ims_generated_example::oneroster_v1p2_rostering::scopes;
+use ims_generated_example::oneroster_v1p2_rostering::{BASE_PATH, DISCOVERY_PATH, scopes};
 use ims_runtime::client::TokenSource;
 use ims_runtime::tls::client_config;
 use ims_runtime::tls::dev::DevPem;
@@ -115,6 +115,21 @@ async fn serves_metadata_and_users_with_the_clients_it_writes() {
             .send()
             .await
             .is_err()
+    );
+
+    // The discovery document: unauthenticated, rewritten to this deployment.
+    let path = DISCOVERY_PATH.unwrap();
+    let sdd = https(&ca)
+        .get(demo.url(&format!("{BASE_PATH}{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sdd.status(), 200);
+    let sdd: Value = sdd.json().await.unwrap();
+    assert_eq!(sdd["servers"][0]["url"], demo.service_url().as_str());
+    assert_eq!(
+        sdd["components"]["securitySchemes"]["OAuth2CC"]["flows"]["clientCredentials"]["tokenUrl"],
+        demo.token_url().as_str()
     );
 
     // The service: no token → 401; the full client's token → 200 with every user counted.

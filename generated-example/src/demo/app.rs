@@ -75,6 +75,9 @@ pub enum DemoError {
         #[source]
         source: std::io::Error,
     },
+    /// The SIGINT/SIGTERM handlers could not be installed.
+    #[error("cannot install signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

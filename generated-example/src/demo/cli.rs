@@ -181,11 +181,7 @@ fn api_service_url(origin: &str) -> String {
 /// The `serve` subcommand: starts the demo and serves until SIGINT or SIGTERM.
 pub async fn run_serve(args: &ServeArgs) -> Result<(), DemoError> {
     // Handlers first: a signal that arrives while starting must stop us cleanly, not kill us.
-    let signal = shutdown_signal().map_err(|source| DemoError::Io {
-        what: "cannot install signal handlers for",
-        path: PathBuf::from("SIGINT/SIGTERM"),
-        source,
-    })?;
+    let signal = shutdown_signal().map_err(DemoError::Signals)?;
     let running = Demo::start(DemoConfig {
         addr: args.addr,
         data_dir: args.data_dir.clone(),
@@ -227,6 +223,8 @@ pub fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, not for log files and pipes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

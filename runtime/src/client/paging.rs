@@ -22,6 +22,9 @@ enum Next {
     Offset(Option<u64>),
     /// Follow a `Link: rel="next"` target.
     Link(Url),
+    /// Fail after yielding the records already received (e.g. a next link to another origin:
+    /// the page itself was fine).
+    Fail(ApiError),
     Done,
 }
 
@@ -46,13 +49,15 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 impl<W: DeserializeOwned, T> State<'_, W, T> {
     /// Fetches the next page into the buffer and decides what comes after it.
     async fn fetch(&mut self) -> Result<(), ApiError> {
-        if self.pages >= self.api.max_pages() {
+        let next = std::mem::replace(&mut self.next, Next::Done);
+        if self.pages >= self.api.max_pages() && matches!(next, Next::Link(_) | Next::Offset(_)) {
             return Err(ApiError::TooManyPages {
                 max: self.api.max_pages(),
             });
         }
-        let (request, offset) = match std::mem::replace(&mut self.next, Next::Done) {
+        let (request, offset) = match next {
             Next::Done => return Ok(()),
+            Next::Fail(e) => return Err(e),
             Next::Link(url) => (self.request.clone().with_url(url), None),
             Next::Offset(offset) => {
                 let query = match offset {
@@ -79,12 +84,13 @@ impl<W: DeserializeOwned, T> State<'_, W, T> {
             return Ok(()); // An empty page ends paging whatever the headers say.
         }
         if let Some(next) = page.next {
-            if !same_origin(&next, &raw.url) {
-                return Err(ApiError::ForeignLink {
+            self.next = if same_origin(&next, &raw.url) {
+                Next::Link(next)
+            } else {
+                Next::Fail(ApiError::ForeignLink {
                     url: next.to_string(),
-                });
-            }
-            self.next = Next::Link(next);
+                })
+            };
             return Ok(());
         }
         // No link: after following links, the last page has none; otherwise limit/offset.
