@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ims_runtime::auth::{AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
+use ims_runtime::auth::AuthLayer;
 use ims_runtime::authz::model::GrantType;
 use ims_runtime::authz::secrets::verify_secret;
 use ims_runtime::authz::{
@@ -96,9 +96,6 @@ pub enum DemoError {
     /// The authorization server's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The authorization server's own keys could not be turned into a verifier.
-    #[error("verification keys of the authorization server: {0}")]
-    Keys(#[from] ims_runtime::auth::KeyError),
     /// The sample data could not be built.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -288,12 +285,7 @@ impl Demo {
 
         // The resource server trusts exactly this issuer's keys (loaded once: the demo never
         // rotates them) and asks its store about revocations on every request.
-        let keys = KeySet::from_jwks_json(authz.jwks().to_string().as_bytes())?;
-        let verifier = CachingVerifier::new(LocalJwtVerifier::new(
-            keys,
-            JwtRules::new(origin.clone(), origin.clone()),
-        ))
-        .with_revocation_check(Arc::new(authz.clone()));
+        let verifier = authz.local_verifier()?;
 
         let service_url = format!("{origin}{BASE_PATH}");
         let token_url = format!("{origin}/token");

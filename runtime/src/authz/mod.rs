@@ -884,6 +884,37 @@ impl AuthorizationServer {
         self.inner.keyring().jwks()
     }
 
+    /// A token verifier for a resource server in the same process as this authorization server:
+    /// its current public keys, its issuer and audience, the verified-token cache, and a
+    /// revocation check against its store on every request.
+    ///
+    /// The keys are read once: after [`Self::rotate_signing_key`] build a new verifier (or use
+    /// [`crate::auth::RemoteJwksVerifier`], which follows rotations).
+    ///
+    /// ```no_run
+    /// # async fn f(authz: ims_runtime::authz::AuthorizationServer) -> Result<(), ims_runtime::authz::AuthzError> {
+    /// use std::sync::Arc;
+    /// let layer = ims_runtime::auth::AuthLayer::new(Arc::new(authz.local_verifier()?), "oneroster");
+    /// # Ok(()) }
+    /// ```
+    pub fn local_verifier(
+        &self,
+    ) -> Result<crate::auth::CachingVerifier<crate::auth::LocalJwtVerifier>, AuthzError> {
+        // Our own JWKS always parses; an error here means the key ring itself is broken.
+        let keys = crate::auth::KeySet::from_jwks_json(self.jwks().to_string().as_bytes())
+            .map_err(|e| {
+                AuthzError::Config(format!("the server's own JWK Set is unusable: {e}"))
+            })?;
+        let rules = crate::auth::JwtRules::new(
+            self.inner.config.issuer.clone(),
+            self.inner.config.audience.clone(),
+        );
+        Ok(
+            crate::auth::CachingVerifier::new(crate::auth::LocalJwtVerifier::new(keys, rules))
+                .with_revocation_check(std::sync::Arc::new(self.clone())),
+        )
+    }
+
     /// Whether the access token with this `jti` has been revoked (directly or through its grant).
     pub async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         self.inner.store.is_access_token_revoked(jti).await
