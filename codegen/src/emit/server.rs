@@ -141,7 +141,8 @@ struct HandlerView {
     scope_attr: String,
     name: String,
     trait_name: String,
-    input_pat: String,
+    needs_principal: bool,
+    input_name: &'static str,
     body: Option<String>,
     statements: Vec<String>,
 }
@@ -481,10 +482,9 @@ fn operation(
             Some(Payload::Json { fields, .. }) => fields.clone(),
             _ => Vec::new(),
         };
-        statements.push(format!(
-            "let query = input.collection_query({})?;",
-            fields_lit(&fields)
-        ));
+        // The record's member names, for the filter check here and the projection below.
+        statements.push(format!("const FIELDS: &[&str] = {};", fields_lit(&fields)));
+        statements.push("let query = input.collection_query(FIELDS)?;".to_owned());
         args.push(ArgView {
             name: "query".to_owned(),
             ty: format!("{RT}::query::CollectionQuery"),
@@ -503,7 +503,7 @@ fn operation(
     }
     // `fields` of a single-object operation is a projection the router applies to JSON answers.
     let projection = !is_collection && has_fields && json_success;
-    let fields_local = if projection {
+    let fields_expr = if projection {
         statements.push("let fields = input.fields()?;".to_owned());
         uses_input = true;
         "fields.as_ref()"
@@ -563,16 +563,15 @@ fn operation(
         let Some(success) = success_list.first() else {
             return Err(internal("a collection response without a success"));
         };
-        let (ty, key, fields) = match &success.payload {
-            Payload::Json { ty, key, fields } => (ty.clone(), key.clone(), fields.clone()),
+        let (ty, key) = match &success.payload {
+            Payload::Json { ty, key, .. } => (ty.clone(), key.clone()),
             _ => return Err(internal("a collection response that is not JSON")),
         };
         (
             format!("{RT}::server::Listed<{ty}>"),
             format!(
-                "{RT}::server::respond::collection(&out, &query, &input, {}, {})",
+                "{RT}::server::respond::collection(&out, &query, &input, {}, FIELDS)",
                 opt_lit(key.as_deref()),
-                fields_lit(&fields)
             ),
         )
     } else {
@@ -583,7 +582,7 @@ fn operation(
             ),
             [one] => (
                 one.payload.rust_type().unwrap_or_else(|| "()".to_owned()),
-                respond_expr(one, "out", &fields_local),
+                respond_expr(one, "out", fields_expr),
             ),
             many => {
                 let name = type_names.insert(&type_name(&format!("{}Success", op.type_name)));
@@ -599,7 +598,7 @@ fn operation(
                     };
                     arms.push(format!(
                         "{pattern} => {},",
-                        respond_expr(s, "value", &fields_local)
+                        respond_expr(s, "value", fields_expr)
                     ));
                     variants.push(VariantView {
                         doc: DocBuilder::new()
@@ -634,21 +633,13 @@ fn operation(
         call_args.join(", ")
     ));
     statements.push(format!("::core::result::Result::Ok({respond})"));
-    if collection_response {
-        uses_input = true;
-    }
+    uses_input |= collection_response;
 
     let bare = op.fn_name.trim_start_matches("r#");
     let handler_name = format!("handle_{bare}");
-    let mut scope = scope_attr(op, consts)?;
-    // An operation open to any valid token (an empty scope group) still needs authentication.
-    let mut extra_parts = String::new();
-    if scope.is_empty() && !op.scopes.is_public() {
-        extra_parts = format!("_principal: {RT}::auth::Principal,\n");
-    }
-    if !extra_parts.is_empty() {
-        scope = String::new();
-    }
+    let scope = scope_attr(op, consts)?;
+    // An empty scope group means any valid token: a `Principal` extractor still demands one.
+    let needs_principal = scope.is_empty() && !op.scopes.is_public();
 
     let (method_const, filter) = method_parts(op.method);
     let doc = DocBuilder::new()
@@ -684,10 +675,8 @@ fn operation(
             scope_attr: scope,
             name: handler_name.clone(),
             trait_name: trait_name.to_owned(),
-            input_pat: format!(
-                "{extra_parts}{}: {RT}::server::RequestInput",
-                if uses_input { "input" } else { "_input" }
-            ),
+            needs_principal,
+            input_name: if uses_input { "input" } else { "_input" },
             body: body_extractor,
             statements,
         },
