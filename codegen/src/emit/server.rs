@@ -797,3 +797,83 @@ pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
         .with_help("this is a bug in ims-codegen's templates; please report it")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Input, run};
+
+    fn service(model: &str) -> Service {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(model);
+        let out = run(&[Input::Model(path)]);
+        assert!(out.is_ok(), "{}", out.diagnostics);
+        out.services.into_iter().next().expect("one service")
+    }
+
+    #[test]
+    fn route_templates_and_positional_keys() {
+        assert_eq!(route_problem("/a/{x}/b"), None);
+        assert!(route_problem("/a/{x}-{y}").is_some());
+        assert!(route_problem("/a/*").is_some());
+        assert_eq!(
+            positional("/schools/{schoolSourcedId}/classes/{classSourcedId}"),
+            "/schools/{p0}/classes/{p1}"
+        );
+        assert_eq!(
+            path_key("/schools/{s}/classes/{c}", "c").as_deref(),
+            Some("p1")
+        );
+        assert_eq!(path_key("/schools/{s}", "x"), None);
+    }
+
+    #[test]
+    fn oneroster_server_has_one_scoped_handler_per_operation_and_no_discovery() {
+        let svc = service("spec-models/oneroster_v1p2_rostering/model.yaml");
+        let src = render_server(&svc).expect("renders");
+        let file: syn::File = syn::parse_str(&src).expect("parses");
+        assert_eq!(file.items.len(), 1);
+        let served = svc.operations.iter().filter(|o| !o.is_discovery).count();
+        assert_eq!(src.matches("async fn handle_").count(), served);
+        assert_eq!(src.matches(".route(").count(), served);
+        assert_eq!(src.matches("#[::ims_runtime::ims_scope(").count(), served);
+        assert!(src.contains("pub trait RosteringService"));
+        assert!(src.contains("::ims_runtime::server::Listed<super::models::UserSetDType>"));
+        assert!(src.contains(r#"respond::collection(&out, &query, &input, ::core::option::Option::Some("users"), FIELDS)"#));
+        assert!(src.contains(r#"::core::option::Option::Some("user")"#));
+        assert!(src.contains(r#""p0", "userSourcedId""#));
+        assert!(
+            !src.contains("\"/discovery/"),
+            "the discovery operation is not a handler"
+        );
+        assert_eq!(render_server(&svc).expect("renders"), src, "deterministic");
+    }
+
+    #[test]
+    fn multi_scope_groups_become_all_and_empty_groups_need_a_principal() {
+        let mut svc = service("tests/fixtures/operations/scopes_any_of/model.yaml");
+        let uris: Vec<String> = svc.scopes.iter().map(|s| s.uri.clone()).collect();
+        assert!(uris.len() >= 2);
+        let first = svc
+            .operations
+            .iter()
+            .position(|o| !o.is_discovery)
+            .expect("an operation");
+        svc.operations[first].scopes.any_of = vec![vec![uris[0].clone(), uris[1].clone()]];
+        let src = render_server(&svc).expect("renders");
+        let c0 = &svc.scopes[0].const_name;
+        let c1 = &svc.scopes[1].const_name;
+        assert!(
+            src.contains(&format!("all(super::scopes::{c0}, super::scopes::{c1})")),
+            "{src}"
+        );
+        svc.operations[first].scopes.any_of = vec![Vec::new()];
+        let src = render_server(&svc).expect("renders");
+        assert!(
+            src.contains("_principal: ::ims_runtime::auth::Principal"),
+            "{src}"
+        );
+        assert!(syn::parse_str::<syn::File>(&src).is_ok());
+    }
+}
