@@ -81,7 +81,8 @@ fn emitted_module_parses_without_inner_attributes() {
             "SERVICE",
             "mod scopes",
             "mod models",
-            "mod operations"
+            "mod operations",
+            "mod server"
         ]
     );
     assert!(!text.contains("#!["));
@@ -290,7 +291,7 @@ fn emitted_modules_compile_against_the_runtime() {
         dir.path().join("Cargo.toml"),
         format!(
             "[package]\nname = \"service-compile-check\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
-             [dependencies]\nims-runtime = {{ path = {:?}, default-features = false }}\n[workspace]\n",
+             [dependencies]\nims-runtime = {{ path = {:?}, default-features = false, features = [\"server\"] }}\n[workspace]\n",
             runtime.display().to_string()
         ),
     )
