@@ -120,6 +120,8 @@ struct ArgView {
 
 struct MethodView {
     doc: String,
+    /// `#[allow(clippy::too_many_arguments)]` when the SDD gives the operation many parameters.
+    lint_allow: &'static str,
     name: String,
     args: Vec<ArgView>,
     output: String,
@@ -667,6 +669,12 @@ fn operation(
     Ok(OpOutput {
         method: MethodView {
             doc,
+            // clippy's default limit is 7 arguments, `&self` included.
+            lint_allow: if args.len() + 1 > 7 {
+                "#[allow(clippy::too_many_arguments)]\n"
+            } else {
+                ""
+            },
             name: op.fn_name.clone(),
             args,
             output,
