@@ -82,6 +82,7 @@ fn emitted_module_parses_without_inner_attributes() {
             "mod scopes",
             "mod models",
             "mod operations",
+            "mod server",
             "mod client"
         ]
     );
@@ -291,7 +292,7 @@ fn emitted_modules_compile_against_the_runtime() {
         dir.path().join("Cargo.toml"),
         format!(
             "[package]\nname = \"service-compile-check\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
-             [dependencies]\nims-runtime = {{ path = {:?}, default-features = false, features = [\"client\"] }}\n[workspace]\n",
+             [dependencies]\nims-runtime = {{ path = {:?}, default-features = false, features = [\"server\", \"client\"] }}\n[workspace]\n",
             runtime.display().to_string()
         ),
     )

@@ -120,6 +120,8 @@ struct ArgView {
 
 struct MethodView {
     doc: String,
+    /// `#[allow(clippy::too_many_arguments)]` when the SDD gives the operation many parameters.
+    lint_allow: &'static str,
     name: String,
     args: Vec<ArgView>,
     output: String,
@@ -141,7 +143,8 @@ struct HandlerView {
     scope_attr: String,
     name: String,
     trait_name: String,
-    input_pat: String,
+    needs_principal: bool,
+    input_name: &'static str,
     body: Option<String>,
     statements: Vec<String>,
 }
@@ -481,10 +484,9 @@ fn operation(
             Some(Payload::Json { fields, .. }) => fields.clone(),
             _ => Vec::new(),
         };
-        statements.push(format!(
-            "let query = input.collection_query({})?;",
-            fields_lit(&fields)
-        ));
+        // The record's member names, for the filter check here and the projection below.
+        statements.push(format!("const FIELDS: &[&str] = {};", fields_lit(&fields)));
+        statements.push("let query = input.collection_query(FIELDS)?;".to_owned());
         args.push(ArgView {
             name: "query".to_owned(),
             ty: format!("{RT}::query::CollectionQuery"),
@@ -503,7 +505,7 @@ fn operation(
     }
     // `fields` of a single-object operation is a projection the router applies to JSON answers.
     let projection = !is_collection && has_fields && json_success;
-    let fields_local = if projection {
+    let fields_expr = if projection {
         statements.push("let fields = input.fields()?;".to_owned());
         uses_input = true;
         "fields.as_ref()"
@@ -563,16 +565,15 @@ fn operation(
         let Some(success) = success_list.first() else {
             return Err(internal("a collection response without a success"));
         };
-        let (ty, key, fields) = match &success.payload {
-            Payload::Json { ty, key, fields } => (ty.clone(), key.clone(), fields.clone()),
+        let (ty, key) = match &success.payload {
+            Payload::Json { ty, key, .. } => (ty.clone(), key.clone()),
             _ => return Err(internal("a collection response that is not JSON")),
         };
         (
             format!("{RT}::server::Listed<{ty}>"),
             format!(
-                "{RT}::server::respond::collection(&out, &query, &input, {}, {})",
+                "{RT}::server::respond::collection(&out, &query, &input, {}, FIELDS)",
                 opt_lit(key.as_deref()),
-                fields_lit(&fields)
             ),
         )
     } else {
@@ -583,7 +584,7 @@ fn operation(
             ),
             [one] => (
                 one.payload.rust_type().unwrap_or_else(|| "()".to_owned()),
-                respond_expr(one, "out", &fields_local),
+                respond_expr(one, "out", fields_expr),
             ),
             many => {
                 let name = type_names.insert(&type_name(&format!("{}Success", op.type_name)));
@@ -599,7 +600,7 @@ fn operation(
                     };
                     arms.push(format!(
                         "{pattern} => {},",
-                        respond_expr(s, "value", &fields_local)
+                        respond_expr(s, "value", fields_expr)
                     ));
                     variants.push(VariantView {
                         doc: DocBuilder::new()
@@ -634,21 +635,13 @@ fn operation(
         call_args.join(", ")
     ));
     statements.push(format!("::core::result::Result::Ok({respond})"));
-    if collection_response {
-        uses_input = true;
-    }
+    uses_input |= collection_response;
 
     let bare = op.fn_name.trim_start_matches("r#");
     let handler_name = format!("handle_{bare}");
-    let mut scope = scope_attr(op, consts)?;
-    // An operation open to any valid token (an empty scope group) still needs authentication.
-    let mut extra_parts = String::new();
-    if scope.is_empty() && !op.scopes.is_public() {
-        extra_parts = format!("_principal: {RT}::auth::Principal,\n");
-    }
-    if !extra_parts.is_empty() {
-        scope = String::new();
-    }
+    let scope = scope_attr(op, consts)?;
+    // An empty scope group means any valid token: a `Principal` extractor still demands one.
+    let needs_principal = scope.is_empty() && !op.scopes.is_public();
 
     let (method_const, filter) = method_parts(op.method);
     let doc = DocBuilder::new()
@@ -676,6 +669,12 @@ fn operation(
     Ok(OpOutput {
         method: MethodView {
             doc,
+            // clippy's default limit is 7 arguments, `&self` included.
+            lint_allow: if args.len() + 1 > 7 {
+                "#[allow(clippy::too_many_arguments)]\n"
+            } else {
+                ""
+            },
             name: op.fn_name.clone(),
             args,
             output,
@@ -684,10 +683,8 @@ fn operation(
             scope_attr: scope,
             name: handler_name.clone(),
             trait_name: trait_name.to_owned(),
-            input_pat: format!(
-                "{extra_parts}{}: {RT}::server::RequestInput",
-                if uses_input { "input" } else { "_input" }
-            ),
+            needs_principal,
+            input_name: if uses_input { "input" } else { "_input" },
             body: body_extractor,
             statements,
         },
@@ -807,4 +804,84 @@ pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
         )
         .with_help("this is a bug in ims-codegen's templates; please report it")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Input, run};
+
+    fn service(model: &str) -> Service {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(model);
+        let out = run(&[Input::Model(path)]);
+        assert!(out.is_ok(), "{}", out.diagnostics);
+        out.services.into_iter().next().expect("one service")
+    }
+
+    #[test]
+    fn route_templates_and_positional_keys() {
+        assert_eq!(route_problem("/a/{x}/b"), None);
+        assert!(route_problem("/a/{x}-{y}").is_some());
+        assert!(route_problem("/a/*").is_some());
+        assert_eq!(
+            positional("/schools/{schoolSourcedId}/classes/{classSourcedId}"),
+            "/schools/{p0}/classes/{p1}"
+        );
+        assert_eq!(
+            path_key("/schools/{s}/classes/{c}", "c").as_deref(),
+            Some("p1")
+        );
+        assert_eq!(path_key("/schools/{s}", "x"), None);
+    }
+
+    #[test]
+    fn oneroster_server_has_one_scoped_handler_per_operation_and_no_discovery() {
+        let svc = service("spec-models/oneroster_v1p2_rostering/model.yaml");
+        let src = render_server(&svc).expect("renders");
+        let file: syn::File = syn::parse_str(&src).expect("parses");
+        assert_eq!(file.items.len(), 1);
+        let served = svc.operations.iter().filter(|o| !o.is_discovery).count();
+        assert_eq!(src.matches("async fn handle_").count(), served);
+        assert_eq!(src.matches(".route(").count(), served);
+        assert_eq!(src.matches("#[::ims_runtime::ims_scope(").count(), served);
+        assert!(src.contains("pub trait RosteringService"));
+        assert!(src.contains("::ims_runtime::server::Listed<super::models::UserSetDType>"));
+        assert!(src.contains(r#"respond::collection(&out, &query, &input, ::core::option::Option::Some("users"), FIELDS)"#));
+        assert!(src.contains(r#"::core::option::Option::Some("user")"#));
+        assert!(src.contains(r#""p0", "userSourcedId""#));
+        assert!(
+            !src.contains("\"/discovery/"),
+            "the discovery operation is not a handler"
+        );
+        assert_eq!(render_server(&svc).expect("renders"), src, "deterministic");
+    }
+
+    #[test]
+    fn multi_scope_groups_become_all_and_empty_groups_need_a_principal() {
+        let mut svc = service("tests/fixtures/operations/scopes_any_of/model.yaml");
+        let uris: Vec<String> = svc.scopes.iter().map(|s| s.uri.clone()).collect();
+        assert!(uris.len() >= 2);
+        let first = svc
+            .operations
+            .iter()
+            .position(|o| !o.is_discovery)
+            .expect("an operation");
+        svc.operations[first].scopes.any_of = vec![vec![uris[0].clone(), uris[1].clone()]];
+        let src = render_server(&svc).expect("renders");
+        let c0 = &svc.scopes[0].const_name;
+        let c1 = &svc.scopes[1].const_name;
+        assert!(
+            src.contains(&format!("all(super::scopes::{c0}, super::scopes::{c1})")),
+            "{src}"
+        );
+        svc.operations[first].scopes.any_of = vec![Vec::new()];
+        let src = render_server(&svc).expect("renders");
+        assert!(
+            src.contains("_principal: ::ims_runtime::auth::Principal"),
+            "{src}"
+        );
+        assert!(syn::parse_str::<syn::File>(&src).is_ok());
+    }
 }

@@ -176,6 +176,18 @@ pub fn lower_operations<'a>(
         if !item.servers.is_empty() {
             diags.push(servers_warning(sdd, &format!("{path_pointer}/servers")));
         }
+        if let Some(why) = crate::emit::server::route_problem(path) {
+            diags.push(
+                Diagnostic::warning(
+                    "IMS0480",
+                    format!(
+                        "the generated server cannot mount `{path}` ({why}); its operations are left out of the `server` module"
+                    ),
+                    Location::pointer(sdd, &path_pointer),
+                )
+                .with_help("make every path variable a whole segment, e.g. `/files/{name}`"),
+            );
+        }
         for (method_name, op) in item.iter() {
             let Some(method) = method_of(method_name) else {
                 continue;

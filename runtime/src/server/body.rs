@@ -2,7 +2,7 @@
 //! or malformed → 400, JSON of the wrong shape → 422 `invaliddata` (with the serde message),
 //! larger than [`ServerSettings::body_limit`](super::ServerSettings) → 413.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -45,7 +45,7 @@ async fn read(req: Request) -> Result<(HeaderMap, Bytes), ImsError> {
         .get::<ServerSettings>()
         .map_or(DEFAULT_BODY_LIMIT, |s| s.body_limit);
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(Body::new(body), limit).await {
+    match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok((parts.headers, bytes)),
         Err(e) => {
             let too_large = std::error::Error::source(&e)
