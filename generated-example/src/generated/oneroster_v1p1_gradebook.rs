@@ -2637,10 +2637,14 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_categories(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -2650,7 +2654,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("categories"),
-                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
+                FIELDS,
             ),
         )
     }
@@ -2753,24 +2757,22 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "description",
-                    "assignDate",
-                    "dueDate",
-                    "class",
-                    "category",
-                    "gradingPeriod",
-                    "resultValueMin",
-                    "resultValueMax",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "description",
+            "assignDate",
+            "dueDate",
+            "class",
+            "category",
+            "gradingPeriod",
+            "resultValueMin",
+            "resultValueMax",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_line_items_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -2780,21 +2782,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("lineItems"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "description",
-                    "assignDate",
-                    "dueDate",
-                    "class",
-                    "category",
-                    "gradingPeriod",
-                    "resultValueMin",
-                    "resultValueMax",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -2823,21 +2811,19 @@ pub mod server {
                 "li_id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "lineItem",
+            "student",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_results_for_line_item_for_class(
                 ctx,
@@ -2852,18 +2838,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("results"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -2885,21 +2860,19 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "lineItem",
+            "student",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_results_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -2909,18 +2882,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("results"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -2949,21 +2911,19 @@ pub mod server {
                 "student_id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "lineItem",
+            "student",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_results_for_student_for_class(
                 ctx,
@@ -2978,18 +2938,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("results"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -3004,24 +2953,22 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "description",
-                    "assignDate",
-                    "dueDate",
-                    "class",
-                    "category",
-                    "gradingPeriod",
-                    "resultValueMin",
-                    "resultValueMax",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "description",
+            "assignDate",
+            "dueDate",
+            "class",
+            "category",
+            "gradingPeriod",
+            "resultValueMin",
+            "resultValueMax",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_line_items(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -3031,21 +2978,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("lineItems"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "description",
-                    "assignDate",
-                    "dueDate",
-                    "class",
-                    "category",
-                    "gradingPeriod",
-                    "resultValueMin",
-                    "resultValueMax",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -3155,21 +3088,19 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "lineItem",
+            "student",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_results(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -3177,18 +3108,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("results"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -3463,7 +3383,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

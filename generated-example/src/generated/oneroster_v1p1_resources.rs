@@ -1288,21 +1288,19 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "roles",
+            "importance",
+            "vendorResourceId",
+            "vendorId",
+            "applicationId",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_resources_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -1312,18 +1310,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("resources"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -1345,21 +1332,19 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "roles",
+            "importance",
+            "vendorResourceId",
+            "vendorId",
+            "applicationId",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_resources_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -1369,18 +1354,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("resources"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -1395,21 +1369,19 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "roles",
+            "importance",
+            "vendorResourceId",
+            "vendorId",
+            "applicationId",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_resources(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -1417,18 +1389,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("resources"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -1491,21 +1452,19 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "roles",
+            "importance",
+            "vendorResourceId",
+            "vendorId",
+            "applicationId",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_resources_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -1515,18 +1474,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("resources"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -1611,7 +1559,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

@@ -6933,22 +6933,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -6958,19 +6956,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7033,27 +7019,25 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7061,24 +7045,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7150,30 +7117,28 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7183,27 +7148,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7225,30 +7170,28 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7258,27 +7201,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7296,23 +7219,21 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "schoolYear",
+            "courseCode",
+            "grades",
+            "subjects",
+            "org",
+            "subjectCodes",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7320,20 +7241,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("courses"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7401,27 +7309,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7431,24 +7337,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7463,28 +7352,26 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "birthDate",
+            "sex",
+            "americanIndianOrAlaskaNative",
+            "asian",
+            "blackOrAfricanAmerican",
+            "nativeHawaiianOrOtherPacificIslander",
+            "white",
+            "demographicRaceTwoOrMoreRaces",
+            "hispanicOrLatinoEthnicity",
+            "countryOfBirthCode",
+            "stateOfBirthAbbreviation",
+            "cityOfBirth",
+            "publicSchoolResidenceStatus",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7494,25 +7381,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("demographics"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7578,22 +7447,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7603,19 +7470,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7678,22 +7533,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7703,19 +7556,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7778,20 +7619,18 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "name",
+            "type",
+            "identifier",
+            "parent",
+            "children",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7799,17 +7638,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("orgs"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7870,20 +7699,18 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "name",
+            "type",
+            "identifier",
+            "parent",
+            "children",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7891,17 +7718,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("orgs"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7966,27 +7783,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7996,24 +7811,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8042,22 +7840,20 @@ pub mod server {
                 "class_id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_enrollments_for_class_in_school(
                 ctx,
@@ -8072,19 +7868,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8113,30 +7897,28 @@ pub mod server {
                 "class_id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_class_in_school(
                 ctx,
@@ -8151,27 +7933,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8200,30 +7962,28 @@ pub mod server {
                 "class_id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_class_in_school(
                 ctx,
@@ -8238,27 +7998,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8280,23 +8020,21 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "schoolYear",
+            "courseCode",
+            "grades",
+            "subjects",
+            "org",
+            "subjectCodes",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_courses_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8306,20 +8044,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("courses"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8341,22 +8066,20 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_enrollments_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8366,19 +8089,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8400,30 +8111,28 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8433,27 +8142,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8475,30 +8164,28 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8508,27 +8195,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8550,22 +8217,20 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_terms_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8575,19 +8240,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8605,30 +8258,28 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -8636,27 +8287,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8731,27 +8362,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_student(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8761,24 +8390,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8796,30 +8408,28 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -8827,27 +8437,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8922,27 +8512,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_teacher(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8952,24 +8540,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8987,22 +8558,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9010,19 +8579,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9089,27 +8646,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_term(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -9119,24 +8674,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9158,22 +8696,20 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_grading_periods_for_term(
                 ctx,
@@ -9187,19 +8723,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9217,30 +8741,28 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "role",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "orgs",
+            "grades",
+            "password",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9248,27 +8770,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9343,27 +8845,25 @@ pub mod server {
                 "id",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
             .await?;
@@ -9373,24 +8873,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9807,7 +9290,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

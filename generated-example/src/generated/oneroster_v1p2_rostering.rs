@@ -7253,22 +7253,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7278,19 +7276,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7353,27 +7339,25 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7381,24 +7365,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7420,37 +7387,35 @@ pub mod server {
                 "classSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_class(
                 ctx,
@@ -7464,34 +7429,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7513,37 +7451,35 @@ pub mod server {
                 "classSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_class(
                 ctx,
@@ -7557,34 +7493,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7652,23 +7561,21 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "schoolYear",
+            "courseCode",
+            "grades",
+            "subjects",
+            "org",
+            "subjectCodes",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -7676,20 +7583,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("courses"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7711,27 +7605,25 @@ pub mod server {
                 "courseSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_course(
                 ctx,
@@ -7745,24 +7637,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7823,28 +7698,26 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "birthDate",
+            "sex",
+            "americanIndianOrAlaskaNative",
+            "asian",
+            "blackOrAfricanAmerican",
+            "nativeHawaiianOrOtherPacificIslander",
+            "white",
+            "demographicRaceTwoOrMoreRaces",
+            "hispanicOrLatinoEthnicity",
+            "countryOfBirthCode",
+            "stateOfBirthAbbreviation",
+            "cityOfBirth",
+            "publicSchoolResidenceStatus",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7854,25 +7727,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("demographics"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -7938,22 +7793,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -7963,19 +7816,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8038,22 +7879,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
             .await?;
@@ -8063,19 +7902,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8138,20 +7965,18 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "name",
+            "type",
+            "identifier",
+            "parent",
+            "children",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -8159,17 +7984,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("orgs"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8230,20 +8045,18 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "name",
+            "type",
+            "identifier",
+            "parent",
+            "children",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -8251,17 +8064,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("orgs"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8283,27 +8086,25 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_school(
                 ctx,
@@ -8317,24 +8118,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8363,22 +8147,20 @@ pub mod server {
                 "classSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_enrollments_for_class_in_school(
                 ctx,
@@ -8393,19 +8175,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8434,37 +8204,35 @@ pub mod server {
                 "classSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_class_in_school(
                 ctx,
@@ -8479,34 +8247,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8535,37 +8276,35 @@ pub mod server {
                 "classSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_class_in_school(
                 ctx,
@@ -8580,34 +8319,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8629,23 +8341,21 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "schoolYear",
+            "courseCode",
+            "grades",
+            "subjects",
+            "org",
+            "subjectCodes",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_courses_for_school(
                 ctx,
@@ -8659,20 +8369,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("courses"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8694,22 +8391,20 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "user",
+            "class",
+            "school",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_enrollments_for_school(
                 ctx,
@@ -8723,19 +8418,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("enrollments"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8757,37 +8440,35 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_students_for_school(
                 ctx,
@@ -8801,34 +8482,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8850,37 +8504,35 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_teachers_for_school(
                 ctx,
@@ -8894,34 +8546,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -8943,22 +8568,20 @@ pub mod server {
                 "schoolSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_terms_for_school(
                 ctx,
@@ -8972,19 +8595,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9045,37 +8656,35 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9083,34 +8692,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9192,27 +8774,25 @@ pub mod server {
                 "studentSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_student(
                 ctx,
@@ -9226,24 +8806,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9261,37 +8824,35 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9299,34 +8860,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9408,27 +8942,25 @@ pub mod server {
                 "teacherSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_teacher(
                 ctx,
@@ -9442,24 +8974,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9477,22 +8992,20 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9500,19 +9013,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9579,27 +9080,25 @@ pub mod server {
                 "termSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_term(
                 ctx,
@@ -9613,24 +9112,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9652,22 +9134,20 @@ pub mod server {
                 "termSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "startDate",
+            "endDate",
+            "type",
+            "parent",
+            "children",
+            "schoolYear",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_grading_periods_for_term(
                 ctx,
@@ -9681,19 +9161,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("academicSessions"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9711,37 +9179,35 @@ pub mod server {
         ::ims_runtime::__private::axum::response::Response,
         ::ims_runtime::imsx::ImsError,
     > {
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "userMasterIdentifier",
+            "username",
+            "userIds",
+            "enabledUser",
+            "givenName",
+            "familyName",
+            "middleName",
+            "preferredFirstName",
+            "preferredMiddleName",
+            "preferredLastName",
+            "pronouns",
+            "roles",
+            "userProfiles",
+            "primaryOrg",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agents",
+            "grades",
+            "password",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
         ::core::result::Result::Ok(
             ::ims_runtime::server::respond::collection(
@@ -9749,34 +9215,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("users"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -9858,27 +9297,25 @@ pub mod server {
                 "userSourcedId",
                 ::ims_runtime::catalogue::ParamStyle::Scalar,
             )?;
-        let query = input
-            .collection_query(
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            )?;
+        const FIELDS: &[&str] = &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "metadata",
+            "title",
+            "classCode",
+            "classType",
+            "location",
+            "grades",
+            "subjects",
+            "course",
+            "school",
+            "terms",
+            "subjectCodes",
+            "periods",
+            "resources",
+        ];
+        let query = input.collection_query(FIELDS)?;
         let out = svc
             .get_classes_for_user(
                 ctx,
@@ -9892,24 +9329,7 @@ pub mod server {
                 &query,
                 &input,
                 ::core::option::Option::Some("classes"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
+                FIELDS,
             ),
         )
     }
@@ -10326,7 +9746,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

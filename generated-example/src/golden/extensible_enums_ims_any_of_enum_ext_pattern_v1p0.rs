@@ -251,7 +251,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

@@ -117,6 +117,7 @@ pub mod server {
         /// `GET /schools/{schoolId}/classes/{classId}` (`getClass`)
         ///
         /// Public: needs no token.
+        #[allow(clippy::too_many_arguments)]
         fn get_class(
             &self,
             ctx: ::ims_runtime::server::RequestContext,
@@ -268,7 +269,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,

@@ -233,8 +233,8 @@ pub mod server {
         ::ims_runtime::__private::axum::extract::State(
             svc,
         ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
         _principal: ::ims_runtime::auth::Principal,
+        ctx: ::ims_runtime::server::RequestContext,
         _input: ::ims_runtime::server::RequestInput,
     ) -> ::core::result::Result<
         ::ims_runtime::__private::axum::response::Response,
@@ -322,7 +322,7 @@ pub mod client {
                 ::ims_runtime::client::ApiClient::default_policy(),
             )
         }
-        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap).
+        /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
             token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
