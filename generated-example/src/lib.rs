@@ -27,3 +27,5 @@ pub mod oneroster_v1p1_resources;
 pub mod oneroster_v1p1_gradebook;
 
 pub mod golden;
+
+pub mod demo;

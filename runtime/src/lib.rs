@@ -3,7 +3,8 @@
 //! Rooms (see `DESIGN.md`): [`types`] (format-preserving scalar types), [`catalogue`]
 //! (static descriptions of operations and scopes), [`query`] (filter/sort/fields/paging of IMS
 //! collections), [`imsx`] (`imsx_StatusInfo` errors), and behind features `tls`, `auth`, `authz`
-//! (the embedded authorization server), `client` (token sources) and `discovery` (serving the SDD).
+//! (the embedded authorization server), `client` (token sources), `discovery` (serving the SDD)
+//! and `server` (the service trait plumbing and router of generated `server` modules).
 //! Generated code only names `::ims_runtime::…` paths; the dependencies it needs are re-exported
 //! under [`__private`] so a `build.rs` user adds one dependency.
 
@@ -22,6 +23,9 @@ pub mod auth;
 
 #[cfg(feature = "server")]
 pub mod discovery;
+
+#[cfg(feature = "server")]
+pub mod server;
 
 #[cfg(feature = "authz")]
 pub mod authz;

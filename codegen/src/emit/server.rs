@@ -1,9 +1,810 @@
-//! The `server` module of a generated service: the service trait and `router(svc)`.
+//! The `server` module of a generated service: the `<Service>Service` trait and `router(svc)`.
+//!
+//! Every decision is made here; `templates/service/server.rs.askama` only lays the views out.
+//! Per operation (except the discovery one, which `ServiceRouter::with_discovery` serves):
+//!
+//! - a trait method taking `ctx: RequestContext`, the path parameters, then either a
+//!   `query: CollectionQuery` (collection operations: query has `limit` and `offset`) plus any
+//!   other declared query parameters, or all query parameters except `fields` (which the runtime
+//!   applies as a projection), then header and cookie parameters, then `body` last;
+//! - a private handler `handle_<fn>` carrying `#[ims_scope(...)]` for protected operations,
+//!   converting the raw request through `ims_runtime::server` and answering with the success
+//!   response (JSON with `fields` projection inside the wrapper member, `X-Total-Count` and `Link`
+//!   for collections).
+//!
+//! What the server cannot express still compiles: bodies without a JSON schema are
+//! `serde_json::Value`, non-JSON bodies are bytes, and an operation whose path is not a plain
+//! route template is left out with a doc note (and a warning from lowering, see
+//! [`route_problem`]).
 
-use crate::diagnostics::Diagnostic;
-use crate::ir::Service;
+use std::collections::BTreeMap;
+
+use askama::Template;
+
+use crate::diagnostics::{Diagnostic, Location};
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::str_lit;
+use crate::emit::models::type_path;
+use crate::ir::{
+    HttpMethod, MediaKind, Operation, Param, ParamLocation, ParamStyle, ResponseStatus, Service,
+    TypeDef, TypeDefKind, TypeRef,
+};
+use crate::lower::naming::{NameTable, type_name};
+
+const RT: &str = "::ims_runtime";
+const AXUM: &str = "::ims_runtime::__private::axum";
+const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
+const MODELS: &str = "super::models::";
+
+/// The IMS collection query parameters parsed into a `CollectionQuery`.
+const COLLECTION_PARAMS: [&str; 6] = ["filter", "sort", "orderBy", "fields", "limit", "offset"];
+
+/// Why `path` cannot be mounted as a route (`None` when it can): every segment must be literal
+/// text without `{`, `}` and `*`, or one whole `{name}` parameter.
+///
+/// ```
+/// use ims_codegen::emit::server::route_problem;
+/// assert_eq!(route_problem("/users/{id}"), None);
+/// assert!(route_problem("/files/{name}.json").is_some());
+/// ```
+pub fn route_problem(path: &str) -> Option<String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some("the path does not start with `/`".to_owned());
+    };
+    for segment in rest.split('/') {
+        let whole_param = segment
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .is_some_and(|name| !name.is_empty() && !name.contains(['{', '}', '*']));
+        if !whole_param && segment.contains(['{', '}', '*']) {
+            return Some(format!(
+                "segment {} is not literal text or one whole `{{name}}` parameter",
+                code_span(segment)
+            ));
+        }
+    }
+    None
+}
+
+/// The path with parameters renamed `{p0}`, `{p1}`, … (what the runtime router mounts).
+fn positional(path: &str) -> String {
+    let mut index = 0;
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') && segment.len() > 2 {
+                let s = format!("{{p{index}}}");
+                index += 1;
+                s
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The positional key (`p0`, …) of the path parameter `name` in `path`.
+fn path_key(path: &str, name: &str) -> Option<String> {
+    path.split('/')
+        .filter(|s| s.starts_with('{') && s.ends_with('}') && s.len() > 2)
+        .position(|s| &s[1..s.len() - 1] == name)
+        .map(|i| format!("p{i}"))
+}
+
+/// Operations the server leaves out, with the reason (one per operation, in IR order).
+pub fn skipped_operations(service: &Service) -> Vec<(&Operation, String)> {
+    let mut seen: Vec<(HttpMethod, String)> = Vec::new();
+    let mut out = Vec::new();
+    for op in service.operations.iter().filter(|o| !o.is_discovery) {
+        if let Some(problem) = route_problem(&op.path) {
+            out.push((op, problem));
+            continue;
+        }
+        let key = (op.method, positional(&op.path));
+        if seen.contains(&key) {
+            out.push((
+                op,
+                "another operation has the same method and path shape".to_owned(),
+            ));
+            continue;
+        }
+        seen.push(key);
+    }
+    out
+}
+
+struct ArgView {
+    name: String,
+    ty: String,
+}
+
+struct MethodView {
+    doc: String,
+    name: String,
+    args: Vec<ArgView>,
+    output: String,
+}
+
+struct VariantView {
+    doc: String,
+    name: String,
+    ty: Option<String>,
+}
+
+struct EnumView {
+    doc: String,
+    name: String,
+    variants: Vec<VariantView>,
+}
+
+struct HandlerView {
+    scope_attr: String,
+    name: String,
+    trait_name: String,
+    input_pat: String,
+    body: Option<String>,
+    statements: Vec<String>,
+}
+
+struct RouteView {
+    method: String,
+    filter: String,
+    path: String,
+    protected: bool,
+    handler: String,
+}
+
+#[derive(Template)]
+#[template(path = "service/server.rs.askama", escape = "none")]
+struct ServerTemplate {
+    module_doc: String,
+    trait_doc: String,
+    trait_name: String,
+    enums: Vec<EnumView>,
+    methods: Vec<MethodView>,
+    handlers: Vec<HandlerView>,
+    router_doc: String,
+    routes: Vec<RouteView>,
+}
+
+/// The body of one success response.
+#[derive(Clone, PartialEq)]
+enum Payload {
+    None,
+    Json {
+        ty: String,
+        key: Option<String>,
+        fields: Vec<String>,
+    },
+    Bytes {
+        media_type: String,
+    },
+}
+
+impl Payload {
+    fn rust_type(&self) -> Option<String> {
+        match self {
+            Payload::None => None,
+            Payload::Json { ty, .. } => Some(ty.clone()),
+            Payload::Bytes { .. } => Some("::std::vec::Vec<u8>".to_owned()),
+        }
+    }
+}
+
+struct Success {
+    status: u16,
+    payload: Payload,
+}
+
+fn struct_of<'a>(types: &'a BTreeMap<&str, &TypeDef>, t: &TypeRef) -> Option<&'a TypeDef> {
+    match t {
+        TypeRef::Named(n) => types.get(n.as_str()).copied(),
+        TypeRef::Boxed(inner) | TypeRef::Nullable(inner) => struct_of(types, inner),
+        _ => None,
+    }
+}
+
+fn field_names(def: &TypeDef) -> Vec<String> {
+    match &def.kind {
+        TypeDefKind::Struct(s) => s.fields.iter().map(|f| f.wire_name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unwrap_optional(t: &TypeRef) -> &TypeRef {
+    match t {
+        TypeRef::Boxed(inner) | TypeRef::Nullable(inner) => unwrap_optional(inner),
+        other => other,
+    }
+}
+
+/// The wrapper member and record member names of a JSON success type: a struct with one member
+/// holding an array of records (collections) or one record (single objects); otherwise no key
+/// and the type's own members.
+fn wrapper_facts(types: &BTreeMap<&str, &TypeDef>, t: &TypeRef) -> (Option<String>, Vec<String>) {
+    let Some(def) = struct_of(types, t) else {
+        return (None, Vec::new());
+    };
+    if let TypeDefKind::Struct(s) = &def.kind
+        && let [only] = s.fields.as_slice()
+    {
+        let record = match unwrap_optional(&only.ty) {
+            TypeRef::Vec(inner) => struct_of(types, inner),
+            other => struct_of(types, other),
+        };
+        if let Some(record) = record
+            && matches!(record.kind, TypeDefKind::Struct(_))
+        {
+            return (Some(only.wire_name.clone()), field_names(record));
+        }
+    }
+    (None, field_names(def))
+}
+
+fn successes(op: &Operation, types: &BTreeMap<&str, &TypeDef>) -> Vec<Success> {
+    let mut out: Vec<Success> = Vec::new();
+    for response in &op.responses {
+        let status = match response.status {
+            ResponseStatus::Code(c) if (200..300).contains(&c) => c,
+            ResponseStatus::Range(2) => 200,
+            _ => continue,
+        };
+        if out.iter().any(|s| s.status == status) {
+            continue;
+        }
+        let json = response.contents.iter().find(|c| c.kind == MediaKind::Json);
+        let payload = if let Some(content) = json {
+            match &content.ty {
+                Some(t) => {
+                    let (key, fields) = wrapper_facts(types, t);
+                    Payload::Json {
+                        ty: type_path(t, MODELS),
+                        key,
+                        fields,
+                    }
+                }
+                None => Payload::Json {
+                    ty: JSON_VALUE.to_owned(),
+                    key: None,
+                    fields: Vec::new(),
+                },
+            }
+        } else if let Some(content) = response.contents.first() {
+            Payload::Bytes {
+                media_type: content.media_type.clone(),
+            }
+        } else {
+            Payload::None
+        };
+        out.push(Success { status, payload });
+    }
+    out
+}
+
+fn location_path(l: ParamLocation) -> String {
+    let v = match l {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    };
+    format!("{RT}::catalogue::ParamLocation::{v}")
+}
+
+fn style_path(s: ParamStyle) -> String {
+    let v = match s {
+        ParamStyle::Scalar => "Scalar",
+        ParamStyle::FormExploded => "FormExploded",
+        ParamStyle::CommaSeparated => "CommaSeparated",
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::Json => "Json",
+    };
+    format!("{RT}::catalogue::ParamStyle::{v}")
+}
+
+fn method_parts(m: HttpMethod) -> (&'static str, &'static str) {
+    match m {
+        HttpMethod::Get => ("GET", "get"),
+        HttpMethod::Put => ("PUT", "put"),
+        HttpMethod::Post => ("POST", "post"),
+        HttpMethod::Delete => ("DELETE", "delete"),
+        HttpMethod::Options => ("OPTIONS", "options"),
+        HttpMethod::Head => ("HEAD", "head"),
+        HttpMethod::Patch => ("PATCH", "patch"),
+        HttpMethod::Trace => ("TRACE", "trace"),
+    }
+}
+
+fn fields_lit(fields: &[String]) -> String {
+    format!(
+        "&[{}]",
+        fields
+            .iter()
+            .map(|f| str_lit(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn opt_lit(key: Option<&str>) -> String {
+    match key {
+        Some(k) => format!("::core::option::Option::Some({})", str_lit(k)),
+        None => "::core::option::Option::None".to_owned(),
+    }
+}
+
+/// The expression answering one success value `value` (a local holding the payload).
+fn respond_expr(success: &Success, value: &str, fields_expr: &str) -> String {
+    let status = format!("{RT}::server::respond::status({})", success.status);
+    match &success.payload {
+        Payload::None => format!("{RT}::server::respond::empty({status})"),
+        Payload::Json { key, fields, .. } => format!(
+            "{RT}::server::respond::json({status}, &{value}, {fields_expr}, {}, {})",
+            opt_lit(key.as_deref()),
+            fields_lit(fields)
+        ),
+        Payload::Bytes { media_type } => format!(
+            "{RT}::server::respond::bytes({status}, {}, {value})",
+            str_lit(media_type)
+        ),
+    }
+}
+
+fn scope_attr(op: &Operation, consts: &BTreeMap<&str, &str>) -> Result<String, Diagnostic> {
+    if op.scopes.is_public() {
+        return Ok(String::new());
+    }
+    let mut args = Vec::new();
+    for group in &op.scopes.any_of {
+        let paths = group
+            .iter()
+            .map(|uri| {
+                consts
+                    .get(uri.as_str())
+                    .map(|c| format!("super::scopes::{c}"))
+                    .ok_or_else(|| {
+                        Diagnostic::error(
+                            "IMS0604",
+                            format!("internal error: scope `{uri}` is used but missing from the scope catalogue"),
+                            Location::None,
+                        )
+                        .with_help("this is a bug in ims-codegen's lowering; please report it")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match paths.as_slice() {
+            // An empty group: any valid token will do (handled by a `Principal` extractor).
+            [] => return Ok(String::new()),
+            [one] => args.push(one.clone()),
+            many => args.push(format!("all({})", many.join(", "))),
+        }
+    }
+    Ok(format!("#[{RT}::ims_scope({})]\n", args.join(", ")))
+}
+
+struct OpOutput {
+    method: MethodView,
+    handler: HandlerView,
+    enum_view: Option<EnumView>,
+    route: RouteView,
+}
+
+#[allow(clippy::too_many_lines)] // one linear walk over an operation's parts
+fn operation(
+    op: &Operation,
+    trait_name: &str,
+    types: &BTreeMap<&str, &TypeDef>,
+    consts: &BTreeMap<&str, &str>,
+    type_names: &mut NameTable,
+) -> Result<OpOutput, Diagnostic> {
+    let query_names: Vec<&str> = op
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Query)
+        .map(|p| p.name.as_str())
+        .collect();
+    let is_collection = query_names.contains(&"limit") && query_names.contains(&"offset");
+    let has_fields = query_names.contains(&"fields");
+    let success_list = successes(op, types);
+    let json_success = success_list
+        .iter()
+        .any(|s| matches!(s.payload, Payload::Json { .. }));
+
+    let mut arg_names = NameTable::new();
+    for reserved in ["self", "ctx", "query", "body"] {
+        arg_names.reserve(reserved);
+    }
+    let mut args = vec![ArgView {
+        name: "ctx".to_owned(),
+        ty: format!("{RT}::server::RequestContext"),
+    }];
+    let mut statements = Vec::new();
+    let mut call_args = vec!["ctx".to_owned()];
+    let mut uses_input = false;
+
+    let typed: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| match p.location {
+            ParamLocation::Query if is_collection => !COLLECTION_PARAMS.contains(&p.name.as_str()),
+            ParamLocation::Query => p.name != "fields",
+            _ => true,
+        })
+        .collect();
+    let (path_params, other_params): (Vec<&Param>, Vec<&Param>) = typed
+        .into_iter()
+        .partition(|p| p.location == ParamLocation::Path);
+    let mut push_param = |p: &Param, statements: &mut Vec<String>, args: &mut Vec<ArgView>| {
+        let name = arg_names.insert(&p.rust_name);
+        let local = format!("arg_{}", name.trim_start_matches("r#"));
+        let inner = type_path(&p.ty, MODELS);
+        let (key, required) = match p.location {
+            ParamLocation::Path => (
+                path_key(&op.path, &p.name).unwrap_or_else(|| p.name.clone()),
+                true,
+            ),
+            _ => (p.name.clone(), p.required),
+        };
+        let ty = if required {
+            inner
+        } else {
+            format!("::core::option::Option<{inner}>")
+        };
+        let getter = if required { "required_param" } else { "param" };
+        statements.push(format!(
+            "let {local}: {ty} = input.{getter}({}, {}, {}, {})?;",
+            location_path(p.location),
+            str_lit(&key),
+            str_lit(&p.name),
+            style_path(p.style)
+        ));
+        args.push(ArgView { name, ty });
+        local
+    };
+    for p in &path_params {
+        let local = push_param(p, &mut statements, &mut args);
+        call_args.push(local);
+        uses_input = true;
+    }
+
+    let collection_response = is_collection
+        && matches!(
+            success_list.as_slice(),
+            [Success {
+                payload: Payload::Json { .. },
+                ..
+            }]
+        );
+    if is_collection {
+        let fields = match success_list.first().map(|s| &s.payload) {
+            Some(Payload::Json { fields, .. }) => fields.clone(),
+            _ => Vec::new(),
+        };
+        statements.push(format!(
+            "let query = input.collection_query({})?;",
+            fields_lit(&fields)
+        ));
+        args.push(ArgView {
+            name: "query".to_owned(),
+            ty: format!("{RT}::query::CollectionQuery"),
+        });
+        call_args.push(if collection_response {
+            "::core::clone::Clone::clone(&query)".to_owned()
+        } else {
+            "query".to_owned()
+        });
+        uses_input = true;
+    }
+    for p in &other_params {
+        let local = push_param(p, &mut statements, &mut args);
+        call_args.push(local);
+        uses_input = true;
+    }
+    // `fields` of a single-object operation is a projection the router applies to JSON answers.
+    let projection = !is_collection && has_fields && json_success;
+    let fields_local = if projection {
+        statements.push("let fields = input.fields()?;".to_owned());
+        uses_input = true;
+        "fields.as_ref()"
+    } else {
+        "::core::option::Option::None"
+    };
+
+    // The request body: typed JSON, a form, or raw bytes.
+    let mut body_extractor = None;
+    if let Some(body) = &op.request_body {
+        let json = body.contents.iter().find(|c| c.kind == MediaKind::Json);
+        let form = body
+            .contents
+            .iter()
+            .find(|c| c.kind == MediaKind::Form && c.ty.is_some());
+        let (extractor, ty) = if let Some(content) = json {
+            let t = content
+                .ty
+                .as_ref()
+                .map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, MODELS));
+            if body.required {
+                (format!("{RT}::server::JsonBody<{t}>"), t)
+            } else {
+                (
+                    format!("{RT}::server::OptionalJsonBody<{t}>"),
+                    format!("::core::option::Option<{t}>"),
+                )
+            }
+        } else if let (Some(content), true) = (form, body.required) {
+            let t = content
+                .ty
+                .as_ref()
+                .map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, MODELS));
+            (format!("{RT}::server::FormBody<{t}>"), t)
+        } else {
+            (
+                format!("{RT}::server::RawBody"),
+                "::std::vec::Vec<u8>".to_owned(),
+            )
+        };
+        let unwrap = if extractor.ends_with("RawBody") {
+            "body.bytes"
+        } else {
+            "body.0"
+        };
+        body_extractor = Some(extractor);
+        args.push(ArgView {
+            name: "body".to_owned(),
+            ty,
+        });
+        call_args.push(unwrap.to_owned());
+    }
+
+    // The success type and how it is answered.
+    let mut enum_view = None;
+    let (output_ok, respond) = if collection_response {
+        let Some(success) = success_list.first() else {
+            return Err(internal("a collection response without a success"));
+        };
+        let (ty, key, fields) = match &success.payload {
+            Payload::Json { ty, key, fields } => (ty.clone(), key.clone(), fields.clone()),
+            _ => return Err(internal("a collection response that is not JSON")),
+        };
+        (
+            format!("{RT}::server::Listed<{ty}>"),
+            format!(
+                "{RT}::server::respond::collection(&out, &query, &input, {}, {})",
+                opt_lit(key.as_deref()),
+                fields_lit(&fields)
+            ),
+        )
+    } else {
+        match success_list.as_slice() {
+            [] => (
+                "()".to_owned(),
+                format!("{RT}::server::respond::empty({RT}::server::respond::status(204))"),
+            ),
+            [one] => (
+                one.payload.rust_type().unwrap_or_else(|| "()".to_owned()),
+                respond_expr(one, "out", &fields_local),
+            ),
+            many => {
+                let name = type_names.insert(&type_name(&format!("{}Success", op.type_name)));
+                let mut arms = Vec::new();
+                let mut variants = Vec::new();
+                for s in many {
+                    let variant = format!("Status{}", s.status);
+                    let ty = s.payload.rust_type();
+                    let pattern = if ty.is_some() {
+                        format!("{name}::{variant}(value)")
+                    } else {
+                        format!("{name}::{variant}")
+                    };
+                    arms.push(format!(
+                        "{pattern} => {},",
+                        respond_expr(s, "value", &fields_local)
+                    ));
+                    variants.push(VariantView {
+                        doc: DocBuilder::new()
+                            .trusted(format!("Answer with status {}.", s.status))
+                            .attrs(),
+                        name: variant,
+                        ty,
+                    });
+                }
+                enum_view = Some(EnumView {
+                    doc: DocBuilder::new()
+                        .trusted(format!(
+                            "The success responses of {} ({}): one variant per status.",
+                            code_span(&op.fn_name),
+                            code_span(&format!("{} {}", op.method.as_str(), op.path))
+                        ))
+                        .attrs(),
+                    name: name.clone(),
+                    variants,
+                });
+                (name, format!("match out {{ {} }}", arms.join(" ")))
+            }
+        }
+    };
+    let output = format!(
+        "impl ::std::future::Future<Output = ::std::result::Result<{output_ok}, {RT}::imsx::ImsError>> + ::std::marker::Send"
+    );
+    let out_pat = if output_ok == "()" { "()" } else { "out" };
+    statements.push(format!(
+        "let {out_pat} = svc.{}({}).await?;",
+        op.fn_name,
+        call_args.join(", ")
+    ));
+    statements.push(format!("::core::result::Result::Ok({respond})"));
+    if collection_response {
+        uses_input = true;
+    }
+
+    let bare = op.fn_name.trim_start_matches("r#");
+    let handler_name = format!("handle_{bare}");
+    let mut scope = scope_attr(op, consts)?;
+    // An operation open to any valid token (an empty scope group) still needs authentication.
+    let mut extra_parts = String::new();
+    if scope.is_empty() && !op.scopes.is_public() {
+        extra_parts = format!("_principal: {RT}::auth::Principal,\n");
+    }
+    if !extra_parts.is_empty() {
+        scope = String::new();
+    }
+
+    let (method_const, filter) = method_parts(op.method);
+    let doc = DocBuilder::new()
+        .trusted(format!(
+            "{} ({})",
+            code_span(&format!("{} {}", op.method.as_str(), op.path)),
+            code_span(&op.id)
+        ))
+        .prose(op.summary.as_deref())
+        .prose(op.description.as_deref())
+        .trusted(scopes_line(op, consts))
+        .trusted(if is_collection {
+            "A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.".to_owned()
+        } else if projection {
+            "The `fields` query parameter is applied by the router to the returned record.".to_owned()
+        } else {
+            String::new()
+        })
+        .trusted(if op.deprecated {
+            "Deprecated in the SDD.".to_owned()
+        } else {
+            String::new()
+        })
+        .attrs();
+    Ok(OpOutput {
+        method: MethodView {
+            doc,
+            name: op.fn_name.clone(),
+            args,
+            output,
+        },
+        handler: HandlerView {
+            scope_attr: scope,
+            name: handler_name.clone(),
+            trait_name: trait_name.to_owned(),
+            input_pat: format!(
+                "{extra_parts}{}: {RT}::server::RequestInput",
+                if uses_input { "input" } else { "_input" }
+            ),
+            body: body_extractor,
+            statements,
+        },
+        enum_view,
+        route: RouteView {
+            method: format!("{AXUM}::http::Method::{method_const}"),
+            filter: format!("{AXUM}::routing::{filter}"),
+            path: str_lit(&op.path),
+            protected: !op.scopes.is_public(),
+            handler: handler_name,
+        },
+    })
+}
+
+fn scopes_line(op: &Operation, consts: &BTreeMap<&str, &str>) -> String {
+    if op.scopes.is_public() {
+        return "Public: needs no token.".to_owned();
+    }
+    let groups: Vec<String> = op
+        .scopes
+        .any_of
+        .iter()
+        .map(|g| {
+            if g.is_empty() {
+                "any valid token".to_owned()
+            } else {
+                g.iter()
+                    .map(|s| code_span(consts.get(s.as_str()).copied().unwrap_or(s)))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        })
+        .collect();
+    format!("Scopes: {}.", groups.join(", or "))
+}
+
+fn internal(what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "IMS0605",
+        format!("internal error while rendering the server module: {what}"),
+        Location::None,
+    )
+    .with_help("this is a bug in ims-codegen's server emitter; please report it")
+}
+
+/// The trait name for a service, e.g. `Rostering` → `RosteringService`.
+pub fn trait_name(service: &Service) -> String {
+    format!("{}Service", type_name(&service.service))
+}
 
 /// Renders `pub mod server { … }` (unformatted).
-pub fn render_server(_service: &Service) -> Result<String, Diagnostic> {
-    Ok(String::new())
+pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
+    let types: BTreeMap<&str, &TypeDef> =
+        service.types.iter().map(|t| (t.name.as_str(), t)).collect();
+    let consts: BTreeMap<&str, &str> = service
+        .scopes
+        .iter()
+        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
+        .collect();
+    let trait_name = trait_name(service);
+    let mut type_names = NameTable::new();
+    type_names.reserve(&trait_name);
+    let skipped = skipped_operations(service);
+    let mut methods = Vec::new();
+    let mut handlers = Vec::new();
+    let mut enums = Vec::new();
+    let mut routes = Vec::new();
+    for op in &service.operations {
+        if op.is_discovery || skipped.iter().any(|(s, _)| std::ptr::eq(*s, op)) {
+            continue;
+        }
+        let out = operation(op, &trait_name, &types, &consts, &mut type_names)?;
+        methods.push(out.method);
+        handlers.push(out.handler);
+        enums.extend(out.enum_view);
+        routes.push(out.route);
+    }
+    let names = format!(
+        "{} {} {}",
+        code_span(&service.spec),
+        code_span(&service.service),
+        code_span(&service.version)
+    );
+    let mut module_doc = DocBuilder::new().trusted(format!(
+        "The server side of {names}: implement {} and mount `router(svc)`.",
+        code_span(&trait_name)
+    ));
+    for (op, why) in &skipped {
+        module_doc = module_doc.trusted(format!(
+            "Not served: {} ({}): {why}.",
+            code_span(&format!("{} {}", op.method.as_str(), op.path)),
+            code_span(&op.id)
+        ));
+    }
+    let template = ServerTemplate {
+        module_doc: module_doc.attrs(),
+        trait_doc: DocBuilder::new()
+            .trusted(format!(
+                "The operations of {names}, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses."
+            ))
+            .prose(Some(&service.title))
+            .attrs(),
+        trait_name,
+        enums,
+        methods,
+        handlers,
+        router_doc: DocBuilder::new()
+            .trusted("Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.")
+            .attrs(),
+        routes,
+    };
+    template.render().map_err(|e| {
+        Diagnostic::error(
+            "IMS0603",
+            format!("internal error: rendering the server module template failed: {e}"),
+            Location::None,
+        )
+        .with_help("this is a bug in ims-codegen's templates; please report it")
+    })
 }

@@ -76,11 +76,15 @@ pub enum AuthRejection {
         expired: bool,
     },
     /// Valid token without the scopes: 403 `error="insufficient_scope", scope="…"` (RS-06).
+    ///
+    /// When every alternative is a single scope, `scope=` lists all of them space-separated
+    /// (RFC 6750 §3: any one of them would do); otherwise it names the first alternative's
+    /// scopes. The imsx description always lists every alternative.
     InsufficientScope {
         /// Realm.
         realm: Arc<str>,
-        /// The scopes that would suffice (space-separated).
-        scope: String,
+        /// The alternatives that would suffice, each a set of scopes held together.
+        any_of: Vec<Vec<String>>,
     },
     /// The verifier could not decide (introspection/JWKS down): 503, fail closed (RS-11).
     Unavailable,
@@ -96,6 +100,40 @@ fn quoted(s: &str) -> String {
     s.chars()
         .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
         .collect()
+}
+
+/// The `scope=` value of an `insufficient_scope` challenge: every alternative when each is a single
+/// scope (a client may request any of them), else the first alternative's scopes.
+fn challenge_scope(any_of: &[Vec<String>]) -> String {
+    if any_of.iter().all(|g| g.len() == 1) {
+        any_of
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        any_of.first().map(|g| g.join(" ")).unwrap_or_default()
+    }
+}
+
+/// The imsx description of an `insufficient_scope` rejection, naming every acceptable scope set.
+fn insufficient_scope_description(any_of: &[Vec<String>]) -> String {
+    let alternatives: Vec<String> = any_of
+        .iter()
+        .map(|g| {
+            if g.len() == 1 {
+                g.join("")
+            } else {
+                format!("({})", g.join(" and "))
+            }
+        })
+        .collect();
+    match alternatives.as_slice() {
+        [] => "insufficient scope".to_owned(),
+        [one] => format!("insufficient scope: requires {one}"),
+        many => format!("insufficient scope: requires one of: {}", many.join(", ")),
+    }
 }
 
 impl IntoResponse for AuthRejection {
@@ -130,12 +168,12 @@ impl IntoResponse for AuthRejection {
                     )),
                 )
             }
-            AuthRejection::InsufficientScope { realm, scope } => (
-                ImsError::forbidden("insufficient scope"),
+            AuthRejection::InsufficientScope { realm, any_of } => (
+                ImsError::forbidden(insufficient_scope_description(any_of)),
                 Some(format!(
                     "Bearer realm=\"{}\", error=\"insufficient_scope\", scope=\"{}\"",
                     quoted(realm),
-                    quoted(scope)
+                    quoted(&challenge_scope(any_of))
                 )),
             ),
             AuthRejection::Unavailable => (
@@ -458,17 +496,73 @@ impl<S: Send + Sync, R: ScopeRequirementProvider> FromRequestParts<S> for Scoped
         };
         let requirement = R::requirement();
         if !principal.satisfies(&requirement) {
-            // The first alternative is the smallest set that would do (RFC 6750 §3 `scope`).
-            let scope = requirement
+            let any_of = requirement
                 .any_of
-                .first()
-                .map(|g| g.join(" "))
-                .unwrap_or_default();
-            return Err(AuthRejection::InsufficientScope { realm, scope });
+                .iter()
+                .map(|g| g.iter().map(|s| (*s).to_owned()).collect())
+                .collect();
+            return Err(AuthRejection::InsufficientScope { realm, any_of });
         }
         Ok(Self {
             principal: principal.clone(),
             _requirement: PhantomData,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(g: &[&[&str]]) -> Vec<Vec<String>> {
+        g.iter()
+            .map(|g| g.iter().map(|s| (*s).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn single_scope_alternatives_are_all_named() {
+        let any_of = groups(&[&["a"], &["b"]]);
+        assert_eq!(challenge_scope(&any_of), "a b");
+        assert_eq!(
+            insufficient_scope_description(&any_of),
+            "insufficient scope: requires one of: a, b"
+        );
+        assert_eq!(
+            insufficient_scope_description(&groups(&[&["a"]])),
+            "insufficient scope: requires a"
+        );
+    }
+
+    #[test]
+    fn multi_scope_alternatives_keep_the_first_in_the_challenge() {
+        let any_of = groups(&[&["a", "b"], &["c"]]);
+        assert_eq!(challenge_scope(&any_of), "a b");
+        assert_eq!(
+            insufficient_scope_description(&any_of),
+            "insufficient scope: requires one of: (a and b), c"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_response_carries_both() {
+        let rejection = AuthRejection::InsufficientScope {
+            realm: Arc::from("r"),
+            any_of: groups(&[&["x"], &["y"]]),
+        };
+        let response = rejection.into_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"r\", error=\"insufficient_scope\", scope=\"x y\""
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json["imsx_description"],
+            "insufficient scope: requires one of: x, y"
+        );
     }
 }

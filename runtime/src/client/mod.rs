@@ -1,4 +1,5 @@
-//! Outgoing side of the IMS Security Framework: OAuth 2 client-credentials token sources
+//! Outgoing side of the IMS Security Framework and typed service calls ([`ApiClient`]: paging,
+//! retries, imsx errors; what generated `<Service>Client`s are built on): OAuth 2 client-credentials token sources
 //! (`client_secret_basic`, `private_key_jwt`), token caching with single-flight renewal, and an
 //! HTTP policy (https only, no redirects, timeouts, size caps) shared with the resource-server
 //! verifiers that call out (remote JWKS, introspection).
@@ -10,14 +11,25 @@
 //! is a single form POST, so it is written here on top of the same capped reqwest client.
 
 mod api;
+mod api_client;
+mod api_error;
 mod error;
 mod http;
+mod list_query;
+mod page;
+mod paging;
+mod retry;
 mod secret;
 mod token;
 
 pub use api::AuthorizedClient;
+pub use api_client::{ApiClient, ApiRequest, DEFAULT_MAX_PAGES, ScopeAlternatives};
+pub use api_error::ApiError;
 pub use error::ClientError;
 pub use http::{HttpPolicy, read_capped};
+pub use list_query::{ListQuery, OrderBy};
+pub use page::{Page, parse_link_header};
+pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::{ClientSecret, basic_authorization};
 pub use token::{
     AccessToken, ClientAuth, ClientCredentialsSource, JwtAssertionKey, TokenSource,

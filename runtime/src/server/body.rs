@@ -1,0 +1,148 @@
+//! Request body extractors answering in `imsx_StatusInfo`: wrong media type → 415, unreadable
+//! or malformed → 400, JSON of the wrong shape → 422 `invaliddata` (with the serde message),
+//! larger than [`ServerSettings::body_limit`](super::ServerSettings) → 413.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::input::ServerSettings;
+use crate::imsx::{ImsError, code_minor};
+
+/// Default request body cap: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+fn unsupported(expected: &str) -> ImsError {
+    ImsError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code_minor::INVALID_DATA,
+        format!("the request body must be sent as {expected}"),
+    )
+}
+
+async fn read(req: Request) -> Result<(HeaderMap, Bytes), ImsError> {
+    let limit = req
+        .extensions()
+        .get::<ServerSettings>()
+        .map_or(DEFAULT_BODY_LIMIT, |s| s.body_limit);
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(Body::new(body), limit).await {
+        Ok(bytes) => Ok((parts.headers, bytes)),
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                Err(ImsError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    code_minor::INVALID_DATA,
+                    format!("the request body is larger than {limit} bytes"),
+                ))
+            } else {
+                tracing::debug!(reason = %e, "request body could not be read");
+                Err(ImsError::invalid_data("the request body could not be read"))
+            }
+        }
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ImsError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ImsError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code_minor::INVALID_DATA,
+            format!("the request body does not match the expected type: {e}"),
+        ),
+        _ => ImsError::invalid_data(format!("the request body is not valid JSON: {e}")),
+    })
+}
+
+/// A required JSON request body (`application/json` or `application/*+json`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ImsError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !media_type(req.headers()).is_some_and(|m| is_json(&m)) {
+            return Err(unsupported("application/json"));
+        }
+        let (_, bytes) = read(req).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// An optional JSON request body: `None` for an empty body, else as [`JsonBody`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ImsError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (headers, bytes) = read(req).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJsonBody(None));
+        }
+        if !media_type(&headers).is_some_and(|m| is_json(&m)) {
+            return Err(unsupported("application/json"));
+        }
+        parse_json(&bytes).map(|v| OptionalJsonBody(Some(v)))
+    }
+}
+
+/// An `application/x-www-form-urlencoded` request body decoded into `T`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
+    type Rejection = ImsError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if media_type(req.headers()).as_deref() != Some("application/x-www-form-urlencoded") {
+            return Err(unsupported("application/x-www-form-urlencoded"));
+        }
+        let (_, bytes) = read(req).await?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(FormBody)
+            .map_err(|e| {
+                ImsError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code_minor::INVALID_DATA,
+                    format!("the form body does not match the expected fields: {e}"),
+                )
+            })
+    }
+}
+
+/// Any request body as bytes, with its media type (for payloads that are not JSON or forms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawBody {
+    /// The `Content-Type` essence, lower-cased, if any.
+    pub media_type: Option<String>,
+    /// The body.
+    pub bytes: Vec<u8>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ImsError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (headers, bytes) = read(req).await?;
+        Ok(RawBody {
+            media_type: media_type(&headers),
+            bytes: bytes.to_vec(),
+        })
+    }
+}

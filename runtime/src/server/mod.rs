@@ -1,0 +1,31 @@
+//! Serving a generated service: the pieces a generated `server` module (its `<Service>Service`
+//! trait and `router(svc)`) is built from, and what in-memory implementations call.
+//!
+//! - [`RequestContext`]: who called ([`Principal`](crate::auth::Principal), if authenticated) and the
+//!   request headers, handed to every trait method.
+//! - [`RequestInput`]: the raw path, query, header and cookie values of a request, converted to
+//!   typed parameters ([`params`]) and to a [`CollectionQuery`](crate::query::CollectionQuery).
+//! - [`JsonBody`] / [`OptionalJsonBody`] / [`FormBody`] / [`RawBody`]: request bodies
+//!   (415 / 400 / 422 / 413 as `imsx_StatusInfo`).
+//! - [`respond`]: collection responses (`fields` projection inside the wrapper member,
+//!   `X-Total-Count`, RFC 8288 `Link`) and single-object responses; [`Listed`] is what a
+//!   collection method returns.
+//! - [`select()`]: filter, sort and page a slice of records in memory.
+//! - [`ServiceRouter`]: mounts the operations under the base path, behind an
+//!   [`AuthLayer`](crate::auth::AuthLayer), with the discovery endpoint beside it, an imsx 404
+//!   fallback and 405 with `Allow`.
+
+mod body;
+mod context;
+mod input;
+pub mod params;
+pub mod respond;
+mod router;
+mod select;
+
+pub use body::{DEFAULT_BODY_LIMIT, FormBody, JsonBody, OptionalJsonBody, RawBody};
+pub use context::RequestContext;
+pub use input::{RequestInput, ServerSettings};
+pub use respond::Listed;
+pub use router::{ServiceRouter, positional_route};
+pub use select::{Selection, select};

@@ -1,0 +1,283 @@
+//! [`ServiceRouter`]: the operations of one service, mounted under its base path.
+
+use std::collections::BTreeMap;
+
+use axum::routing::MethodRouter;
+use axum::{Extension, Router};
+use http::{Method, StatusCode};
+
+use super::input::ServerSettings;
+use crate::auth::AuthLayer;
+use crate::discovery::{Deployment, DiscoveryDocument, DiscoveryError};
+use crate::imsx::{ImsError, code_minor};
+use crate::query::paging::PagingLimits;
+
+struct Route {
+    method: Method,
+    path: String,
+    protected: bool,
+    endpoint: MethodRouter,
+}
+
+/// The operations of one service, assembled into an [`axum::Router`] by
+/// [`ServiceRouter::into_router`].
+///
+/// A generated `server::router(svc)` returns one with every operation added; the application then
+/// chooses authentication, discovery and paging limits:
+///
+/// ```ignore
+/// let app = oneroster::server::router(MyStore::default())
+///     .with_auth(AuthLayer::new(verifier, "oneroster"))
+///     .with_discovery(&deployment)?
+///     .into_router();
+/// ```
+///
+/// Protected operations (added with `protected: true`) sit behind the [`AuthLayer`]; without
+/// [`ServiceRouter::with_auth`] they answer 401, failing closed. Public operations and the
+/// discovery endpoint never require a token. Unknown paths answer 404 `unknownobject` and a known
+/// path with another method 405 with `Allow`, both as `imsx_StatusInfo`.
+pub struct ServiceRouter {
+    base_path: String,
+    sdd_json: String,
+    discovery_path: Option<String>,
+    routes: Vec<Route>,
+    auth: Option<AuthLayer>,
+    discovery: Option<Router>,
+    settings: ServerSettings,
+}
+
+impl std::fmt::Debug for ServiceRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes: Vec<String> = self
+            .routes
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        f.debug_struct("ServiceRouter")
+            .field("base_path", &self.base_path)
+            .field("discovery_path", &self.discovery_path)
+            .field("routes", &routes)
+            .field("auth", &self.auth.is_some())
+            .field("discovery", &self.discovery.is_some())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `path` is a route axum can mount literally: starts with `/`, and every segment is
+/// either literal text without `{`, `}` and `*` or one whole `{name}` parameter.
+pub(crate) fn is_routable(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|segment| {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => !name.is_empty() && !name.contains(['{', '}', '*', '/']),
+            None => !segment.contains(['{', '}', '*']),
+        }
+    })
+}
+
+/// `path` with its parameters renamed `{p0}`, `{p1}`, … in template order: two SDD paths such as
+/// `/schools/{sourcedId}` and `/schools/{schoolSourcedId}/classes` would otherwise conflict in the
+/// router. Handlers read path parameters under these positional keys.
+pub fn positional_route(path: &str) -> String {
+    let mut index = 0;
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') && segment.len() > 2 {
+                let renamed = format!("{{p{index}}}");
+                index += 1;
+                renamed
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn join(base: &str, path: &str) -> String {
+    let joined = format!("{}{}", base.trim_end_matches('/'), path);
+    if joined.is_empty() {
+        "/".to_owned()
+    } else {
+        joined
+    }
+}
+
+async fn not_found() -> ImsError {
+    ImsError::unknown_object("no operation of this service is mounted at this path")
+}
+
+async fn method_not_allowed(method: Method) -> ImsError {
+    ImsError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code_minor::INVALID_DATA,
+        format!("{method} is not supported on this path; see the Allow header"),
+    )
+}
+
+impl ServiceRouter {
+    /// An empty router for a service mounted at `base_path` (e.g. a generated `BASE_PATH`; empty
+    /// for the root) whose SDD is `sdd_json`, served at `base_path` + `discovery_path` once
+    /// [`ServiceRouter::with_discovery`] is called.
+    pub fn new(base_path: &str, sdd_json: &str, discovery_path: Option<&str>) -> Self {
+        ServiceRouter {
+            base_path: base_path.trim_end_matches('/').to_owned(),
+            sdd_json: sdd_json.to_owned(),
+            discovery_path: discovery_path.map(str::to_owned),
+            routes: Vec::new(),
+            auth: None,
+            discovery: None,
+            settings: ServerSettings::default(),
+        }
+    }
+
+    /// Adds one operation: `endpoint` (a method router holding exactly `method`, with its state
+    /// applied) at `path` relative to the base path (`{name}` segments as in the SDD). Path
+    /// parameters reach [`RequestInput::param`](super::RequestInput::param) under the keys `p0`,
+    /// `p1`, … in template order (see [`positional_route`]).
+    ///
+    /// A path that cannot be mounted (see the generated docs) or a second endpoint for the same
+    /// method and path is left out and logged at `error` level rather than panicking later.
+    #[must_use]
+    pub fn route(
+        mut self,
+        method: Method,
+        path: &str,
+        protected: bool,
+        endpoint: MethodRouter,
+    ) -> Self {
+        if !is_routable(path) {
+            tracing::error!(%method, path, "operation not mounted: the path is not a plain route template");
+            return self;
+        }
+        let positional = positional_route(path);
+        if self
+            .routes
+            .iter()
+            .any(|r| r.method == method && positional_route(&r.path) == positional)
+        {
+            tracing::error!(%method, path, "operation not mounted: this method and path already have one");
+            return self;
+        }
+        self.routes.push(Route {
+            method,
+            path: path.to_owned(),
+            protected,
+            endpoint,
+        });
+        self
+    }
+
+    /// Authenticates every protected operation with `auth` (the discovery endpoint and public
+    /// operations stay open).
+    #[must_use]
+    pub fn with_auth(mut self, auth: AuthLayer) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Serves the service's SDD, rewritten for `deployment`, at `BASE_PATH` + `DISCOVERY_PATH`,
+    /// unauthenticated, with `ETag` / `If-None-Match`. A service without a discovery path is
+    /// returned unchanged.
+    ///
+    /// # Errors
+    /// From [`DiscoveryDocument::new`] (bad SDD, non-https deployment URLs) and
+    /// [`DiscoveryDocument::router`].
+    pub fn with_discovery(mut self, deployment: &Deployment) -> Result<Self, DiscoveryError> {
+        let Some(path) = &self.discovery_path else {
+            tracing::debug!(base_path = %self.base_path, "service has no discovery endpoint");
+            return Ok(self);
+        };
+        let document = DiscoveryDocument::new(&self.sdd_json, deployment)?;
+        self.discovery = Some(document.router(&join(&self.base_path, path))?);
+        Ok(self)
+    }
+
+    /// Uses `limits` for `limit` defaults and clamping of collection operations.
+    #[must_use]
+    pub fn with_paging_limits(mut self, limits: PagingLimits) -> Self {
+        self.settings.paging = limits;
+        self
+    }
+
+    /// Caps request bodies at `bytes` (default [`DEFAULT_BODY_LIMIT`](super::DEFAULT_BODY_LIMIT));
+    /// larger bodies answer 413.
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.settings.body_limit = bytes;
+        self
+    }
+
+    /// The mounted operations as `(method, path relative to the base path)`, in insertion order.
+    pub fn operations(&self) -> Vec<(Method, String)> {
+        self.routes
+            .iter()
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect()
+    }
+
+    /// The finished router: every operation at `BASE_PATH` + its path, the discovery endpoint if
+    /// configured, the imsx 404 fallback and 405 with `Allow`.
+    pub fn into_router(self) -> Router {
+        let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
+        for route in self.routes {
+            let path = positional_route(&route.path);
+            let endpoint = match (&self.auth, route.protected) {
+                (Some(auth), true) => route.endpoint.route_layer(auth.clone()),
+                _ => route.endpoint,
+            };
+            let full = join(&self.base_path, &path);
+            let merged = match by_path.remove(&full) {
+                Some(existing) => existing.merge(endpoint),
+                None => endpoint,
+            };
+            by_path.insert(full, merged);
+        }
+        let mut router = Router::new();
+        for (path, endpoint) in by_path {
+            router = router.route(&path, endpoint);
+        }
+        if let Some(discovery) = self.discovery {
+            router = router.merge(discovery);
+        }
+        router
+            .method_not_allowed_fallback(method_not_allowed)
+            .fallback(not_found)
+            .layer(Extension(self.settings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routable_paths_are_plain_templates() {
+        assert!(is_routable("/users"));
+        assert!(is_routable("/users/{sourcedId}/classes"));
+        assert!(is_routable("/"));
+        assert!(!is_routable("users"));
+        assert!(!is_routable("/files/{name}.json"));
+        assert!(!is_routable("/a/{}"));
+        assert!(!is_routable("/a/*"));
+    }
+
+    #[test]
+    fn parameters_become_positional() {
+        assert_eq!(
+            positional_route("/schools/{schoolSourcedId}/classes/{c}"),
+            "/schools/{p0}/classes/{p1}"
+        );
+        assert_eq!(positional_route("/users"), "/users");
+    }
+
+    #[test]
+    fn join_handles_the_root() {
+        assert_eq!(join("", ""), "/");
+        assert_eq!(join("/ims/x/v1", "/users"), "/ims/x/v1/users");
+        assert_eq!(join("/", "/users"), "/users");
+    }
+}
