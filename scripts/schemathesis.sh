@@ -7,7 +7,7 @@
 #   scripts/schemathesis.sh             build the demo, start it, run schemathesis, stop the demo
 #   scripts/schemathesis.sh --install   only install schemathesis (what .ci/run's install step does)
 #
-# Environment: ST_MAX_EXAMPLES (examples per operation and phase, default 20), ST_SEED (default
+# Environment: ST_MAX_EXAMPLES (examples per operation and phase, default 50), ST_SEED (default
 # 20261123), ST_WORKERS (default 2), ST_OUTPUT (also write the schemathesis output to this file),
 # ST_DEMO_BIN (an already built oneroster-demo to run instead of building it).
 # schemathesis is pinned and installed with pip into a venv under ${XDG_CACHE_HOME:-~/.cache}.
@@ -135,7 +135,7 @@ set +e
     --header "Authorization: Bearer $token" \
     --tls-verify "$data/ca.pem" \
     --checks all --exclude-checks response_schema_conformance \
-    --max-examples "${ST_MAX_EXAMPLES:-20}" \
+    --max-examples "${ST_MAX_EXAMPLES:-50}" \
     --seed "${ST_SEED:-20261123}" \
     --workers "${ST_WORKERS:-2}" \
     --generation-database none \
