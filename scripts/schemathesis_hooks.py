@@ -152,3 +152,19 @@ def flatmap_query(context, query):
 
     real = st.tuples(st.lists(st.sampled_from(members), min_size=1, max_size=4, unique=True), st.booleans())
     return st.one_of(st.just(query), real.map(with_names))
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    """Drop negative cases where a query parameter's invalid value is an empty object or array.
+
+    Such a value serializes to no parameter at all, so the request the server gets does not carry
+    the negation, yet schemathesis's wire-level exemption (`_type_mutation_is_valid_on_wire`) cannot
+    see that and would expect a rejection. Seen with seed 3:
+    `GET /terms/{id}/classes?fields=-1.4539798260240616e%2B176` (offset drawn as `{}`, fields as a
+    number whose text is a valid name) answered 200 and was reported as accepted invalid data.
+    """
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative or not isinstance(case.query, dict):
+        return True
+    return not any(isinstance(value, (dict, list)) and not value for value in case.query.values())
