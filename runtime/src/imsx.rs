@@ -77,14 +77,20 @@ pub struct StatusInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// `imsx_codeMinor`.
+    /// `imsx_codeMinor` (OneRoster 1.x spells it `imsx_CodeMinor`: both are read; see
+    /// [`CODE_MINOR_MEMBER`] for what is written).
     #[serde(
         rename = "imsx_codeMinor",
+        alias = "imsx_CodeMinor",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub code_minor: Option<CodeMinor>,
 }
+
+/// The member [`StatusInfo`] writes its code minor under. OneRoster 1.x SDDs spell it
+/// `imsx_CodeMinor`; a generated server rewrites its error bodies to the spelling of its SDD.
+pub const CODE_MINOR_MEMBER: &str = "imsx_codeMinor";
 
 /// The codeMinor field name OneRoster uses by default.
 pub const TARGET_END_SYSTEM: &str = "TargetEndSystem";

@@ -159,6 +159,13 @@ async fn every_operation_answers_401_403_and_200_by_scope() {
         }
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["imsx_codeMajor"], "failure", "{}: {body}", op.id);
+        // OneRoster 1.2 spells the member `imsx_CodeMinor` (and forbids other members).
+        assert_eq!(
+            body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
+            "forbidden",
+            "{}: {body}",
+            op.id
+        );
 
         // The `core` client's own token: enough for core operations, 403 elsewhere.
         let t = token(&demo, ClientKind::Core, &[CORE]).await;

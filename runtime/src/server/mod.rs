@@ -17,6 +17,7 @@
 
 mod body;
 mod context;
+mod error_spelling;
 mod input;
 pub mod params;
 pub mod respond;

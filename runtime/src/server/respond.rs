@@ -93,15 +93,22 @@ pub fn collection<T: Serialize>(
     let mut response = json_response(StatusCode::OK, &value);
     let headers = response.headers_mut();
     headers.insert(X_TOTAL_COUNT, HeaderValue::from(listed.total));
+    // Each link repeats the whole query, so a long query makes a header four times its size;
+    // past the cap the header is left out (it is optional: clients fall back to limit/offset)
+    // rather than exceeding what HTTP/1.1 peers accept.
     if let Some(link) = query
         .page
         .link_header(listed.total, input.path(), &query.link_params())
+        .filter(|l| l.len() <= MAX_LINK_HEADER_BYTES)
         .and_then(|l| HeaderValue::try_from(l).ok())
     {
         headers.insert(header::LINK, link);
     }
     response
 }
+
+/// The largest `Link` header a collection response carries (8 KiB).
+pub const MAX_LINK_HEADER_BYTES: usize = 8 * 1024;
 
 /// A JSON response with `status`, `fields` applied inside `key` (or to the top-level object).
 pub fn json<T: Serialize>(

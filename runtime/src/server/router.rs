@@ -220,7 +220,8 @@ impl ServiceRouter {
     }
 
     /// The finished router: every operation at `BASE_PATH` + its path, the discovery endpoint if
-    /// configured, the imsx 404 fallback and 405 with `Allow`.
+    /// configured, the imsx 404 fallback and 405 with `Allow`. Error bodies use the code-minor
+    /// spelling the SDD declares (`imsx_CodeMinor` in OneRoster 1.x).
     pub fn into_router(self) -> Router {
         let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
         for route in self.routes {
@@ -243,10 +244,19 @@ impl ServiceRouter {
         if let Some(discovery) = self.discovery {
             router = router.merge(discovery);
         }
-        router
+        let router = router
             .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found)
-            .layer(Extension(self.settings))
+            .layer(Extension(self.settings));
+        match super::error_spelling::declared_code_minor_member(&self.sdd_json) {
+            Some(member) => {
+                let member: std::sync::Arc<str> = member.into();
+                router.layer(axum::middleware::map_response(move |response| {
+                    super::error_spelling::respell(member.clone(), response)
+                }))
+            }
+            None => router,
+        }
     }
 }
 
