@@ -18,7 +18,8 @@ pub struct Selection<T> {
 /// JSON form), sorts them stably on the sort field (records missing it last; no or an unknown
 /// field keeps the given order), then cuts the `limit`/`offset` window.
 ///
-/// A record that cannot be serialized to JSON never matches (logged).
+/// With a filter or sort, each record is evaluated on its JSON form and a record that cannot be
+/// serialized never matches (logged); without either, only the page window is cloned.
 ///
 /// ```
 /// use ims_runtime::query::CollectionQuery;
@@ -39,6 +40,17 @@ pub fn select<'a, T: Serialize + Clone + 'a>(
     records: impl IntoIterator<Item = &'a T>,
     query: &CollectionQuery,
 ) -> Selection<T> {
+    if query.filter.is_none() && query.sort.field.is_none() {
+        // Nothing to evaluate: only the page window is cloned, no record becomes JSON.
+        let all: Vec<&'a T> = records.into_iter().collect();
+        let total = all.len() as u64;
+        let (start, end) = window(query, total);
+        let items = all[start.min(all.len())..end.min(all.len())]
+            .iter()
+            .map(|record| (*record).clone())
+            .collect();
+        return Selection { items, total };
+    }
     let mut matching: Vec<(&'a T, Value)> = Vec::new();
     for record in records {
         let json = match serde_json::to_value(record) {
@@ -56,10 +68,7 @@ pub fn select<'a, T: Serialize + Clone + 'a>(
         matching.sort_by(|a, b| query.sort.compare_json(&a.1, &b.1));
     }
     let total = matching.len() as u64;
-    let window = query.page.range(total);
-    // The range is within `0..total`, and `total` came from a `usize`, so these fit.
-    let start = usize::try_from(window.start).unwrap_or(usize::MAX);
-    let end = usize::try_from(window.end).unwrap_or(usize::MAX);
+    let (start, end) = window(query, total);
     let items = matching
         .into_iter()
         .skip(start)
@@ -67,4 +76,13 @@ pub fn select<'a, T: Serialize + Clone + 'a>(
         .map(|(record, _)| record.clone())
         .collect();
     Selection { items, total }
+}
+
+/// The page window over `total` records as indexes.
+fn window(query: &CollectionQuery, total: u64) -> (usize, usize) {
+    let range = query.page.range(total);
+    // The range is within `0..total`, and `total` came from a `usize`, so these fit.
+    let start = usize::try_from(range.start).unwrap_or(usize::MAX);
+    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+    (start, end)
 }
