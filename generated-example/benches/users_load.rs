@@ -45,15 +45,14 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::{Extension, Router};
 use ims_generated_example::demo::{DemoStore, Seed};
 use ims_generated_example::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
 use ims_runtime::auth::{AuthLayer, Principal};
 use ims_runtime::authz::{AuthorizationServer, NewClient, SqliteStore};
-use ims_runtime::tls::testing::shared_dev_pem;
+use ims_runtime::tls::testing::{get_throughput, shared_dev_pem};
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -102,41 +101,17 @@ fn http_client(conc: usize) -> reqwest::Client {
 }
 
 async fn load(url: &str, token: &str, secs: u64, conc: usize) -> f64 {
-    let client = http_client(conc);
-    let stop = Arc::new(AtomicBool::new(false));
-    let count = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..conc {
-        let (client, url, stop, count) =
-            (client.clone(), url.to_owned(), stop.clone(), count.clone());
-        let auth = format!("Bearer {token}");
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                // The unprotected server ignores the header; both variants send the same bytes.
-                let r = client
-                    .get(&url)
-                    .header("authorization", &auth)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                let _ = r.bytes().await.unwrap();
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    // Warm-up second, then measure.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let start_count = count.load(Ordering::Relaxed);
-    let start = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    let done = count.load(Ordering::Relaxed) - start_count;
-    let elapsed = start.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    done as f64 / elapsed
+    // The unprotected server ignores the header; both variants send the same bytes.
+    let auth = format!("Bearer {token}");
+    get_throughput(
+        &http_client(conc),
+        url,
+        Some(&auth),
+        Duration::from_secs(secs),
+        conc,
+    )
+    .await
+    .unwrap()
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -14,8 +14,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
@@ -26,7 +25,7 @@ use ims_runtime::auth::{
     Scoped,
 };
 use ims_runtime::tls::ServeOptions;
-use ims_runtime::tls::testing::{TestServer, shared_dev_pem};
+use ims_runtime::tls::testing::{TestServer, get_throughput, shared_dev_pem};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 
@@ -65,39 +64,16 @@ async fn load(server: &TestServer, token: &str, secs: u64, conc: usize) -> f64 {
         .pool_max_idle_per_host(conc)
         .build()
         .unwrap();
-    let url = server.url("/users");
-    let stop = Arc::new(AtomicBool::new(false));
-    let count = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..conc {
-        let (client, url, stop, count) = (client.clone(), url.clone(), stop.clone(), count.clone());
-        let auth = format!("Bearer {token}");
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let r = client
-                    .get(&url)
-                    .header("authorization", &auth)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                let _ = r.bytes().await.unwrap();
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    // Warm-up second, then measure.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let start_count = count.load(Ordering::Relaxed);
-    let start = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    let done = count.load(Ordering::Relaxed) - start_count;
-    let elapsed = start.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    done as f64 / elapsed
+    let auth = format!("Bearer {token}");
+    get_throughput(
+        &client,
+        &server.url("/users"),
+        Some(&auth),
+        Duration::from_secs(secs),
+        conc,
+    )
+    .await
+    .unwrap()
 }
 
 fn main() {
