@@ -19,12 +19,16 @@ use std::collections::BTreeMap;
 use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location};
+use crate::emit::catalogue_paths::{SCOPES_FROM_SIBLING, scope_consts, scope_ref, style_path};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
-use crate::emit::models::type_path;
+use crate::emit::models::{json_type_path, type_path};
+use crate::emit::operation_docs::{
+    deprecated_line, heading, operation_doc, scope_alternatives, service_label,
+};
 use crate::ir::{
-    HttpMethod, MediaKind, Operation, Param, ParamLocation, ParamStyle, Primitive, Response,
-    ResponseStatus, Service, TypeDefKind, TypeRef,
+    HttpMethod, MediaKind, Operation, Param, ParamLocation, Primitive, Response, ResponseStatus,
+    Service, TypeDefKind, TypeRef,
 };
 use crate::lower::naming::{NameTable, type_name};
 
@@ -87,11 +91,7 @@ pub fn client_name(service: &Service) -> String {
 }
 
 fn build(service: &Service) -> Result<(ClientTemplate, Vec<Diagnostic>), Diagnostic> {
-    let scope_consts: BTreeMap<&str, &str> = service
-        .scopes
-        .iter()
-        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
-        .collect();
+    let scope_consts = scope_consts(service);
     let mut names = NameTable::new();
     for reserved in ["new", "with_policy", "from_api", "api"] {
         names.reserve(reserved);
@@ -125,10 +125,8 @@ fn build(service: &Service) -> Result<(ClientTemplate, Vec<Diagnostic>), Diagnos
             .attrs(),
         client_doc: DocBuilder::new()
             .trusted(format!(
-                "Calls {} {} {} over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.",
-                code_span(&service.spec),
-                code_span(&service.service),
-                code_span(&service.version)
+                "Calls {} over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.",
+                service_label(service)
             ))
             .prose(Some(&service.title))
             .attrs(),
@@ -168,18 +166,6 @@ fn is_collection(op: &Operation) -> bool {
 
 fn method_expr(m: HttpMethod) -> String {
     format!("::ims_runtime::__private::http::Method::{}", m.as_str())
-}
-
-fn style_path(s: ParamStyle) -> String {
-    let v = match s {
-        ParamStyle::Scalar => "Scalar",
-        ParamStyle::FormExploded => "FormExploded",
-        ParamStyle::CommaSeparated => "CommaSeparated",
-        ParamStyle::SpaceDelimited => "SpaceDelimited",
-        ParamStyle::PipeDelimited => "PipeDelimited",
-        ParamStyle::Json => "Json",
-    };
-    format!("::ims_runtime::catalogue::ParamStyle::{v}")
 }
 
 /// The argument type for a value of type `t` (borrowed where that is cheaper for callers).
@@ -291,20 +277,10 @@ fn scopes_expr(op: &Operation, consts: &BTreeMap<&str, &str>) -> Result<String, 
     }
     let mut groups = Vec::new();
     for g in &op.scopes.any_of {
-        let mut items = Vec::new();
-        for uri in g {
-            let c = consts.get(uri.as_str()).ok_or_else(|| {
-                Diagnostic::error(
-                    "IMS0604",
-                    format!(
-                        "internal error: scope `{uri}` is used but missing from the scope catalogue"
-                    ),
-                    Location::None,
-                )
-                .with_help("this is a bug in ims-codegen's lowering; please report it")
-            })?;
-            items.push(format!("super::scopes::{c}"));
-        }
+        let items = g
+            .iter()
+            .map(|uri| scope_ref(consts, uri, SCOPES_FROM_SIBLING))
+            .collect::<Result<Vec<_>, _>>()?;
         groups.push(format!("&[{}]", items.join(", ")));
     }
     Ok(format!("&[{}]", groups.join(", ")))
@@ -314,22 +290,10 @@ fn scopes_line(op: &Operation) -> String {
     if op.is_discovery || op.scopes.is_public() {
         return "Public: sends no token.".to_owned();
     }
-    let groups: Vec<String> = op
-        .scopes
-        .any_of
-        .iter()
-        .map(|g| {
-            if g.is_empty() {
-                "any valid token".to_owned()
-            } else {
-                g.iter()
-                    .map(|s| code_span(s))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }
-        })
-        .collect();
-    format!("Scopes (tried in this order): {}.", groups.join(", or "))
+    format!(
+        "Scopes (tried in this order): {}.",
+        scope_alternatives(op, str::to_owned)
+    )
 }
 
 fn param_doc(doc: DocBuilder, p: &Param, arg: &str) -> DocBuilder {
@@ -362,20 +326,7 @@ fn operation_methods(
     arg_names.reserve("self");
     let mut args = Vec::new();
     let mut steps = Vec::new();
-    let mut doc = DocBuilder::new()
-        .trusted(format!(
-            "{} ({})",
-            code_span(&format!("{} {}", op.method.as_str(), op.path)),
-            code_span(&op.id)
-        ))
-        .prose(op.summary.as_deref())
-        .prose(op.description.as_deref())
-        .trusted(scopes_line(op))
-        .trusted(if op.deprecated {
-            "Deprecated in the SDD.".to_owned()
-        } else {
-            String::new()
-        });
+    let mut doc = operation_doc(op, scopes_line(op)).trusted(deprecated_line(op));
 
     // Path parameters come first, in template order; then the template is split into literal
     // text and one encoded segment per parameter.
@@ -478,31 +429,19 @@ fn operation_methods(
         let name = arg_names.insert("body");
         let media = str_lit(&content.media_type);
         let (ty, step) = match content.kind {
-            MediaKind::Json => {
-                let t = content
-                    .ty
-                    .as_ref()
-                    .map_or_else(|| VALUE.to_owned(), |t| type_path(t, MODELS));
+            MediaKind::Json | MediaKind::Form => {
+                let t = json_type_path(content.ty.as_ref(), MODELS);
+                let encoding = if content.kind == MediaKind::Json {
+                    "json"
+                } else {
+                    "form"
+                };
                 (
                     format!("&{t}"),
                     if body.required {
-                        format!(".json_body({media}, {name})")
+                        format!(".{encoding}_body({media}, {name})")
                     } else {
-                        format!(".optional_json_body({media}, {name})")
-                    },
-                )
-            }
-            MediaKind::Form => {
-                let t = content
-                    .ty
-                    .as_ref()
-                    .map_or_else(|| VALUE.to_owned(), |t| type_path(t, MODELS));
-                (
-                    format!("&{t}"),
-                    if body.required {
-                        format!(".form_body({media}, {name})")
-                    } else {
-                        format!(".optional_form_body({media}, {name})")
+                        format!(".optional_{encoding}_body({media}, {name})")
                     },
                 )
             }
@@ -635,9 +574,8 @@ fn operation_methods(
         if let Some((record, extract)) = stream {
             let mut stream_doc = DocBuilder::new()
                 .trusted(format!(
-                    "Every record of {} ({}), page after page: follows `Link: rel=\"next\"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.",
-                    code_span(&format!("{} {}", op.method.as_str(), op.path)),
-                    code_span(&op.id)
+                    "Every record of {}, page after page: follows `Link: rel=\"next\"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.",
+                    heading(op)
                 ))
                 .prose(op.summary.as_deref())
                 .trusted(scopes_line(op));

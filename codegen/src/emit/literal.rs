@@ -48,6 +48,18 @@ pub fn opt_str_lit(value: Option<&str>) -> String {
     }
 }
 
+/// A `&[&str]` slice literal of `values`, e.g. `&["a", "b"]`.
+///
+/// ```
+/// use ims_codegen::emit::literal::str_slice_lit;
+/// assert_eq!(str_slice_lit(["a", "b"]), r#"&["a", "b"]"#);
+/// assert_eq!(str_slice_lit([]), "&[]");
+/// ```
+pub fn str_slice_lit<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = values.into_iter().map(str_lit).collect();
+    format!("&[{}]", items.join(", "))
+}
+
 /// Escapes Unicode bidirectional controls in compact JSON as `\uXXXX` (same JSON value), so the
 /// text can sit in a Rust literal: rustc denies them raw (`text_direction_codepoint_in_literal`).
 ///

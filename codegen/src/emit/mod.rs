@@ -4,6 +4,7 @@
 //! One file per spec service: the `@generated` header line, then items only (no inner
 //! attributes), so the file works as a module file and through `include!`.
 
+pub mod catalogue_paths;
 pub mod client;
 pub mod doc;
 pub mod format;
@@ -11,6 +12,7 @@ pub mod header;
 pub mod literal;
 pub mod models;
 pub mod module;
+pub mod operation_docs;
 pub mod server;
 
 use crate::diagnostics::Diagnostic;

@@ -55,6 +55,12 @@ pub fn type_path(t: &TypeRef, models: &str) -> String {
     }
 }
 
+/// The Rust type of a JSON body or response: [`type_path`] of its schema's type, or
+/// `serde_json::Value` when the content has no schema.
+pub fn json_type_path(t: Option<&TypeRef>, models: &str) -> String {
+    t.map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, models))
+}
+
 const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
 const TYPES: &str = "::ims_runtime::types";
 

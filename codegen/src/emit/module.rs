@@ -8,15 +8,14 @@ use std::collections::BTreeMap;
 use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location};
-use crate::emit::doc::{DocBuilder, code_span};
-use crate::emit::literal::{json_escape_bidi, opt_str_lit, raw_str_lit, str_lit};
-use crate::ir::{
-    HttpMethod, Operation, ParamLocation, ParamStyle, ResponseStatus, SecurityPattern,
-    SecuritySchemeKind, Service,
+use crate::emit::catalogue_paths::{
+    CATALOGUE, SCOPES_FROM_SIBLING, location_path, method_path, scope_consts, scope_ref, style_path,
 };
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::{json_escape_bidi, opt_str_lit, raw_str_lit, str_lit, str_slice_lit};
+use crate::emit::operation_docs::{deprecated_line, operation_doc, scopes_line, service_label};
+use crate::ir::{ResponseStatus, SecurityPattern, SecuritySchemeKind, Service};
 use crate::lower::naming::{NameTable, const_name};
-
-const CATALOGUE: &str = "::ims_runtime::catalogue";
 
 /// A field of a security scheme kind, e.g. `scheme: "bearer"`.
 struct FieldView {
@@ -98,11 +97,7 @@ pub struct Rendered<'a> {
 
 /// Renders the module body (without header, unformatted) around the already rendered parts.
 pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, Diagnostic> {
-    let scope_consts: BTreeMap<&str, &str> = service
-        .scopes
-        .iter()
-        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
-        .collect();
+    let scope_consts = scope_consts(service);
     let template = ModuleTemplate {
         sdd_doc: DocBuilder::new()
             .trusted(format!(
@@ -125,10 +120,8 @@ pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, 
         schemes: service.security.schemes.iter().map(scheme_view).collect(),
         service_doc: DocBuilder::new()
             .trusted(format!(
-                "{} {} {}: everything this module describes, in one value.",
-                code_span(&service.spec),
-                code_span(&service.service),
-                code_span(&service.version)
+                "{}: everything this module describes, in one value.",
+                service_label(service)
             ))
             .prose(Some(&service.title))
             .prose(service.description.as_deref())
@@ -195,23 +188,6 @@ fn version_of(service: &Service) -> String {
         .ok()
         .and_then(|v| v.get("openapi").and_then(|o| o.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "3.0".to_owned())
-}
-
-/// The path of a scope constant, from `prefix` (`""` inside `scopes`, `super::scopes::` outside).
-fn scope_ref(consts: &BTreeMap<&str, &str>, uri: &str, prefix: &str) -> Result<String, Diagnostic> {
-    consts
-        .get(uri)
-        .map(|c| format!("{prefix}{c}"))
-        .ok_or_else(|| {
-            Diagnostic::error(
-                "IMS0604",
-                format!(
-                    "internal error: scope `{uri}` is used but missing from the scope catalogue"
-                ),
-                Location::None,
-            )
-            .with_help("this is a bug in ims-codegen's lowering; please report it")
-        })
 }
 
 fn pattern_path(p: SecurityPattern) -> String {
@@ -293,17 +269,7 @@ fn scheme_view(scheme: &crate::ir::SecurityScheme) -> SchemeView {
                 ),
                 field("refresh_url", opt_str_lit(refresh_url.as_deref())),
                 field("registration_url", opt_str_lit(registration_url.as_deref())),
-                field(
-                    "scopes",
-                    format!(
-                        "&[{}]",
-                        scopes
-                            .keys()
-                            .map(|s| str_lit(s))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
+                field("scopes", str_slice_lit(scopes.keys().map(String::as_str))),
             ],
         ),
         SecuritySchemeKind::Http {
@@ -344,74 +310,12 @@ fn scheme_view(scheme: &crate::ir::SecurityScheme) -> SchemeView {
     }
 }
 
-fn method_path(m: HttpMethod) -> String {
-    let v = match m {
-        HttpMethod::Get => "Get",
-        HttpMethod::Put => "Put",
-        HttpMethod::Post => "Post",
-        HttpMethod::Delete => "Delete",
-        HttpMethod::Options => "Options",
-        HttpMethod::Head => "Head",
-        HttpMethod::Patch => "Patch",
-        HttpMethod::Trace => "Trace",
-    };
-    format!("{CATALOGUE}::Method::{v}")
-}
-
-fn location_path(l: ParamLocation) -> String {
-    let v = match l {
-        ParamLocation::Path => "Path",
-        ParamLocation::Query => "Query",
-        ParamLocation::Header => "Header",
-        ParamLocation::Cookie => "Cookie",
-    };
-    format!("{CATALOGUE}::ParamLocation::{v}")
-}
-
-fn style_path(s: ParamStyle) -> String {
-    let v = match s {
-        ParamStyle::Scalar => "Scalar",
-        ParamStyle::FormExploded => "FormExploded",
-        ParamStyle::CommaSeparated => "CommaSeparated",
-        ParamStyle::SpaceDelimited => "SpaceDelimited",
-        ParamStyle::PipeDelimited => "PipeDelimited",
-        ParamStyle::Json => "Json",
-    };
-    format!("{CATALOGUE}::ParamStyle::{v}")
-}
-
 fn status_text(s: ResponseStatus) -> String {
     match s {
         ResponseStatus::Code(n) => n.to_string(),
         ResponseStatus::Range(n) => format!("{n}XX"),
         ResponseStatus::Default => "default".to_owned(),
     }
-}
-
-/// A one-line description of who may call the operation.
-fn scopes_line(op: &Operation, uri_to_short: impl Fn(&str) -> String) -> String {
-    if op.is_discovery {
-        return "Public: the discovery endpoint needs no token.".to_owned();
-    }
-    if op.scopes.is_public() {
-        return "Public: needs no token.".to_owned();
-    }
-    let groups: Vec<String> = op
-        .scopes
-        .any_of
-        .iter()
-        .map(|g| {
-            if g.is_empty() {
-                "any valid token".to_owned()
-            } else {
-                g.iter()
-                    .map(|s| code_span(&uri_to_short(s)))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }
-        })
-        .collect();
-    format!("Scopes: {}.", groups.join(", or "))
 }
 
 fn operation_views(
@@ -422,32 +326,14 @@ fn operation_views(
     consts.reserve("ALL");
     let mut out = Vec::with_capacity(service.operations.len());
     for op in &service.operations {
-        let doc = DocBuilder::new()
-            .trusted(format!(
-                "{} ({})",
-                code_span(&format!("{} {}", op.method.as_str(), op.path)),
-                code_span(&op.id)
-            ))
-            .prose(op.summary.as_deref())
-            .prose(op.description.as_deref())
-            .trusted(scopes_line(op, |uri| {
-                scope_consts
-                    .get(uri)
-                    .map(|c| (*c).to_owned())
-                    .unwrap_or_else(|| uri.to_owned())
-            }))
-            .trusted(if op.deprecated {
-                "Deprecated in the SDD.".to_owned()
-            } else {
-                String::new()
-            });
+        let doc = operation_doc(op, scopes_line(op, scope_consts)).trusted(deprecated_line(op));
         let scope_groups = op
             .scopes
             .any_of
             .iter()
             .map(|g| {
                 g.iter()
-                    .map(|uri| scope_ref(scope_consts, uri, "super::scopes::"))
+                    .map(|uri| scope_ref(scope_consts, uri, SCOPES_FROM_SIBLING))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;

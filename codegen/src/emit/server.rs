@@ -22,12 +22,18 @@ use std::collections::BTreeMap;
 use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location};
+use crate::emit::catalogue_paths::{
+    SCOPES_FROM_SIBLING, location_path, scope_consts, scope_ref, style_path,
+};
 use crate::emit::doc::{DocBuilder, code_span};
-use crate::emit::literal::str_lit;
-use crate::emit::models::type_path;
+use crate::emit::literal::{str_lit, str_slice_lit};
+use crate::emit::models::{json_type_path, type_path};
+use crate::emit::operation_docs::{
+    call_span, deprecated_line, heading, operation_doc, scopes_line, service_label,
+};
 use crate::ir::{
-    HttpMethod, MediaKind, Operation, Param, ParamLocation, ParamStyle, ResponseStatus, Service,
-    TypeDef, TypeDefKind, TypeRef,
+    HttpMethod, MediaKind, Operation, Param, ParamLocation, ResponseStatus, Service, TypeDef,
+    TypeDefKind, TypeRef,
 };
 use crate::lower::naming::{NameTable, type_name};
 
@@ -284,28 +290,6 @@ fn successes(op: &Operation, types: &BTreeMap<&str, &TypeDef>) -> Vec<Success> {
     out
 }
 
-fn location_path(l: ParamLocation) -> String {
-    let v = match l {
-        ParamLocation::Path => "Path",
-        ParamLocation::Query => "Query",
-        ParamLocation::Header => "Header",
-        ParamLocation::Cookie => "Cookie",
-    };
-    format!("{RT}::catalogue::ParamLocation::{v}")
-}
-
-fn style_path(s: ParamStyle) -> String {
-    let v = match s {
-        ParamStyle::Scalar => "Scalar",
-        ParamStyle::FormExploded => "FormExploded",
-        ParamStyle::CommaSeparated => "CommaSeparated",
-        ParamStyle::SpaceDelimited => "SpaceDelimited",
-        ParamStyle::PipeDelimited => "PipeDelimited",
-        ParamStyle::Json => "Json",
-    };
-    format!("{RT}::catalogue::ParamStyle::{v}")
-}
-
 fn method_parts(m: HttpMethod) -> (&'static str, &'static str) {
     match m {
         HttpMethod::Get => ("GET", "get"),
@@ -317,17 +301,6 @@ fn method_parts(m: HttpMethod) -> (&'static str, &'static str) {
         HttpMethod::Patch => ("PATCH", "patch"),
         HttpMethod::Trace => ("TRACE", "trace"),
     }
-}
-
-fn fields_lit(fields: &[String]) -> String {
-    format!(
-        "&[{}]",
-        fields
-            .iter()
-            .map(|f| str_lit(f))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 fn opt_lit(key: Option<&str>) -> String {
@@ -345,7 +318,7 @@ fn respond_expr(success: &Success, value: &str, fields_expr: &str) -> String {
         Payload::Json { key, fields, .. } => format!(
             "{RT}::server::respond::json({status}, &{value}, {fields_expr}, {}, {})",
             opt_lit(key.as_deref()),
-            fields_lit(fields)
+            str_slice_lit(fields.iter().map(String::as_str))
         ),
         Payload::Bytes { media_type } => format!(
             "{RT}::server::respond::bytes({status}, {}, {value})",
@@ -362,19 +335,7 @@ fn scope_attr(op: &Operation, consts: &BTreeMap<&str, &str>) -> Result<String, D
     for group in &op.scopes.any_of {
         let paths = group
             .iter()
-            .map(|uri| {
-                consts
-                    .get(uri.as_str())
-                    .map(|c| format!("super::scopes::{c}"))
-                    .ok_or_else(|| {
-                        Diagnostic::error(
-                            "IMS0604",
-                            format!("internal error: scope `{uri}` is used but missing from the scope catalogue"),
-                            Location::None,
-                        )
-                        .with_help("this is a bug in ims-codegen's lowering; please report it")
-                    })
-            })
+            .map(|uri| scope_ref(consts, uri, SCOPES_FROM_SIBLING))
             .collect::<Result<Vec<_>, _>>()?;
         match paths.as_slice() {
             // An empty group: any valid token will do (handled by a `Principal` extractor).
@@ -485,7 +446,10 @@ fn operation(
             _ => Vec::new(),
         };
         // The record's member names, for the filter check here and the projection below.
-        statements.push(format!("const FIELDS: &[&str] = {};", fields_lit(&fields)));
+        statements.push(format!(
+            "const FIELDS: &[&str] = {};",
+            str_slice_lit(fields.iter().map(String::as_str))
+        ));
         statements.push("let query = input.collection_query(FIELDS)?;".to_owned());
         args.push(ArgView {
             name: "query".to_owned(),
@@ -522,10 +486,7 @@ fn operation(
             .iter()
             .find(|c| c.kind == MediaKind::Form && c.ty.is_some());
         let (extractor, ty) = if let Some(content) = json {
-            let t = content
-                .ty
-                .as_ref()
-                .map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, MODELS));
+            let t = json_type_path(content.ty.as_ref(), MODELS);
             if body.required {
                 (format!("{RT}::server::JsonBody<{t}>"), t)
             } else {
@@ -535,10 +496,7 @@ fn operation(
                 )
             }
         } else if let (Some(content), true) = (form, body.required) {
-            let t = content
-                .ty
-                .as_ref()
-                .map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, MODELS));
+            let t = json_type_path(content.ty.as_ref(), MODELS);
             (format!("{RT}::server::FormBody<{t}>"), t)
         } else {
             (
@@ -615,7 +573,7 @@ fn operation(
                         .trusted(format!(
                             "The success responses of {} ({}): one variant per status.",
                             code_span(&op.fn_name),
-                            code_span(&format!("{} {}", op.method.as_str(), op.path))
+                            call_span(op)
                         ))
                         .attrs(),
                     name: name.clone(),
@@ -644,15 +602,7 @@ fn operation(
     let needs_principal = scope.is_empty() && !op.scopes.is_public();
 
     let (method_const, filter) = method_parts(op.method);
-    let doc = DocBuilder::new()
-        .trusted(format!(
-            "{} ({})",
-            code_span(&format!("{} {}", op.method.as_str(), op.path)),
-            code_span(&op.id)
-        ))
-        .prose(op.summary.as_deref())
-        .prose(op.description.as_deref())
-        .trusted(scopes_line(op, consts))
+    let doc = operation_doc(op, scopes_line(op, consts))
         .trusted(if is_collection {
             "A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.".to_owned()
         } else if projection {
@@ -660,11 +610,7 @@ fn operation(
         } else {
             String::new()
         })
-        .trusted(if op.deprecated {
-            "Deprecated in the SDD.".to_owned()
-        } else {
-            String::new()
-        })
+        .trusted(deprecated_line(op))
         .attrs();
     Ok(OpOutput {
         method: MethodView {
@@ -699,28 +645,6 @@ fn operation(
     })
 }
 
-fn scopes_line(op: &Operation, consts: &BTreeMap<&str, &str>) -> String {
-    if op.scopes.is_public() {
-        return "Public: needs no token.".to_owned();
-    }
-    let groups: Vec<String> = op
-        .scopes
-        .any_of
-        .iter()
-        .map(|g| {
-            if g.is_empty() {
-                "any valid token".to_owned()
-            } else {
-                g.iter()
-                    .map(|s| code_span(consts.get(s.as_str()).copied().unwrap_or(s)))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }
-        })
-        .collect();
-    format!("Scopes: {}.", groups.join(", or "))
-}
-
 fn internal(what: &str) -> Diagnostic {
     Diagnostic::error(
         "IMS0605",
@@ -739,11 +663,7 @@ pub fn trait_name(service: &Service) -> String {
 pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
     let types: BTreeMap<&str, &TypeDef> =
         service.types.iter().map(|t| (t.name.as_str(), t)).collect();
-    let consts: BTreeMap<&str, &str> = service
-        .scopes
-        .iter()
-        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
-        .collect();
+    let consts = scope_consts(service);
     let trait_name = trait_name(service);
     let mut type_names = NameTable::new();
     type_names.reserve(&trait_name);
@@ -762,22 +682,13 @@ pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
         enums.extend(out.enum_view);
         routes.push(out.route);
     }
-    let names = format!(
-        "{} {} {}",
-        code_span(&service.spec),
-        code_span(&service.service),
-        code_span(&service.version)
-    );
+    let names = service_label(service);
     let mut module_doc = DocBuilder::new().trusted(format!(
         "The server side of {names}: implement {} and mount `router(svc)`.",
         code_span(&trait_name)
     ));
     for (op, why) in &skipped {
-        module_doc = module_doc.trusted(format!(
-            "Not served: {} ({}): {why}.",
-            code_span(&format!("{} {}", op.method.as_str(), op.path)),
-            code_span(&op.id)
-        ));
+        module_doc = module_doc.trusted(format!("Not served: {}: {why}.", heading(op)));
     }
     let template = ServerTemplate {
         module_doc: module_doc.attrs(),

@@ -1,0 +1,87 @@
+//! Paths generated code uses to name catalogue items: the `::ims_runtime::catalogue` enums
+//! (method, parameter location and style) and the service module's own scope constants.
+//!
+//! The module catalogue, the server's parameter extraction and `#[ims_scope]`, and the client's
+//! parameter styles and scope lists all name the same items, so they all take them from here.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::{Diagnostic, Location};
+use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service};
+
+/// The runtime's catalogue module.
+pub const CATALOGUE: &str = "::ims_runtime::catalogue";
+
+/// The prefix of a scope constant from a sibling of the `scopes` module (`server`, `client`,
+/// and the module's own `OPERATIONS`).
+pub const SCOPES_FROM_SIBLING: &str = "super::scopes::";
+
+/// `::ims_runtime::catalogue::Method::<M>`.
+pub fn method_path(m: HttpMethod) -> String {
+    let v = match m {
+        HttpMethod::Get => "Get",
+        HttpMethod::Put => "Put",
+        HttpMethod::Post => "Post",
+        HttpMethod::Delete => "Delete",
+        HttpMethod::Options => "Options",
+        HttpMethod::Head => "Head",
+        HttpMethod::Patch => "Patch",
+        HttpMethod::Trace => "Trace",
+    };
+    format!("{CATALOGUE}::Method::{v}")
+}
+
+/// `::ims_runtime::catalogue::ParamLocation::<L>`.
+pub fn location_path(l: ParamLocation) -> String {
+    let v = match l {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    };
+    format!("{CATALOGUE}::ParamLocation::{v}")
+}
+
+/// `::ims_runtime::catalogue::ParamStyle::<S>`.
+pub fn style_path(s: ParamStyle) -> String {
+    let v = match s {
+        ParamStyle::Scalar => "Scalar",
+        ParamStyle::FormExploded => "FormExploded",
+        ParamStyle::CommaSeparated => "CommaSeparated",
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::Json => "Json",
+    };
+    format!("{CATALOGUE}::ParamStyle::{v}")
+}
+
+/// Scope URI → the name of its constant in the generated `scopes` module.
+pub fn scope_consts(service: &Service) -> BTreeMap<&str, &str> {
+    service
+        .scopes
+        .iter()
+        .map(|s| (s.uri.as_str(), s.const_name.as_str()))
+        .collect()
+}
+
+/// The path of a scope constant, from `prefix` (`""` inside `scopes`, [`SCOPES_FROM_SIBLING`]
+/// outside). A URI without a constant is a lowering bug and an error.
+pub fn scope_ref(
+    consts: &BTreeMap<&str, &str>,
+    uri: &str,
+    prefix: &str,
+) -> Result<String, Diagnostic> {
+    consts
+        .get(uri)
+        .map(|c| format!("{prefix}{c}"))
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "IMS0604",
+                format!(
+                    "internal error: scope `{uri}` is used but missing from the scope catalogue"
+                ),
+                Location::None,
+            )
+            .with_help("this is a bug in ims-codegen's lowering; please report it")
+        })
+}
