@@ -256,6 +256,31 @@ pub struct Operation {
     pub is_discovery: bool,
 }
 
+/// The IMS collection query parameters (OneRoster/CASE/Edu-API) that servers parse together
+/// into `ims_runtime::query::CollectionQuery` and clients send from a `ListQuery`.
+pub const COLLECTION_QUERY_PARAMS: [&str; 6] =
+    ["filter", "sort", "orderBy", "fields", "limit", "offset"];
+
+impl Operation {
+    /// Whether this is an IMS collection operation: its query has both `limit` and `offset`.
+    pub fn is_collection(&self) -> bool {
+        let has = |name: &str| {
+            self.params
+                .iter()
+                .any(|p| p.location == ParamLocation::Query && p.name == name)
+        };
+        has("limit") && has("offset")
+    }
+
+    /// Whether `param` is one of the IMS collection parameters of a collection operation
+    /// (and so travels inside the `CollectionQuery` / `ListQuery`, not as its own argument).
+    pub fn is_collection_param(&self, param: &Param) -> bool {
+        param.location == ParamLocation::Query
+            && COLLECTION_QUERY_PARAMS.contains(&param.name.as_str())
+            && self.is_collection()
+    }
+}
+
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ParamLocation {

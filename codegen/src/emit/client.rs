@@ -35,7 +35,6 @@ use crate::lower::naming::{NameTable, type_name};
 const MODELS: &str = "super::models::";
 const CLIENT: &str = "::ims_runtime::client";
 const VALUE: &str = "::ims_runtime::__private::serde_json::Value";
-const COLLECTION_PARAMS: [&str; 6] = ["filter", "sort", "orderBy", "fields", "limit", "offset"];
 
 struct ArgView {
     name: String,
@@ -153,15 +152,6 @@ fn lint_attrs(args: usize) -> String {
     } else {
         String::new()
     }
-}
-
-fn is_collection(op: &Operation) -> bool {
-    let has = |n: &str| {
-        op.params
-            .iter()
-            .any(|p| p.location == ParamLocation::Query && p.name == n)
-    };
-    has("limit") && has("offset")
 }
 
 fn method_expr(m: HttpMethod) -> String {
@@ -321,7 +311,7 @@ fn operation_methods(
     scope_consts: &BTreeMap<&str, &str>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Vec<MethodView>, Diagnostic> {
-    let collection = is_collection(op) && !op.is_discovery;
+    let collection = op.is_collection() && !op.is_discovery;
     let mut arg_names = NameTable::new();
     arg_names.reserve("self");
     let mut args = Vec::new();
@@ -376,10 +366,7 @@ fn operation_methods(
         .iter()
         .filter(|p| p.location != ParamLocation::Path)
     {
-        if collection
-            && p.location == ParamLocation::Query
-            && COLLECTION_PARAMS.contains(&p.name.as_str())
-        {
+        if collection && op.is_collection_param(p) {
             continue;
         }
         let name = arg_names.insert(&p.rust_name);

@@ -42,9 +42,6 @@ const AXUM: &str = "::ims_runtime::__private::axum";
 const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
 const MODELS: &str = "super::models::";
 
-/// The IMS collection query parameters parsed into a `CollectionQuery`.
-const COLLECTION_PARAMS: [&str; 6] = ["filter", "sort", "orderBy", "fields", "limit", "offset"];
-
 /// Why `path` cannot be mounted as a route (`None` when it can): every segment must be literal
 /// text without `{`, `}` and `*`, or one whole `{name}` parameter.
 ///
@@ -368,7 +365,7 @@ fn operation(
         .filter(|p| p.location == ParamLocation::Query)
         .map(|p| p.name.as_str())
         .collect();
-    let is_collection = query_names.contains(&"limit") && query_names.contains(&"offset");
+    let is_collection = op.is_collection();
     let has_fields = query_names.contains(&"fields");
     let success_list = successes(op, types);
     let json_success = success_list
@@ -391,7 +388,7 @@ fn operation(
         .params
         .iter()
         .filter(|p| match p.location {
-            ParamLocation::Query if is_collection => !COLLECTION_PARAMS.contains(&p.name.as_str()),
+            ParamLocation::Query if is_collection => !op.is_collection_param(p),
             ParamLocation::Query => p.name != "fields",
             _ => true,
         })
