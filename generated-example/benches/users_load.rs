@@ -50,7 +50,9 @@ use std::time::Duration;
 use axum::{Extension, Router};
 use ims_generated_example::demo::{DemoStore, Seed};
 use ims_generated_example::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
-use ims_runtime::auth::{AuthLayer, Principal};
+use ims_runtime::auth::{
+    AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, Principal, TokenVerifier,
+};
 use ims_runtime::authz::{AuthorizationServer, NewClient, SqliteStore};
 use ims_runtime::tls::testing::{get_throughput, shared_dev_pem};
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
@@ -157,11 +159,21 @@ fn main() {
         println!("seed: {} users", seed.users.len());
         let store = DemoStore::new(seed);
 
+        // `USERS_LOAD_REVOCATION=off`: the same verifier and cache without the per-request
+        // revocation lookup, to see what that lookup costs.
+        let verifier: Arc<dyn TokenVerifier> =
+            if std::env::var("USERS_LOAD_REVOCATION").as_deref() == Ok("off") {
+                println!("revocation check: off");
+                let keys = KeySet::from_jwks_json(authz.jwks().to_string().as_bytes()).unwrap();
+                Arc::new(CachingVerifier::new(LocalJwtVerifier::new(
+                    keys,
+                    JwtRules::new(origin.clone(), origin.clone()),
+                )))
+            } else {
+                Arc::new(authz.local_verifier().unwrap())
+            };
         let protected = server::router(store.clone())
-            .with_auth(AuthLayer::new(
-                Arc::new(authz.local_verifier().unwrap()),
-                "oneroster",
-            ))
+            .with_auth(AuthLayer::new(verifier, "oneroster"))
             .into_router();
         let principal = Principal {
             sub: issued.client_id.clone(),

@@ -45,6 +45,7 @@ mod introspect;
 #[cfg(feature = "client")]
 mod jwks_fetch;
 pub mod keys;
+mod live_tokens;
 mod metadata;
 pub mod model;
 pub mod owner;
@@ -241,9 +242,41 @@ pub(crate) struct Inner {
     registration_limiter: Option<Arc<IpWindowLimiter>>,
     #[cfg(feature = "client")]
     pub(crate) jwks_fetcher: jwks_fetch::JwksFetcher,
+    /// Tokens recently confirmed not revoked (see [`live_tokens`]).
+    pub(crate) live_tokens: live_tokens::LiveTokens,
 }
 
 impl Inner {
+    /// Revokes a grant in the store and forgets the tokens known to be live, so the revocation
+    /// is visible to this process's resource server on the next request.
+    pub(crate) async fn revoke_grant(&self, grant_id: &str, now: u64) -> Result<(), StoreError> {
+        let result = self.store.revoke_grant(grant_id, now).await;
+        self.live_tokens.forget_all();
+        result
+    }
+
+    /// Revokes one access token in the store (see [`Inner::revoke_grant`]).
+    pub(crate) async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let result = self.store.revoke_access_token(jti, expires_at).await;
+        self.live_tokens.forget_all();
+        result
+    }
+
+    /// Deletes a client and its grants (see [`Inner::revoke_grant`]).
+    pub(crate) async fn delete_client(
+        &self,
+        client_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self.store.delete_client(client_id, now).await;
+        self.live_tokens.forget_all();
+        result
+    }
+
     pub(crate) fn keyring(&self) -> Arc<KeyRing> {
         match self.keys.read() {
             Ok(g) => Arc::clone(&g),
@@ -620,6 +653,7 @@ impl AuthorizationServerBuilder {
                     .map(RateLimit::limiter),
                 #[cfg(feature = "client")]
                 jwks_fetcher: jwks_fetch::JwksFetcher::new(self.jwks_uri_policy),
+                live_tokens: live_tokens::LiveTokens::default(),
             }),
         })
     }
@@ -938,16 +972,26 @@ impl AuthorizationServer {
     }
 }
 
-/// Lets a resource server in the same deployment see revocations at once (RFC 7009 `/revoke`,
-/// refresh-token family revocation, code-replay revocation). Fails closed on store errors.
+/// Lets a resource server in the same process see this server's revocations at once (RFC 7009
+/// `/revoke`, refresh-token family revocation, code-replay revocation, client deletion), and
+/// revocations by other instances sharing the store within
+/// [`LIVE_TOKEN_RECHECK`](live_tokens::LIVE_TOKEN_RECHECK) (a "not revoked" answer is reused that
+/// long). Fails closed on store errors.
 impl crate::auth::RevocationCheck for AuthorizationServer {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> futures_util::future::BoxFuture<'a, bool> {
         Box::pin(async move {
-            self.inner
-                .store
-                .is_access_token_revoked(jti)
-                .await
-                .unwrap_or(true)
+            let live = &self.inner.live_tokens;
+            if live.is_known_live(jti) {
+                return false;
+            }
+            let epoch = live.epoch();
+            match self.inner.store.is_access_token_revoked(jti).await {
+                Ok(false) => {
+                    live.remember(jti, epoch);
+                    false
+                }
+                Ok(true) | Err(_) => true,
+            }
         })
     }
 }

@@ -607,7 +607,7 @@ pub(crate) async fn delete(
     if let Err(e) = management_auth(&inner, &headers, &client_id).await {
         return e.into_response();
     }
-    match inner.store.delete_client(&client_id, secrets::now()).await {
+    match inner.delete_client(&client_id, secrets::now()).await {
         Ok(_) => {
             inner.invalidate_client(&client_id);
             StatusCode::NO_CONTENT.into_response()

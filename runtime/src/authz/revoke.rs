@@ -35,10 +35,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<(), O
     if let Some(claims) = inner.verify_own_access_token(token) {
         // Tokens of other clients are left alone; the answer is the same 200 (no oracle).
         if claims.client_id == client.client_id {
-            inner
-                .store
-                .revoke_access_token(&claims.jti, claims.exp)
-                .await?;
+            inner.revoke_access_token(&claims.jti, claims.exp).await?;
         }
         return Ok(());
     }
@@ -51,7 +48,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<(), O
     {
         // Revoking a refresh token revokes its grant: sibling tokens and derived access
         // tokens (RFC 7009 §2.1).
-        inner.store.revoke_grant(&rt.grant_id, now).await?;
+        inner.revoke_grant(&rt.grant_id, now).await?;
     }
     // Unknown, invalid or foreign tokens: 200 as well (RFC 7009 §2.2).
     Ok(())

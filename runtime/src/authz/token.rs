@@ -103,7 +103,7 @@ async fn authorization_code(
         CodeConsumption::Consumed(r) => r,
         CodeConsumption::AlreadyUsed(r) => {
             // Replay: deny and revoke what the first redemption issued (RFC 6749 §4.1.2).
-            inner.store.revoke_grant(&r.grant_id, now).await?;
+            inner.revoke_grant(&r.grant_id, now).await?;
             tracing::warn!(client_id = %r.client_id, "authorization code reuse; grant revoked");
             return Err(OAuthError::invalid_grant(
                 "the authorization code is invalid",
@@ -193,7 +193,7 @@ async fn refresh(inner: &Inner, client: &Client, form: &Form) -> Result<Response
     }
     if record.used {
         // Replay after rotation: revoke the whole family (RFC 9700 §4.14.2).
-        inner.store.revoke_grant(&record.grant_id, now).await?;
+        inner.revoke_grant(&record.grant_id, now).await?;
         tracing::warn!(client_id = %record.client_id, "refresh token replay; family revoked");
         return Err(invalid());
     }
@@ -224,7 +224,7 @@ async fn refresh(inner: &Inner, client: &Client, form: &Form) -> Result<Response
     match inner.store.rotate_refresh(&hash, new_record).await? {
         Rotation::Rotated => {}
         Rotation::Replayed => {
-            inner.store.revoke_grant(&record.grant_id, now).await?;
+            inner.revoke_grant(&record.grant_id, now).await?;
             return Err(invalid());
         }
         Rotation::NotFound => return Err(invalid()),
