@@ -23,24 +23,18 @@
 //! `LOAD_CONC`, default 32 concurrent requests over HTTP/1.1 keep-alive connections;
 //! `LOAD_ROUNDS`, default 3 interleaved rounds, medians reported).
 //!
-//! Measured 2026-11-24 on the 2-core machine while it was shared with other agents' builds (load
-//! average 5.0–5.8 during the runs, so these are noisy figures), `LOAD_SECS=5 LOAD_ROUNDS=5`,
-//! 32 connections, the load generator in the same process; seed of 1196 users, pages of 66,437
-//! bytes (`limit=100`) and 799 bytes (`limit=1`):
-//! - `limit=100`: medians 77 req/s without auth, 81 req/s with auth: ratio 1.05 (median per-round
-//!   ratio 1.06; an earlier run with a fixed order gave 81 vs 91 req/s, 1.12).
-//! - `limit=1`: medians 71 req/s without auth, 95 req/s with auth: ratio 1.34 (per-round 1.26;
-//!   the earlier run 92 vs 102 req/s, 1.10).
-//! - `LOAD_CONC=4 LOAD_SECS=3 LOAD_ROUNDS=4` (no auth vs auth): 230 vs 168 req/s (`limit=100`, per-round ratio
-//!   1.00) and 246 vs 135 req/s (`limit=1`, per-round 0.88).
+//! `USERS_LOAD_REVOCATION=off` uses the same verifier and cache without the revocation check.
 //!
-//! Rounds swung by ±30–50 %, far more than any difference between the variants, so the ratio is
-//! "indistinguishable from 1" rather than a measured overhead. The reason is the handler: the
-//! demo store answers through `ims_runtime::server::select`, which serializes every one of the
-//! 1196 users to a `serde_json::Value` on each request (filter/sort support) whatever the `limit`,
-//! so one request costs milliseconds of CPU (hence `limit=1` ≈ `limit=100`), while `auth_load`
-//! puts the auth path (bearer parsing, cache hit) at a few microseconds (the SQLite revocation
-//! lookup added here was not timed separately). Re-measure on a quiet machine before quoting.
+//! Measured 2026-11-24 on the quiet 2-core machine (load average 1.7–1.9), `LOAD_SECS=3
+//! LOAD_ROUNDS=5`, 32 connections, the load generator in the same process; seed of 1,196 users,
+//! pages of 66,437 bytes (`limit=100`) and 799 bytes (`limit=1`), medians:
+//! - `limit=100`: 2,375 req/s without auth, 2,372 with auth: ratio 0.999.
+//! - `limit=1`: 26,966 req/s without auth, 25,380 with auth: ratio 0.941.
+//!
+//! History: before `select` stopped serializing every record when there is no filter or sort,
+//! the handler cost milliseconds and hid the auth path (≈ 80 req/s either way); with a SQLite
+//! revocation lookup on every request (before the embedded server reused "not revoked" answers
+//! for 1 s) the ratios were 0.919 and 0.584, and 0.957 / 0.951 with the check off.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
