@@ -136,7 +136,7 @@ async fn every_operation_answers_from_the_seed() {
             let (status, body, _) = get(&demo, &full, &path).await;
             assert_eq!(status, 404, "{path}: {body}");
             assert_eq!(
-                body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
+                body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
                 "unknownobject",
                 "{path}: {body}"
             );
