@@ -4,51 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ims_generated_example::demo::app::ALL_SCOPES;
-use ims_generated_example::demo::{ClientKind, Demo, DemoConfig, RunningDemo, SampleIds};
+use ims_generated_example::demo::seed::fill_path_template;
+use ims_generated_example::demo::{ClientKind, Demo, DemoConfig, RunningDemo};
 use ims_generated_example::oneroster_v1p2_rostering::{BASE_PATH, operations, scopes};
 use ims_runtime::catalogue::ParamLocation;
 use ims_runtime::client::TokenSource;
 use serde_json::Value;
-
-/// The id to put in `param` of an operation whose path starts with `path`.
-fn id_for<'a>(ids: &'a SampleIds, path: &str, param: &str) -> &'a str {
-    match param {
-        "classSourcedId" => &ids.class,
-        "courseSourcedId" => &ids.course,
-        "schoolSourcedId" => &ids.school,
-        "studentSourcedId" | "userSourcedId" => &ids.student,
-        "teacherSourcedId" => &ids.teacher,
-        "termSourcedId" => &ids.term,
-        "sourcedId" => match path.split('/').nth(1).unwrap() {
-            "academicSessions" => &ids.school_year,
-            "classes" => &ids.class,
-            "courses" => &ids.course,
-            "demographics" => &ids.demographics,
-            "enrollments" => &ids.enrollment,
-            "gradingPeriods" => &ids.grading_period,
-            "orgs" => &ids.district,
-            "schools" => &ids.school,
-            "students" => &ids.student,
-            "teachers" => &ids.teacher,
-            "terms" => &ids.term,
-            "users" => &ids.guardian,
-            other => panic!("no sample id for /{other}"),
-        },
-        other => panic!("no sample id for {other}"),
-    }
-}
-
-fn fill(path: &str, mut value: impl FnMut(&str) -> String) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        let close = rest.find('}').unwrap();
-        out.push_str(&rest[..open]);
-        out.push_str(&value(&rest[open + 1..close]));
-        rest = &rest[close + 1..];
-    }
-    out + rest
-}
 
 async fn get(demo: &RunningDemo, token: &str, path: &str) -> (u16, Value, Option<u64>) {
     let http = reqwest::Client::builder()
@@ -97,7 +58,7 @@ async fn every_operation_answers_from_the_seed() {
             .filter(|p| p.location == ParamLocation::Path)
             .map(|p| p.name)
             .collect();
-        let path = fill(op.path, |p| id_for(&ids, op.path, p).to_owned());
+        let path = ids.fill_path(op.path).unwrap();
         let (status, body, total) = get(&demo, &full, &path).await;
         assert_eq!(status, 200, "{} {path}: {body}", op.id);
         let members = body.as_object().unwrap();
@@ -126,11 +87,11 @@ async fn every_operation_answers_from_the_seed() {
 
         // Unknown ids, one path parameter at a time.
         for unknown in &path_params {
-            let path = fill(op.path, |p| {
+            let path = fill_path_template(op.path, |p| {
                 if p == *unknown {
                     "no-such-id".to_owned()
                 } else {
-                    id_for(&ids, op.path, p).to_owned()
+                    ids.for_path_param(op.path, p).unwrap().to_owned()
                 }
             });
             let (status, body, _) = get(&demo, &full, &path).await;

@@ -59,34 +59,6 @@ async fn token(demo: &RunningDemo, kind: ClientKind, scopes: &[&str]) -> String 
     token.secret().to_owned()
 }
 
-/// The operation path with every `{param}` replaced by a seeded id of the collection the
-/// segment before it names.
-fn fill(path: &str, ids: &SampleIds) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (i, seg) in segments.iter().enumerate() {
-        if !(seg.starts_with('{') && seg.ends_with('}')) {
-            out.push((*seg).to_owned());
-            continue;
-        }
-        let id = match segments[i - 1] {
-            "academicSessions" | "terms" => &ids.term,
-            "classes" => &ids.class,
-            "courses" => &ids.course,
-            "demographics" => &ids.demographics,
-            "enrollments" => &ids.enrollment,
-            "gradingPeriods" => &ids.grading_period,
-            "orgs" | "schools" => &ids.school,
-            "students" => &ids.student,
-            "teachers" => &ids.teacher,
-            "users" => &ids.student,
-            other => panic!("no seeded id for the collection `{other}` in {path}"),
-        };
-        out.push(id.clone());
-    }
-    out.join("/")
-}
-
 fn accepts(req: &ScopeRequirement, scopes: &[&str]) -> bool {
     req.is_satisfied_by(scopes)
 }
@@ -121,7 +93,7 @@ async fn every_operation_answers_401_403_and_200_by_scope() {
     let ids = demo.seed().ids.clone();
     let mut checked = 0;
     for op in operations::ALL {
-        let url = format!("{}{}", demo.service_url(), fill(op.path, &ids));
+        let url = format!("{}{}", demo.service_url(), ids.fill_path(op.path).unwrap());
         if op.is_discovery {
             let r = http.get(&url).send().await.unwrap();
             assert_eq!(r.status(), 200, "{}: discovery is public", op.id);

@@ -71,6 +71,72 @@ pub struct SampleIds {
     pub family_name: String,
 }
 
+impl SampleIds {
+    /// A sample id for path parameter `param` of the OneRoster 1.2 operation whose path template
+    /// is `path` (`/classes/{classSourcedId}/students`, `/users/{sourcedId}`, ...); `None` for
+    /// a parameter this data set has no sample for.
+    pub fn for_path_param(&self, path: &str, param: &str) -> Option<&str> {
+        let id = match param {
+            "classSourcedId" => &self.class,
+            "courseSourcedId" => &self.course,
+            "schoolSourcedId" => &self.school,
+            "studentSourcedId" | "userSourcedId" => &self.student,
+            "teacherSourcedId" => &self.teacher,
+            "termSourcedId" => &self.term,
+            // `{sourcedId}` names a record of the path's first collection.
+            "sourcedId" => match path.split('/').nth(1)? {
+                "academicSessions" => &self.school_year,
+                "classes" => &self.class,
+                "courses" => &self.course,
+                "demographics" => &self.demographics,
+                "enrollments" => &self.enrollment,
+                "gradingPeriods" => &self.grading_period,
+                "orgs" => &self.district,
+                "schools" => &self.school,
+                "students" => &self.student,
+                "teachers" => &self.teacher,
+                "terms" => &self.term,
+                "users" => &self.guardian,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(id)
+    }
+
+    /// `path` with every `{param}` replaced by [`Self::for_path_param`]; `None` when one has no
+    /// sample.
+    pub fn fill_path(&self, path: &str) -> Option<String> {
+        let mut missing = false;
+        let filled = fill_path_template(path, |param| {
+            self.for_path_param(path, param).map_or_else(
+                || {
+                    missing = true;
+                    String::new()
+                },
+                str::to_owned,
+            )
+        });
+        (!missing).then_some(filled)
+    }
+}
+
+/// `path` with every `{param}` replaced by `value(param)`; text outside braces is kept.
+pub fn fill_path_template(path: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&value(&rest[open + 1..close]));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The whole data set, in the order the collections list it.
 #[derive(Debug, Clone)]
 pub struct Seed {
