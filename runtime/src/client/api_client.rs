@@ -102,7 +102,7 @@ impl ApiRequest {
         path_params: &[(&str, &str)],
     ) -> Self {
         let mut request =
-            Self::new(catalogue_method(op.method), base_path).scopes(op.scopes.any_of);
+            Self::new(http::Method::from(op.method), base_path).scopes(op.scopes.any_of);
         let mut rest = op.path;
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}').map(|c| open + c) else {
@@ -624,19 +624,4 @@ pub(crate) fn page_of<T: DeserializeOwned>(raw: &RawResponse) -> Result<Page<T>,
         next,
         links,
     })
-}
-
-/// The HTTP method of a catalogued operation.
-fn catalogue_method(method: crate::catalogue::Method) -> http::Method {
-    use crate::catalogue::Method as M;
-    match method {
-        M::Get => http::Method::GET,
-        M::Put => http::Method::PUT,
-        M::Post => http::Method::POST,
-        M::Delete => http::Method::DELETE,
-        M::Options => http::Method::OPTIONS,
-        M::Head => http::Method::HEAD,
-        M::Patch => http::Method::PATCH,
-        M::Trace => http::Method::TRACE,
-    }
 }
