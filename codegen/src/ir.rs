@@ -230,6 +230,9 @@ pub struct Operation {
     pub fn_name: String,
     /// UpperCamelCase name for per-operation types.
     pub type_name: String,
+    /// SCREAMING_SNAKE_CASE name of the operation's constant in the generated `operations`
+    /// catalogue, e.g. `GET_ALL_USERS` (unique; `ALL` is reserved for the list of every operation).
+    pub const_name: String,
     /// Method.
     pub method: HttpMethod,
     /// Path template relative to the base path, e.g. `/orgs/{sourcedId}`.

@@ -12,8 +12,8 @@ pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
-pub mod model;
 pub mod pipeline;
+pub mod spec_model;
 pub mod write;
 
 pub use builder::{BuildError, Builder};

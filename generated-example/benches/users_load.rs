@@ -44,10 +44,10 @@ use std::time::Duration;
 use axum::{Extension, Router};
 use ims_generated_example::demo::{DemoStore, Seed};
 use ims_generated_example::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
-use ims_runtime::auth::{
+use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
+use ims_runtime::resource_server::{
     AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, Principal, TokenVerifier,
 };
-use ims_runtime::authz::{AuthorizationServer, NewClient, SqliteStore};
 use ims_runtime::tls::testing::{get_throughput, shared_dev_pem};
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use tokio::net::TcpListener;

@@ -26,7 +26,7 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// The handler gains a leading `::ims_runtime::auth::Scoped<_>` extractor that answers 401 without
+/// The handler gains a leading `::ims_runtime::resource_server::Scoped<_>` extractor that answers 401 without
 /// a valid token and 403 `insufficient_scope` without the scopes. Mistakes (an empty list, a
 /// non-async function, a malformed scope URI, a duplicate scope, an argument of the wrong kind)
 /// are compile errors at the offending token; the handler is still emitted so nothing else breaks.

@@ -20,7 +20,7 @@ use axum::Router;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ims_runtime::auth::{
+use ims_runtime::resource_server::{
     AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, ScopeRequirementProvider,
     Scoped,
 };

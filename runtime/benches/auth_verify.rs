@@ -9,7 +9,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use ims_runtime::auth::{
+use ims_runtime::resource_server::{
     Algorithm, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, TokenVerifier,
 };
 use jsonwebtoken::EncodingKey;
@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
 }
 
 struct Read;
-impl ims_runtime::auth::ScopeRequirementProvider for Read {
+impl ims_runtime::resource_server::ScopeRequirementProvider for Read {
     const ANY_OF: &'static [&'static [&'static str]] =
         &[&["https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"]];
 }
@@ -82,7 +82,7 @@ impl ims_runtime::auth::ScopeRequirementProvider for Read {
 fn bench_router(c: &mut Criterion) {
     use axum::Router;
     use axum::routing::get;
-    use ims_runtime::auth::{AuthLayer, Scoped};
+    use ims_runtime::resource_server::{AuthLayer, Scoped};
     use tower::ServiceExt;
 
     let rt = tokio::runtime::Builder::new_current_thread()

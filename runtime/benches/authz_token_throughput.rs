@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use ims_runtime::authz::{AuthorizationServer, NewClient, SigningAlgorithm, SqliteStore};
+use ims_runtime::authorization_server::{
+    AuthorizationServer, NewClient, SigningAlgorithm, SqliteStore,
+};
 use ims_runtime::tls::testing::shared_dev_pem;
 use ims_runtime::tls::{client_config, serve_tls};
 

@@ -2,7 +2,7 @@
 //!
 //! Rooms (see `DESIGN.md`): [`types`] (format-preserving scalar types), [`catalogue`]
 //! (static descriptions of operations and scopes), [`query`] (filter/sort/fields/paging of IMS
-//! collections), [`imsx`] (`imsx_StatusInfo` errors), and behind features `tls`, `auth`, `authz`
+//! collections), [`imsx`] (`imsx_StatusInfo` errors), and behind features `tls`, `resource_server`, `authorization_server`
 //! (the embedded authorization server), `client` (token sources), `discovery` (serving the SDD)
 //! and `server` (the service trait plumbing and router of generated `server` modules).
 //! Generated code only names `::ims_runtime::…` paths; the dependencies it needs are re-exported
@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod catalogue;
+pub mod codegen;
 pub mod imsx;
 pub mod query;
 pub mod types;
@@ -19,7 +20,7 @@ pub mod types;
 pub mod tls;
 
 #[cfg(feature = "server")]
-pub mod auth;
+pub mod resource_server;
 
 #[cfg(feature = "server")]
 pub mod discovery;
@@ -27,8 +28,8 @@ pub mod discovery;
 #[cfg(feature = "server")]
 pub mod server;
 
-#[cfg(feature = "authz")]
-pub mod authz;
+#[cfg(feature = "authorization-server")]
+pub mod authorization_server;
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -6,7 +6,7 @@
 mod authz_support;
 
 use authz_support::*;
-use ims_runtime::authz::NewClient;
+use ims_runtime::authorization_server::NewClient;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -177,8 +177,8 @@ async fn unknown_or_missing_client_id_is_400_page() {
 async fn disabled_client_is_400_page() {
     let h = Harness::start().await;
     let c = h.code_client(&[ROSTER_RO]).await;
-    let store = ims_runtime::authz::SqliteStore::open(&h.db).unwrap();
-    use ims_runtime::authz::Store;
+    let store = ims_runtime::authorization_server::SqliteStore::open(&h.db).unwrap();
+    use ims_runtime::authorization_server::Store;
     let mut rec = store.get_client(&c.client_id).await.unwrap().unwrap();
     rec.disabled = true;
     h.server.put_client(rec).await.unwrap();

@@ -11,7 +11,7 @@ mod authz_support;
 use std::process::Command;
 
 use authz_support::*;
-use ims_runtime::authz::{NewClient, TokenEndpointAuthMethod};
+use ims_runtime::authorization_server::{NewClient, TokenEndpointAuthMethod};
 use serde_json::{Value, json};
 
 const SCRIPT: &str = r#"

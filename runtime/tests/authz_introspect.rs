@@ -6,7 +6,7 @@ mod authz_support;
 use authz_support::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ims_runtime::authz::NewClient;
+use ims_runtime::authorization_server::NewClient;
 use reqwest::StatusCode;
 use serde_json::json;
 

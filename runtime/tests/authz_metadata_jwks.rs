@@ -6,7 +6,7 @@
 mod authz_support;
 
 use authz_support::*;
-use ims_runtime::authz::SigningAlgorithm;
+use ims_runtime::authorization_server::SigningAlgorithm;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -133,7 +133,7 @@ async fn key_rotation_keeps_the_old_key_published_and_old_tokens_valid() {
     assert_eq!(h.introspect(&c, &old_token).await["active"], true);
     assert_eq!(h.introspect(&c, &new_token).await["active"], true);
     // The resource-server verifier accepts both with the published set.
-    use ims_runtime::auth::{JwtRules, KeySet, LocalJwtVerifier};
+    use ims_runtime::resource_server::{JwtRules, KeySet, LocalJwtVerifier};
     let bytes = serde_json::to_vec(&jwks).unwrap();
     let v = LocalJwtVerifier::new(
         KeySet::from_jwks_json(&bytes).unwrap(),
@@ -148,13 +148,15 @@ async fn changing_the_configured_algorithm_rotates_without_invalidating_old_toke
     let h = Harness::start().await;
     let c = h.cc_client(&[ROSTER_RO]).await;
     let rs_token = h.cc_token(&c, ROSTER_RO).await;
-    let store = std::sync::Arc::new(ims_runtime::authz::SqliteStore::open(&h.db).unwrap());
-    let es = ims_runtime::authz::AuthorizationServer::builder(h.issuer.clone(), store)
-        .scopes([ROSTER_RO])
-        .signing_algorithm(SigningAlgorithm::ES256)
-        .build()
-        .await
-        .unwrap();
+    let store =
+        std::sync::Arc::new(ims_runtime::authorization_server::SqliteStore::open(&h.db).unwrap());
+    let es =
+        ims_runtime::authorization_server::AuthorizationServer::builder(h.issuer.clone(), store)
+            .scopes([ROSTER_RO])
+            .signing_algorithm(SigningAlgorithm::ES256)
+            .build()
+            .await
+            .unwrap();
     let jwks = es.jwks();
     let algs: Vec<&str> = jwks["keys"]
         .as_array()
@@ -177,8 +179,10 @@ async fn issuer_must_be_https_without_trailing_slash() {
         "https://as.example.edu?x=1",
         "not a url",
     ] {
-        let store = std::sync::Arc::new(ims_runtime::authz::SqliteStore::in_memory().unwrap());
-        let r = ims_runtime::authz::AuthorizationServer::builder(bad, store)
+        let store = std::sync::Arc::new(
+            ims_runtime::authorization_server::SqliteStore::in_memory().unwrap(),
+        );
+        let r = ims_runtime::authorization_server::AuthorizationServer::builder(bad, store)
             .build()
             .await;
         assert!(r.is_err(), "{bad}");

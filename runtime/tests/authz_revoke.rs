@@ -4,7 +4,7 @@
 mod authz_support;
 
 use authz_support::*;
-use ims_runtime::authz::IssuedClient;
+use ims_runtime::authorization_server::IssuedClient;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -6,15 +6,15 @@
 mod authz_support;
 
 use authz_support::*;
-use ims_runtime::authz::model::CodeRecord;
-use ims_runtime::authz::secrets::hash_secret;
-use ims_runtime::authz::{SqliteStore, Store};
+use ims_runtime::authorization_server::model::CodeRecord;
+use ims_runtime::authorization_server::secrets::hash_secret;
+use ims_runtime::authorization_server::{SqliteStore, Store};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn redeem(
     h: &Harness,
-    c: &ims_runtime::authz::IssuedClient,
+    c: &ims_runtime::authorization_server::IssuedClient,
     code: &str,
     verifier: &str,
 ) -> reqwest::Response {
@@ -208,7 +208,7 @@ async fn expired_code_is_invalid_grant() {
             code_challenge: challenge,
             scope: ROSTER_RO.into(),
             subject: USER.into(),
-            expires_at: ims_runtime::authz::secrets::now() - 1,
+            expires_at: ims_runtime::authorization_server::secrets::now() - 1,
         })
         .await
         .unwrap();
@@ -242,10 +242,13 @@ async fn code_lifetime_outside_60_to_600_seconds_is_a_configuration_error() {
     use std::time::Duration;
     for secs in [59, 601] {
         let store = std::sync::Arc::new(SqliteStore::in_memory().unwrap());
-        let r = ims_runtime::authz::AuthorizationServer::builder("https://as.example.edu", store)
-            .code_lifetime(Duration::from_secs(secs))
-            .build()
-            .await;
+        let r = ims_runtime::authorization_server::AuthorizationServer::builder(
+            "https://as.example.edu",
+            store,
+        )
+        .code_lifetime(Duration::from_secs(secs))
+        .build()
+        .await;
         assert!(r.is_err(), "{secs}");
     }
 }

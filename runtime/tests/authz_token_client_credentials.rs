@@ -8,8 +8,8 @@ mod authz_support;
 use std::sync::Arc;
 
 use authz_support::*;
-use ims_runtime::authz::keys::{SigningAlgorithm, generate};
-use ims_runtime::authz::{IssuedClient, NewClient, TokenEndpointAuthMethod};
+use ims_runtime::authorization_server::keys::{SigningAlgorithm, generate};
+use ims_runtime::authorization_server::{IssuedClient, NewClient, TokenEndpointAuthMethod};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn now() -> u64 {
-    ims_runtime::authz::secrets::now()
+    ims_runtime::authorization_server::secrets::now()
 }
 
 #[tokio::test]
@@ -59,7 +59,9 @@ async fn client_credentials_issues_rfc9068_jwt_without_refresh_token_and_no_stor
 
 #[tokio::test]
 async fn access_tokens_verify_with_the_resource_server_verifier_and_revocation_is_visible() {
-    use ims_runtime::auth::{CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, TokenVerifier};
+    use ims_runtime::resource_server::{
+        CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, TokenVerifier,
+    };
     let h = Harness::start().await;
     let c = h.cc_client(&[ROSTER_RO]).await;
     let token = h.cc_token(&c, ROSTER_RO).await;
@@ -444,7 +446,7 @@ impl JwtClient {
     fn claims(&self, h: &Harness) -> Value {
         let id = &self.client.client_id;
         json!({"iss": id, "sub": id, "aud": h.url("/token"), "iat": now(), "exp": now() + 60,
-               "jti": ims_runtime::authz::secrets::random_id()})
+               "jti": ims_runtime::authorization_server::secrets::random_id()})
     }
     fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::ES256);
@@ -705,7 +707,7 @@ async fn private_key_jwt_with_jwks_uri_fetches_keys_over_https() {
         .ca_cert
         .clone();
     let h = Harness::start_with(move |b| {
-        defaults(b).jwks_uri_policy(ims_runtime::authz::JwksUriPolicy {
+        defaults(b).jwks_uri_policy(ims_runtime::authorization_server::JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(ca.into_bytes()),
         })
@@ -827,12 +829,15 @@ fn invalid_rate_limits_are_configuration_errors() {
         (0, std::time::Duration::from_secs(1)),
         (1, std::time::Duration::ZERO),
     ] {
-        let store = Arc::new(ims_runtime::authz::SqliteStore::in_memory().unwrap());
+        let store = Arc::new(ims_runtime::authorization_server::SqliteStore::in_memory().unwrap());
         let err = rt
             .block_on(
-                ims_runtime::authz::AuthorizationServer::builder("https://as.example.edu", store)
-                    .token_rate_limit(requests, per)
-                    .build(),
+                ims_runtime::authorization_server::AuthorizationServer::builder(
+                    "https://as.example.edu",
+                    store,
+                )
+                .token_rate_limit(requests, per)
+                .build(),
             )
             .unwrap_err();
         assert!(err.to_string().contains("token rate limit"), "{err}");

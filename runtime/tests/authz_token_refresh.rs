@@ -5,10 +5,10 @@
 mod authz_support;
 
 use authz_support::*;
-use ims_runtime::authz::IssuedClient;
-use ims_runtime::authz::model::RefreshRecord;
-use ims_runtime::authz::secrets::{hash_secret, now};
-use ims_runtime::authz::{SqliteStore, Store};
+use ims_runtime::authorization_server::IssuedClient;
+use ims_runtime::authorization_server::model::RefreshRecord;
+use ims_runtime::authorization_server::secrets::{hash_secret, now};
+use ims_runtime::authorization_server::{SqliteStore, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

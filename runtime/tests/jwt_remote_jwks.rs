@@ -12,8 +12,10 @@ use axum::Router;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use common::*;
-use ims_runtime::auth::{JwtRules, ManualClock, RemoteJwksVerifier, TokenVerifier, VerifyError};
 use ims_runtime::client::{ClientError, HttpPolicy};
+use ims_runtime::resource_server::{
+    JwtRules, ManualClock, RemoteJwksVerifier, TokenVerifier, VerifyError,
+};
 use ims_runtime::tls::testing::TestServer;
 use serde_json::{Value, json};
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use ims_runtime::auth::{
-    Algorithm, JwtRules, KeyError, KeySet, LocalJwtVerifier, ManualClock, VerificationKey,
+use ims_runtime::resource_server::{
+    Algorithm, JwksKeyError, JwtRules, KeySet, LocalJwtVerifier, ManualClock, VerificationKey,
     VerifyError,
 };
 use jsonwebtoken::EncodingKey;
@@ -483,16 +483,16 @@ fn jwks_unusable_keys_skipped_and_caps_enforced() {
     let many = json!({"keys": vec![ec.jwk.clone(); 51]});
     assert!(matches!(
         KeySet::from_jwks_json(many.to_string().as_bytes()),
-        Err(KeyError::TooManyKeys)
+        Err(JwksKeyError::TooManyKeys)
     ));
     let big = vec![b' '; 70 * 1024];
     assert!(matches!(
         KeySet::from_jwks_json(&big),
-        Err(KeyError::TooLarge)
+        Err(JwksKeyError::TooLarge)
     ));
     assert!(matches!(
         KeySet::from_jwks_json(b"[]"),
-        Err(KeyError::Malformed)
+        Err(JwksKeyError::Malformed)
     ));
 }
 
@@ -500,7 +500,7 @@ fn jwks_unusable_keys_skipped_and_caps_enforced() {
 fn weak_hmac_secret_refused_at_configuration() {
     assert!(matches!(
         VerificationKey::hmac(Some("h"), Algorithm::HS256, &[7u8; 16]),
-        Err(KeyError::WeakHmacSecret(16))
+        Err(JwksKeyError::WeakHmacSecret(16))
     ));
     assert!(VerificationKey::hmac(Some("h"), Algorithm::HS256, &[7u8; 32]).is_ok());
     assert!(VerificationKey::hmac(Some("h"), Algorithm::RS256, &[7u8; 32]).is_err());

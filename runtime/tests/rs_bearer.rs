@@ -12,7 +12,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 use common::*;
 use futures_util::future::BoxFuture;
-use ims_runtime::auth::{
+use ims_runtime::resource_server::{
     AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, ManualClock, Principal,
     RevocationCheck, ScopeRequirementProvider, Scoped, TokenVerifier, VerifyError,
 };

@@ -13,10 +13,10 @@ use axum::extract::Form;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use common::*;
-use ims_runtime::auth::{
+use ims_runtime::client::{ClientSecret, HttpPolicy, basic_authorization};
+use ims_runtime::resource_server::{
     AuthLayer, IntrospectionVerifier, ManualClock, TokenVerifier, VerifyError,
 };
-use ims_runtime::client::{ClientSecret, HttpPolicy, basic_authorization};
 use ims_runtime::tls::testing::TestServer;
 use serde_json::json;
 

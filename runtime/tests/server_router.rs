@@ -10,10 +10,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::Response;
 use common::*;
-use ims_runtime::auth::{AuthLayer, JwtRules, KeySet, LocalJwtVerifier, ManualClock};
 use ims_runtime::catalogue::{ParamLocation, ParamStyle};
 use ims_runtime::discovery::Deployment;
 use ims_runtime::imsx::ImsError;
+use ims_runtime::resource_server::{AuthLayer, JwtRules, KeySet, LocalJwtVerifier, ManualClock};
 use ims_runtime::server::{
     JsonBody, Listed, RequestContext, RequestInput, ServiceRouter, respond, select,
 };

@@ -15,7 +15,6 @@ use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::{json_escape_bidi, opt_str_lit, raw_str_lit, str_lit, str_slice_lit};
 use crate::emit::operation_docs::{deprecated_line, operation_doc, scopes_line, service_label};
 use crate::ir::{ResponseStatus, SecurityPattern, SecuritySchemeKind, Service};
-use crate::lower::naming::{NameTable, const_name};
 
 /// A field of a security scheme kind, e.g. `scheme: "bearer"`.
 struct FieldView {
@@ -322,8 +321,6 @@ fn operation_views(
     service: &Service,
     scope_consts: &BTreeMap<&str, &str>,
 ) -> Result<Vec<OpView>, Diagnostic> {
-    let mut consts = NameTable::new();
-    consts.reserve("ALL");
     let mut out = Vec::with_capacity(service.operations.len());
     for op in &service.operations {
         let doc = operation_doc(op, scopes_line(op, scope_consts)).trusted(deprecated_line(op));
@@ -339,8 +336,7 @@ fn operation_views(
             .collect::<Result<Vec<_>, _>>()?;
         out.push(OpView {
             doc: doc.attrs(),
-            // `r#type` → `TYPE`, not `R_TYPE`.
-            const_name: consts.insert(&const_name(op.fn_name.trim_start_matches("r#"))),
+            const_name: op.const_name.clone(),
             id: str_lit(&op.id),
             fn_name: str_lit(&op.fn_name),
             method: method_path(op.method),

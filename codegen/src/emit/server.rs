@@ -787,7 +787,7 @@ mod tests {
         svc.operations[first].scopes.any_of = vec![Vec::new()];
         let src = render_server(&svc).expect("renders");
         assert!(
-            src.contains("_principal: ::ims_runtime::auth::Principal"),
+            src.contains("_principal: ::ims_runtime::resource_server::Principal"),
             "{src}"
         );
         assert!(syn::parse_str::<syn::File>(&src).is_ok());

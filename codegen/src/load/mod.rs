@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::diagnostics::Diagnostics;
-use crate::model::SpecModel;
+use crate::spec_model::SpecModel;
 
 /// A spec model and its SDD, loaded, normalized and checked: the input of lowering.
 #[derive(Debug, Clone)]

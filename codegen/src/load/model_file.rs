@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::yaml_span::{self, Span};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location};
-use crate::model::{SpecModel, is_valid_module_name};
+use crate::spec_model::{SpecModel, is_valid_module_name};
 
 /// A model as read from disk, with its source text (for locating keys in later checks).
 #[derive(Debug, Clone)]

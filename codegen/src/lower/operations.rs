@@ -18,7 +18,7 @@ use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
 use crate::lower::base_path::normalize_base_path;
 use crate::lower::bodies::lower_request_body;
-use crate::lower::naming::{NameTable, fn_name, type_name};
+use crate::lower::naming::{NameTable, const_name, fn_name, type_name};
 use crate::lower::params::lower_params;
 use crate::lower::requirements::RequirementLowering;
 use crate::lower::responses::lower_responses;
@@ -329,6 +329,7 @@ fn lower_operation<'a>(
         id,
         fn_name: String::new(),
         type_name: String::new(),
+        const_name: String::new(),
         method,
         path: path.to_owned(),
         pointer: op_pointer,
@@ -357,10 +358,14 @@ fn servers_warning(sdd: &std::path::Path, pointer: &str) -> Diagnostic {
 fn assign_names(operations: &mut [Operation], sdd: &std::path::Path, diags: &mut Diagnostics) {
     let mut fns = NameTable::new();
     let mut types = NameTable::new();
+    let mut consts = NameTable::new();
+    consts.reserve("ALL");
     for op in operations.iter_mut() {
         let wanted = fn_name(&op.id);
         op.fn_name = fns.insert(&wanted);
         op.type_name = types.insert(&type_name(&op.id));
+        // `r#type` → `TYPE`, not `R_TYPE`.
+        op.const_name = consts.insert(&const_name(op.fn_name.trim_start_matches("r#")));
         if op.fn_name != wanted {
             diags.push(Diagnostic::warning(
                 "IMS0447",

@@ -22,7 +22,7 @@ use crate::load::resolve::escape_pointer_token;
 use crate::lower::bodies::media_kind;
 use crate::lower::naming::{NameTable, field_name, type_name};
 use crate::lower::operations::OpLowering;
-use crate::model::FieldsModel;
+use crate::spec_model::FieldsModel;
 
 /// Parameter field names the generated code uses itself on per-operation request types.
 pub const RESERVED_PARAM_NAMES: &[&str] = &["body"];

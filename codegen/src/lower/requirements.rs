@@ -21,7 +21,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
 use crate::ir::{ScopeRequirement, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::escape_pointer_token;
-use crate::model::SameRequirementScopes;
+use crate::spec_model::SameRequirementScopes;
 
 /// Most alternative groups one requirement may expand to before it is refused.
 const MAX_GROUPS: usize = 4096;

@@ -11,7 +11,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location};
 use crate::ir::{SecurityPattern, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
-use crate::model::SecurityPatternModel;
+use crate::spec_model::SecurityPatternModel;
 
 /// Extension holding the dynamic client registration endpoint (IMS Security Framework 1.1).
 pub const REGISTRATION_URL_EXTENSION: &str = "x-imssf-registrationUrl";

@@ -53,7 +53,7 @@ use crate::lower::requirements::RequirementLowering;
 use crate::lower::scopes::build_catalogue;
 use crate::lower::security::lower_security_profile;
 use crate::lower::types::TypeLowerer;
-use crate::model::{ErrorsModel, FieldsModel, PagingModel};
+use crate::spec_model::{ErrorsModel, FieldsModel, PagingModel};
 
 /// Lowers a loaded spec to the IR. Returns `None` exactly when this call pushed an error.
 pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Service> {

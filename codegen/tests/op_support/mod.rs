@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ims_codegen::diagnostics::{Diagnostic, Diagnostics, Severity};
 use ims_codegen::ir::Service;
 use ims_codegen::load::LoadedSpec;
-use ims_codegen::model::SpecModel;
+use ims_codegen::spec_model::SpecModel;
 
 /// A minimal model; `extra` is appended to the YAML (e.g. `security: {same_requirement_scopes: all}`).
 pub fn model(extra: &str) -> SpecModel {

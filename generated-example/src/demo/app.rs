@@ -18,16 +18,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ims_runtime::auth::AuthLayer;
-use ims_runtime::authz::model::GrantType;
-use ims_runtime::authz::secrets::verify_secret;
-use ims_runtime::authz::{
+use ims_runtime::authorization_server::model::GrantType;
+use ims_runtime::authorization_server::secrets::verify_secret;
+use ims_runtime::authorization_server::{
     AuthorizationServer, AuthzError, NewClient, SqliteStore, Store, StoreError,
 };
 use ims_runtime::client::{
     ClientAuth, ClientCredentialsSource, ClientError, ClientSecret, HttpPolicy, TokenSourceOptions,
 };
 use ims_runtime::discovery::{Deployment, DiscoveryError};
+use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::dev::DevCertificates;
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use serde::{Deserialize, Serialize};

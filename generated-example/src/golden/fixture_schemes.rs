@@ -233,7 +233,7 @@ pub mod server {
         ::ims_runtime::__private::axum::extract::State(
             svc,
         ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        _principal: ::ims_runtime::auth::Principal,
+        _principal: ::ims_runtime::resource_server::Principal,
         ctx: ::ims_runtime::server::RequestContext,
         _input: ::ims_runtime::server::RequestInput,
     ) -> ::core::result::Result<

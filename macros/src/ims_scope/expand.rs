@@ -1,4 +1,4 @@
-//! Turns a validated handler into one that extracts `::ims_runtime::auth::Scoped<R>` first.
+//! Turns a validated handler into one that extracts `::ims_runtime::resource_server::Scoped<R>` first.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -26,7 +26,7 @@ pub(crate) fn expand(requirement: &Requirement, mut function: syn::ItemFn) -> To
     );
     // Leading position: the extractor reads only request parts, so a body extractor stays last.
     let extractor: syn::FnArg = syn::parse_quote!(
-        _: ::ims_runtime::auth::Scoped<#marker>
+        _: ::ims_runtime::resource_server::Scoped<#marker>
     );
     function.sig.inputs.insert(0, extractor);
     quote! {
@@ -36,7 +36,7 @@ pub(crate) fn expand(requirement: &Requirement, mut function: syn::ItemFn) -> To
         #[derive(Debug, Clone, Copy, Default)]
         #vis struct #marker;
 
-        impl ::ims_runtime::auth::ScopeRequirementProvider for #marker {
+        impl ::ims_runtime::resource_server::ScopeRequirementProvider for #marker {
             const ANY_OF: &'static [&'static [&'static str]] = &[#(#groups),*];
         }
 

@@ -3,14 +3,14 @@
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, Default)]
 struct __ImsScope_put_note;
-impl ::ims_runtime::auth::ScopeRequirementProvider for __ImsScope_put_note {
+impl ::ims_runtime::resource_server::ScopeRequirementProvider for __ImsScope_put_note {
     const ANY_OF: &'static [&'static [&'static str]] = &[
         &[scopes::ROSTER_CORE_READONLY],
         &[scopes::ROSTER_READONLY, "urn:example:audit"],
     ];
 }
 async fn put_note(
-    _: ::ims_runtime::auth::Scoped<__ImsScope_put_note>,
+    _: ::ims_runtime::resource_server::Scoped<__ImsScope_put_note>,
     Path(id): Path<String>,
     Json(body): Json<Note>,
 ) -> StatusCode {

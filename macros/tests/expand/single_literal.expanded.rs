@@ -3,13 +3,13 @@
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct __ImsScope_get_classes;
-impl ::ims_runtime::auth::ScopeRequirementProvider for __ImsScope_get_classes {
+impl ::ims_runtime::resource_server::ScopeRequirementProvider for __ImsScope_get_classes {
     const ANY_OF: &'static [&'static [&'static str]] = &[
         &["https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"],
     ];
 }
 pub async fn get_classes(
-    _: ::ims_runtime::auth::Scoped<__ImsScope_get_classes>,
+    _: ::ims_runtime::resource_server::Scoped<__ImsScope_get_classes>,
     Path(id): Path<String>,
 ) -> String {
     id

@@ -12,8 +12,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::ClientError;
-use super::api::{AuthorizedClient, SendError};
 use super::api_error::ApiError;
+use super::authorized_client::{AuthorizedClient, SendError};
 use super::http::{HttpPolicy, read_capped};
 use super::list_query::ListQuery;
 use super::page::{Page, parse_link_header};

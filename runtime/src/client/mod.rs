@@ -10,10 +10,10 @@
 //! and `private_key_jwt` needs assertion parameters the crate does not produce. The request itself
 //! is a single form POST, so it is written here on top of the same capped reqwest client.
 
-mod api;
 mod api_client;
 mod api_error;
-mod error;
+mod authorized_client;
+mod client_error;
 mod http;
 mod list_query;
 mod page;
@@ -22,10 +22,10 @@ mod retry;
 mod secret;
 mod token;
 
-pub use api::AuthorizedClient;
 pub use api_client::{ApiClient, ApiRequest, DEFAULT_MAX_PAGES, ScopeAlternatives};
 pub use api_error::ApiError;
-pub use error::ClientError;
+pub use authorized_client::AuthorizedClient;
+pub use client_error::ClientError;
 pub use http::{HttpPolicy, read_capped};
 pub use list_query::{ListQuery, OrderBy};
 pub use page::{Page, parse_link_header};

@@ -20,7 +20,7 @@ use url::form_urlencoded;
 use crate::imsx::{ImsError, code_minor};
 use fields::Fields;
 use filter::Filter;
-use paging::{Page, PagingLimits};
+use paging::{PageWindow, PagingLimits};
 use sort::Sort;
 
 /// The query parameters this module understands (names are case-sensitive).
@@ -51,7 +51,7 @@ pub struct CollectionQuery {
     /// `fields`, if given.
     pub fields: Option<Fields>,
     /// `limit` and `offset`.
-    pub page: Page,
+    pub page: PageWindow,
     /// Other decoded parameters in request order (kept so `Link` URLs can preserve them).
     pub extra: Vec<(String, String)>,
 }
@@ -94,7 +94,7 @@ impl CollectionQuery {
             filter: filter.map(Filter::parse).transpose()?,
             sort: Sort::parse(sort, order_by)?,
             fields: fields.map(Fields::parse).transpose()?,
-            page: Page::parse(limit, offset, limits)?,
+            page: PageWindow::parse(limit, offset, limits)?,
             extra,
         })
     }
@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(q.fields, None);
         assert_eq!(
             q.page,
-            Page {
+            PageWindow {
                 limit: 100,
                 offset: 0
             }
@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(again.extra, q.extra);
         assert_eq!(
             again.page,
-            Page {
+            PageWindow {
                 limit: 5,
                 offset: 10
             }

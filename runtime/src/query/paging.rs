@@ -35,17 +35,17 @@ impl Default for PagingLimits {
 /// One page of a collection.
 ///
 /// ```
-/// use ims_runtime::query::paging::{Page, PagingLimits};
+/// use ims_runtime::query::paging::{PageWindow, PagingLimits};
 ///
-/// let page = Page::parse(Some("2"), Some("2"), &PagingLimits::default()).unwrap();
+/// let page = PageWindow::parse(Some("2"), Some("2"), &PagingLimits::default()).unwrap();
 /// let link = page
 ///     .link_header(5, "https://sis.example/users", &[("filter".into(), "role='student'".into())])
 ///     .unwrap();
 /// assert!(link.contains(r#"<https://sis.example/users?filter=role%3D%27student%27&limit=2&offset=4>; rel="next""#));
-/// assert!(Page::parse(Some("0"), None, &PagingLimits::default()).is_err());
+/// assert!(PageWindow::parse(Some("0"), None, &PagingLimits::default()).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Page {
+pub struct PageWindow {
     /// Records per page (≥ 1).
     pub limit: u64,
     /// Records skipped (≥ 0).
@@ -72,7 +72,7 @@ fn parse_count(name: &str, raw: &str) -> Result<u64, ImsError> {
     Ok(text.parse::<u64>().unwrap_or(u64::MAX))
 }
 
-impl Page {
+impl PageWindow {
     /// Parses raw `limit` and `offset` values (absent → defaults).
     pub fn parse(
         limit: Option<&str>,
@@ -90,7 +90,7 @@ impl Page {
             }
         };
         let offset = offset.map_or(Ok(0), |raw| parse_count("offset", raw))?;
-        Ok(Page {
+        Ok(PageWindow {
             limit: limit.clamp(1, limits.max_limit.max(1)),
             offset,
         })
@@ -161,8 +161,8 @@ mod tests {
     #[test]
     fn absent_limit_and_offset_use_defaults() {
         assert_eq!(
-            Page::parse(None, None, &limits()).unwrap(),
-            Page {
+            PageWindow::parse(None, None, &limits()).unwrap(),
+            PageWindow {
                 limit: 100,
                 offset: 0
             }
@@ -171,26 +171,31 @@ mod tests {
 
     #[test]
     fn limit_above_max_is_clamped() {
-        let page = Page::parse(Some("5000"), None, &limits()).unwrap();
+        let page = PageWindow::parse(Some("5000"), None, &limits()).unwrap();
         assert_eq!(page.limit, 1000);
-        let huge = Page::parse(Some("99999999999999999999999"), None, &limits()).unwrap();
+        let huge = PageWindow::parse(Some("99999999999999999999999"), None, &limits()).unwrap();
         assert_eq!(huge.limit, 1000);
     }
 
     #[test]
     fn zero_negative_or_non_numeric_limit_is_rejected() {
         for raw in ["0", "-1", "ten", "", "1.5", "+3"] {
-            let err = Page::parse(Some(raw), None, &limits()).unwrap_err();
+            let err = PageWindow::parse(Some(raw), None, &limits()).unwrap_err();
             assert_eq!(err.status().as_u16(), 400, "{raw:?}");
             assert_eq!(err.code_minor(), "invaliddata");
         }
-        assert!(Page::parse(None, Some("-1"), &limits()).is_err());
-        assert_eq!(Page::parse(None, Some("0"), &limits()).unwrap().offset, 0);
+        assert!(PageWindow::parse(None, Some("-1"), &limits()).is_err());
+        assert_eq!(
+            PageWindow::parse(None, Some("0"), &limits())
+                .unwrap()
+                .offset,
+            0
+        );
     }
 
     #[test]
     fn middle_page_links_first_prev_next_last() {
-        let page = Page {
+        let page = PageWindow {
             limit: 10,
             offset: 10,
         };
@@ -206,21 +211,21 @@ mod tests {
 
     #[test]
     fn first_page_has_no_prev_and_last_page_has_no_next() {
-        let first = Page {
+        let first = PageWindow {
             limit: 10,
             offset: 0,
         }
         .link_header(20, "h", &[])
         .unwrap();
         assert!(!first.contains("prev") && first.contains("next"));
-        let last = Page {
+        let last = PageWindow {
             limit: 10,
             offset: 10,
         }
         .link_header(20, "h", &[])
         .unwrap();
         assert!(last.contains("prev") && !last.contains("next"));
-        let empty = Page {
+        let empty = PageWindow {
             limit: 10,
             offset: 0,
         }
@@ -239,7 +244,7 @@ mod tests {
             ("limit".to_owned(), "999".to_owned()),
             ("fields".to_owned(), "a,b".to_owned()),
         ];
-        let link = Page {
+        let link = PageWindow {
             limit: 1,
             offset: 0,
         }
@@ -252,7 +257,7 @@ mod tests {
             "{link}"
         );
         assert!(
-            Page {
+            PageWindow {
                 limit: 1,
                 offset: 0
             }
@@ -264,7 +269,7 @@ mod tests {
     #[test]
     fn range_is_bounded_by_total() {
         assert_eq!(
-            Page {
+            PageWindow {
                 limit: 10,
                 offset: 5
             }
@@ -272,7 +277,7 @@ mod tests {
             5..8
         );
         assert_eq!(
-            Page {
+            PageWindow {
                 limit: 10,
                 offset: 50
             }

@@ -6,11 +6,11 @@ use axum::extract::FromRequestParts;
 use http::HeaderMap;
 use http::request::Parts;
 
-use crate::auth::Principal;
+use crate::resource_server::Principal;
 
 /// The caller and the headers of one request, passed to every generated service method.
 ///
-/// `principal` is `Some` whenever the request went through the [`AuthLayer`](crate::auth::AuthLayer)
+/// `principal` is `Some` whenever the request went through the [`AuthLayer`](crate::resource_server::AuthLayer)
 /// (every protected operation); public operations usually see `None`.
 #[derive(Clone, Debug)]
 pub struct RequestContext {

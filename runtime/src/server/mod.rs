@@ -1,7 +1,7 @@
 //! Serving a generated service: the pieces a generated `server` module (its `<Service>Service`
 //! trait and `router(svc)`) is built from, and what in-memory implementations call.
 //!
-//! - [`RequestContext`]: who called ([`Principal`](crate::auth::Principal), if authenticated) and the
+//! - [`RequestContext`]: who called ([`Principal`](crate::resource_server::Principal), if authenticated) and the
 //!   request headers, handed to every trait method.
 //! - [`RequestInput`]: the raw path, query, header and cookie values of a request, converted to
 //!   typed parameters ([`params`]) and to a [`CollectionQuery`](crate::query::CollectionQuery).
@@ -12,7 +12,7 @@
 //!   collection method returns.
 //! - [`select()`]: filter, sort and page a slice of records in memory.
 //! - [`ServiceRouter`]: mounts the operations under the base path, behind an
-//!   [`AuthLayer`](crate::auth::AuthLayer), with the discovery endpoint beside it, an imsx 404
+//!   [`AuthLayer`](crate::resource_server::AuthLayer), with the discovery endpoint beside it, an imsx 404
 //!   fallback and 405 with `Allow`.
 
 mod body;

@@ -7,10 +7,10 @@ use axum::{Extension, Router};
 use http::{Method, StatusCode};
 
 use super::input::ServerSettings;
-use crate::auth::AuthLayer;
 use crate::discovery::{Deployment, DiscoveryDocument, DiscoveryError};
 use crate::imsx::{ImsError, code_minor};
 use crate::query::paging::PagingLimits;
+use crate::resource_server::AuthLayer;
 
 struct Route {
     method: Method,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ims_runtime::authz::{
+use ims_runtime::authorization_server::{
     AuthorizationServer, AuthorizationServerBuilder, IssuedClient, NewClient, SqliteStore,
     StaticUsers,
 };
@@ -322,7 +322,10 @@ pub fn basic(id: &str, secret: &str) -> String {
 
 /// A PKCE pair (verifier, S256 challenge).
 pub fn pkce() -> (String, String) {
-    let verifier = format!("v{}", ims_runtime::authz::secrets::random_token());
+    let verifier = format!(
+        "v{}",
+        ims_runtime::authorization_server::secrets::random_token()
+    );
     let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }

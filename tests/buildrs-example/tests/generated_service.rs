@@ -14,13 +14,13 @@ use ims_buildrs_example::resources::models::{
 };
 use ims_buildrs_example::resources::server::{ResourcesService, router};
 use ims_buildrs_example::resources::{BASE_PATH, scopes};
-use ims_runtime::auth::AuthLayer;
-use ims_runtime::authz::{AuthorizationServer, NewClient, SqliteStore};
+use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
 use ims_runtime::client::{
     ApiClient, ClientAuth, ClientCredentialsSource, ClientSecret, ListQuery, TokenSourceOptions,
 };
 use ims_runtime::imsx::ImsError;
 use ims_runtime::query::CollectionQuery;
+use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::server::{Listed, RequestContext, select};
 use ims_runtime::tls::serve_tls;
 use ims_runtime::tls::testing::shared_dev_pem;

@@ -312,7 +312,7 @@ pub(crate) fn check_audience(claims: &Map<String, Value>, ours: &str) -> Result<
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use ims_runtime::auth::{JwtRules, KeySet, LocalJwtVerifier};
+/// use ims_runtime::resource_server::{JwtRules, KeySet, LocalJwtVerifier};
 /// let keys = KeySet::from_jwks_json(&std::fs::read("jwks.json")?)?;
 /// let verifier = LocalJwtVerifier::new(keys, JwtRules::new("https://as.example.edu", "https://api.example.edu"));
 /// # Ok(()) }

@@ -23,7 +23,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use ims_runtime::authz::{AuthorizationServer, NewClient, SqliteStore};
+//! use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
 //! let store = Arc::new(SqliteStore::open(std::path::Path::new("authz.sqlite"))?);
 //! let server = AuthorizationServer::builder("https://as.example.edu", store)
 //!     .scopes(["https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"])
@@ -70,14 +70,14 @@ use serde::{Deserialize, Serialize};
 pub use error::OAuthError;
 #[cfg(feature = "client")]
 pub use jwks_fetch::JwksUriPolicy;
-pub use keys::{KeyError, SigningAlgorithm};
+pub use keys::{SigningAlgorithm, SigningKeyError};
 pub use model::{Client, GrantType, TokenEndpointAuthMethod};
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
 pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 pub use sqlite::SqliteStore;
 pub use store::{Store, StoreError};
 
-use crate::auth::failure_limit::IpWindowLimiter;
+use crate::resource_server::failure_limit::IpWindowLimiter;
 use keys::KeyRing;
 
 /// Default access-token lifetime (IMS recommendation): 3600 s.
@@ -105,7 +105,7 @@ pub enum AuthzError {
     Store(#[from] StoreError),
     /// A signing key could not be generated or loaded.
     #[error(transparent)]
-    Key(#[from] KeyError),
+    Key(#[from] SigningKeyError),
 }
 
 /// Claims of the RFC 9068 access tokens this server issues.
@@ -520,7 +520,7 @@ impl AuthorizationServerBuilder {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::{sync::Arc, time::Duration};
-    /// use ims_runtime::authz::{AuthorizationServer, SqliteStore};
+    /// use ims_runtime::authorization_server::{AuthorizationServer, SqliteStore};
     /// let store = Arc::new(SqliteStore::in_memory()?);
     /// let builder = AuthorizationServer::builder("https://as.example.edu", store)
     ///     .token_rate_limit(100, Duration::from_secs(1))
@@ -923,30 +923,34 @@ impl AuthorizationServer {
     /// revocation check against its store on every request.
     ///
     /// The keys are read once: after [`Self::rotate_signing_key`] build a new verifier (or use
-    /// [`crate::auth::RemoteJwksVerifier`], which follows rotations).
+    /// [`crate::resource_server::RemoteJwksVerifier`], which follows rotations).
     ///
     /// ```no_run
-    /// # async fn f(authz: ims_runtime::authz::AuthorizationServer) -> Result<(), ims_runtime::authz::AuthzError> {
+    /// # async fn f(authz: ims_runtime::authorization_server::AuthorizationServer) -> Result<(), ims_runtime::authorization_server::AuthzError> {
     /// use std::sync::Arc;
-    /// let layer = ims_runtime::auth::AuthLayer::new(Arc::new(authz.local_verifier()?), "oneroster");
+    /// let layer = ims_runtime::resource_server::AuthLayer::new(Arc::new(authz.local_verifier()?), "oneroster");
     /// # Ok(()) }
     /// ```
     pub fn local_verifier(
         &self,
-    ) -> Result<crate::auth::CachingVerifier<crate::auth::LocalJwtVerifier>, AuthzError> {
+    ) -> Result<
+        crate::resource_server::CachingVerifier<crate::resource_server::LocalJwtVerifier>,
+        AuthzError,
+    > {
         // Our own JWKS always parses; an error here means the key ring itself is broken.
-        let keys = crate::auth::KeySet::from_jwks_json(self.jwks().to_string().as_bytes())
-            .map_err(|e| {
-                AuthzError::Config(format!("the server's own JWK Set is unusable: {e}"))
-            })?;
-        let rules = crate::auth::JwtRules::new(
+        let keys =
+            crate::resource_server::KeySet::from_jwks_json(self.jwks().to_string().as_bytes())
+                .map_err(|e| {
+                    AuthzError::Config(format!("the server's own JWK Set is unusable: {e}"))
+                })?;
+        let rules = crate::resource_server::JwtRules::new(
             self.inner.config.issuer.clone(),
             self.inner.config.audience.clone(),
         );
-        Ok(
-            crate::auth::CachingVerifier::new(crate::auth::LocalJwtVerifier::new(keys, rules))
-                .with_revocation_check(std::sync::Arc::new(self.clone())),
+        Ok(crate::resource_server::CachingVerifier::new(
+            crate::resource_server::LocalJwtVerifier::new(keys, rules),
         )
+        .with_revocation_check(std::sync::Arc::new(self.clone())))
     }
 
     /// Whether the access token with this `jti` has been revoked (directly or through its grant).
@@ -977,7 +981,7 @@ impl AuthorizationServer {
 /// revocations by other instances sharing the store within
 /// [`LIVE_TOKEN_RECHECK`](live_tokens::LIVE_TOKEN_RECHECK) (a "not revoked" answer is reused that
 /// long). Fails closed on store errors.
-impl crate::auth::RevocationCheck for AuthorizationServer {
+impl crate::resource_server::RevocationCheck for AuthorizationServer {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> futures_util::future::BoxFuture<'a, bool> {
         Box::pin(async move {
             let live = &self.inner.live_tokens;

@@ -78,7 +78,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// A fixed list of users with PBKDF2-hashed passwords: enough for demos and tests.
 ///
 /// ```
-/// use ims_runtime::authz::StaticUsers;
+/// use ims_runtime::authorization_server::StaticUsers;
 /// let users = StaticUsers::new().with_user("alice", "correct horse", 1_000);
 /// ```
 #[derive(Default, Clone)]

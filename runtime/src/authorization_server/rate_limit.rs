@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::OAuthError;
-use crate::auth::failure_limit::IpWindowLimiter;
+use crate::resource_server::failure_limit::IpWindowLimiter;
 
 /// Default `/token` limit: 1 000 requests per second per client address. Client-credentials
 /// tokens live an hour and clients cache them, so a legitimate address stays far below this, while

@@ -23,7 +23,7 @@ const KEYWORDS: &[&str] = &[
 /// identifier (`[a-z_][a-z0-9_]*`, not `_` alone, not a keyword).
 ///
 /// ```
-/// use ims_codegen::model::is_valid_module_name;
+/// use ims_codegen::spec_model::is_valid_module_name;
 /// assert!(is_valid_module_name("oneroster_v1p2_rostering"));
 /// assert!(!is_valid_module_name("one-roster"));
 /// assert!(!is_valid_module_name("type"));

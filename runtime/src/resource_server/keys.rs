@@ -19,7 +19,7 @@ pub const MIN_HMAC_SECRET_BYTES: usize = 32;
 
 /// Errors building keys or parsing a JWKS document.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum JwksKeyError {
     /// The JWKS document is larger than [`MAX_JWKS_BYTES`].
     #[error("JWKS document exceeds {MAX_JWKS_BYTES} bytes")]
     TooLarge,
@@ -76,7 +76,7 @@ impl VerificationKey {
         kid: Option<&str>,
         alg: Algorithm,
         pem: &[u8],
-    ) -> Result<Self, KeyError> {
+    ) -> Result<Self, JwksKeyError> {
         let key = match alg {
             Algorithm::RS256
             | Algorithm::RS384
@@ -87,13 +87,13 @@ impl VerificationKey {
             Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(pem),
             Algorithm::EdDSA => DecodingKey::from_ed_pem(pem),
             other => {
-                return Err(KeyError::AlgorithmMismatch {
+                return Err(JwksKeyError::AlgorithmMismatch {
                     alg: other,
                     what: "a public key (use `hmac` for HS* secrets)",
                 });
             }
         }
-        .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        .map_err(|e| JwksKeyError::Invalid(e.to_string()))?;
         Ok(Self {
             kid: kid.map(str::to_owned),
             alg,
@@ -102,15 +102,15 @@ impl VerificationKey {
     }
 
     /// An HMAC secret (HS256/384/512 only; at least 32 bytes, JW-20). Prefer asymmetric keys.
-    pub fn hmac(kid: Option<&str>, alg: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
+    pub fn hmac(kid: Option<&str>, alg: Algorithm, secret: &[u8]) -> Result<Self, JwksKeyError> {
         if !is_hmac(alg) {
-            return Err(KeyError::AlgorithmMismatch {
+            return Err(JwksKeyError::AlgorithmMismatch {
                 alg,
                 what: "an HMAC secret",
             });
         }
         if secret.len() < MIN_HMAC_SECRET_BYTES {
-            return Err(KeyError::WeakHmacSecret(secret.len()));
+            return Err(JwksKeyError::WeakHmacSecret(secret.len()));
         }
         Ok(Self {
             kid: kid.map(str::to_owned),
@@ -245,17 +245,17 @@ impl KeySet {
 
     /// Parses a JWKS document (`{"keys":[...]}`), skipping unusable keys (JW-18): `use` other
     /// than `sig`, symmetric or private keys, `kty` not matching `alg`, RSA under 2048 bits.
-    pub fn from_jwks_json(bytes: &[u8]) -> Result<Self, KeyError> {
+    pub fn from_jwks_json(bytes: &[u8]) -> Result<Self, JwksKeyError> {
         if bytes.len() > MAX_JWKS_BYTES {
-            return Err(KeyError::TooLarge);
+            return Err(JwksKeyError::TooLarge);
         }
-        let doc: Value = serde_json::from_slice(bytes).map_err(|_| KeyError::Malformed)?;
+        let doc: Value = serde_json::from_slice(bytes).map_err(|_| JwksKeyError::Malformed)?;
         let keys = doc
             .get("keys")
             .and_then(Value::as_array)
-            .ok_or(KeyError::Malformed)?;
+            .ok_or(JwksKeyError::Malformed)?;
         if keys.len() > MAX_JWKS_KEYS {
-            return Err(KeyError::TooManyKeys);
+            return Err(JwksKeyError::TooManyKeys);
         }
         let usable: Vec<VerificationKey> =
             keys.iter().filter_map(VerificationKey::from_jwk).collect();

@@ -64,7 +64,7 @@ impl SigningAlgorithm {
 
 /// Errors from key generation, loading or signing.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub enum SigningKeyError {
     /// The stored algorithm name is not one we support.
     #[error("signing key `{kid}`: unsupported algorithm `{alg}` (use RS256, ES256 or EdDSA)")]
     UnsupportedAlgorithm {
@@ -105,14 +105,15 @@ pub(crate) struct LoadedKey {
 }
 
 impl LoadedKey {
-    pub(crate) fn load(stored: StoredSigningKey) -> Result<Self, KeyError> {
+    pub(crate) fn load(stored: StoredSigningKey) -> Result<Self, SigningKeyError> {
         let kid = stored.kid.clone();
-        let alg =
-            SigningAlgorithm::parse(&stored.alg).ok_or_else(|| KeyError::UnsupportedAlgorithm {
+        let alg = SigningAlgorithm::parse(&stored.alg).ok_or_else(|| {
+            SigningKeyError::UnsupportedAlgorithm {
                 kid: kid.clone(),
                 alg: stored.alg.clone(),
-            })?;
-        let invalid = |e: &dyn std::fmt::Display| KeyError::InvalidKey {
+            }
+        })?;
+        let invalid = |e: &dyn std::fmt::Display| SigningKeyError::InvalidKey {
             kid: kid.clone(),
             detail: e.to_string(),
         };
@@ -136,7 +137,7 @@ impl LoadedKey {
                 }
                 let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
                 let decoding = DecodingKey::from_ec_components(&x, &y)
-                    .map_err(|e| KeyError::Crypto(e.to_string()))?;
+                    .map_err(|e| SigningKeyError::Crypto(e.to_string()))?;
                 let params = serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y});
                 (Signer::Ec(kp), params, decoding)
             }
@@ -144,7 +145,7 @@ impl LoadedKey {
                 let kp = Ed25519KeyPair::from_pkcs8(&stored.pkcs8).map_err(|e| invalid(&e))?;
                 let x = b64(kp.public_key().as_ref());
                 let decoding = DecodingKey::from_ed_components(&x)
-                    .map_err(|e| KeyError::Crypto(e.to_string()))?;
+                    .map_err(|e| SigningKeyError::Crypto(e.to_string()))?;
                 let params = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x});
                 (Signer::Ed(kp), params, decoding)
             }
@@ -169,9 +170,9 @@ impl LoadedKey {
     }
 
     /// Signs `claims` as a compact JWS with this key's `at+jwt` header.
-    pub(crate) fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
-        let payload =
-            serde_json::to_vec(claims).map_err(|e| KeyError::Crypto(format!("claims: {e}")))?;
+    pub(crate) fn sign<T: Serialize>(&self, claims: &T) -> Result<String, SigningKeyError> {
+        let payload = serde_json::to_vec(claims)
+            .map_err(|e| SigningKeyError::Crypto(format!("claims: {e}")))?;
         let mut out = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
         out.push_str(&self.header_b64);
         out.push('.');
@@ -185,12 +186,12 @@ impl LoadedKey {
                     out.as_bytes(),
                     &mut sig,
                 )
-                .map_err(|e| KeyError::Crypto(e.to_string()))?;
+                .map_err(|e| SigningKeyError::Crypto(e.to_string()))?;
                 sig
             }
             Signer::Ec(kp) => kp
                 .sign(&SystemRandom::new(), out.as_bytes())
-                .map_err(|e| KeyError::Crypto(e.to_string()))?
+                .map_err(|e| SigningKeyError::Crypto(e.to_string()))?
                 .as_ref()
                 .to_vec(),
             Signer::Ed(kp) => kp.sign(out.as_bytes()).as_ref().to_vec(),
@@ -206,8 +207,8 @@ impl LoadedKey {
 }
 
 /// Generates a new key (RSA 2048, P-256 or Ed25519) as a [`StoredSigningKey`].
-pub fn generate(alg: SigningAlgorithm, now: u64) -> Result<StoredSigningKey, KeyError> {
-    let crypto = |e: &dyn std::fmt::Display| KeyError::Crypto(e.to_string());
+pub fn generate(alg: SigningAlgorithm, now: u64) -> Result<StoredSigningKey, SigningKeyError> {
+    let crypto = |e: &dyn std::fmt::Display| SigningKeyError::Crypto(e.to_string());
     let pkcs8 = match alg {
         SigningAlgorithm::RS256 => {
             let kp =
@@ -249,7 +250,7 @@ impl KeyRing {
     pub(crate) fn from_stored(
         keys: Vec<StoredSigningKey>,
         now: u64,
-    ) -> Result<Option<Self>, KeyError> {
+    ) -> Result<Option<Self>, SigningKeyError> {
         let mut published = Vec::new();
         for k in keys {
             if k.retire_at.is_some_and(|t| t <= now) {

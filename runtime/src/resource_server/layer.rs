@@ -32,7 +32,7 @@ use crate::imsx::{ImsError, code_minor};
 /// implementing this per handler.
 ///
 /// ```
-/// use ims_runtime::auth::ScopeRequirementProvider;
+/// use ims_runtime::resource_server::ScopeRequirementProvider;
 /// struct ReadRoster;
 /// impl ScopeRequirementProvider for ReadRoster {
 ///     const ANY_OF: &'static [&'static [&'static str]] =
@@ -225,7 +225,7 @@ impl IntoResponse for AuthRejection {
 /// ```no_run
 /// use std::sync::Arc;
 /// use axum::{Router, routing::get};
-/// use ims_runtime::auth::{AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
+/// use ims_runtime::resource_server::{AuthLayer, CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
 /// let verifier = CachingVerifier::new(LocalJwtVerifier::new(
 ///     KeySet::default(),
 ///     JwtRules::new("https://as.example.edu", "https://api.example.edu"),

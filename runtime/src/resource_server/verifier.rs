@@ -37,7 +37,7 @@ impl<T: TokenVerifier + ?Sized> TokenVerifier for std::sync::Arc<T> {
 
 /// Tells verifiers whether a token id (`jti`) has been revoked.
 ///
-/// **For the `authz` room:** implement this on your store so resource servers embedded next to the
+/// **For the `authorization_server` room:** implement this on your store so resource servers embedded next to the
 /// authorization server see revocations (RFC 7009 `/revoke`, refresh-token family revocation,
 /// code-replay revocation) at once. Return `true` for a revoked `jti`. Answer quickly (it runs on
 /// every request that reaches [`super::CachingVerifier`]); on a store error, return `true`

@@ -31,7 +31,7 @@ pub use introspection::IntrospectionVerifier;
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtRules, LocalJwtVerifier, MAX_TOKEN_BYTES};
 pub use keys::{
-    KeyError, KeyLookup, KeySet, MAX_JWKS_BYTES, MAX_JWKS_KEYS, MIN_HMAC_SECRET_BYTES,
+    JwksKeyError, KeyLookup, KeySet, MAX_JWKS_BYTES, MAX_JWKS_KEYS, MIN_HMAC_SECRET_BYTES,
     MIN_RSA_BITS, VerificationKey,
 };
 pub use layer::{

@@ -22,7 +22,7 @@ type CacheEntry = (Arc<Principal>, Instant);
 ///
 /// ```
 /// # use std::sync::Arc;
-/// use ims_runtime::auth::{CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
+/// use ims_runtime::resource_server::{CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
 /// let inner = LocalJwtVerifier::new(KeySet::default(), JwtRules::new("https://as", "https://rs"));
 /// let verifier = CachingVerifier::new(inner); // 60 s TTL, 10 000 entries
 /// ```

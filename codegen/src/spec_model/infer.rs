@@ -54,7 +54,7 @@ impl SpecModel {
     ///     "servers": [{"url": "https://example.org/ims/oneroster/rostering/v1p2"}],
     ///     "paths": {}
     /// });
-    /// let m = ims_codegen::model::SpecModel::infer(std::path::Path::new("/x/or.json"), &sdd);
+    /// let m = ims_codegen::spec_model::SpecModel::infer(std::path::Path::new("/x/or.json"), &sdd);
     /// assert_eq!(m.module, "one_roster_v1p2");
     /// assert_eq!(m.base_path.as_deref(), Some("/ims/oneroster/rostering/v1p2"));
     /// ```
