@@ -1,7 +1,8 @@
 //! `ims-codegen`: typed, secure Rust bindings for 1EdTech (IMS Global) service specifications.
 //!
 //! The pipeline is `load → lower → IR → emit → syn → prettyplease → write-if-changed`
-//! (see `DESIGN.md`). Use [`Builder`] from `build.rs`, or the `ims-codegen` binary.
+//! (`ARCHITECTURE.md` at the repository root has the map). Use [`Builder`] from `build.rs`, or
+//! the `ims-codegen` binary.
 
 #![deny(missing_docs)]
 
