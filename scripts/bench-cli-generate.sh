@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# CLI end to end: `ims-codegen generate --sdd FILE` (release build), as a user runs it. Prints
+# every run and the median. Default input: the official OneRoster 1.2 Rostering SDD in
+# ../shared/ims/real-sdd/ (1EdTech's file, read as a test input only). Target: < 0.1 s median
+# on the 2-core CI machine. The in-process stage figures are `cargo bench -p ims-codegen --bench pipeline`.
+#
+#   scripts/bench-cli-generate.sh [SDD] [RUNS]
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+sdd="${1:-$repo/../shared/ims/real-sdd/or_v1p2_rostering_oas3.json}"
+runs="${2:-5}"
+[ -f "$sdd" ] || {
+    echo "error: $sdd not found: the official 1EdTech SDDs live in shared/ims/real-sdd/ beside the checkout" >&2
+    exit 2
+}
+target="${CARGO_TARGET_DIR:-$HOME/.cache/ims-codegen-target}"
+echo "building ims-codegen (release, not measured)..."
+cargo build --quiet --release -p ims-codegen --manifest-path "$repo/Cargo.toml"
+bin="$target/release/ims-codegen"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+"$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null # warm-up: page cache, first write
+times=()
+for i in $(seq 1 "$runs"); do
+    rm -f "$out"/*.rs "$out"/*.json
+    start=$(date +%s%N)
+    "$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null
+    end=$(date +%s%N)
+    t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+    times+=("$t")
+    printf 'run %d: %s s\n' "$i" "$t"
+done
+median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+printf 'generate --sdd %s: median of %d runs: %s s (%s lines written)\n' \
+    "$(basename "$sdd")" "$runs" "$median" "$(cat "$out"/*.rs | wc -l)"
