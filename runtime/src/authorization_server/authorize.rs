@@ -12,6 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::error::OAuthErrorCode;
 use super::form::Form;
 use super::model::{CodeRecord, GrantType, PendingAuthorization};
 use super::{Inner, scope, secrets};
@@ -97,11 +98,14 @@ fn error_redirect(
     inner: &Inner,
     redirect_uri: &str,
     state: Option<&str>,
-    error: &'static str,
+    error: OAuthErrorCode,
     description: &'static str,
     status: StatusCode,
 ) -> Response {
-    let mut params = vec![("error", error), ("error_description", description)];
+    let mut params = vec![
+        ("error", error.as_str()),
+        ("error_description", description),
+    ];
     if let Some(s) = state {
         params.push(("state", s));
     }
@@ -177,36 +181,45 @@ pub(crate) async fn authorize_get(
     if state.is_some_and(|s| s.len() > MAX_STATE) {
         return error_page("The state parameter is too long.");
     }
-    let err = |e: &'static str, d: &'static str| {
+    let err = |e: OAuthErrorCode, d: &'static str| {
         error_redirect(&inner, &redirect_uri, state, e, d, StatusCode::FOUND)
     };
     match q.get("response_type") {
-        None => return err("invalid_request", "response_type is missing"),
+        None => return err(OAuthErrorCode::InvalidRequest, "response_type is missing"),
         Some("code") => {}
         Some(_) => {
             return err(
-                "unsupported_response_type",
+                OAuthErrorCode::UnsupportedResponseType,
                 "only response_type=code is supported",
             );
         }
     }
     let Some(state) = state else {
-        return err("invalid_request", "state is required");
+        return err(OAuthErrorCode::InvalidRequest, "state is required");
     };
     if !client.allows_grant(GrantType::AuthorizationCode) {
         return err(
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "the client may not use the authorization code grant",
         );
     }
     let Some(challenge) = q.get("code_challenge") else {
-        return err("invalid_request", "code_challenge is required (PKCE S256)");
+        return err(
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge is required (PKCE S256)",
+        );
     };
     if q.get("code_challenge_method") != Some("S256") {
-        return err("invalid_request", "code_challenge_method must be S256");
+        return err(
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge_method must be S256",
+        );
     }
     if !secrets::is_pkce_value(challenge) {
-        return err("invalid_request", "code_challenge is malformed");
+        return err(
+            OAuthErrorCode::InvalidRequest,
+            "code_challenge is malformed",
+        );
     }
     let scope = match q.get("scope") {
         None => scope::join(&client.scopes),
@@ -220,7 +233,7 @@ pub(crate) async fn authorize_get(
                 Ok(s) => s,
                 Err(_) => {
                     return err(
-                        "invalid_scope",
+                        OAuthErrorCode::InvalidScope,
                         "a requested scope is unknown or not allowed",
                     );
                 }
@@ -369,7 +382,7 @@ pub(crate) async fn authorize_post(
             &inner,
             &pending.redirect_uri,
             state,
-            "access_denied",
+            OAuthErrorCode::AccessDenied,
             "the resource owner denied the request",
             StatusCode::SEE_OTHER,
         );

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::error::{OAuthError, json_no_store};
+use super::error::{OAuthError, OAuthErrorCode, json_no_store};
 use super::model::{Client, GrantType, TokenEndpointAuthMethod};
 use super::{Inner, scope, secrets};
 
@@ -51,10 +51,10 @@ fn require_json(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, 
         .unwrap_or("");
     let media = ct.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
-        return Err(OAuthError {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ..OAuthError::invalid_metadata("the registration request must be application/json")
-        });
+        return Err(OAuthError::invalid_metadata(
+            "the registration request must be application/json",
+        )
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
@@ -90,7 +90,7 @@ fn string_array(v: &Value, bad: OAuthError) -> Result<Vec<String>, OAuthError> {
 fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthError> {
     if req.contains_key("software_statement") {
         return Err(OAuthError::bad_request(
-            "invalid_software_statement",
+            OAuthErrorCode::InvalidSoftwareStatement,
             "software statements are not accepted",
         ));
     }
@@ -464,13 +464,11 @@ async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthE
     // `validate` copies only the metadata it knows (DR-09).
     let v = validate(inner, req)?;
     if inner.store.count_clients().await? >= inner.config.max_clients {
-        return Err(OAuthError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            ..OAuthError::bad_request(
-                "temporarily_unavailable",
-                "the server cannot register more clients",
-            )
-        });
+        return Err(OAuthError::bad_request(
+            OAuthErrorCode::TemporarilyUnavailable,
+            "the server cannot register more clients",
+        )
+        .with_status(StatusCode::SERVICE_UNAVAILABLE));
     }
     let secret =
         (v.auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(secrets::random_token);

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{OAuthError, json_no_store};
+use super::error::{OAuthError, OAuthErrorCode, json_no_store};
 use super::form::Form;
 use super::model::{Client, CodeConsumption, GrantType, RefreshRecord, Rotation};
 use super::{Inner, client_auth, scope, secrets};
@@ -27,13 +27,13 @@ async fn handle(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Result<Respo
     let form = Form::parse(headers, body)?;
     let grant_type = form.require("grant_type", "grant_type is missing")?;
     let grant = GrantType::parse(grant_type).ok_or(OAuthError::bad_request(
-        "unsupported_grant_type",
+        OAuthErrorCode::UnsupportedGrantType,
         "the grant type is not supported",
     ))?;
     let client = client_auth::authenticate(inner, headers, &form).await?;
     if !client.allows_grant(grant) {
         return Err(OAuthError::bad_request(
-            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
             "the client is not allowed to use this grant type",
         ));
     }
