@@ -11,11 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
-use super::Inner;
 use super::error::OAuthError;
 use super::form::Form;
+#[cfg(feature = "client")]
+use super::jwks_fetch::JwksFetcher;
 use super::model::{Client, TokenEndpointAuthMethod};
 use super::secrets;
+use super::state::{ClientDirectory, ServerState};
+use super::store::Store;
 
 /// The only assertion type accepted (RFC 7523 §2.2).
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -29,13 +32,48 @@ const MAX_ASSERTION_LEN: usize = 8 * 1024;
 /// A hash nobody's secret has: unknown clients still pay one hash comparison.
 const DUMMY_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn unauthorized(inner: &Inner) -> OAuthError {
-    OAuthError::invalid_client(Some(&inner.config.realm))
+/// What client authentication needs: the client directory, the server's accepted methods and
+/// assertion audience, and (for `private_key_jwt`) replay protection and `jwks_uri` fetching.
+pub(crate) struct ClientAuthenticator<'a> {
+    clients: &'a ClientDirectory,
+    realm: &'a str,
+    issuer: &'a str,
+    allow_client_secret_post: bool,
+    /// Records assertion `jti`s (RFC 7523 §3 replay protection).
+    jtis: &'a dyn Store,
+    #[cfg(feature = "client")]
+    jwks_fetcher: &'a JwksFetcher,
 }
 
-/// Authenticates the calling client.
-pub(crate) async fn authenticate(
-    inner: &Inner,
+impl<'a> ClientAuthenticator<'a> {
+    pub(crate) fn from_state(state: &'a ServerState) -> Self {
+        Self {
+            clients: &state.clients,
+            realm: &state.settings.realm,
+            issuer: &state.settings.issuer,
+            allow_client_secret_post: state.settings.allow_client_secret_post,
+            jtis: state.store.as_ref(),
+            #[cfg(feature = "client")]
+            jwks_fetcher: &state.jwks_fetcher,
+        }
+    }
+
+    /// Authenticates the calling client.
+    pub(crate) async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+    ) -> Result<Arc<Client>, OAuthError> {
+        authenticate(self, headers, form).await
+    }
+}
+
+fn unauthorized(auth: &ClientAuthenticator<'_>) -> OAuthError {
+    OAuthError::invalid_client(Some(auth.realm))
+}
+
+async fn authenticate(
+    auth: &ClientAuthenticator<'_>,
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Arc<Client>, OAuthError> {
@@ -70,15 +108,15 @@ pub(crate) async fn authenticate(
         ));
     }
     if let Some(credentials) = basic {
-        return basic_auth(inner, credentials, form).await;
+        return basic_auth(auth, credentials, form).await;
     }
     if uses_post {
-        return post_auth(inner, form).await;
+        return post_auth(auth, form).await;
     }
     if uses_assertion {
-        return assertion_auth(inner, form).await;
+        return assertion_auth(auth, form).await;
     }
-    Err(unauthorized(inner))
+    Err(unauthorized(auth))
 }
 
 /// Decodes a form-urlencoded credential component (RFC 6749 §2.3.1 / Appendix B).
@@ -90,7 +128,11 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|c| c.into_owned())
 }
 
-async fn basic_auth(inner: &Inner, token68: &str, form: &Form) -> Result<Arc<Client>, OAuthError> {
+async fn basic_auth(
+    auth: &ClientAuthenticator<'_>,
+    token68: &str,
+    form: &Form,
+) -> Result<Arc<Client>, OAuthError> {
     let malformed = || OAuthError::invalid_request("the Basic credentials are malformed");
     if token68.is_empty() || token68.starts_with(' ') || token68.ends_with(' ') {
         return Err(malformed());
@@ -103,7 +145,7 @@ async fn basic_auth(inner: &Inner, token68: &str, form: &Form) -> Result<Arc<Cli
         form_decode(secret).ok_or_else(malformed)?,
     );
     if id.is_empty() {
-        return Err(unauthorized(inner));
+        return Err(unauthorized(auth));
     }
     if form.get("client_id").is_some_and(|b| b != id) {
         return Err(OAuthError::invalid_request(
@@ -111,7 +153,7 @@ async fn basic_auth(inner: &Inner, token68: &str, form: &Form) -> Result<Arc<Cli
         ));
     }
     check_secret(
-        inner,
+        auth,
         &id,
         &secret,
         TokenEndpointAuthMethod::ClientSecretBasic,
@@ -119,22 +161,22 @@ async fn basic_auth(inner: &Inner, token68: &str, form: &Form) -> Result<Arc<Cli
     .await
 }
 
-async fn post_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuthError> {
-    if !inner.config.allow_client_secret_post {
-        return Err(unauthorized(inner));
+async fn post_auth(auth: &ClientAuthenticator<'_>, form: &Form) -> Result<Arc<Client>, OAuthError> {
+    if !auth.allow_client_secret_post {
+        return Err(unauthorized(auth));
     }
-    let id = form.get("client_id").ok_or_else(|| unauthorized(inner))?;
+    let id = form.get("client_id").ok_or_else(|| unauthorized(auth))?;
     let secret = form.get("client_secret").unwrap_or("");
-    check_secret(inner, id, secret, TokenEndpointAuthMethod::ClientSecretPost).await
+    check_secret(auth, id, secret, TokenEndpointAuthMethod::ClientSecretPost).await
 }
 
 async fn check_secret(
-    inner: &Inner,
+    auth: &ClientAuthenticator<'_>,
     id: &str,
     secret: &str,
     method: TokenEndpointAuthMethod,
 ) -> Result<Arc<Client>, OAuthError> {
-    let client = inner.client(id).await?;
+    let client = auth.clients.get(id).await?;
     let stored = client
         .as_ref()
         .and_then(|c| c.secret_hash.as_deref())
@@ -150,7 +192,7 @@ async fn check_secret(
         {
             Ok(c)
         }
-        _ => Err(unauthorized(inner)),
+        _ => Err(unauthorized(auth)),
     }
 }
 
@@ -169,7 +211,10 @@ struct AssertionClaims {
     jti: Option<String>,
 }
 
-async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuthError> {
+async fn assertion_auth(
+    auth: &ClientAuthenticator<'_>,
+    form: &Form,
+) -> Result<Arc<Client>, OAuthError> {
     if form.get("client_assertion_type") != Some(JWT_BEARER) {
         return Err(OAuthError::invalid_request(
             "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -178,7 +223,7 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
     let assertion = form
         .get("client_assertion")
         .ok_or(OAuthError::invalid_request("client_assertion is missing"))?;
-    let fail = || unauthorized(inner);
+    let fail = || unauthorized(auth);
     if assertion.len() > MAX_ASSERTION_LEN {
         return Err(fail());
     }
@@ -195,7 +240,7 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
     if form.get("client_id").is_some_and(|b| b != claimed) {
         return Err(fail());
     }
-    let client = inner.client(&claimed).await?.ok_or_else(fail)?;
+    let client = auth.clients.get(&claimed).await?.ok_or_else(fail)?;
     if client.disabled || client.auth_method != TokenEndpointAuthMethod::PrivateKeyJwt {
         return Err(fail());
     }
@@ -231,7 +276,7 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
         #[cfg(feature = "client")]
         (None, Some(uri)) => {
             // Cached set first; an unknown kid refetches (rate-limited) for key rotation.
-            match inner
+            match auth
                 .jwks_fetcher
                 .get(uri, false)
                 .await
@@ -239,7 +284,7 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
                 .and_then(pick)
             {
                 Some(k) => Some(k),
-                None => inner
+                None => auth
                     .jwks_fetcher
                     .get(uri, true)
                     .await
@@ -269,9 +314,9 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
         .map_err(|_| fail())?
         .claims;
     // `aud`: a single string, exactly the token endpoint or the issuer (rfc7523bis).
-    let token_endpoint = inner.config.endpoint("/token");
+    let token_endpoint = format!("{}/token", auth.issuer);
     match claims.aud.as_str() {
-        Some(a) if a == token_endpoint || a == inner.config.issuer => {}
+        Some(a) if a == token_endpoint || a == auth.issuer => {}
         _ => return Err(fail()),
     }
     let now = secrets::now();
@@ -285,8 +330,8 @@ async fn assertion_auth(inner: &Inner, form: &Form) -> Result<Arc<Client>, OAuth
         .jti
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(fail)?;
-    if !inner
-        .store
+    if !auth
+        .jtis
         .use_jti(&client.client_id, &jti, claims.exp + LEEWAY)
         .await?
     {

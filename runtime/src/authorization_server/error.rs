@@ -1,4 +1,5 @@
-//! OAuth 2.0 error responses (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
+//! The authorization server's errors: [`AuthorizationServerSetupError`] for its operator, and
+//! [`OAuthError`], the OAuth 2.0 error responses (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
 //! RFC 7591 §3.2.2; RFC 7592 and RFC 7662 reuse these).
 //!
 //! The `error` member is an [`OAuthErrorCode`], so a misspelt code cannot reach the wire (as
@@ -9,7 +10,23 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::keys::SigningKeyError;
 use super::store::StoreError;
+
+/// Errors building or administering the server (configuration, storage, signing keys): the
+/// operator's errors, never sent to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizationServerSetupError {
+    /// A configuration value is out of range or inconsistent.
+    #[error("authorization server configuration: {0}")]
+    Config(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A signing key could not be generated or loaded.
+    #[error(transparent)]
+    Key(#[from] SigningKeyError),
+}
 
 /// The registered OAuth error codes this server sends or the RFCs it implements define.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,10 +12,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::error::OAuthErrorCode;
-use super::form::Form;
-use super::model::{CodeRecord, GrantType, PendingAuthorization};
-use super::{Inner, scope, secrets};
+use crate::authorization_server::error::OAuthErrorCode;
+use crate::authorization_server::form::Form;
+use crate::authorization_server::model::{Client, CodeRecord, GrantType, PendingAuthorization};
+use crate::authorization_server::owner::ResourceOwnerAuthenticator;
+use crate::authorization_server::state::{ClientDirectory, ServerState};
+use crate::authorization_server::store::Store;
+use crate::authorization_server::{scope, secrets};
 
 /// Query strings above this are refused before parsing (AS-36).
 const MAX_QUERY: usize = 8 * 1024;
@@ -25,6 +28,33 @@ const MAX_STATE: usize = 2 * 1024;
 const PENDING_LIFETIME: u64 = 600;
 /// The cookie binding the login form to the browser (double-submit CSRF token).
 const CSRF_COOKIE: &str = "__Host-ims-authz-csrf";
+
+/// What the authorization endpoint works with.
+struct AuthorizeEndpoint<'a> {
+    /// Sent as `iss` in every redirect (RFC 9207).
+    issuer: &'a str,
+    clients: &'a ClientDirectory,
+    /// Every scope the server knows.
+    known_scopes: &'a [String],
+    /// Seconds.
+    code_lifetime: u64,
+    /// Pending authorizations and authorization codes.
+    grants: &'a dyn Store,
+    resource_owners: &'a dyn ResourceOwnerAuthenticator,
+}
+
+impl<'a> AuthorizeEndpoint<'a> {
+    fn from_state(state: &'a ServerState) -> Self {
+        Self {
+            issuer: &state.settings.issuer,
+            clients: &state.clients,
+            known_scopes: &state.settings.scopes,
+            code_lifetime: state.settings.code_lifetime,
+            grants: state.store.as_ref(),
+            resource_owners: state.resource_owners.as_ref(),
+        }
+    }
+}
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub(crate) fn html_escape(s: &str) -> String {
@@ -95,7 +125,7 @@ fn redirect(location: &str, status: StatusCode) -> Response {
 
 /// An error redirected to the validated redirect URI, with `state` (when sent) and `iss`.
 fn error_redirect(
-    inner: &Inner,
+    issuer: &str,
     redirect_uri: &str,
     state: Option<&str>,
     error: OAuthErrorCode,
@@ -109,7 +139,7 @@ fn error_redirect(
     if let Some(s) = state {
         params.push(("state", s));
     }
-    params.push(("iss", inner.config.issuer.as_str()));
+    params.push(("iss", issuer));
     redirect(&append_query(redirect_uri, &params), status)
 }
 
@@ -142,9 +172,10 @@ fn redirect_matches(registered: &str, presented: &str) -> bool {
 }
 
 pub(crate) async fn authorize_get(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let endpoint = AuthorizeEndpoint::from_state(&state);
     let query = query.unwrap_or_default();
     if query.len() > MAX_QUERY {
         return error_page("The authorization request is too large.");
@@ -155,7 +186,7 @@ pub(crate) async fn authorize_get(
     let Some(client_id) = q.get("client_id") else {
         return error_page("The client_id parameter is missing.");
     };
-    let client = match inner.client(client_id).await {
+    let client = match endpoint.clients.get(client_id).await {
         Ok(Some(c)) if !c.disabled => c,
         Ok(_) => return error_page("The client is unknown."),
         Err(e) => {
@@ -182,7 +213,14 @@ pub(crate) async fn authorize_get(
         return error_page("The state parameter is too long.");
     }
     let err = |e: OAuthErrorCode, d: &'static str| {
-        error_redirect(&inner, &redirect_uri, state, e, d, StatusCode::FOUND)
+        error_redirect(
+            endpoint.issuer,
+            &redirect_uri,
+            state,
+            e,
+            d,
+            StatusCode::FOUND,
+        )
     };
     match q.get("response_type") {
         None => return err(OAuthErrorCode::InvalidRequest, "response_type is missing"),
@@ -225,7 +263,7 @@ pub(crate) async fn authorize_get(
         None => scope::join(&client.scopes),
         Some(raw) => {
             let checked = scope::parse(raw).and_then(|req| {
-                scope::require_subset(&req, &inner.config.scopes)?;
+                scope::require_subset(&req, endpoint.known_scopes)?;
                 scope::require_subset(&req, &client.scopes)?;
                 Ok(scope::join(&req))
             });
@@ -254,7 +292,7 @@ pub(crate) async fn authorize_get(
         expires_at: secrets::now() + PENDING_LIFETIME,
     };
     let page = login_page(&client, &pending, &request_id, &csrf, None);
-    if let Err(e) = inner.store.put_pending(pending).await {
+    if let Err(e) = endpoint.grants.put_pending(pending).await {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
     }
@@ -270,7 +308,7 @@ fn with_csrf_cookie(mut page: Response, csrf: &str) -> Response {
 }
 
 fn login_page(
-    client: &super::model::Client,
+    client: &Client,
     pending: &PendingAuthorization,
     request_id: &str,
     csrf: &str,
@@ -342,10 +380,11 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub(crate) async fn authorize_post(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let endpoint = AuthorizeEndpoint::from_state(&state);
     let Ok(form) = Form::parse(&headers, &body) else {
         return error_page("The form submission is malformed.");
     };
@@ -356,8 +395,8 @@ pub(crate) async fn authorize_post(
     if !cookie_value(&headers, CSRF_COOKIE).is_some_and(|c| secrets::ct_eq(c, csrf)) {
         return error_page("The form submission failed its CSRF check. Start again.");
     }
-    let pending = match inner
-        .store
+    let pending = match endpoint
+        .grants
         .take_pending(&secrets::hash_secret(request_id))
         .await
     {
@@ -372,14 +411,14 @@ pub(crate) async fn authorize_post(
     if pending.expires_at <= now || !secrets::verify_secret(csrf, &pending.csrf_hash) {
         return error_page("The sign-in request has expired. Start again.");
     }
-    let client = match inner.client(&pending.client_id).await {
+    let client = match endpoint.clients.get(&pending.client_id).await {
         Ok(Some(c)) if !c.disabled => c,
         _ => return error_page("The client is unknown."),
     };
     let state = Some(pending.state.as_str());
     if form.get("decision") != Some("approve") {
         return error_redirect(
-            &inner,
+            endpoint.issuer,
             &pending.redirect_uri,
             state,
             OAuthErrorCode::AccessDenied,
@@ -388,7 +427,7 @@ pub(crate) async fn authorize_post(
         );
     }
     let subject = match (form.get("username"), form.get("password")) {
-        (Some(u), Some(p)) => inner.authenticator.authenticate(u, p).await,
+        (Some(u), Some(p)) => endpoint.resource_owners.authenticate(u, p).await,
         _ => None,
     };
     let Some(subject) = subject else {
@@ -405,7 +444,7 @@ pub(crate) async fn authorize_post(
             csrf,
             Some("Wrong user name or password."),
         );
-        if inner.store.put_pending(retry).await.is_err() {
+        if endpoint.grants.put_pending(retry).await.is_err() {
             return error_page("The server could not process the request.");
         }
         return page;
@@ -420,9 +459,9 @@ pub(crate) async fn authorize_post(
         code_challenge: pending.code_challenge.clone(),
         scope: pending.scope.clone(),
         subject,
-        expires_at: now + inner.config.code_lifetime,
+        expires_at: now + endpoint.code_lifetime,
     };
-    if let Err(e) = inner.store.insert_code(record).await {
+    if let Err(e) = endpoint.grants.insert_code(record).await {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
     }
@@ -432,7 +471,7 @@ pub(crate) async fn authorize_post(
             ("code", code.as_str()),
             ("state", pending.state.as_str()),
             ("scope", pending.scope.as_str()),
-            ("iss", inner.config.issuer.as_str()),
+            ("iss", endpoint.issuer),
         ],
     );
     redirect(&location, StatusCode::SEE_OTHER)

@@ -9,9 +9,38 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::error::{OAuthError, OAuthErrorCode, json_no_store};
-use super::model::{Client, GrantType, TokenEndpointAuthMethod};
-use super::{Inner, scope, secrets};
+use crate::authorization_server::error::{OAuthError, OAuthErrorCode, json_no_store};
+#[cfg(feature = "client")]
+use crate::authorization_server::jwks_fetch::{self, JwksUriPolicy};
+use crate::authorization_server::model::{Client, GrantType, TokenEndpointAuthMethod};
+use crate::authorization_server::revocation::Revocations;
+use crate::authorization_server::state::{ClientDirectory, RegistrationPolicy, ServerState};
+use crate::authorization_server::{scope, secrets};
+
+/// What the registration endpoints work with.
+struct RegistrationEndpoint<'a> {
+    policy: &'a RegistrationPolicy,
+    clients: &'a ClientDirectory,
+    /// Deleting a client revokes its grants.
+    revocations: &'a Revocations,
+    /// Base of `registration_client_uri`.
+    issuer: &'a str,
+    #[cfg(feature = "client")]
+    jwks_uri_policy: &'a JwksUriPolicy,
+}
+
+impl<'a> RegistrationEndpoint<'a> {
+    fn from_state(state: &'a ServerState) -> Self {
+        Self {
+            policy: &state.settings.registration,
+            clients: &state.clients,
+            revocations: &state.revocations,
+            issuer: &state.settings.issuer,
+            #[cfg(feature = "client")]
+            jwks_uri_policy: state.jwks_fetcher.policy(),
+        }
+    }
+}
 
 /// URI-valued metadata (all https, all on one host).
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri"];
@@ -87,7 +116,10 @@ fn string_array(v: &Value, bad: OAuthError) -> Result<Vec<String>, OAuthError> {
         .collect()
 }
 
-fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthError> {
+fn validate(
+    endpoint: &RegistrationEndpoint<'_>,
+    req: &Map<String, Value>,
+) -> Result<Validated, OAuthError> {
     if req.contains_key("software_statement") {
         return Err(OAuthError::bad_request(
             OAuthErrorCode::InvalidSoftwareStatement,
@@ -99,7 +131,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
             "sector_identifier_uri and request_uris are not supported",
         ));
     }
-    if inner.config.require_ims_metadata {
+    if endpoint.policy.require_ims_metadata {
         for f in IMS_REQUIRED {
             if !req.contains_key(*f) {
                 return Err(if *f == "redirect_uris" {
@@ -199,7 +231,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
             let mut out = Vec::new();
             for n in &names {
                 let g = GrantType::parse(n)
-                    .filter(|g| inner.config.registration_grant_types.contains(g))
+                    .filter(|g| endpoint.policy.grant_types.contains(g))
                     .ok_or(OAuthError::invalid_metadata(
                         "a requested grant type is not allowed for dynamic clients",
                     ))?;
@@ -268,7 +300,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
                 )
             };
             let parsed = v.as_str().and_then(https_uri).ok_or_else(bad)?;
-            if !jwks_uri_host_allowed(inner, &parsed) || !same_host(&parsed) {
+            if !jwks_uri_host_allowed(endpoint, &parsed) || !same_host(&parsed) {
                 return Err(bad());
             }
             Some(parsed.as_str().to_owned())
@@ -342,7 +374,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
     );
     // Scope: narrowed to what dynamic clients may have (never granted beyond it).
     let requested = match req.get("scope") {
-        None => inner.config.registration_scopes.clone(),
+        None => endpoint.policy.scopes.clone(),
         Some(Value::String(s)) => scope::parse(s)
             .map_err(|_| OAuthError::invalid_metadata("scope must be a space-separated string"))?,
         Some(_) => {
@@ -353,7 +385,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
     };
     let scopes: Vec<String> = requested
         .into_iter()
-        .filter(|s| inner.config.registration_scopes.contains(s))
+        .filter(|s| endpoint.policy.scopes.contains(s))
         .collect();
     if scopes.is_empty() {
         return Err(OAuthError::invalid_metadata(
@@ -375,22 +407,22 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
 
 /// A `jwks_uri` host may not be an internal IP literal (the fetch re-checks resolved addresses).
 /// Without the `client` feature the server cannot fetch, so `jwks_uri` is refused.
-fn jwks_uri_host_allowed(inner: &Inner, url: &url::Url) -> bool {
+fn jwks_uri_host_allowed(endpoint: &RegistrationEndpoint<'_>, url: &url::Url) -> bool {
     #[cfg(feature = "client")]
     {
-        if inner.jwks_fetcher.policy().allow_private_addresses {
+        if endpoint.jwks_uri_policy.allow_private_addresses {
             return true;
         }
         match url.host() {
-            Some(url::Host::Ipv4(ip)) => super::jwks_fetch::is_public(ip.into()),
-            Some(url::Host::Ipv6(ip)) => super::jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Ipv4(ip)) => jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Ipv6(ip)) => jwks_fetch::is_public(ip.into()),
             Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
             None => false,
         }
     }
     #[cfg(not(feature = "client"))]
     {
-        let _ = (inner, url);
+        let _ = (endpoint, url);
         false
     }
 }
@@ -403,7 +435,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn client_response(
-    inner: &Inner,
+    endpoint: &RegistrationEndpoint<'_>,
     client: &Client,
     secret: Option<&str>,
     rat: Option<&str>,
@@ -428,23 +460,21 @@ fn client_response(
     }
     out.insert(
         "registration_client_uri".into(),
-        inner
-            .config
-            .endpoint(&format!("/register/{}", client.client_id))
-            .into(),
+        format!("{}/register/{}", endpoint.issuer, client.client_id).into(),
     );
     Value::Object(out)
 }
 
 pub(crate) async fn register(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !inner.config.registration_enabled {
+    let endpoint = RegistrationEndpoint::from_state(&state);
+    if !endpoint.policy.enabled {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some(hash) = &inner.config.initial_access_token_hash
+    if let Some(hash) = &endpoint.policy.initial_access_token_hash
         && !bearer(&headers).is_some_and(|t| secrets::verify_secret(t, hash))
     {
         return OAuthError::invalid_token().into_response();
@@ -453,17 +483,20 @@ pub(crate) async fn register(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match create(&inner, &req).await {
+    match create(&endpoint, &req).await {
         Ok(v) => json_no_store(StatusCode::CREATED, &v),
         Err(e) => e.into_response(),
     }
 }
 
-async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthError> {
+async fn create(
+    endpoint: &RegistrationEndpoint<'_>,
+    req: &Map<String, Value>,
+) -> Result<Value, OAuthError> {
     // client_id, client_secret, registration_access_token etc. in the request are ignored:
     // `validate` copies only the metadata it knows (DR-09).
-    let v = validate(inner, req)?;
-    if inner.store.count_clients().await? >= inner.config.max_clients {
+    let v = validate(endpoint, req)?;
+    if endpoint.clients.count().await? >= endpoint.policy.max_clients {
         return Err(OAuthError::bad_request(
             OAuthErrorCode::TemporarilyUnavailable,
             "the server cannot register more clients",
@@ -490,9 +523,9 @@ async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthE
         registration_token_hash: Some(secrets::hash_secret(&rat)),
         disabled: false,
     };
-    inner.store.put_client(client.clone()).await?;
+    endpoint.clients.put(client.clone()).await?;
     Ok(client_response(
-        inner,
+        endpoint,
         &client,
         secret.as_deref(),
         Some(&rat),
@@ -502,45 +535,46 @@ async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthE
 /// Authenticates an RFC 7592 request: the bearer token must be this client's registration access
 /// token. A token of another client is revoked on the spot (it leaked or is being probed).
 async fn management_auth(
-    inner: &Inner,
+    endpoint: &RegistrationEndpoint<'_>,
     headers: &HeaderMap,
     client_id: &str,
 ) -> Result<Client, OAuthError> {
     let token = bearer(headers).ok_or_else(OAuthError::invalid_token)?;
     let hash = secrets::hash_secret(token);
-    let owner = inner
-        .store
-        .client_by_registration_token(&hash)
+    let owner = endpoint
+        .clients
+        .by_registration_token(&hash)
         .await?
         .ok_or_else(OAuthError::invalid_token)?;
     if owner.client_id != client_id {
         let mut revoked = owner.clone();
         revoked.registration_token_hash = None;
-        inner.store.put_client(revoked).await?;
-        inner.invalidate_client(&owner.client_id);
+        endpoint.clients.put(revoked).await?;
         return Err(OAuthError::invalid_token());
     }
     Ok(owner)
 }
 
 pub(crate) async fn read(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match management_auth(&inner, &headers, &client_id).await {
-        Ok(c) => json_no_store(StatusCode::OK, &client_response(&inner, &c, None, None)),
+    let endpoint = RegistrationEndpoint::from_state(&state);
+    match management_auth(&endpoint, &headers, &client_id).await {
+        Ok(c) => json_no_store(StatusCode::OK, &client_response(&endpoint, &c, None, None)),
         Err(e) => e.into_response(),
     }
 }
 
 pub(crate) async fn update(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let existing = match management_auth(&inner, &headers, &client_id).await {
+    let endpoint = RegistrationEndpoint::from_state(&state);
+    let existing = match management_auth(&endpoint, &headers, &client_id).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -548,14 +582,14 @@ pub(crate) async fn update(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match apply_update(&inner, existing, &req).await {
+    match apply_update(&endpoint, existing, &req).await {
         Ok(v) => json_no_store(StatusCode::OK, &v),
         Err(e) => e.into_response(),
     }
 }
 
 async fn apply_update(
-    inner: &Inner,
+    endpoint: &RegistrationEndpoint<'_>,
     existing: Client,
     req: &Map<String, Value>,
 ) -> Result<Value, OAuthError> {
@@ -576,7 +610,7 @@ async fn apply_update(
             ));
         }
     }
-    let v = validate(inner, req)?;
+    let v = validate(endpoint, req)?;
     if v.auth_method != existing.auth_method {
         return Err(OAuthError::invalid_metadata(
             "token_endpoint_auth_method cannot be changed",
@@ -592,22 +626,26 @@ async fn apply_update(
         assertion_alg: v.assertion_alg,
         ..existing
     };
-    inner.store.put_client(client.clone()).await?;
-    inner.invalidate_client(&client.client_id);
-    Ok(client_response(inner, &client, None, None))
+    endpoint.clients.put(client.clone()).await?;
+    Ok(client_response(endpoint, &client, None, None))
 }
 
 pub(crate) async fn delete(
-    State(inner): State<Arc<Inner>>,
+    State(state): State<Arc<ServerState>>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(e) = management_auth(&inner, &headers, &client_id).await {
+    let endpoint = RegistrationEndpoint::from_state(&state);
+    if let Err(e) = management_auth(&endpoint, &headers, &client_id).await {
         return e.into_response();
     }
-    match inner.delete_client(&client_id, secrets::now()).await {
+    match endpoint
+        .revocations
+        .delete_client(&client_id, secrets::now())
+        .await
+    {
         Ok(_) => {
-            inner.invalidate_client(&client_id);
+            endpoint.clients.forget(&client_id);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => OAuthError::from(e).into_response(),
