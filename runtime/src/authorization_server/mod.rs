@@ -67,6 +67,7 @@ pub mod keys;
 mod live_tokens;
 pub mod model;
 pub mod owner;
+mod pages;
 
 mod rate_limit;
 mod revocation;

@@ -10,12 +10,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::authorization_server::error::OAuthErrorCode;
 use crate::authorization_server::form::Form;
-use crate::authorization_server::model::{Client, CodeRecord, GrantType, PendingAuthorization};
+use crate::authorization_server::model::{CodeRecord, GrantType, PendingAuthorization};
 use crate::authorization_server::owner::ResourceOwnerAuthenticator;
+use crate::authorization_server::pages::{Consent, error_page, login_page, secure_headers};
 use crate::authorization_server::state::{ClientDirectory, ServerState};
 use crate::authorization_server::store::Store;
 use crate::authorization_server::{scope, secrets};
@@ -54,55 +55,6 @@ impl<'a> AuthorizeEndpoint<'a> {
             resource_owners: state.resource_owners.as_ref(),
         }
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn secure_headers(resp: &mut Response) {
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https:; frame-ancestors 'none'",
-        ),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-}
-
-/// The 400 page shown when we must not redirect. The reason is a fixed string, never input.
-fn error_page(reason: &'static str) -> Response {
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorization error</title></head>\
-         <body><h1>Authorization request rejected</h1><p>{}</p></body></html>",
-        html_escape(reason)
-    );
-    let mut r = (StatusCode::BAD_REQUEST, Html(body)).into_response();
-    secure_headers(&mut r);
-    r
 }
 
 fn append_query(uri: &str, params: &[(&str, &str)]) -> String {
@@ -291,7 +243,13 @@ pub(crate) async fn authorize_get(
         scope,
         expires_at: secrets::now() + PENDING_LIFETIME,
     };
-    let page = login_page(&client, &pending, &request_id, &csrf, None);
+    let page = login_page(&Consent {
+        client: &client,
+        scope: &pending.scope,
+        request_id: &request_id,
+        csrf_token: &csrf,
+        message: None,
+    });
     if let Err(e) = endpoint.grants.put_pending(pending).await {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
@@ -305,67 +263,6 @@ fn with_csrf_cookie(mut page: Response, csrf: &str) -> Response {
         page.headers_mut().insert(header::SET_COOKIE, v);
     }
     page
-}
-
-fn login_page(
-    client: &Client,
-    pending: &PendingAuthorization,
-    request_id: &str,
-    csrf: &str,
-    message: Option<&'static str>,
-) -> Response {
-    let e = html_escape;
-    let name = client
-        .metadata_str("client_name")
-        .unwrap_or(&client.client_id);
-    let link = |key: &str, label: &str| -> String {
-        client
-            .metadata_str(key)
-            .filter(|u| u.starts_with("https://"))
-            .map(|u| {
-                format!(
-                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>",
-                    e(u),
-                    e(label)
-                )
-            })
-            .unwrap_or_default()
-    };
-    let logo = client
-        .metadata_str("logo_uri")
-        .filter(|u| u.starts_with("https://"))
-        .map(|u| format!("<img src=\"{}\" alt=\"\" width=\"64\" height=\"64\">", e(u)))
-        .unwrap_or_default();
-    let scopes: String = scope::split(&pending.scope)
-        .iter()
-        .map(|s| format!("<li><code>{}</code></li>", e(s)))
-        .collect();
-    let msg = message
-        .map(|m| format!("<p role=\"alert\">{}</p>", e(m)))
-        .unwrap_or_default();
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign in</title></head><body>\
-         {logo}<h1>{name} wants to access your data</h1>{msg}\
-         <ul>{client_uri}{tos}{policy}</ul>\
-         <p>Requested permissions:</p><ul>{scopes}</ul>\
-         <form method=\"post\" action=\"authorize\">\
-         <input type=\"hidden\" name=\"request_id\" value=\"{rid}\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-         <label>User name <input name=\"username\" autocomplete=\"username\"></label>\
-         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label>\
-         <button name=\"decision\" value=\"approve\">Allow</button>\
-         <button name=\"decision\" value=\"deny\">Deny</button>\
-         </form></body></html>",
-        name = e(name),
-        client_uri = link("client_uri", "About this application"),
-        tos = link("tos_uri", "Terms of service"),
-        policy = link("policy_uri", "Privacy policy"),
-        rid = e(request_id),
-        csrf = e(csrf),
-    );
-    let mut r = (StatusCode::OK, Html(body)).into_response();
-    secure_headers(&mut r);
-    r
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -437,13 +334,13 @@ pub(crate) async fn authorize_post(
             id_hash: secrets::hash_secret(&request_id),
             ..pending
         };
-        let page = login_page(
-            &client,
-            &retry,
-            &request_id,
-            csrf,
-            Some("Wrong user name or password."),
-        );
+        let page = login_page(&Consent {
+            client: &client,
+            scope: &retry.scope,
+            request_id: &request_id,
+            csrf_token: csrf,
+            message: Some("Wrong user name or password."),
+        });
         if endpoint.grants.put_pending(retry).await.is_err() {
             return error_page("The server could not process the request.");
         }
@@ -509,13 +406,5 @@ mod tests {
             "http://localhost/cb",
             "http://localhost:5555/cb"
         ));
-    }
-
-    #[test]
-    fn html_escape_neutralises_markup() {
-        assert_eq!(
-            html_escape("<script>\"'&"),
-            "&lt;script&gt;&quot;&#x27;&amp;"
-        );
     }
 }
