@@ -2,8 +2,8 @@
 
 use super::claims::AccessTokenClaims;
 use super::error::OAuthError;
+use super::key_rotation::SigningKeys;
 use super::secrets;
-use super::signing_keys::SigningKeys;
 use super::state::ServerState;
 use super::store::Store;
 

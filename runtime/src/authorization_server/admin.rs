@@ -1,8 +1,8 @@
 //! Administration of an [`AuthorizationServer`] by its operator (not over HTTP): creating and
 //! replacing clients, and rotating the signing keys.
 
-use super::model::{Client, GrantType, TokenEndpointAuthMethod};
-use super::signing_keys::{KeyAdministration, KeyPolicy};
+use super::key_rotation::{KeyAdministration, KeyPolicy};
+use super::model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
 use super::{AuthorizationServer, AuthorizationServerSetupError, secrets};
 
 /// A client to create with [`AuthorizationServer::create_client`].
@@ -107,7 +107,7 @@ impl AuthorizationServer {
                 )));
             }
         }
-        let client = Client {
+        let client = RegisteredClient {
             client_id: new.client_id.unwrap_or_else(secrets::random_id),
             secret_hash: client_secret.as_deref().map(secrets::hash_secret),
             client_id_issued_at: secrets::now(),
@@ -133,7 +133,10 @@ impl AuthorizationServer {
     }
 
     /// Inserts or replaces a client record as given (and drops it from the cache).
-    pub async fn put_client(&self, client: Client) -> Result<(), AuthorizationServerSetupError> {
+    pub async fn put_client(
+        &self,
+        client: RegisteredClient,
+    ) -> Result<(), AuthorizationServerSetupError> {
         self.state.clients.put(client).await?;
         Ok(())
     }

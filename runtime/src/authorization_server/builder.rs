@@ -6,13 +6,13 @@ use std::time::Duration;
 
 #[cfg(feature = "client")]
 use super::jwks_fetch::{JwksFetcher, JwksUriPolicy};
+use super::key_rotation::{self, KeyPolicy, SigningKeys};
 use super::keys::SigningAlgorithm;
 use super::model::GrantType;
 use super::owner::{ResourceOwnerAuthenticator, StaticUsers};
 use super::rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 use super::revocation::Revocations;
-use super::signing_keys::{self, KeyPolicy, SigningKeys};
-use super::state::{ClientDirectory, RegistrationPolicy, ServerSettings, ServerState};
+use super::state::{AuthorizationServerSettings, ClientDirectory, RegistrationPolicy, ServerState};
 use super::store::Store;
 use super::{AuthorizationServer, AuthorizationServerSetupError, scope, secrets};
 
@@ -290,7 +290,7 @@ impl AuthorizationServerBuilder {
             .registration_scopes
             .clone()
             .unwrap_or_else(|| self.scopes.clone());
-        let settings = ServerSettings {
+        let settings = AuthorizationServerSettings {
             audience: self.audience.unwrap_or_else(|| issuer.clone()),
             realm: self.realm.unwrap_or_else(|| "ims".into()),
             issuer,
@@ -316,7 +316,7 @@ impl AuthorizationServerBuilder {
             alg: settings.signing_alg,
             access_token_lifetime: settings.access_token_lifetime,
         };
-        let ring = signing_keys::load_or_create(self.store.as_ref(), key_policy).await?;
+        let ring = key_rotation::load_or_create(self.store.as_ref(), key_policy).await?;
         let resource_owners = self
             .authenticator
             .unwrap_or_else(|| Arc::new(StaticUsers::new()));

@@ -15,7 +15,7 @@ use super::error::OAuthError;
 use super::form::Form;
 #[cfg(feature = "client")]
 use super::jwks_fetch::JwksFetcher;
-use super::model::{Client, TokenEndpointAuthMethod};
+use super::model::{RegisteredClient, TokenEndpointAuthMethod};
 use super::secrets;
 use super::state::{ClientDirectory, ServerState};
 use super::store::Store;
@@ -63,7 +63,7 @@ impl<'a> ClientAuthenticator<'a> {
         &self,
         headers: &HeaderMap,
         form: &Form,
-    ) -> Result<Arc<Client>, OAuthError> {
+    ) -> Result<Arc<RegisteredClient>, OAuthError> {
         authenticate(self, headers, form).await
     }
 }
@@ -76,7 +76,7 @@ async fn authenticate(
     auth: &ClientAuthenticator<'_>,
     headers: &HeaderMap,
     form: &Form,
-) -> Result<Arc<Client>, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let mut auth_headers = headers.get_all(header::AUTHORIZATION).iter();
     let auth_header = auth_headers.next();
     if auth_headers.next().is_some() {
@@ -132,7 +132,7 @@ async fn basic_auth(
     auth: &ClientAuthenticator<'_>,
     token68: &str,
     form: &Form,
-) -> Result<Arc<Client>, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let malformed = || OAuthError::invalid_request("the Basic credentials are malformed");
     if token68.is_empty() || token68.starts_with(' ') || token68.ends_with(' ') {
         return Err(malformed());
@@ -161,7 +161,10 @@ async fn basic_auth(
     .await
 }
 
-async fn post_auth(auth: &ClientAuthenticator<'_>, form: &Form) -> Result<Arc<Client>, OAuthError> {
+async fn post_auth(
+    auth: &ClientAuthenticator<'_>,
+    form: &Form,
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     if !auth.allow_client_secret_post {
         return Err(unauthorized(auth));
     }
@@ -175,7 +178,7 @@ async fn check_secret(
     id: &str,
     secret: &str,
     method: TokenEndpointAuthMethod,
-) -> Result<Arc<Client>, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let client = auth.clients.get(id).await?;
     let stored = client
         .as_ref()
@@ -214,7 +217,7 @@ struct AssertionClaims {
 async fn assertion_auth(
     auth: &ClientAuthenticator<'_>,
     form: &Form,
-) -> Result<Arc<Client>, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     if form.get("client_assertion_type") != Some(JWT_BEARER) {
         return Err(OAuthError::invalid_request(
             "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",

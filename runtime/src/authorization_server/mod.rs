@@ -1,6 +1,6 @@
 //! The embedded authorization server (IMS Security Framework 1.1 / OAuth 2.0).
 //!
-//! One issuer, mountable into an axum [`Router`]:
+//! One issuer, mountable into an axum [`Router`](axum::Router):
 //!
 //! | endpoint | spec |
 //! |---|---|
@@ -24,13 +24,14 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `builder` | [`AuthorizationServerBuilder`]: configuration, validation, key bootstrap |
+//! | `builder` | [`AuthorizationServerBuilder`]: the configuration and its validation |
 //! | `server`, `router`, `admin` | the [`AuthorizationServer`] handle, its routes, and its administration (clients, key rotation) |
 //! | `state` | what a running server holds; the client directory |
 //! | `endpoints` | one module per endpoint; `/token` has one handler per grant type |
 //! | `client_auth`, `form`, [`scope`] | what the endpoints share: client authentication, strict form parsing, scope rules |
 //! | `pages` | the login/consent and error pages (askama templates in `runtime/templates/authorization_server/`) |
-//! | `access_tokens`, `claims`, [`keys`], `signing_keys` | issuing and verifying access tokens; key material and its lifecycle |
+//! | `access_tokens`, `claims` | issuing and verifying the RFC 9068 access tokens |
+//! | [`keys`], `key_rotation` | signing-key material; its lifecycle in the store (bootstrap at build, rotation, staging) |
 //! | `revocation`, `live_tokens` | revoking tokens and the same-process revocation check |
 //! | [`error`] | [`OAuthError`] with its [`OAuthErrorCode`], and [`AuthorizationServerSetupError`] |
 //! | [`store`], [`sqlite`], [`model`] | the storage contract, its SQLite implementation and the records it keeps |
@@ -69,13 +70,13 @@ pub mod model;
 pub mod owner;
 mod pages;
 
+mod key_rotation;
 mod rate_limit;
 mod revocation;
 mod router;
 pub mod scope;
 pub mod secrets;
 mod server;
-mod signing_keys;
 pub mod sqlite;
 mod state;
 pub mod store;
@@ -90,7 +91,7 @@ pub use error::{AuthorizationServerSetupError, OAuthError, OAuthErrorCode};
 #[cfg(feature = "client")]
 pub use jwks_fetch::JwksUriPolicy;
 pub use keys::{SigningAlgorithm, SigningKeyError};
-pub use model::{Client, GrantType, TokenEndpointAuthMethod};
+pub use model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
 pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 pub use server::AuthorizationServer;

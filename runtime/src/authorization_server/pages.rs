@@ -9,7 +9,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::model::Client;
+use super::model::RegisteredClient;
 
 /// The escaper of every `.html` template in this crate (configured in `runtime/askama.toml`):
 /// text is safe in element content and in quoted attribute values.
@@ -61,7 +61,7 @@ struct ErrorPage<'a> {
 
 /// What the login + consent page shows for one pending authorization.
 pub(crate) struct Consent<'a> {
-    pub(crate) client: &'a Client,
+    pub(crate) client: &'a RegisteredClient,
     /// The validated scope being requested (space-separated).
     pub(crate) scope: &'a str,
     /// Carried by the form back to `POST /authorize`.
@@ -155,8 +155,8 @@ mod tests {
     use super::*;
     use crate::authorization_server::model::{GrantType, TokenEndpointAuthMethod};
 
-    fn client(metadata: serde_json::Value) -> Client {
-        Client {
+    fn client(metadata: serde_json::Value) -> RegisteredClient {
+        RegisteredClient {
             client_id: "c1".into(),
             secret_hash: None,
             client_id_issued_at: 0,
@@ -175,7 +175,7 @@ mod tests {
         }
     }
 
-    fn consent<'a>(c: &'a Client, message: Option<&'static str>) -> Consent<'a> {
+    fn consent<'a>(c: &'a RegisteredClient, message: Option<&'static str>) -> Consent<'a> {
         Consent {
             client: c,
             scope: "a<b c",

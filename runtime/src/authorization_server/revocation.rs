@@ -80,9 +80,8 @@ impl Revocations {
 
 /// Lets a resource server in the same process see this server's revocations at once (RFC 7009
 /// `/revoke`, refresh-token family revocation, code-replay revocation, client deletion), and
-/// revocations by other instances sharing the store within
-/// [`LIVE_TOKEN_RECHECK`](super::live_tokens::LIVE_TOKEN_RECHECK) (a "not revoked" answer is
-/// reused that long). Fails closed on store errors.
+/// revocations by other instances sharing the store within one second (a "not revoked" answer
+/// is reused that long). Fails closed on store errors.
 impl RevocationCheck for AuthorizationServer {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(self.state.revocations.is_revoked_cached(jti))

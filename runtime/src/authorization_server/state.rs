@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use super::key_rotation::SigningKeys;
 use super::keys::SigningAlgorithm;
-use super::model::{Client, GrantType};
+use super::model::{GrantType, RegisteredClient};
 use super::owner::ResourceOwnerAuthenticator;
 use super::revocation::Revocations;
-use super::signing_keys::SigningKeys;
 use super::store::{Store, StoreError};
 use crate::resource_server::failure_limit::IpWindowLimiter;
 
@@ -25,7 +25,7 @@ const MAX_CACHED_CLIENTS: usize = 10_000;
 
 /// The validated configuration of one server (built by
 /// [`AuthorizationServerBuilder::build`](super::AuthorizationServerBuilder::build)).
-pub(crate) struct ServerSettings {
+pub(crate) struct AuthorizationServerSettings {
     pub(crate) issuer: String,
     pub(crate) audience: String,
     pub(crate) realm: String,
@@ -42,7 +42,7 @@ pub(crate) struct ServerSettings {
     pub(crate) registration: RegistrationPolicy,
 }
 
-impl ServerSettings {
+impl AuthorizationServerSettings {
     /// The absolute URL of an endpoint at `path` under the issuer.
     pub(crate) fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
@@ -61,7 +61,7 @@ pub(crate) struct RegistrationPolicy {
 
 /// The shared state of one authorization server, behind every route.
 pub(crate) struct ServerState {
-    pub(crate) settings: ServerSettings,
+    pub(crate) settings: AuthorizationServerSettings,
     /// Codes, refresh-token families, pending authorizations and assertion `jti`s.
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clients: ClientDirectory,
@@ -79,7 +79,7 @@ pub(crate) struct ServerState {
 /// Registered clients, read through a short-lived cache.
 pub(crate) struct ClientDirectory {
     store: Arc<dyn Store>,
-    cache: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
+    cache: RwLock<HashMap<String, (Arc<RegisteredClient>, Instant)>>,
 }
 
 impl ClientDirectory {
@@ -91,7 +91,10 @@ impl ClientDirectory {
     }
 
     /// A client by id, from the cache when fresh.
-    pub(crate) async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+    pub(crate) async fn get(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<RegisteredClient>>, StoreError> {
         if let Ok(cache) = self.cache.read()
             && let Some((c, at)) = cache.get(client_id)
             && at.elapsed() < CLIENT_CACHE_TTL
@@ -116,7 +119,7 @@ impl ClientDirectory {
     }
 
     /// Inserts or replaces a client and drops it from the cache.
-    pub(crate) async fn put(&self, client: Client) -> Result<(), StoreError> {
+    pub(crate) async fn put(&self, client: RegisteredClient) -> Result<(), StoreError> {
         let id = client.client_id.clone();
         let result = self.store.put_client(client).await;
         self.forget(&id);
@@ -127,7 +130,7 @@ impl ClientDirectory {
     pub(crate) async fn by_registration_token(
         &self,
         token_hash: &str,
-    ) -> Result<Option<Client>, StoreError> {
+    ) -> Result<Option<RegisteredClient>, StoreError> {
         self.store.client_by_registration_token(token_hash).await
     }
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::authorization_server::state::{ServerSettings, ServerState};
+use crate::authorization_server::state::{AuthorizationServerSettings, ServerState};
 
 fn json_cacheable(body: &serde_json::Value, max_age: u32) -> Response {
     let mut r = (StatusCode::OK, axum::Json(body)).into_response();
@@ -22,7 +22,7 @@ pub(crate) async fn jwks(State(state): State<Arc<ServerState>>) -> Response {
 }
 
 /// The RFC 8414 metadata document, from the settings alone.
-fn document(c: &ServerSettings) -> serde_json::Value {
+fn document(c: &AuthorizationServerSettings) -> serde_json::Value {
     let mut auth_methods = vec!["client_secret_basic", "private_key_jwt"];
     if c.allow_client_secret_post {
         auth_methods.push("client_secret_post");

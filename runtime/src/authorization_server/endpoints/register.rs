@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::authorization_server::error::{OAuthError, OAuthErrorCode, json_no_store};
 #[cfg(feature = "client")]
 use crate::authorization_server::jwks_fetch::{self, JwksUriPolicy};
-use crate::authorization_server::model::{Client, GrantType, TokenEndpointAuthMethod};
+use crate::authorization_server::model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::state::{ClientDirectory, RegistrationPolicy, ServerState};
 use crate::authorization_server::{scope, secrets};
@@ -436,7 +436,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn client_response(
     endpoint: &RegistrationEndpoint<'_>,
-    client: &Client,
+    client: &RegisteredClient,
     secret: Option<&str>,
     rat: Option<&str>,
 ) -> Value {
@@ -506,7 +506,7 @@ async fn create(
     let secret =
         (v.auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(secrets::random_token);
     let rat = secrets::random_token();
-    let client = Client {
+    let client = RegisteredClient {
         client_id: secrets::random_id(),
         secret_hash: secret.as_deref().map(secrets::hash_secret),
         client_id_issued_at: secrets::now(),
@@ -538,7 +538,7 @@ async fn management_auth(
     endpoint: &RegistrationEndpoint<'_>,
     headers: &HeaderMap,
     client_id: &str,
-) -> Result<Client, OAuthError> {
+) -> Result<RegisteredClient, OAuthError> {
     let token = bearer(headers).ok_or_else(OAuthError::invalid_token)?;
     let hash = secrets::hash_secret(token);
     let owner = endpoint
@@ -590,7 +590,7 @@ pub(crate) async fn update(
 
 async fn apply_update(
     endpoint: &RegistrationEndpoint<'_>,
-    existing: Client,
+    existing: RegisteredClient,
     req: &Map<String, Value>,
 ) -> Result<Value, OAuthError> {
     // RFC 7592 §2.2: client_id must be sent and equal; a client_secret, if sent, must match.
@@ -616,7 +616,7 @@ async fn apply_update(
             "token_endpoint_auth_method cannot be changed",
         ));
     }
-    let client = Client {
+    let client = RegisteredClient {
         metadata: v.metadata,
         grant_types: v.grant_types,
         redirect_uris: v.redirect_uris,

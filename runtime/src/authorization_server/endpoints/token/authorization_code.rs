@@ -6,7 +6,9 @@ use axum::response::Response;
 use super::{TokenEndpoint, narrowed_scope, success};
 use crate::authorization_server::error::OAuthError;
 use crate::authorization_server::form::Form;
-use crate::authorization_server::model::{Client, CodeConsumption, GrantType, RefreshRecord};
+use crate::authorization_server::model::{
+    CodeConsumption, GrantType, RefreshRecord, RegisteredClient,
+};
 use crate::authorization_server::secrets;
 
 const INVALID_CODE: &str = "the authorization code is invalid";
@@ -14,7 +16,7 @@ const BAD_VERIFIER: &str = "code_verifier is missing or does not match the code 
 
 pub(super) async fn grant(
     endpoint: &TokenEndpoint<'_>,
-    client: &Client,
+    client: &RegisteredClient,
     form: &Form,
 ) -> Result<Response, OAuthError> {
     let code = form.require("code", "code is missing")?;

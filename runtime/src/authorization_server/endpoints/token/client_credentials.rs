@@ -5,12 +5,12 @@ use axum::response::Response;
 use super::{TokenEndpoint, success};
 use crate::authorization_server::error::OAuthError;
 use crate::authorization_server::form::Form;
-use crate::authorization_server::model::Client;
+use crate::authorization_server::model::RegisteredClient;
 use crate::authorization_server::scope;
 
 pub(super) async fn grant(
     endpoint: &TokenEndpoint<'_>,
-    client: &Client,
+    client: &RegisteredClient,
     form: &Form,
 ) -> Result<Response, OAuthError> {
     let scope = granted_scope(form, &client.scopes, endpoint.known_scopes)?;

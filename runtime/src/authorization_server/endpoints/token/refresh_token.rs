@@ -6,14 +6,14 @@ use axum::response::Response;
 use super::{TokenEndpoint, narrowed_scope, success};
 use crate::authorization_server::error::OAuthError;
 use crate::authorization_server::form::Form;
-use crate::authorization_server::model::{Client, RefreshRecord, Rotation};
+use crate::authorization_server::model::{RefreshRecord, RefreshRotation, RegisteredClient};
 use crate::authorization_server::secrets;
 
 const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid";
 
 pub(super) async fn grant(
     endpoint: &TokenEndpoint<'_>,
-    client: &Client,
+    client: &RegisteredClient,
     form: &Form,
 ) -> Result<Response, OAuthError> {
     let presented = form.require("refresh_token", "refresh_token is missing")?;
@@ -54,15 +54,15 @@ pub(super) async fn grant(
         revoked: false,
     };
     match endpoint.grants.rotate_refresh(&hash, new_record).await? {
-        Rotation::Rotated => {}
-        Rotation::Replayed => {
+        RefreshRotation::Rotated => {}
+        RefreshRotation::Replayed => {
             endpoint
                 .revocations
                 .revoke_grant(&record.grant_id, now)
                 .await?;
             return Err(invalid());
         }
-        Rotation::NotFound => return Err(invalid()),
+        RefreshRotation::NotFound => return Err(invalid()),
     }
     let (token, claims) = endpoint
         .access_tokens
