@@ -51,9 +51,9 @@ impl AuthorizationServer {
             .route(
                 "/register/{client_id}",
                 rate_limited(
-                    get(register::read)
-                        .put(register::update)
-                        .delete(register::delete)
+                    get(register::management::read)
+                        .put(register::management::update)
+                        .delete(register::management::delete)
                         .layer(registration_body_limit),
                     registration_limit,
                 ),
