@@ -5,7 +5,7 @@ use super::error::OAuthError;
 use super::key_rotation::SigningKeys;
 use super::secrets;
 use super::state::ServerState;
-use super::store::Store;
+use super::store_views::GrantTokens;
 
 /// Tokens longer than this are not ours (and are not parsed).
 const MAX_ACCESS_TOKEN_LEN: usize = 8 * 1024;
@@ -17,7 +17,7 @@ pub(crate) struct AccessTokenIssuer<'a> {
     audience: &'a str,
     lifetime: u64,
     keys: &'a SigningKeys,
-    grants: &'a dyn Store,
+    grant_tokens: GrantTokens<'a>,
 }
 
 impl<'a> AccessTokenIssuer<'a> {
@@ -27,7 +27,7 @@ impl<'a> AccessTokenIssuer<'a> {
             audience: &state.settings.audience,
             lifetime: state.settings.access_token_lifetime,
             keys: &state.signing_keys,
-            grants: state.store.as_ref(),
+            grant_tokens: GrantTokens(state.store.as_ref()),
         }
     }
 
@@ -56,8 +56,8 @@ impl<'a> AccessTokenIssuer<'a> {
         // won the race still gets its answer; the token just never works).
         if let Some(grant) = grant_id
             && !self
-                .grants
-                .record_access_token(grant, &claims.jti, claims.exp)
+                .grant_tokens
+                .record(grant, &claims.jti, claims.exp)
                 .await?
         {
             tracing::warn!(client_id, "token issued under a grant revoked concurrently");

@@ -18,7 +18,7 @@ use super::jwks_fetch::JwksFetcher;
 use super::model::{RegisteredClient, TokenEndpointAuthMethod};
 use super::secrets;
 use super::state::{ClientDirectory, ServerState};
-use super::store::Store;
+use super::store_views::AssertionIds;
 
 /// The only assertion type accepted (RFC 7523 §2.2).
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -39,8 +39,7 @@ pub(crate) struct ClientAuthenticator<'a> {
     realm: &'a str,
     issuer: &'a str,
     allow_client_secret_post: bool,
-    /// Records assertion `jti`s (RFC 7523 §3 replay protection).
-    jtis: &'a dyn Store,
+    assertion_ids: AssertionIds<'a>,
     #[cfg(feature = "client")]
     jwks_fetcher: &'a JwksFetcher,
 }
@@ -52,7 +51,7 @@ impl<'a> ClientAuthenticator<'a> {
             realm: &state.settings.realm,
             issuer: &state.settings.issuer,
             allow_client_secret_post: state.settings.allow_client_secret_post,
-            jtis: state.store.as_ref(),
+            assertion_ids: AssertionIds(state.store.as_ref()),
             #[cfg(feature = "client")]
             jwks_fetcher: &state.jwks_fetcher,
         }
@@ -334,8 +333,8 @@ async fn assertion_auth(
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(fail)?;
     if !auth
-        .jtis
-        .use_jti(&client.client_id, &jti, claims.exp + LEEWAY)
+        .assertion_ids
+        .first_use(&client.client_id, &jti, claims.exp + LEEWAY)
         .await?
     {
         return Err(fail());

@@ -34,7 +34,7 @@
 //! | [`keys`], `key_rotation` | signing-key material; its lifecycle in the store (bootstrap at build, rotation, staging) |
 //! | `revocation`, `live_tokens` | revoking tokens and the same-process revocation check |
 //! | [`error`] | [`OAuthError`] with its [`OAuthErrorCode`], and [`AuthorizationServerSetupError`] |
-//! | [`store`], [`sqlite`], [`model`] | the storage contract, its SQLite implementation and the records it keeps |
+//! | [`store`], `store_views`, [`sqlite`], [`model`] | the storage contract, its narrow per-capability views, its SQLite implementation and the records it keeps |
 //! | [`owner`], [`secrets`], `rate_limit`, `jwks_fetch` | resource-owner login, hashing and random values, request limits, clients' `jwks_uri` fetches |
 //!
 //! ```no_run
@@ -80,6 +80,7 @@ mod server;
 pub mod sqlite;
 mod state;
 pub mod store;
+mod store_views;
 
 pub use admin::{IssuedClient, NewClient};
 pub use builder::{

@@ -18,7 +18,7 @@ use crate::authorization_server::model::{CodeRecord, GrantType, PendingAuthoriza
 use crate::authorization_server::owner::ResourceOwnerAuthenticator;
 use crate::authorization_server::pages::{Consent, error_page, login_page, secure_headers};
 use crate::authorization_server::state::{ClientDirectory, ServerState};
-use crate::authorization_server::store::Store;
+use crate::authorization_server::store_views::{AuthorizationCodes, PendingAuthorizations};
 use crate::authorization_server::{scope, secrets};
 
 /// Query strings above this are refused before parsing (AS-36).
@@ -39,8 +39,8 @@ struct AuthorizeEndpoint<'a> {
     known_scopes: &'a [String],
     /// Seconds.
     code_lifetime: u64,
-    /// Pending authorizations and authorization codes.
-    grants: &'a dyn Store,
+    pending: PendingAuthorizations<'a>,
+    codes: AuthorizationCodes<'a>,
     resource_owners: &'a dyn ResourceOwnerAuthenticator,
 }
 
@@ -51,7 +51,8 @@ impl<'a> AuthorizeEndpoint<'a> {
             clients: &state.clients,
             known_scopes: &state.settings.scopes,
             code_lifetime: state.settings.code_lifetime,
-            grants: state.store.as_ref(),
+            pending: PendingAuthorizations(state.store.as_ref()),
+            codes: AuthorizationCodes(state.store.as_ref()),
             resource_owners: state.resource_owners.as_ref(),
         }
     }
@@ -250,7 +251,7 @@ pub(crate) async fn authorize_get(
         csrf_token: &csrf,
         message: None,
     });
-    if let Err(e) = endpoint.grants.put_pending(pending).await {
+    if let Err(e) = endpoint.pending.put(pending).await {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
     }
@@ -293,8 +294,8 @@ pub(crate) async fn authorize_post(
         return error_page("The form submission failed its CSRF check. Start again.");
     }
     let pending = match endpoint
-        .grants
-        .take_pending(&secrets::hash_secret(request_id))
+        .pending
+        .take(&secrets::hash_secret(request_id))
         .await
     {
         Ok(Some(p)) => p,
@@ -341,7 +342,7 @@ pub(crate) async fn authorize_post(
             csrf_token: csrf,
             message: Some("Wrong user name or password."),
         });
-        if endpoint.grants.put_pending(retry).await.is_err() {
+        if endpoint.pending.put(retry).await.is_err() {
             return error_page("The server could not process the request.");
         }
         return page;
@@ -358,7 +359,7 @@ pub(crate) async fn authorize_post(
         subject,
         expires_at: now + endpoint.code_lifetime,
     };
-    if let Err(e) = endpoint.grants.insert_code(record).await {
+    if let Err(e) = endpoint.codes.insert(record).await {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
     }

@@ -14,7 +14,7 @@ use crate::authorization_server::form::Form;
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::secrets;
 use crate::authorization_server::state::{ClientDirectory, ServerState};
-use crate::authorization_server::store::Store;
+use crate::authorization_server::store_views::RefreshTokens;
 
 /// Refresh tokens longer than this are not ours (and are not hashed and looked up).
 const MAX_REFRESH_TOKEN_LEN: usize = 512;
@@ -26,8 +26,7 @@ struct IntrospectionEndpoint<'a> {
     revocations: &'a Revocations,
     /// A token of a disabled or deleted client is inactive.
     clients: &'a ClientDirectory,
-    /// Refresh-token lookup.
-    refresh_tokens: &'a dyn Store,
+    refresh_tokens: RefreshTokens<'a>,
     issuer: &'a str,
 }
 
@@ -38,7 +37,7 @@ impl<'a> IntrospectionEndpoint<'a> {
             access_tokens: AccessTokenIssuer::from_state(state),
             revocations: &state.revocations,
             clients: &state.clients,
-            refresh_tokens: state.store.as_ref(),
+            refresh_tokens: RefreshTokens(state.store.as_ref()),
             issuer: &state.settings.issuer,
         }
     }
@@ -95,7 +94,7 @@ async fn handle(
     if token.len() <= MAX_REFRESH_TOKEN_LEN
         && let Some(rt) = endpoint
             .refresh_tokens
-            .get_refresh(&secrets::hash_secret(token))
+            .get(&secrets::hash_secret(token))
             .await?
         && !rt.used
         && !rt.revoked

@@ -14,7 +14,7 @@ use crate::authorization_server::form::Form;
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::secrets;
 use crate::authorization_server::state::ServerState;
-use crate::authorization_server::store::Store;
+use crate::authorization_server::store_views::RefreshTokens;
 
 /// Refresh tokens longer than this are not ours (and are not hashed and looked up).
 const MAX_REFRESH_TOKEN_LEN: usize = 512;
@@ -24,8 +24,7 @@ struct RevocationEndpoint<'a> {
     client_auth: ClientAuthenticator<'a>,
     /// Recognises this server's access tokens.
     access_tokens: AccessTokenIssuer<'a>,
-    /// Refresh-token lookup.
-    refresh_tokens: &'a dyn Store,
+    refresh_tokens: RefreshTokens<'a>,
     revocations: &'a Revocations,
 }
 
@@ -34,7 +33,7 @@ impl<'a> RevocationEndpoint<'a> {
         Self {
             client_auth: ClientAuthenticator::from_state(state),
             access_tokens: AccessTokenIssuer::from_state(state),
-            refresh_tokens: state.store.as_ref(),
+            refresh_tokens: RefreshTokens(state.store.as_ref()),
             revocations: &state.revocations,
         }
     }
@@ -78,7 +77,7 @@ async fn handle(
     if token.len() <= MAX_REFRESH_TOKEN_LEN
         && let Some(rt) = endpoint
             .refresh_tokens
-            .get_refresh(&secrets::hash_secret(token))
+            .get(&secrets::hash_secret(token))
             .await?
         && rt.client_id == client.client_id
     {

@@ -21,11 +21,7 @@ pub(super) async fn grant(
 ) -> Result<Response, OAuthError> {
     let code = form.require("code", "code is missing")?;
     let now = secrets::now();
-    let record = match endpoint
-        .grants
-        .consume_code(&secrets::hash_secret(code))
-        .await?
-    {
+    let record = match endpoint.codes.consume(&secrets::hash_secret(code)).await? {
         CodeConsumption::Consumed(r) => r,
         CodeConsumption::AlreadyUsed(r) => {
             // Replay: deny and revoke what the first redemption issued (RFC 6749 §4.1.2).
@@ -68,8 +64,8 @@ pub(super) async fn grant(
     let refresh = if client.allows_grant(GrantType::RefreshToken) {
         let rt = secrets::random_token();
         endpoint
-            .grants
-            .insert_refresh(RefreshRecord {
+            .refresh_tokens
+            .insert(RefreshRecord {
                 token_hash: secrets::hash_secret(&rt),
                 grant_id: record.grant_id.clone(),
                 client_id: client.client_id.clone(),

@@ -20,14 +20,14 @@ use crate::authorization_server::model::GrantType;
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::scope;
 use crate::authorization_server::state::ServerState;
-use crate::authorization_server::store::Store;
+use crate::authorization_server::store_views::{AuthorizationCodes, RefreshTokens};
 
 /// What the token endpoint and its grant handlers work with.
 pub(crate) struct TokenEndpoint<'a> {
     client_auth: ClientAuthenticator<'a>,
     access_tokens: AccessTokenIssuer<'a>,
-    /// Authorization codes and refresh-token families.
-    grants: &'a dyn Store,
+    codes: AuthorizationCodes<'a>,
+    refresh_tokens: RefreshTokens<'a>,
     revocations: &'a Revocations,
     /// Every scope the server knows.
     known_scopes: &'a [String],
@@ -40,7 +40,8 @@ impl<'a> TokenEndpoint<'a> {
         Self {
             client_auth: ClientAuthenticator::from_state(state),
             access_tokens: AccessTokenIssuer::from_state(state),
-            grants: state.store.as_ref(),
+            codes: AuthorizationCodes(state.store.as_ref()),
+            refresh_tokens: RefreshTokens(state.store.as_ref()),
             revocations: &state.revocations,
             known_scopes: &state.settings.scopes,
             refresh_token_lifetime: state.settings.refresh_token_lifetime,

@@ -21,8 +21,8 @@ pub(super) async fn grant(
     let now = secrets::now();
     let invalid = || OAuthError::invalid_grant(INVALID_REFRESH_TOKEN);
     let record = endpoint
-        .grants
-        .get_refresh(&hash)
+        .refresh_tokens
+        .get(&hash)
         .await?
         .ok_or_else(invalid)?;
     if record.client_id != client.client_id {
@@ -53,7 +53,7 @@ pub(super) async fn grant(
         used: false,
         revoked: false,
     };
-    match endpoint.grants.rotate_refresh(&hash, new_record).await? {
+    match endpoint.refresh_tokens.rotate(&hash, new_record).await? {
         RefreshRotation::Rotated => {}
         RefreshRotation::Replayed => {
             endpoint
