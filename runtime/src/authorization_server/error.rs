@@ -1,6 +1,6 @@
 //! The authorization server's errors: [`AuthorizationServerSetupError`] for its operator, and
-//! [`OAuthError`], the OAuth 2.0 error responses (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
-//! RFC 7591 §3.2.2; RFC 7592 and RFC 7662 reuse these).
+//! [`OAuthError`], the OAuth 2.0 error responses (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1,
+//! RFC 7009 §2.2.1, RFC 7591 §3.2.2; RFC 7592 and RFC 7662 reuse these).
 //!
 //! The `error` member is an [`OAuthErrorCode`], so a misspelt code cannot reach the wire (as
 //! fosite's `errors.go` does). Descriptions are `&'static str` on purpose: an error never reflects
