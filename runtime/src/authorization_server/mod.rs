@@ -28,7 +28,8 @@
 //! | `server`, `router`, `admin` | the [`AuthorizationServer`] handle, its routes, and its administration (clients, key rotation) |
 //! | `state` | what a running server holds; the client directory |
 //! | `endpoints` | one module per endpoint; `/token` has one handler per grant type |
-//! | `client_auth`, `form`, [`scope`] | what the endpoints share: client authentication, strict form parsing, scope rules |
+//! | `client_auth` | client authentication at `/token`, `/revoke`, `/introspect`: one module per method family (`client_secret`, `private_key_jwt`) |
+//! | `form`, [`scope`] | strict form parsing and scope rules, shared by the endpoints |
 //! | `pages` | the login/consent and error pages (askama templates in `runtime/templates/authorization_server/`) |
 //! | `access_tokens`, `claims` | issuing and verifying the RFC 9068 access tokens |
 //! | [`keys`], `key_rotation` | signing-key material; its lifecycle in the store (bootstrap at build, rotation, staging) |
