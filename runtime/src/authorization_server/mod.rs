@@ -27,7 +27,7 @@
 //! | `builder` | [`AuthorizationServerBuilder`]: the configuration and its validation |
 //! | `server`, `router`, `admin` | the [`AuthorizationServer`] handle, its routes, and its administration (clients, key rotation) |
 //! | `state` | what a running server holds; the client directory |
-//! | `endpoints` | one module per endpoint; `/token` has one handler per grant type |
+//! | `endpoints` | one module per endpoint; `/token` has one handler per grant type, `/authorize` the request and the consent apart, `/register` RFC 7591 and RFC 7592 apart |
 //! | `client_auth` | client authentication at `/token`, `/revoke`, `/introspect`: one module per method family (`client_secret`, `private_key_jwt`) |
 //! | `form`, [`scope`] | strict form parsing and scope rules, shared by the endpoints |
 //! | `pages` | the login/consent and error pages (askama templates in `runtime/templates/authorization_server/`) |
