@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use ims_runtime::authorization_server::model::GrantType;
 use ims_runtime::authorization_server::secrets::verify_secret;
 use ims_runtime::authorization_server::{
-    AuthorizationServer, AuthzError, NewClient, SqliteStore, Store, StoreError,
+    AuthorizationServer, AuthorizationServerSetupError, NewClient, SqliteStore, Store, StoreError,
 };
 use ims_runtime::client::{
     ClientAuth, ClientCredentialsSource, ClientError, ClientSecret, HttpPolicy, TokenSourceOptions,
@@ -92,7 +92,7 @@ pub enum DemoError {
     Tls(#[from] TlsError),
     /// The authorization server could not be built or administered.
     #[error(transparent)]
-    Authz(#[from] AuthzError),
+    Authz(#[from] AuthorizationServerSetupError),
     /// The authorization server's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -60,7 +60,7 @@ impl GrantType {
 
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Client {
+pub struct RegisteredClient {
     /// The client identifier.
     pub client_id: String,
     /// Hex SHA-256 of the client secret (see [`super::secrets::hash_secret`]); `None` for
@@ -101,7 +101,7 @@ pub struct Client {
     pub disabled: bool,
 }
 
-impl Client {
+impl RegisteredClient {
     /// Whether the client may use `grant`.
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
@@ -171,7 +171,7 @@ pub struct RefreshRecord {
 
 /// What happened when a refresh token was rotated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rotation {
+pub enum RefreshRotation {
     /// The old token was live and is now used; the new one is stored.
     Rotated,
     /// The old token had been used or revoked before: the caller must revoke the family.

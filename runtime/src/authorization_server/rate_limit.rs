@@ -107,13 +107,9 @@ fn client_key(ip: IpAddr) -> IpAddr {
 /// `429` with `Retry-After` (whole seconds, rounded up) and a generic RFC 6749 error body.
 fn too_many_requests(wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let mut resp = OAuthError {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        error: "invalid_request",
-        description: "too many requests",
-        challenge: None,
-    }
-    .into_response();
+    let mut resp = OAuthError::invalid_request("too many requests")
+        .with_status(StatusCode::TOO_MANY_REQUESTS)
+        .into_response();
     resp.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     resp

@@ -13,8 +13,8 @@ use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::model::{
-    Client, CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, Rotation,
-    StoredSigningKey,
+    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
+    RegisteredClient, StoredSigningKey,
 };
 use super::store::{Store, StoreError, StoreResult};
 
@@ -183,7 +183,7 @@ fn revoke_grant_tx(
 }
 
 impl Store for SqliteStore {
-    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<Client>>> {
+    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<RegisteredClient>>> {
         let id = client_id.to_owned();
         self.run(move |c| {
             let body: Option<String> = c
@@ -195,7 +195,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn put_client(&self, client: Client) -> BoxFuture<'_, StoreResult<()>> {
+    fn put_client(&self, client: RegisteredClient) -> BoxFuture<'_, StoreResult<()>> {
         self.run(move |c| {
             let body = to_json(&client)?;
             c.execute(
@@ -231,7 +231,7 @@ impl Store for SqliteStore {
     fn client_by_registration_token(
         &self,
         token_hash: &str,
-    ) -> BoxFuture<'_, StoreResult<Option<Client>>> {
+    ) -> BoxFuture<'_, StoreResult<Option<RegisteredClient>>> {
         let h = token_hash.to_owned();
         self.run(move |c| {
             let body: Option<String> = c
@@ -345,7 +345,7 @@ impl Store for SqliteStore {
         &self,
         old_hash: &str,
         t: RefreshRecord,
-    ) -> BoxFuture<'_, StoreResult<Rotation>> {
+    ) -> BoxFuture<'_, StoreResult<RefreshRotation>> {
         let h = old_hash.to_owned();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -368,7 +368,7 @@ impl Store for SqliteStore {
                         u(t.expires_at)
                     ],
                 )?;
-                Rotation::Rotated
+                RefreshRotation::Rotated
             } else {
                 let exists: Option<i64> = tx
                     .query_row(
@@ -378,9 +378,9 @@ impl Store for SqliteStore {
                     )
                     .optional()?;
                 if exists.is_some() {
-                    Rotation::Replayed
+                    RefreshRotation::Replayed
                 } else {
-                    Rotation::NotFound
+                    RefreshRotation::NotFound
                 }
             };
             tx.commit()?;

@@ -10,8 +10,8 @@
 use futures_util::future::BoxFuture;
 
 use super::model::{
-    Client, CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, Rotation,
-    StoredSigningKey,
+    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
+    RegisteredClient, StoredSigningKey,
 };
 
 /// A storage failure (I/O, corruption, lock poisoning). Never caused by client input.
@@ -26,16 +26,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// instances: every method is a self-contained (atomic) operation.
 pub trait Store: Send + Sync + 'static {
     /// Looks up a client.
-    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<Client>>>;
+    fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<RegisteredClient>>>;
     /// Inserts or replaces a client.
-    fn put_client(&self, client: Client) -> BoxFuture<'_, StoreResult<()>>;
+    fn put_client(&self, client: RegisteredClient) -> BoxFuture<'_, StoreResult<()>>;
     /// Deletes a client and revokes every grant it holds; `false` if it did not exist.
     fn delete_client(&self, client_id: &str, now: u64) -> BoxFuture<'_, StoreResult<bool>>;
     /// Finds the client whose registration access token has this hash.
     fn client_by_registration_token(
         &self,
         token_hash: &str,
-    ) -> BoxFuture<'_, StoreResult<Option<Client>>>;
+    ) -> BoxFuture<'_, StoreResult<Option<RegisteredClient>>>;
     /// Number of stored clients (for the dynamic-registration cap).
     fn count_clients(&self) -> BoxFuture<'_, StoreResult<u64>>;
 
@@ -53,7 +53,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         old_hash: &str,
         new: RefreshRecord,
-    ) -> BoxFuture<'_, StoreResult<Rotation>>;
+    ) -> BoxFuture<'_, StoreResult<RefreshRotation>>;
 
     /// Revokes a grant: its refresh tokens and every access token recorded for it. Later
     /// [`Store::record_access_token`] calls for that grant fail.

@@ -1,17 +1,15 @@
-//! Dynamic client registration: `POST /register` (RFC 7591 as profiled by IMS OB 3.0 / CLR 2.0)
-//! and `GET/PUT/DELETE /register/{client_id}` (RFC 7592).
+//! Client metadata rules for registration and update (RFC 7591 §2, as profiled by IMS for
+//! OB 3.0 / CLR 2.0): what is required, which URIs are acceptable, which grant types, response
+//! types, authentication methods and scopes a dynamic client may have.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::error::{OAuthError, json_no_store};
-use super::model::{Client, GrantType, TokenEndpointAuthMethod};
-use super::{Inner, scope, secrets};
+use super::RegistrationEndpoint;
+use crate::authorization_server::error::{OAuthError, OAuthErrorCode};
+#[cfg(feature = "client")]
+use crate::authorization_server::jwks_fetch;
+use crate::authorization_server::model::{GrantType, TokenEndpointAuthMethod};
+use crate::authorization_server::scope;
 
 /// URI-valued metadata (all https, all on one host).
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri"];
@@ -33,35 +31,15 @@ const MAX_REDIRECT_URIS: usize = 20;
 const MAX_FIELD_LEN: usize = 2048;
 
 /// Metadata after validation.
-struct Validated {
-    metadata: Map<String, Value>,
-    auth_method: TokenEndpointAuthMethod,
-    grant_types: Vec<GrantType>,
-    redirect_uris: Vec<String>,
-    scopes: Vec<String>,
-    jwks: Option<Value>,
-    jwks_uri: Option<String>,
-    assertion_alg: Option<String>,
-}
-
-fn require_json(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, OAuthError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = ct.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case("application/json") {
-        return Err(OAuthError {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ..OAuthError::invalid_metadata("the registration request must be application/json")
-        });
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(OAuthError::invalid_metadata(
-            "the registration request must be a JSON object",
-        )),
-    }
+pub(super) struct ValidatedMetadata {
+    pub(super) metadata: Map<String, Value>,
+    pub(super) auth_method: TokenEndpointAuthMethod,
+    pub(super) grant_types: Vec<GrantType>,
+    pub(super) redirect_uris: Vec<String>,
+    pub(super) scopes: Vec<String>,
+    pub(super) jwks: Option<Value>,
+    pub(super) jwks_uri: Option<String>,
+    pub(super) assertion_alg: Option<String>,
 }
 
 fn https_uri(raw: &str) -> Option<url::Url> {
@@ -87,10 +65,13 @@ fn string_array(v: &Value, bad: OAuthError) -> Result<Vec<String>, OAuthError> {
         .collect()
 }
 
-fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthError> {
+pub(super) fn validate(
+    endpoint: &RegistrationEndpoint<'_>,
+    req: &Map<String, Value>,
+) -> Result<ValidatedMetadata, OAuthError> {
     if req.contains_key("software_statement") {
         return Err(OAuthError::bad_request(
-            "invalid_software_statement",
+            OAuthErrorCode::InvalidSoftwareStatement,
             "software statements are not accepted",
         ));
     }
@@ -99,7 +80,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
             "sector_identifier_uri and request_uris are not supported",
         ));
     }
-    if inner.config.require_ims_metadata {
+    if endpoint.policy.require_ims_metadata {
         for f in IMS_REQUIRED {
             if !req.contains_key(*f) {
                 return Err(if *f == "redirect_uris" {
@@ -199,7 +180,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
             let mut out = Vec::new();
             for n in &names {
                 let g = GrantType::parse(n)
-                    .filter(|g| inner.config.registration_grant_types.contains(g))
+                    .filter(|g| endpoint.policy.grant_types.contains(g))
                     .ok_or(OAuthError::invalid_metadata(
                         "a requested grant type is not allowed for dynamic clients",
                     ))?;
@@ -268,7 +249,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
                 )
             };
             let parsed = v.as_str().and_then(https_uri).ok_or_else(bad)?;
-            if !jwks_uri_host_allowed(inner, &parsed) || !same_host(&parsed) {
+            if !jwks_uri_host_allowed(endpoint, &parsed) || !same_host(&parsed) {
                 return Err(bad());
             }
             Some(parsed.as_str().to_owned())
@@ -342,7 +323,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
     );
     // Scope: narrowed to what dynamic clients may have (never granted beyond it).
     let requested = match req.get("scope") {
-        None => inner.config.registration_scopes.clone(),
+        None => endpoint.policy.scopes.clone(),
         Some(Value::String(s)) => scope::parse(s)
             .map_err(|_| OAuthError::invalid_metadata("scope must be a space-separated string"))?,
         Some(_) => {
@@ -353,7 +334,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
     };
     let scopes: Vec<String> = requested
         .into_iter()
-        .filter(|s| inner.config.registration_scopes.contains(s))
+        .filter(|s| endpoint.policy.scopes.contains(s))
         .collect();
     if scopes.is_empty() {
         return Err(OAuthError::invalid_metadata(
@@ -361,7 +342,7 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
         ));
     }
     metadata.insert("scope".into(), scope::join(&scopes).into());
-    Ok(Validated {
+    Ok(ValidatedMetadata {
         metadata,
         auth_method,
         grant_types,
@@ -375,243 +356,22 @@ fn validate(inner: &Inner, req: &Map<String, Value>) -> Result<Validated, OAuthE
 
 /// A `jwks_uri` host may not be an internal IP literal (the fetch re-checks resolved addresses).
 /// Without the `client` feature the server cannot fetch, so `jwks_uri` is refused.
-fn jwks_uri_host_allowed(inner: &Inner, url: &url::Url) -> bool {
+fn jwks_uri_host_allowed(endpoint: &RegistrationEndpoint<'_>, url: &url::Url) -> bool {
     #[cfg(feature = "client")]
     {
-        if inner.jwks_fetcher.policy().allow_private_addresses {
+        if endpoint.jwks_uri_policy.allow_private_addresses {
             return true;
         }
         match url.host() {
-            Some(url::Host::Ipv4(ip)) => super::jwks_fetch::is_public(ip.into()),
-            Some(url::Host::Ipv6(ip)) => super::jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Ipv4(ip)) => jwks_fetch::is_public(ip.into()),
+            Some(url::Host::Ipv6(ip)) => jwks_fetch::is_public(ip.into()),
             Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
             None => false,
         }
     }
     #[cfg(not(feature = "client"))]
     {
-        let _ = (inner, url);
+        let _ = (endpoint, url);
         false
-    }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
-        .then_some(token)
-}
-
-fn client_response(
-    inner: &Inner,
-    client: &Client,
-    secret: Option<&str>,
-    rat: Option<&str>,
-) -> Value {
-    let mut out = client.metadata.clone();
-    out.insert("client_id".into(), client.client_id.clone().into());
-    out.insert(
-        "client_id_issued_at".into(),
-        client.client_id_issued_at.into(),
-    );
-    if let Some(s) = secret {
-        out.insert("client_secret".into(), s.into());
-    }
-    if client.secret_hash.is_some() {
-        out.insert(
-            "client_secret_expires_at".into(),
-            client.client_secret_expires_at.into(),
-        );
-    }
-    if let Some(t) = rat {
-        out.insert("registration_access_token".into(), t.into());
-    }
-    out.insert(
-        "registration_client_uri".into(),
-        inner
-            .config
-            .endpoint(&format!("/register/{}", client.client_id))
-            .into(),
-    );
-    Value::Object(out)
-}
-
-pub(crate) async fn register(
-    State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !inner.config.registration_enabled {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    if let Some(hash) = &inner.config.initial_access_token_hash
-        && !bearer(&headers).is_some_and(|t| secrets::verify_secret(t, hash))
-    {
-        return OAuthError::invalid_token().into_response();
-    }
-    let req = match require_json(&headers, &body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    match create(&inner, &req).await {
-        Ok(v) => json_no_store(StatusCode::CREATED, &v),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn create(inner: &Inner, req: &Map<String, Value>) -> Result<Value, OAuthError> {
-    // client_id, client_secret, registration_access_token etc. in the request are ignored:
-    // `validate` copies only the metadata it knows (DR-09).
-    let v = validate(inner, req)?;
-    if inner.store.count_clients().await? >= inner.config.max_clients {
-        return Err(OAuthError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            ..OAuthError::bad_request(
-                "temporarily_unavailable",
-                "the server cannot register more clients",
-            )
-        });
-    }
-    let secret =
-        (v.auth_method == TokenEndpointAuthMethod::ClientSecretBasic).then(secrets::random_token);
-    let rat = secrets::random_token();
-    let client = Client {
-        client_id: secrets::random_id(),
-        secret_hash: secret.as_deref().map(secrets::hash_secret),
-        client_id_issued_at: secrets::now(),
-        client_secret_expires_at: 0,
-        auth_method: v.auth_method,
-        assertion_alg: v.assertion_alg,
-        jwks: v.jwks,
-        jwks_uri: v.jwks_uri,
-        grant_types: v.grant_types,
-        redirect_uris: v.redirect_uris,
-        scopes: v.scopes,
-        introspect_any: false,
-        metadata: v.metadata,
-        registration_token_hash: Some(secrets::hash_secret(&rat)),
-        disabled: false,
-    };
-    inner.store.put_client(client.clone()).await?;
-    Ok(client_response(
-        inner,
-        &client,
-        secret.as_deref(),
-        Some(&rat),
-    ))
-}
-
-/// Authenticates an RFC 7592 request: the bearer token must be this client's registration access
-/// token. A token of another client is revoked on the spot (it leaked or is being probed).
-async fn management_auth(
-    inner: &Inner,
-    headers: &HeaderMap,
-    client_id: &str,
-) -> Result<Client, OAuthError> {
-    let token = bearer(headers).ok_or_else(OAuthError::invalid_token)?;
-    let hash = secrets::hash_secret(token);
-    let owner = inner
-        .store
-        .client_by_registration_token(&hash)
-        .await?
-        .ok_or_else(OAuthError::invalid_token)?;
-    if owner.client_id != client_id {
-        let mut revoked = owner.clone();
-        revoked.registration_token_hash = None;
-        inner.store.put_client(revoked).await?;
-        inner.invalidate_client(&owner.client_id);
-        return Err(OAuthError::invalid_token());
-    }
-    Ok(owner)
-}
-
-pub(crate) async fn read(
-    State(inner): State<Arc<Inner>>,
-    Path(client_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    match management_auth(&inner, &headers, &client_id).await {
-        Ok(c) => json_no_store(StatusCode::OK, &client_response(&inner, &c, None, None)),
-        Err(e) => e.into_response(),
-    }
-}
-
-pub(crate) async fn update(
-    State(inner): State<Arc<Inner>>,
-    Path(client_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let existing = match management_auth(&inner, &headers, &client_id).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let req = match require_json(&headers, &body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    match apply_update(&inner, existing, &req).await {
-        Ok(v) => json_no_store(StatusCode::OK, &v),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn apply_update(
-    inner: &Inner,
-    existing: Client,
-    req: &Map<String, Value>,
-) -> Result<Value, OAuthError> {
-    // RFC 7592 §2.2: client_id must be sent and equal; a client_secret, if sent, must match.
-    if req.get("client_id").and_then(Value::as_str) != Some(existing.client_id.as_str()) {
-        return Err(OAuthError::invalid_metadata(
-            "client_id must be present and match the client being updated",
-        ));
-    }
-    if let Some(s) = req.get("client_secret") {
-        let ok = match (s.as_str(), existing.secret_hash.as_deref()) {
-            (Some(s), Some(h)) => secrets::verify_secret(s, h),
-            _ => false,
-        };
-        if !ok {
-            return Err(OAuthError::invalid_metadata(
-                "client_secret does not match the current secret",
-            ));
-        }
-    }
-    let v = validate(inner, req)?;
-    if v.auth_method != existing.auth_method {
-        return Err(OAuthError::invalid_metadata(
-            "token_endpoint_auth_method cannot be changed",
-        ));
-    }
-    let client = Client {
-        metadata: v.metadata,
-        grant_types: v.grant_types,
-        redirect_uris: v.redirect_uris,
-        scopes: v.scopes,
-        jwks: v.jwks,
-        jwks_uri: v.jwks_uri,
-        assertion_alg: v.assertion_alg,
-        ..existing
-    };
-    inner.store.put_client(client.clone()).await?;
-    inner.invalidate_client(&client.client_id);
-    Ok(client_response(inner, &client, None, None))
-}
-
-pub(crate) async fn delete(
-    State(inner): State<Arc<Inner>>,
-    Path(client_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = management_auth(&inner, &headers, &client_id).await {
-        return e.into_response();
-    }
-    match inner.delete_client(&client_id, secrets::now()).await {
-        Ok(_) => {
-            inner.invalidate_client(&client_id);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => OAuthError::from(e).into_response(),
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::Inner;
+use crate::authorization_server::state::{AuthorizationServerSettings, ServerState};
 
 fn json_cacheable(body: &serde_json::Value, max_age: u32) -> Response {
     let mut r = (StatusCode::OK, axum::Json(body)).into_response();
@@ -16,13 +16,13 @@ fn json_cacheable(body: &serde_json::Value, max_age: u32) -> Response {
     r
 }
 
-pub(crate) async fn jwks(State(inner): State<Arc<Inner>>) -> Response {
+pub(crate) async fn jwks(State(state): State<Arc<ServerState>>) -> Response {
     // Short max-age so resource servers see rotations promptly.
-    json_cacheable(&inner.keyring().jwks(), 300)
+    json_cacheable(&state.signing_keys.current().jwks(), 300)
 }
 
-pub(crate) fn document(inner: &Inner) -> serde_json::Value {
-    let c = &inner.config;
+/// The RFC 8414 metadata document, from the settings alone.
+fn document(c: &AuthorizationServerSettings) -> serde_json::Value {
     let mut auth_methods = vec!["client_secret_basic", "private_key_jwt"];
     if c.allow_client_secret_post {
         auth_methods.push("client_secret_post");
@@ -46,7 +46,7 @@ pub(crate) fn document(inner: &Inner) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "access_token_signing_alg_values_supported": [c.signing_alg.as_str()],
     });
-    if c.registration_enabled
+    if c.registration.enabled
         && let Some(obj) = doc.as_object_mut()
     {
         obj.insert(
@@ -57,12 +57,12 @@ pub(crate) fn document(inner: &Inner) -> serde_json::Value {
     doc
 }
 
-pub(crate) async fn oauth_metadata(State(inner): State<Arc<Inner>>) -> Response {
-    json_cacheable(&document(&inner), 3600)
+pub(crate) async fn oauth_metadata(State(state): State<Arc<ServerState>>) -> Response {
+    json_cacheable(&document(&state.settings), 3600)
 }
 
-pub(crate) async fn openid_configuration(State(inner): State<Arc<Inner>>) -> Response {
-    let mut doc = document(&inner);
+pub(crate) async fn openid_configuration(State(state): State<Arc<ServerState>>) -> Response {
+    let mut doc = document(&state.settings);
     if let Some(obj) = doc.as_object_mut() {
         // Members OpenID Connect Discovery requires; this server issues no ID tokens for
         // browser sign-in, but the access-token subject type is public.
@@ -72,7 +72,7 @@ pub(crate) async fn openid_configuration(State(inner): State<Arc<Inner>>) -> Res
         );
         obj.insert(
             "id_token_signing_alg_values_supported".into(),
-            serde_json::json!([inner.config.signing_alg.as_str()]),
+            serde_json::json!([state.settings.signing_alg.as_str()]),
         );
     }
     json_cacheable(&doc, 3600)

@@ -1,0 +1,96 @@
+//! [`AuthorizationServer`], the handle an application holds: where to start configuring it,
+//! and what it offers to a resource server in the same process (keys, token verification).
+//! Its router is in [`router`](super::router), its administration in [`admin`](super::admin).
+
+use std::sync::Arc;
+
+use super::access_tokens::AccessTokenIssuer;
+use super::builder::AuthorizationServerBuilder;
+use super::claims::AccessTokenClaims;
+use super::state::ServerState;
+use super::store::{Store, StoreError};
+use super::{AuthorizationServerSetupError, secrets};
+use crate::resource_server::{CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
+
+/// The authorization server. Cheap to clone.
+#[derive(Clone)]
+pub struct AuthorizationServer {
+    pub(super) state: Arc<ServerState>,
+}
+
+impl std::fmt::Debug for AuthorizationServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationServer")
+            .field("issuer", &self.state.settings.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizationServer {
+    /// Starts configuring a server for `issuer` (an https URL, no trailing slash) over `store`.
+    pub fn builder(issuer: impl Into<String>, store: Arc<dyn Store>) -> AuthorizationServerBuilder {
+        AuthorizationServerBuilder::new(issuer.into(), store)
+    }
+
+    /// The issuer URL.
+    pub fn issuer(&self) -> &str {
+        &self.state.settings.issuer
+    }
+
+    /// The published JWK Set (public members only).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.state.signing_keys.current().jwks()
+    }
+
+    /// A token verifier for a resource server in the same process as this authorization server:
+    /// its current public keys, its issuer and audience, the verified-token cache, and a
+    /// revocation check against its store on every request.
+    ///
+    /// The keys are read once: after [`Self::rotate_signing_key`] build a new verifier (or use
+    /// [`crate::resource_server::RemoteJwksVerifier`], which follows rotations).
+    ///
+    /// ```no_run
+    /// # async fn f(authz: ims_runtime::authorization_server::AuthorizationServer) -> Result<(), ims_runtime::authorization_server::AuthorizationServerSetupError> {
+    /// use std::sync::Arc;
+    /// let layer = ims_runtime::resource_server::AuthLayer::new(Arc::new(authz.local_verifier()?), "oneroster");
+    /// # Ok(()) }
+    /// ```
+    pub fn local_verifier(
+        &self,
+    ) -> Result<CachingVerifier<LocalJwtVerifier>, AuthorizationServerSetupError> {
+        // Our own JWKS always parses; an error here means the key ring itself is broken.
+        let keys = KeySet::from_jwks_json(self.jwks().to_string().as_bytes()).map_err(|e| {
+            AuthorizationServerSetupError::Config(format!(
+                "the server's own JWK Set is unusable: {e}"
+            ))
+        })?;
+        let rules = JwtRules::new(
+            self.state.settings.issuer.clone(),
+            self.state.settings.audience.clone(),
+        );
+        Ok(CachingVerifier::new(LocalJwtVerifier::new(keys, rules))
+            .with_revocation_check(Arc::new(self.clone())))
+    }
+
+    /// Whether the access token with this `jti` has been revoked (directly or through its grant).
+    pub async fn is_access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        self.state.revocations.is_revoked(jti).await
+    }
+
+    /// Verifies an access token issued by this server and checks revocation: `Some(claims)` only
+    /// for a live token.
+    pub async fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<AccessTokenClaims>, StoreError> {
+        match AccessTokenIssuer::from_state(&self.state).verify(token) {
+            Some(c) if !self.state.revocations.is_revoked(&c.jti).await? => Ok(Some(c)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Deletes expired rows from the store; call it periodically (e.g. hourly).
+    pub async fn purge_expired(&self) -> Result<(), StoreError> {
+        self.state.store.purge_expired(secrets::now()).await
+    }
+}
