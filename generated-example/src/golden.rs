@@ -1,7 +1,7 @@
 //! Golden snapshots: the generator's output for the small fixture SDDs in `tests/fixtures/`,
 //! one per construct family (types) and per operation family (scopes, parameters, media types,
 //! responses, security schemes). Compiling this module is part of the golden test;
-//! `tests/tests/golden.rs` checks the bytes. Regenerate with `scripts/generate-examples.sh`.
+//! `tests/tests/integration/golden.rs` checks the bytes. Regenerate with `scripts/generate-examples.sh`.
 
 /// Golden output for the fixture that generates module `additional_properties_absent_true_false_v1p0`.
 pub mod additional_properties_absent_true_false_v1p0 {
