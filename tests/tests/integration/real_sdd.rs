@@ -255,7 +255,9 @@ fn positive_files_generate_compile_and_round_trip_their_examples() {
         let service = &out.services[0];
         let mut diags = ims_codegen::Diagnostics::new();
         let loaded = match input {
-            Input::Sdd(path) => ims_codegen::load::load_sdd(path, &mut diags),
+            Input::Sdd(path) | Input::NamedSdd { sdd: path, .. } => {
+                ims_codegen::load::load_sdd(path, &mut diags)
+            }
             Input::Model(path) => ims_codegen::load::load_model(path, &mut diags),
         }
         .unwrap();
