@@ -194,10 +194,7 @@ impl FromArgMatches for InputArgs {
 }
 
 fn usage_error(message: String) -> clap::Error {
-    clap::Error::raw(
-        clap::error::ErrorKind::ArgumentConflict,
-        format!("{message}\n"),
-    )
+    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, message)
 }
 
 impl InputArgs {
