@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 pub use crate::emit::EmitOptions;
 use crate::ir;
 use crate::load::{self, LoadedSpec};
@@ -92,8 +92,8 @@ pub fn load_all(
             let origin =
                 |s: &LoadedSpec| s.model_path.clone().unwrap_or_else(|| s.sdd_path.clone());
             diags.push(
-                Diagnostic::error(
-                    "IMS0900",
+                Diagnostic::new(
+                    codes::MODULE_GENERATED_TWICE,
                     format!(
                         "two inputs generate module `{}`: `{}` and `{}`",
                         spec.model.module,
@@ -113,8 +113,8 @@ pub fn load_all(
 fn load_named_sdd(sdd: &Path, module: &str, diags: &mut Diagnostics) -> Option<LoadedSpec> {
     if !is_valid_module_name(module) {
         diags.push(
-            Diagnostic::error(
-                "IMS0011",
+            Diagnostic::new(
+                codes::MODULE_NAME_INVALID,
                 format!("invalid module name `{module}`: it must be a snake_case Rust identifier"),
                 Location::file(sdd),
             )

@@ -319,3 +319,26 @@ fn module_option_must_be_an_identifier_after_an_sdd_and_one_per_sdd() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn bundled_models_check_without_notes_or_warnings() {
+    // They state `same_requirement_scopes: any`, so IMS0515 has nothing to tell them.
+    let mut models: Vec<String> = std::fs::read_dir(workspace().join("spec-models"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("model.yaml"))
+        .filter(|p| p.is_file())
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect();
+    models.sort();
+    let args: Vec<&str> = ["check"]
+        .into_iter()
+        .chain(models.iter().map(String::as_str))
+        .collect();
+    let (code, _, err) = cli(&args);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(!err.contains("note[") && !err.contains("warning["), "{err}");
+    assert!(
+        err.contains(&format!("ok: {} service(s) checked", models.len())),
+        "{err}"
+    );
+}
