@@ -16,9 +16,14 @@ use std::fmt;
 use super::Severity;
 
 /// One diagnostic code: its stable id, the severity of every diagnostic that carries it, and what
-/// it means. Only this module makes them, so every code is in [`ALL`].
+/// it means. Only this module makes them, so every code is in [`ALL`]. A reference to its registry
+/// entry, so a [`super::Diagnostic`] stays small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Code {
+pub struct Code(&'static Entry);
+
+/// What the registry says about one code.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Entry {
     id: &'static str,
     severity: Severity,
     meaning: &'static str,
@@ -27,36 +32,36 @@ pub struct Code {
 impl Code {
     /// The stable id printed in brackets, e.g. `IMS0446`.
     pub fn id(&self) -> &'static str {
-        self.id
+        self.0.id
     }
 
     /// How serious every diagnostic with this code is.
     pub fn severity(&self) -> Severity {
-        self.severity
+        self.0.severity
     }
 
     /// What the code means, in one line (the wording of the README table).
     pub fn meaning(&self) -> &'static str {
-        self.meaning
+        self.0.meaning
     }
 }
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id)
+        f.write_str(self.id())
     }
 }
 
 /// A code equals its id, so tests and tools can match diagnostics against `"IMS0446"`.
 impl PartialEq<str> for Code {
     fn eq(&self, other: &str) -> bool {
-        self.id == other
+        self.id() == other
     }
 }
 
 impl PartialEq<&str> for Code {
     fn eq(&self, other: &&str) -> bool {
-        self.id == *other
+        self.id() == *other
     }
 }
 
@@ -65,11 +70,11 @@ macro_rules! registry {
     ($($name:ident = $id:literal, $severity:ident, $meaning:literal;)*) => {
         $(
             #[doc = concat!("`", $id, "` (", stringify!($severity), "): ", $meaning)]
-            pub const $name: Code = Code {
+            pub const $name: Code = Code(&Entry {
                 id: $id,
                 severity: Severity::$severity,
                 meaning: $meaning,
-            };
+            });
         )*
 
         /// Every code, in id order.
@@ -180,20 +185,25 @@ mod tests {
     #[test]
     fn ids_are_unique_well_formed_and_in_order() {
         for pair in ALL.windows(2) {
-            assert!(pair[0].id < pair[1].id, "{} before {}", pair[0], pair[1]);
+            assert!(
+                pair[0].id() < pair[1].id(),
+                "{} before {}",
+                pair[0],
+                pair[1]
+            );
         }
         for code in ALL {
-            let digits = code.id.strip_prefix("IMS").unwrap_or_default();
+            let digits = code.id().strip_prefix("IMS").unwrap_or_default();
             assert!(
                 digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()),
                 "{code}"
             );
             assert!(
-                !code.meaning.is_empty() && !code.meaning.contains('\n'),
+                !code.meaning().is_empty() && !code.meaning().contains('\n'),
                 "{code}"
             );
             assert!(
-                !code.meaning.contains('|'),
+                !code.meaning().contains('|'),
                 "{code}: `|` breaks the README table"
             );
         }
@@ -218,7 +228,7 @@ mod tests {
 
     fn registry_rows() -> Vec<String> {
         ALL.iter()
-            .map(|c| format!("| {} | {} | {} |", c.id, c.severity, c.meaning))
+            .map(|c| format!("| {} | {} | {} |", c.id(), c.severity(), c.meaning()))
             .collect()
     }
 
