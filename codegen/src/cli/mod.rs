@@ -167,12 +167,12 @@ impl FromArgMatches for InputArgs {
             .collect();
         for (name, at) in raw.module.into_iter().zip(module_at) {
             // The `--sdd` this `--module` follows: the last one given before it.
-            let Some(owner) = sdd_at.iter().rposition(|&s| s < at) else {
+            let owner = sdd_at.iter().rposition(|&s| s < at);
+            let Some(sdd) = owner.and_then(|i| sdds.get_mut(i)) else {
                 return Err(usage_error(format!(
                     "`--module {name}` must follow the `--sdd FILE` it names (a model names its module with `module:`)"
                 )));
             };
-            let sdd = &mut sdds[owner];
             if let Some(first) = &sdd.module {
                 return Err(usage_error(format!(
                     "`--sdd {}` is followed by two module names, `{first}` and `{name}`; give one `--module` per `--sdd`",
