@@ -13,8 +13,10 @@ gen() { cargo run --quiet -p ims-codegen -- generate --quiet "$@" "${check[@]}";
 
 gen spec-models/*/model.yaml --out generated-example/src/generated
 
+# Each golden module is named after its fixture: constructs/enums.yaml → golden/enums.rs (the
+# inferred name would come from the SDD's title), operations/<dir>/ by its model's `module: <dir>`.
 fixtures=()
-for sdd in tests/fixtures/constructs/*.yaml; do fixtures+=(--sdd "$sdd"); done
+for sdd in tests/fixtures/constructs/*.yaml; do fixtures+=(--sdd "$sdd" --module "$(basename "$sdd" .yaml)"); done
 for dir in tests/fixtures/operations/*/; do
   # error_* fixtures must fail to generate; codegen/tests/fixtures_operations.rs checks them.
   case "$(basename "$dir")" in error_*) continue ;; esac

@@ -141,7 +141,7 @@ impl Builder {
             for d in output
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == crate::diagnostics::Severity::Warning)
+                .filter(|d| d.severity() == crate::diagnostics::Severity::Warning)
             {
                 println!("cargo:warning={}", d.to_string().replace('\n', " "));
             }

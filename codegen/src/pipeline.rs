@@ -4,12 +4,13 @@
 //! half of a run. Deterministic: the same inputs give the same bytes (files sorted by module).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 pub use crate::emit::EmitOptions;
 use crate::ir;
 use crate::load::{self, LoadedSpec};
+use crate::spec_model::is_valid_module_name;
 
 /// One input of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,14 @@ pub enum Input {
     Model(PathBuf),
     /// An SDD alone; the model is inferred.
     Sdd(PathBuf),
+    /// An SDD alone whose module is `module` instead of the name inferred from its `info.title`
+    /// (`ims-codegen generate --sdd FILE --module NAME`); `module` must be a snake_case identifier.
+    NamedSdd {
+        /// The SDD.
+        sdd: PathBuf,
+        /// The module (and file) name.
+        module: String,
+    },
 }
 
 /// One generated Rust file.
@@ -67,6 +76,12 @@ pub fn load_all(
                 }
                 load::load_sdd(path, diags)
             }
+            Input::NamedSdd { sdd, module } => {
+                if sdd.is_file() {
+                    read.push(sdd.clone());
+                }
+                load_named_sdd(sdd, module, diags)
+            }
         };
         loaded.extend(spec);
     }
@@ -77,8 +92,8 @@ pub fn load_all(
             let origin =
                 |s: &LoadedSpec| s.model_path.clone().unwrap_or_else(|| s.sdd_path.clone());
             diags.push(
-                Diagnostic::error(
-                    "IMS0900",
+                Diagnostic::new(
+                    codes::MODULE_GENERATED_TWICE,
                     format!(
                         "two inputs generate module `{}`: `{}` and `{}`",
                         spec.model.module,
@@ -87,11 +102,31 @@ pub fn load_all(
                     ),
                     Location::file(origin(spec)),
                 )
-                .with_help("give each model its own `module` name"),
+                .with_help("give each input its own module: `module:` in a model, `--module NAME` after an `--sdd FILE`"),
             );
         }
     }
     loaded
+}
+
+/// Loads an SDD alone and names its module `module`, refusing a name that is not a module name.
+fn load_named_sdd(sdd: &Path, module: &str, diags: &mut Diagnostics) -> Option<LoadedSpec> {
+    if !is_valid_module_name(module) {
+        diags.push(
+            Diagnostic::new(
+                codes::MODULE_NAME_INVALID,
+                format!("invalid module name `{module}`: it must be a snake_case Rust identifier"),
+                Location::file(sdd),
+            )
+            .with_help(
+                "use lower-case letters, digits and `_`, starting with a letter, not a keyword",
+            ),
+        );
+        return None;
+    }
+    let mut spec = load::load_sdd(sdd, diags)?;
+    spec.model.module = module.to_owned();
+    Some(spec)
 }
 
 /// Runs the pipeline on `inputs`.

@@ -82,7 +82,7 @@ fn error_fixtures_fail_with_their_codes() {
             assert!(
                 diags
                     .iter()
-                    .any(|d| d.is_error() && codes.contains(&d.code)),
+                    .any(|d| d.is_error() && codes.contains(&d.code.id())),
                 "{name}: expected error {line}, got:\n{diags}"
             );
         }

@@ -9,11 +9,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::diagnostics::Diagnostics;
 use crate::ir;
 use crate::pipeline::{self, Input};
+use crate::spec_model::is_valid_module_name;
 use crate::write::{self, Staleness, WriteOutcome};
 use render::Renderer;
 
@@ -92,24 +93,124 @@ impl PartArgs {
     }
 }
 
-/// Model files and/or SDDs.
-#[derive(Debug, Args)]
+/// Model files and/or SDDs, each SDD with the module name given right after it, if any.
+///
+/// `--module NAME` names the module of the `--sdd FILE` just before it (default: inferred from the
+/// SDD's `info.title`), so the pairing follows the order on the command line; clap's derive sees
+/// only the values, so [`InputArgs`] reads their positions from the matches itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InputArgs {
     /// Spec models (`model.yaml`).
-    #[arg(value_name = "MODEL.yaml")]
     pub models: Vec<PathBuf>,
+    /// SDDs used alone, in command-line order.
+    pub sdds: Vec<SddArg>,
+}
+
+/// One `--sdd FILE`, with the `--module NAME` that followed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SddArg {
+    /// The SDD.
+    pub path: PathBuf,
+    /// The module name; `None` to infer it from the SDD.
+    pub module: Option<String>,
+}
+
+/// The arguments as clap's derive parses them, before `--module`s are paired with `--sdd`s.
+#[derive(Debug, Args)]
+struct RawInputArgs {
+    /// Spec models (`model.yaml`).
+    #[arg(value_name = "MODEL.yaml")]
+    models: Vec<PathBuf>,
     /// An SDD (OpenAPI 3.0 JSON or YAML) used alone, with an inferred model. Repeatable.
     #[arg(long, value_name = "FILE")]
-    pub sdd: Vec<PathBuf>,
+    sdd: Vec<PathBuf>,
+    /// Names the module (and file) of the `--sdd FILE` just before it, instead of the name
+    /// inferred from the SDD's title: a snake_case identifier, at most one per `--sdd`.
+    #[arg(long, value_name = "NAME", value_parser = parse_module_name)]
+    module: Vec<String>,
+}
+
+fn parse_module_name(name: &str) -> Result<String, String> {
+    if is_valid_module_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "`{name}` is not a snake_case Rust identifier (lower-case letters, digits and `_`, starting with a letter, not a keyword)"
+        ))
+    }
+}
+
+impl Args for InputArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        RawInputArgs::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        RawInputArgs::augment_args_for_update(cmd)
+    }
+}
+
+impl FromArgMatches for InputArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let raw = RawInputArgs::from_arg_matches(matches)?;
+        let positions = |id: &str| -> Vec<usize> {
+            matches
+                .indices_of(id)
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let (sdd_at, module_at) = (positions("sdd"), positions("module"));
+        let mut sdds: Vec<SddArg> = raw
+            .sdd
+            .into_iter()
+            .map(|path| SddArg { path, module: None })
+            .collect();
+        for (name, at) in raw.module.into_iter().zip(module_at) {
+            // The `--sdd` this `--module` follows: the last one given before it.
+            let owner = sdd_at.iter().rposition(|&s| s < at);
+            let Some(sdd) = owner.and_then(|i| sdds.get_mut(i)) else {
+                return Err(usage_error(format!(
+                    "`--module {name}` must follow the `--sdd FILE` it names (a model names its module with `module:`)"
+                )));
+            };
+            if let Some(first) = &sdd.module {
+                return Err(usage_error(format!(
+                    "`--sdd {}` is followed by two module names, `{first}` and `{name}`; give one `--module` per `--sdd`",
+                    sdd.path.display()
+                )));
+            }
+            sdd.module = Some(name);
+        }
+        Ok(Self {
+            models: raw.models,
+            sdds,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+fn usage_error(message: String) -> clap::Error {
+    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, message)
 }
 
 impl InputArgs {
     fn inputs(&self) -> Vec<Input> {
+        let sdds = self.sdds.iter().map(|sdd| match &sdd.module {
+            Some(module) => Input::NamedSdd {
+                sdd: sdd.path.clone(),
+                module: module.clone(),
+            },
+            None => Input::Sdd(sdd.path.clone()),
+        });
         self.models
             .iter()
             .cloned()
             .map(Input::Model)
-            .chain(self.sdd.iter().cloned().map(Input::Sdd))
+            .chain(sdds)
             .collect()
     }
 }
@@ -339,7 +440,13 @@ mod tests {
             panic!("not generate");
         };
         assert_eq!(inputs.models, vec![PathBuf::from("a/model.yaml")]);
-        assert_eq!(inputs.sdd, vec![PathBuf::from("b.json")]);
+        assert_eq!(
+            inputs.sdds,
+            vec![SddArg {
+                path: PathBuf::from("b.json"),
+                module: None
+            }]
+        );
         assert_eq!(out, PathBuf::from("o"));
         assert!(check);
         assert_eq!(

@@ -21,7 +21,7 @@ impl Renderer {
     /// The text of one diagnostic: `error[CODE]: message`, `--> location`, the quoted source line
     /// with a caret (line:col locations only), then `= help: …`.
     pub fn render(&mut self, d: &Diagnostic) -> String {
-        let mut out = format!("{}[{}]: {}", d.severity, d.code, d.message);
+        let mut out = format!("{}[{}]: {}", d.severity(), d.code, d.message);
         if d.location != Location::None {
             let _ = write!(out, "\n  --> {}", d.location);
         }
@@ -61,7 +61,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.yaml");
         std::fs::write(&path, "spec: X\nmodule: bad-name\n").unwrap();
-        let d = Diagnostic::error("IMS0011", "bad", Location::line_col(&path, 2, 9));
+        let d = Diagnostic::new(
+            crate::diagnostics::codes::MODULE_NAME_INVALID,
+            "bad",
+            Location::line_col(&path, 2, 9),
+        );
         let text = Renderer::new().render(&d);
         assert!(
             text.contains("2 | module: bad-name\n   |         ^"),

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service};
 
 /// The runtime's catalogue module.
@@ -75,8 +75,8 @@ pub fn scope_ref(
         .get(uri)
         .map(|c| format!("{prefix}{c}"))
         .ok_or_else(|| {
-            Diagnostic::error(
-                "IMS0604",
+            Diagnostic::new(
+                codes::SCOPE_NOT_IN_CATALOGUE,
                 format!(
                     "internal error: scope `{uri}` is used but missing from the scope catalogue"
                 ),

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Code, Diagnostic, Location, codes};
 use crate::emit::catalogue_paths::{SCOPES_FROM_SIBLING, scope_consts, scope_ref, style_path};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
@@ -69,8 +69,8 @@ struct ClientTemplate {
 pub fn render_client(service: &Service) -> Result<String, Diagnostic> {
     let (template, _) = build(service)?;
     template.render().map_err(|e| {
-        Diagnostic::error(
-            "IMS0605",
+        Diagnostic::new(
+            codes::SERVICE_PART_FAILED,
             format!("internal error: rendering the client template failed: {e}"),
             Location::None,
         )
@@ -135,8 +135,8 @@ fn build(service: &Service) -> Result<(ClientTemplate, Vec<Diagnostic>), Diagnos
     Ok((template, diags))
 }
 
-fn warn(op: &Operation, message: String) -> Diagnostic {
-    Diagnostic::warning("IMS0701", message, Location::None).with_help(format!(
+fn warn(code: Code, op: &Operation, message: String) -> Diagnostic {
+    Diagnostic::new(code, message, Location::None).with_help(format!(
         "operation `{}` ({} {}) is still generated; see its doc comment",
         op.id,
         op.method.as_str(),
@@ -491,6 +491,7 @@ fn operation_methods(
     } else {
         if kinds.len() > 1 {
             diags.push(warn(
+                codes::CLIENT_RETURNS_JSON,
                 op,
                 format!(
                     "the client method `{fn_name}` returns `serde_json::Value`: the 2xx responses of `{}` carry different payloads",
@@ -535,6 +536,7 @@ fn operation_methods(
             ));
         } else {
             diags.push(warn(
+                codes::CLIENT_NO_RECORD_STREAM,
                 op,
                 format!(
                     "the success body of collection operation `{}` is not a wrapper with one array member: no `{stream_name}` method is generated",

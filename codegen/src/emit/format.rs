@@ -3,7 +3,7 @@
 //! A template bug is reported as an error diagnostic naming the line and column of the broken
 //! output; bad code never reaches the disk.
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 
 /// Parses `source` as a Rust file and formats it. `what` names the output in diagnostics.
 ///
@@ -24,8 +24,8 @@ pub fn format_file(source: &str, what: &str) -> Result<String, Diagnostic> {
             .unwrap_or_default()
             .trim();
         let excerpt: String = excerpt.chars().take(160).collect();
-        Diagnostic::error(
-            "IMS0601",
+        Diagnostic::new(
+            codes::GENERATED_NOT_RUST,
             format!(
                 "internal error: the generated {what} is not valid Rust: {e} (line {}, column {}: `{excerpt}`)",
                 start.line,
@@ -36,8 +36,8 @@ pub fn format_file(source: &str, what: &str) -> Result<String, Diagnostic> {
         .with_help("this is a bug in ims-codegen's templates; please report it together with the SDD")
     })?;
     if !file.attrs.is_empty() || file.shebang.is_some() {
-        return Err(Diagnostic::error(
-            "IMS0602",
+        return Err(Diagnostic::new(
+            codes::GENERATED_INNER_ATTRIBUTES,
             format!(
                 "internal error: the generated {what} has inner attributes, which `include!` cannot take"
             ),

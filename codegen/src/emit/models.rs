@@ -21,7 +21,7 @@
 
 use askama::Template;
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
 use crate::ir::{
@@ -360,8 +360,8 @@ pub fn render_models(service: &crate::ir::Service) -> Result<String, Diagnostic>
 /// [`render_models`] for a bare list of types.
 fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, Diagnostic> {
     let fail = |e: askama::Error| {
-        Diagnostic::error(
-            "IMS0610",
+        Diagnostic::new(
+            codes::MODELS_TEMPLATE_FAILED,
             format!("internal error: rendering the models template failed: {e}"),
             Location::None,
         )

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::catalogue_paths::{
     CATALOGUE, SCOPES_FROM_SIBLING, location_path, method_path, scope_consts, scope_ref, style_path,
 };
@@ -141,8 +141,8 @@ pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, 
         operations: operation_views(service, &scope_consts)?,
     };
     template.render().map_err(|e| {
-        Diagnostic::error(
-            "IMS0603",
+        Diagnostic::new(
+            codes::MODULE_TEMPLATE_FAILED,
             format!("internal error: rendering the service module template failed: {e}"),
             Location::None,
         )

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::catalogue_paths::{
     SCOPES_FROM_SIBLING, location_path, scope_consts, scope_ref, style_path,
 };
@@ -643,8 +643,8 @@ fn operation(
 }
 
 fn internal(what: &str) -> Diagnostic {
-    Diagnostic::error(
-        "IMS0605",
+    Diagnostic::new(
+        codes::SERVICE_PART_FAILED,
         format!("internal error while rendering the server module: {what}"),
         Location::None,
     )
@@ -705,8 +705,8 @@ pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
         routes,
     };
     template.render().map_err(|e| {
-        Diagnostic::error(
-            "IMS0603",
+        Diagnostic::new(
+            codes::MODULE_TEMPLATE_FAILED,
             format!("internal error: rendering the server module template failed: {e}"),
             Location::None,
         )

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::yaml_span::{self, Span};
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::spec_model::{SpecModel, is_valid_module_name};
 
 /// A model as read from disk, with its source text (for locating keys in later checks).
@@ -45,8 +45,8 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
         Ok(s) => s,
         Err(e) => {
             diags.push(
-                Diagnostic::error(
-                    "IMS0001",
+                Diagnostic::new(
+                    codes::INPUT_UNREADABLE,
                     format!("cannot read model `{}`: {e}", path.display()),
                     Location::file(path),
                 )
@@ -69,8 +69,12 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
                 .map_or(text.as_str(), |(head, _)| head)
                 .to_string();
             diags.push(
-                Diagnostic::error("IMS0010", format!("invalid model: {text}"), location)
-                    .with_help("see spec-models/README.md for the model schema"),
+                Diagnostic::new(
+                    codes::MODEL_INVALID,
+                    format!("invalid model: {text}"),
+                    location,
+                )
+                .with_help("see spec-models/README.md for the model schema"),
             );
             return None;
         }
@@ -83,8 +87,8 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
     let before = diags.error_count();
     if !is_valid_module_name(&model.module) {
         diags.push(
-            Diagnostic::error(
-                "IMS0011",
+            Diagnostic::new(
+                codes::MODULE_NAME_INVALID,
                 format!("invalid module name `{}`: it must be a snake_case Rust identifier", model.module),
                 file.location_of(&["module"]),
             )
@@ -102,8 +106,8 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
             && (!v.starts_with('/') || v.contains(['?', '#', ' ']))
         {
             diags.push(
-                Diagnostic::error(
-                    "IMS0015",
+                Diagnostic::new(
+                    codes::MODEL_PATH_NOT_ABSOLUTE,
                     format!("`{key}: {v}` is not an absolute URL path"),
                     file.location_of(&[key]),
                 )
@@ -115,8 +119,8 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
     let sdd = dir.join(&model.sdd);
     if !sdd.is_file() {
         diags.push(
-            Diagnostic::error(
-                "IMS0012",
+            Diagnostic::new(
+                codes::MODEL_SDD_NOT_FOUND,
                 format!(
                     "SDD file `{}` not found (looked for `{}`)",
                     model.sdd.display(),
@@ -170,8 +174,8 @@ pub fn check_scopes(file: &ModelFile, sdd_scopes: &BTreeSet<String>, diags: &mut
             match matches.as_slice() {
                 [_] => {}
                 [] => diags.push(
-                    Diagnostic::error(
-                        "IMS0013",
+                    Diagnostic::new(
+                        codes::MODEL_IMPLIES_UNKNOWN,
                         format!("`implies` names unknown scope `{name}`"),
                         location,
                     )
@@ -185,8 +189,8 @@ pub fn check_scopes(file: &ModelFile, sdd_scopes: &BTreeSet<String>, diags: &mut
                     )),
                 ),
                 many => diags.push(
-                    Diagnostic::error(
-                        "IMS0014",
+                    Diagnostic::new(
+                        codes::MODEL_IMPLIES_AMBIGUOUS,
                         format!(
                             "`implies` entry `{name}` is ambiguous: it matches {} scopes",
                             many.len()

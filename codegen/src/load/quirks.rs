@@ -14,7 +14,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::resolve::escape_pointer_token;
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 
 /// Schema keywords a Swagger-2 style header or parameter carries directly.
 const SCHEMA_KEYS: &[&str] = &[
@@ -143,8 +143,8 @@ fn fix_header_or_parameter(
     if schema.is_empty() {
         schema.insert("type".into(), Value::String("string".into()));
         diags.push(
-            Diagnostic::warning(
-                "IMS0113",
+            Diagnostic::new(
+                codes::NO_SCHEMA_NOR_CONTENT,
                 format!("{what} has neither `schema` nor `content`"),
                 Location::pointer(path, pointer),
             )
@@ -153,8 +153,8 @@ fn fix_header_or_parameter(
     } else {
         let moved: Vec<&str> = schema.keys().map(String::as_str).collect();
         diags.push(
-            Diagnostic::warning(
-                "IMS0112",
+            Diagnostic::new(
+                codes::SWAGGER_2_STYLE_SCHEMA,
                 format!(
                     "Swagger-2 style {what}: `{}` written directly on the {what} instead of inside `schema`",
                     moved.join("`, `")
@@ -233,8 +233,8 @@ fn fix_string_enum(
     }
     if !fixed.is_empty() {
         diags.push(
-            Diagnostic::warning(
-                "IMS0111",
+            Diagnostic::new(
+                codes::STRING_ENUM_NON_STRING,
                 format!(
                     "non-string value(s) {} in the `enum` of a `type: string` schema",
                     fixed.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
@@ -260,8 +260,8 @@ fn fix_exclusive_bounds(
             continue;
         };
         diags.push(
-            Diagnostic::warning(
-                "IMS0114",
+            Diagnostic::new(
+                codes::NUMERIC_EXCLUSIVE_BOUND,
                 format!("`{exclusive}: {n}` is a number (JSON Schema 2019 / OpenAPI 3.1 style); OpenAPI 3.0 wants a boolean"),
                 Location::pointer(path, push_token(pointer, exclusive)),
             )

@@ -12,7 +12,7 @@ use openapiv3::{
     Header, OpenAPI, Parameter, ReferenceOr, RequestBody, Response, Schema, SecurityScheme,
 };
 
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Diagnostic, Location, codes};
 
 /// Most reference hops followed before a chain is reported as too long.
 const MAX_HOPS: usize = 64;
@@ -85,16 +85,16 @@ impl<'a> Resolver<'a> {
                 ReferenceOr::Reference { reference } => {
                     let location = Location::pointer(self.path, pointer);
                     let Some(wanted) = component_ref_name(reference, kind) else {
-                        return Err(Diagnostic::error(
-                            "IMS0201",
+                        return Err(Diagnostic::new(
+                            codes::REF_UNSUPPORTED,
                             format!("unsupported $ref `{reference}`: expected `#/components/{kind}/<name>`"),
                             location,
                         )
                         .with_help("only local references into `components` are supported; inline the target or move it under `components`"));
                     };
                     if seen.contains(&reference.as_str()) {
-                        return Err(Diagnostic::error(
-                            "IMS0203",
+                        return Err(Diagnostic::new(
+                            codes::REF_CYCLE,
                             format!("$ref cycle: `{reference}` refers back to itself through {} reference(s)", seen.len()),
                             location,
                         )
@@ -107,8 +107,8 @@ impl<'a> Resolver<'a> {
                         .as_ref()
                         .and_then(|c| table(c).get_key_value(wanted.as_str()));
                     let Some((key, next)) = entry else {
-                        return Err(Diagnostic::error(
-                            "IMS0202",
+                        return Err(Diagnostic::new(
+                            codes::REF_DANGLING,
                             format!(
                                 "dangling $ref `{reference}`: no `{wanted}` in `components.{kind}`"
                             ),
@@ -123,8 +123,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        Err(Diagnostic::error(
-            "IMS0203",
+        Err(Diagnostic::new(
+            codes::REF_CYCLE,
             format!("$ref chain longer than {MAX_HOPS} hops"),
             Location::pointer(self.path, pointer),
         ))
@@ -153,8 +153,8 @@ impl<'a> Resolver<'a> {
         };
         let location = Location::pointer(self.path, pointer);
         let Some(wanted) = component_ref_name(reference, "schemas") else {
-            return Err(Diagnostic::error(
-                "IMS0201",
+            return Err(Diagnostic::new(
+                codes::REF_UNSUPPORTED,
                 format!("unsupported $ref `{reference}`: expected `#/components/schemas/<name>`"),
                 location,
             )
@@ -172,8 +172,8 @@ impl<'a> Resolver<'a> {
             }),
             // The component is itself a reference: follow the chain from there.
             Some((_, next)) => self.schema(next, pointer),
-            None => Err(Diagnostic::error(
-                "IMS0202",
+            None => Err(Diagnostic::new(
+                codes::REF_DANGLING,
                 format!("dangling $ref `{reference}`: no `{wanted}` in `components.schemas`"),
                 location,
             )

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::quirks;
 use super::resolve::escape_pointer_token;
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 
 /// An SDD read from disk, normalized and parsed.
 #[derive(Debug, Clone)]
@@ -30,8 +30,8 @@ pub fn read_sdd(path: &Path, diags: &mut Diagnostics) -> Option<ParsedSdd> {
         Ok(b) => b,
         Err(e) => {
             diags.push(
-                Diagnostic::error(
-                    "IMS0001",
+                Diagnostic::new(
+                    codes::INPUT_UNREADABLE,
                     format!("cannot read SDD `{}`: {e}", path.display()),
                     Location::file(path),
                 )
@@ -90,8 +90,8 @@ pub fn parse_document(path: &Path, bytes: &[u8], diags: &mut Diagnostics) -> Opt
             Ok(v) => Some(v),
             Err(e) => {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0100",
+                    Diagnostic::new(
+                        codes::SDD_SYNTAX,
                         format!("the SDD is not valid JSON: {e}"),
                         Location::line_col(path, e.line(), e.column()),
                     )
@@ -111,8 +111,8 @@ pub fn parse_document(path: &Path, bytes: &[u8], diags: &mut Diagnostics) -> Opt
                     None => Location::file(path),
                 };
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0100",
+                    Diagnostic::new(
+                        codes::SDD_SYNTAX,
                         format!("the SDD is not valid YAML: {e}"),
                         location,
                     )
@@ -152,8 +152,8 @@ fn yaml_to_json(
                     None => {
                         *errors += 1;
                         diags.push(
-                            Diagnostic::error(
-                                "IMS0100",
+                            Diagnostic::new(
+                                codes::SDD_SYNTAX,
                                 format!("number `{n}` cannot be represented in JSON"),
                                 Location::pointer(path, pointer.clone()),
                             )
@@ -186,8 +186,8 @@ fn yaml_to_json(
                     Y::Number(n) => {
                         let key = n.to_string();
                         diags.push(
-                            Diagnostic::warning(
-                                "IMS0110",
+                            Diagnostic::new(
+                                codes::YAML_NUMBER_KEY,
                                 format!("YAML mapping key `{key}` is a number, not a string"),
                                 Location::pointer(path, format!("{pointer}/{key}")),
                             )
@@ -200,8 +200,8 @@ fn yaml_to_json(
                     Y::Bool(b) => {
                         let key = b.to_string();
                         diags.push(
-                            Diagnostic::warning(
-                                "IMS0110",
+                            Diagnostic::new(
+                                codes::YAML_NUMBER_KEY,
                                 format!("YAML mapping key `{key}` is a boolean, not a string"),
                                 Location::pointer(path, format!("{pointer}/{key}")),
                             )
@@ -214,8 +214,8 @@ fn yaml_to_json(
                     other => {
                         *errors += 1;
                         diags.push(
-                            Diagnostic::error(
-                                "IMS0100",
+                            Diagnostic::new(
+                                codes::SDD_SYNTAX,
                                 format!(
                                     "unsupported YAML mapping key `{other:?}`: keys must be strings"
                                 ),
@@ -243,8 +243,8 @@ fn yaml_to_json(
 pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Option<()> {
     let Some(root) = value.as_object() else {
         diags.push(
-            Diagnostic::error(
-                "IMS0104",
+            Diagnostic::new(
+                codes::SDD_NOT_A_MAPPING,
                 "the SDD is not an OpenAPI document: its top level is not a mapping",
                 Location::pointer(path, ""),
             )
@@ -259,8 +259,8 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
     if let Some(v) = root.get("swagger") {
         let found = as_text(v);
         diags.push(
-            Diagnostic::error(
-                "IMS0102",
+            Diagnostic::new(
+                codes::SWAGGER_2,
                 format!("unsupported OpenAPI version: this is a Swagger {found} document (`swagger: {found}`); ims-codegen reads OpenAPI 3.0.x"),
                 Location::pointer(path, "/swagger"),
             )
@@ -270,8 +270,8 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
     }
     let Some(v) = root.get("openapi") else {
         diags.push(
-            Diagnostic::error(
-                "IMS0103",
+            Diagnostic::new(
+                codes::OPENAPI_VERSION_UNSUPPORTED,
                 "the SDD has no `openapi` version field",
                 Location::pointer(path, ""),
             )
@@ -285,8 +285,8 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
         (Some("3"), Some("0")) => {
             if !v.is_string() {
                 diags.push(
-                    Diagnostic::warning(
-                        "IMS0110",
+                    Diagnostic::new(
+                        codes::YAML_NUMBER_KEY,
                         format!("`openapi: {found}` is a number, not a string"),
                         Location::pointer(path, "/openapi"),
                     )
@@ -297,8 +297,8 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
         }
         (Some("3"), Some("1")) => {
             diags.push(
-                Diagnostic::error(
-                    "IMS0101",
+                Diagnostic::new(
+                    codes::OPENAPI_3_1,
                     format!("unsupported OpenAPI version {found}: OpenAPI 3.1 is not supported yet; ims-codegen reads OpenAPI 3.0.x"),
                     Location::pointer(path, "/openapi"),
                 )
@@ -308,8 +308,8 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
         }
         _ => {
             diags.push(
-                Diagnostic::error(
-                    "IMS0103",
+                Diagnostic::new(
+                    codes::OPENAPI_VERSION_UNSUPPORTED,
                     format!(
                         "unsupported OpenAPI version `{found}`; ims-codegen reads OpenAPI 3.0.x"
                     ),
@@ -331,8 +331,8 @@ pub fn check_refs(path: &Path, value: &Value, diags: &mut Diagnostics) -> bool {
             let decoded = percent_decode(target);
             if value.pointer(&decoded).is_none() {
                 bad.push(
-                    Diagnostic::error(
-                        "IMS0202",
+                    Diagnostic::new(
+                        codes::REF_DANGLING,
                         format!("dangling $ref `{reference}`: nothing at `{decoded}` in this document"),
                         Location::pointer(path, pointer),
                     )
@@ -345,8 +345,8 @@ pub fn check_refs(path: &Path, value: &Value, diags: &mut Diagnostics) -> bool {
             }
         } else {
             bad.push(
-                Diagnostic::error(
-                    "IMS0201",
+                Diagnostic::new(
+                    codes::REF_UNSUPPORTED,
                     format!("unsupported $ref `{reference}`: only references inside the same document (`#/…`) are supported"),
                     Location::pointer(path, pointer),
                 )
@@ -421,8 +421,8 @@ fn parse_typed(path: &Path, value: &Value, diags: &mut Diagnostics) -> Option<op
             let (pointer, message) =
                 narrow(value).unwrap_or_else(|| (path_to_pointer(e.path()), e.inner().to_string()));
             diags.push(
-                Diagnostic::error(
-                    "IMS0120",
+                Diagnostic::new(
+                    codes::OPENAPI_SCHEMA_MISMATCH,
                     format!("the SDD does not match the OpenAPI 3.0 schema: {message}"),
                     Location::pointer(path, pointer),
                 )

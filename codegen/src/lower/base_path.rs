@@ -4,7 +4,7 @@
 //! The result starts with `/` and has no trailing `/`; the root is the empty string, so
 //! `BASE_PATH + operation path` is always the full path.
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::load::LoadedSpec;
 
 /// Normalizes a path: leading `/`, no trailing `/`, root as `""`.
@@ -32,8 +32,8 @@ pub fn base_path(loaded: &LoadedSpec, diags: &mut Diagnostics) -> String {
     }
     let Some(server) = loaded.openapi.servers.first() else {
         diags.push(
-            Diagnostic::warning(
-                "IMS0450",
+            Diagnostic::new(
+                codes::NO_BASE_PATH,
                 "the SDD declares no `servers` and the model no `base_path`: operations are mounted at the root",
                 Location::pointer(&loaded.sdd_path, "/servers"),
             )
@@ -58,8 +58,8 @@ pub fn base_path(loaded: &LoadedSpec, diags: &mut Diagnostics) -> String {
             Some(var) => out.push_str(&var.default),
             None => {
                 diags.push(
-                    Diagnostic::warning(
-                        "IMS0451",
+                    Diagnostic::new(
+                        codes::SERVER_VARIABLE_UNDEFINED,
                         format!("server URL variable `{{{name}}}` is not defined; it is left out of the base path"),
                         Location::pointer(&loaded.sdd_path, "/servers/0/url"),
                     )

@@ -9,7 +9,7 @@
 use indexmap::IndexMap;
 use openapiv3::{MediaType, ReferenceOr, RequestBody as OasRequestBody};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{Content, MediaKind, RequestBody};
 use crate::load::resolve::escape_pointer_token;
 use crate::lower::naming::type_name;
@@ -76,8 +76,8 @@ pub fn lower_contents<'a>(
             .starts_with("multipart/")
         {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0420",
+                Diagnostic::new(
+                    codes::MULTIPART_AS_BYTES,
                     format!("`{media_type}` payloads are passed as raw bytes: multipart parts are not generated"),
                     Location::pointer(&cx.loaded.sdd_path, &media_pointer),
                 ),
@@ -85,8 +85,8 @@ pub fn lower_contents<'a>(
         }
         if !media.encoding.is_empty() {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0421",
+                Diagnostic::new(
+                    codes::ENCODING_IGNORED,
                     format!("the `encoding` of `{media_type}` is not supported and is ignored: properties use their default serialization"),
                     Location::pointer(&cx.loaded.sdd_path, format!("{media_pointer}/encoding")),
                 ),
@@ -137,8 +137,8 @@ pub fn lower_request_body<'a>(
     let body = resolved.item;
     if body.content.is_empty() {
         diags.push(
-            Diagnostic::error(
-                "IMS0422",
+            Diagnostic::new(
+                codes::BODY_WITHOUT_MEDIA_TYPE,
                 "the request body declares no media type",
                 Location::pointer(&cx.loaded.sdd_path, format!("{pointer}/content")),
             )

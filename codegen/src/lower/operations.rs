@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{Operation as OasOperation, PathItem, ReferenceOr};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{Discovery, HttpMethod, Operation, ScopeRequirement};
 use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
@@ -149,8 +149,8 @@ pub fn lower_operations<'a>(
             ReferenceOr::Item(item) => item,
             ReferenceOr::Reference { reference } => {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0440",
+                    Diagnostic::new(
+                        codes::PATH_ITEM_REF,
                         format!("path item `$ref: {reference}` is not supported"),
                         Location::pointer(sdd, &path_pointer),
                     )
@@ -163,8 +163,8 @@ pub fn lower_operations<'a>(
             Ok(v) => v,
             Err(why) => {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0441",
+                    Diagnostic::new(
+                        codes::PATH_TEMPLATE_INVALID,
                         format!("invalid path template `{path}`: {why}"),
                         Location::pointer(sdd, &path_pointer),
                     )
@@ -178,8 +178,8 @@ pub fn lower_operations<'a>(
         }
         if let Some(why) = crate::emit::server::route_problem(path) {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0480",
+                Diagnostic::new(
+                    codes::PATH_NOT_MOUNTABLE,
                     format!(
                         "the generated server cannot mount `{path}` ({why}); its operations are left out of the `server` module"
                     ),
@@ -196,8 +196,8 @@ pub fn lower_operations<'a>(
             let shape_key = (path_shape(path), method);
             if let Some(other) = shapes.get(&shape_key) {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0442",
+                    Diagnostic::new(
+                        codes::PATHS_DIFFER_IN_VARIABLES,
                         format!(
                             "`{} {path}` and `{} {other}` differ only in path variable names; a router cannot tell them apart",
                             method.as_str(),
@@ -223,8 +223,8 @@ pub fn lower_operations<'a>(
             );
             if let Some(first) = ids.insert(operation.id.clone(), op_pointer.clone()) {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0443",
+                    Diagnostic::new(
+                        codes::OPERATION_ID_DUPLICATE,
                         format!(
                             "operationId `{}` is used twice (first at {first})",
                             operation.id
@@ -267,23 +267,24 @@ fn lower_operation<'a>(
         Some(id) if !id.trim().is_empty() => id.clone(),
         _ => {
             let id = derive_operation_id(method, path);
-            diags.push(Diagnostic {
-                severity: Severity::Note,
-                code: "IMS0444",
-                message: format!(
-                    "operation has no `operationId`; `{id}` is derived from its method and path"
-                ),
-                location: Location::pointer(sdd, &op_pointer),
-                help: Some("add an `operationId` to choose the name".to_owned()),
-            });
+            diags.push(
+                Diagnostic::new(
+                    codes::OPERATION_ID_DERIVED,
+                    format!(
+                        "operation has no `operationId`; `{id}` is derived from its method and path"
+                    ),
+                    Location::pointer(sdd, &op_pointer),
+                )
+                .with_help("add an `operationId` to choose the name"),
+            );
             id
         }
     };
     let hint = type_name(&id);
     if !op.callbacks.is_empty() {
         diags.push(
-            Diagnostic::warning(
-                "IMS0445",
+            Diagnostic::new(
+                codes::CALLBACKS_IGNORED,
                 "callbacks are not generated; the operation is generated without them",
                 Location::pointer(sdd, format!("{op_pointer}/callbacks")),
             )
@@ -346,8 +347,8 @@ fn lower_operation<'a>(
 }
 
 fn servers_warning(sdd: &std::path::Path, pointer: &str) -> Diagnostic {
-    Diagnostic::warning(
-        "IMS0446",
+    Diagnostic::new(
+        codes::SERVERS_IGNORED,
         "per-path and per-operation `servers` are ignored: every operation is mounted under the service base path",
         Location::pointer(sdd, pointer),
     )
@@ -367,8 +368,8 @@ fn assign_names(operations: &mut [Operation], sdd: &std::path::Path, diags: &mut
         // `r#type` → `TYPE`, not `R_TYPE`.
         op.const_name = consts.insert(&const_name(op.fn_name.trim_start_matches("r#")));
         if op.fn_name != wanted {
-            diags.push(Diagnostic::warning(
-                "IMS0447",
+            diags.push(Diagnostic::new(
+                codes::OPERATION_NAME_TAKEN,
                 format!(
                     "operation `{}` maps to the Rust name `{wanted}`, already taken by another operation; it is named `{}`",
                     op.id, op.fn_name
@@ -401,8 +402,8 @@ fn mark_discovery(
                     None => Location::None,
                 };
                 diags.push(
-                    Diagnostic::warning(
-                        "IMS0448",
+                    Diagnostic::new(
+                        codes::DISCOVERY_PATH_UNDER_BASE,
                         format!("the model's discovery path `{p}` starts with the base path; `{rest}` is used"),
                         location,
                     )
@@ -425,8 +426,8 @@ fn mark_discovery(
     for op in operations.iter_mut() {
         if op.path == wanted && op.method == HttpMethod::Get {
             if !op.scopes.is_public() {
-                diags.push(Diagnostic::warning(
-                    "IMS0449",
+                diags.push(Diagnostic::new(
+                    codes::DISCOVERY_SECURITY_IGNORED,
                     "the discovery endpoint requires scopes in the SDD; discovery is always public, so its `security` is ignored",
                     Location::pointer(sdd, &op.pointer),
                 )
@@ -440,8 +441,8 @@ fn mark_discovery(
     let used: BTreeSet<&str> = operations.iter().map(|o| o.path.as_str()).collect();
     if operation_id.is_none() && used.contains(wanted.as_str()) {
         diags.push(
-            Diagnostic::error(
-                "IMS0452",
+            Diagnostic::new(
+                codes::DISCOVERY_PATH_WITHOUT_GET,
                 format!("the discovery path `{wanted}` is an SDD path without a GET operation"),
                 Location::pointer(sdd, format!("/paths/{}", escape_pointer_token(&wanted))),
             )
@@ -460,8 +461,8 @@ fn report_conventions(cx: &mut OpLowering<'_>, diags: &mut Diagnostics) {
     let forced: BTreeSet<&String> = cx.fields_forced.iter().collect();
     if let Some(first) = forced.iter().next() {
         diags.push(
-            Diagnostic::warning(
-                "IMS0460",
+            Diagnostic::new(
+                codes::FIELDS_FORCED_COMMA_SEPARATED,
                 format!(
                     "{} `fields` parameter(s) are declared as exploded arrays (`fields=a&fields=b`); the binding means a comma-separated list, so they are sent and parsed as `fields=a,b`",
                     forced.len()
@@ -473,15 +474,13 @@ fn report_conventions(cx: &mut OpLowering<'_>, diags: &mut Diagnostics) {
     }
     let links: BTreeSet<&String> = cx.links_seen.iter().collect();
     if let Some(first) = links.iter().next() {
-        diags.push(Diagnostic {
-            severity: Severity::Note,
-            code: "IMS0461",
-            message: format!(
+        diags.push(Diagnostic::new(
+            codes::LINKS_IGNORED,
+            format!(
                 "{} response(s) declare OpenAPI `links`; they are documentation only and are not generated (paging uses the `Link` header)",
                 links.len()
             ),
-            location: Location::pointer(sdd, *first),
-            help: None,
-        });
+            Location::pointer(sdd, *first),
+        ));
     }
 }

@@ -16,7 +16,7 @@ use openapiv3::{
     SchemaKind, Type,
 };
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{MediaKind, Param, ParamLocation, ParamStyle};
 use crate::load::resolve::escape_pointer_token;
 use crate::lower::bodies::media_kind;
@@ -72,8 +72,8 @@ pub fn lower_params<'a>(
             let key = param_key(param);
             if let Some(first) = seen_here.insert(key.clone(), at.clone()) {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0401",
+                    Diagnostic::new(
+                        codes::PARAM_DUPLICATE,
                         format!(
                             "parameter `{}` in {} is declared twice in the same list (first at {first})",
                             param.parameter_data_ref().name,
@@ -95,8 +95,8 @@ pub fn lower_params<'a>(
             let name = &declared.param.parameter_data_ref().name;
             if IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
                 diags.push(
-                    Diagnostic::warning(
-                        "IMS0402",
+                    Diagnostic::new(
+                        codes::HEADER_PARAM_IGNORED,
                         format!(
                             "header parameter `{name}` is ignored: OpenAPI says `Accept`, `Content-Type` and `Authorization` are described by the media types and security schemes instead"
                         ),
@@ -173,8 +173,8 @@ fn check_template(
             .any(|p| p.location == ParamLocation::Path && p.name == *var)
         {
             diags.push(
-                Diagnostic::error(
-                    "IMS0403",
+                Diagnostic::new(
+                    codes::PATH_VARIABLE_WITHOUT_PARAM,
                     format!("path template variable `{{{var}}}` has no path parameter"),
                     Location::pointer(path, op_pointer),
                 )
@@ -187,8 +187,8 @@ fn check_template(
     for p in params {
         if p.location == ParamLocation::Path && !template_vars.contains(&p.name) {
             diags.push(
-                Diagnostic::error(
-                    "IMS0404",
+                Diagnostic::new(
+                    codes::PATH_PARAM_NOT_IN_TEMPLATE,
                     format!(
                         "path parameter `{}` does not appear in the path template",
                         p.name
@@ -237,7 +237,12 @@ fn lower_param<'a>(
     let location = param_key(param).0;
     let hint = format!("{type_hint}{}", type_name(&data.name));
     let unsupported = |what: String, help: &str| {
-        Diagnostic::error("IMS0405", what, Location::pointer(&path, pointer)).with_help(help)
+        Diagnostic::new(
+            codes::PARAM_ENCODING_UNSUPPORTED,
+            what,
+            Location::pointer(&path, pointer),
+        )
+        .with_help(help)
     };
 
     let (ty, style, default) = match &data.format {
@@ -289,15 +294,15 @@ fn lower_param<'a>(
                     shape,
                 ) => {
                     if *allow_reserved {
-                        diags.push(Diagnostic::warning(
-                            "IMS0406",
+                        diags.push(Diagnostic::new(
+                            codes::ALLOW_RESERVED_IGNORED,
                             format!("`allowReserved` on `{}` is not supported: reserved characters are percent-encoded", data.name),
                             Location::pointer(&path, pointer),
                         ));
                     }
                     if *allow_empty_value == Some(true) {
-                        diags.push(Diagnostic::warning(
-                            "IMS0407",
+                        diags.push(Diagnostic::new(
+                            codes::ALLOW_EMPTY_VALUE_IGNORED,
                             format!("`allowEmptyValue` on `{}` is not supported: an empty value is an empty string, an absent one is `None`", data.name),
                             Location::pointer(&path, pointer),
                         ));
@@ -317,8 +322,8 @@ fn lower_param<'a>(
                         (QueryStyle::SpaceDelimited, Shape::Array) => ParamStyle::SpaceDelimited,
                         (QueryStyle::PipeDelimited, Shape::Array) => ParamStyle::PipeDelimited,
                         (QueryStyle::SpaceDelimited | QueryStyle::PipeDelimited, _) => {
-                            diags.push(Diagnostic::warning(
-                                "IMS0408",
+                            diags.push(Diagnostic::new(
+                                codes::ARRAY_STYLE_ON_SCALAR,
                                 format!("style of `{}` only applies to arrays; the scalar value is sent as is", data.name),
                                 Location::pointer(&path, pointer),
                             ));
@@ -386,8 +391,8 @@ fn lower_param<'a>(
     let mut required = data.required;
     if location == ParamLocation::Path && !required {
         diags.push(
-            Diagnostic::warning(
-                "IMS0409",
+            Diagnostic::new(
+                codes::PATH_PARAM_NOT_REQUIRED,
                 format!("path parameter `{}` is not marked `required: true`; path parameters are always required and it is treated as such", data.name),
                 Location::pointer(&path, pointer),
             )

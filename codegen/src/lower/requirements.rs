@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::SecurityRequirement;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{ScopeRequirement, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::escape_pointer_token;
@@ -96,8 +96,8 @@ impl<'a> RequirementLowering<'a> {
                 }
                 if next.len() > MAX_GROUPS {
                     diags.push(
-                        Diagnostic::error(
-                            "IMS0510",
+                        Diagnostic::new(
+                            codes::REQUIREMENT_TOO_LARGE,
                             format!(
                                 "this security requirement expands to more than {MAX_GROUPS} scope alternatives"
                             ),
@@ -113,8 +113,8 @@ impl<'a> RequirementLowering<'a> {
         }
         if let Some(at) = optional_at {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0511",
+                Diagnostic::new(
+                    codes::EMPTY_REQUIREMENT,
                     "an empty security requirement `{}` makes authentication optional; the operation is generated as public (no token checked)",
                     Location::pointer(path, at),
                 )
@@ -144,8 +144,8 @@ impl<'a> RequirementLowering<'a> {
                 .map(|s| s.name.as_str())
                 .collect();
             diags.push(
-                Diagnostic::error(
-                    "IMS0512",
+                Diagnostic::new(
+                    codes::REQUIREMENT_SCHEME_UNKNOWN,
                     format!("security requirement names unknown security scheme `{scheme}`"),
                     Location::pointer(path, pointer),
                 )
@@ -174,8 +174,8 @@ impl<'a> RequirementLowering<'a> {
                         && self.undeclared.insert((scheme.to_owned(), scope.clone()))
                     {
                         diags.push(
-                            Diagnostic::warning(
-                                "IMS0513",
+                            Diagnostic::new(
+                                codes::SCOPE_NOT_DECLARED,
                                 format!(
                                     "scope `{scope}` is required here but not declared by the flows of security scheme `{scheme}`; it is kept in the requirement and the scope catalogue"
                                 ),
@@ -198,8 +198,8 @@ impl<'a> RequirementLowering<'a> {
             SecuritySchemeKind::Http { .. } | SecuritySchemeKind::ApiKey { .. } => {
                 if !scopes.is_empty() {
                     diags.push(
-                        Diagnostic::warning(
-                            "IMS0514",
+                        Diagnostic::new(
+                            codes::SCOPES_ON_NON_OAUTH_SCHEME,
                             format!(
                                 "security scheme `{scheme}` is not OAuth 2 or OpenID Connect, so its scope list must be empty; the scopes are ignored"
                             ),
@@ -214,7 +214,13 @@ impl<'a> RequirementLowering<'a> {
         if scopes.is_empty() {
             return Some(vec![Vec::new()]);
         }
-        match self.loaded.model.security.same_requirement_scopes {
+        match self
+            .loaded
+            .model
+            .security
+            .same_requirement_scopes
+            .unwrap_or_default()
+        {
             SameRequirementScopes::All => Some(vec![scopes.to_vec()]),
             SameRequirementScopes::Any => {
                 if scopes.len() > 1 {
@@ -228,20 +234,22 @@ impl<'a> RequirementLowering<'a> {
     /// Reports, once per service, where scopes of one requirement object became alternatives, and
     /// returns every scope used (URI → pointer of its first use).
     pub fn finish(self, diags: &mut Diagnostics) -> BTreeMap<String, String> {
-        if let Some(first) = self.split_objects.iter().next() {
-            let location = Location::pointer(&self.loaded.sdd_path, first);
-            diags.push(Diagnostic {
-                severity: Severity::Note,
-                code: "IMS0515",
-                message: format!(
-                    "{} security requirement(s) list several scopes for one scheme; as the model says `same_requirement_scopes: any`, each of those scopes alone is accepted (plain OpenAPI would demand all of them)",
-                    self.split_objects.len()
-                ),
-                location,
-                help: Some(
-                    "set `security.same_requirement_scopes: all` in the model to require every listed scope".to_owned(),
-                ),
-            });
+        // Only when the model left the choice to the default: a model that says `any` (as the
+        // bundled OneRoster models do) already knows, and a note on every run would be noise.
+        if let Some(first) = self.split_objects.iter().next()
+            && self.loaded.model.security.same_requirement_scopes.is_none()
+        {
+            diags.push(
+                Diagnostic::new(
+                    codes::REQUIREMENT_SCOPES_AS_ALTERNATIVES,
+                    format!(
+                        "{} security requirement(s) list several scopes for one scheme; each of those scopes alone is accepted (the IMS bindings' intent and ims-codegen's default; plain OpenAPI would demand all of them)",
+                        self.split_objects.len()
+                    ),
+                    Location::pointer(&self.loaded.sdd_path, first),
+                )
+                .with_help("state it in a model: `security: {same_requirement_scopes: any}` keeps this and silences the note, `all` requires every listed scope"),
+            );
         }
         self.used
     }

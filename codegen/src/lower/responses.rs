@@ -8,7 +8,7 @@ use openapiv3::{
     Header, ParameterSchemaOrContent, ReferenceOr, Response as OasResponse, Responses, StatusCode,
 };
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{Response, ResponseHeader, ResponseStatus, TypeRef};
 use crate::load::resolve::escape_pointer_token;
 use crate::lower::bodies::lower_contents;
@@ -43,8 +43,8 @@ pub fn lower_responses<'a>(
             }
             other => {
                 diags.push(
-                    Diagnostic::error(
-                        "IMS0430",
+                    Diagnostic::new(
+                        codes::STATUS_INVALID,
                         format!("`{other}` is not an HTTP status: codes are 100 to 599, ranges 1XX to 5XX"),
                         Location::pointer(&cx.loaded.sdd_path, &base),
                     )
@@ -79,8 +79,8 @@ pub fn lower_responses<'a>(
     }
     if out.is_empty() && responses.responses.is_empty() && responses.default.is_none() {
         diags.push(
-            Diagnostic::warning(
-                "IMS0431",
+            Diagnostic::new(
+                codes::NO_RESPONSES,
                 "the operation declares no response; generated code accepts any status without a typed body",
                 Location::pointer(&cx.loaded.sdd_path, &base),
             )
@@ -126,8 +126,8 @@ fn lower_response<'a>(
         let header_pointer = format!("{pointer}/headers/{}", escape_pointer_token(name));
         if name.eq_ignore_ascii_case("content-type") {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0432",
+                Diagnostic::new(
+                    codes::CONTENT_TYPE_HEADER_IGNORED,
                     "a `Content-Type` response header definition is ignored: OpenAPI takes it from the media types",
                     Location::pointer(&cx.loaded.sdd_path, &header_pointer),
                 )
@@ -191,8 +191,8 @@ fn lower_header<'a>(
                 },
                 _ => {
                     diags.push(
-                        Diagnostic::error(
-                            "IMS0433",
+                        Diagnostic::new(
+                            codes::HEADER_CONTENT_NOT_ONE,
                             format!(
                                 "response header `{name}` must declare exactly one media type in `content`, found {}",
                                 content.len()

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{ScopeDef, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::escape_pointer_token;
@@ -40,8 +40,8 @@ pub fn build_catalogue(
     for uri in loaded.model.scopes.keys() {
         if !declared.contains_key(uri.as_str()) && !used.contains_key(uri) {
             diags.push(
-                Diagnostic::warning(
-                    "IMS0520",
+                Diagnostic::new(
+                    codes::MODEL_SCOPE_UNUSED,
                     format!(
                         "scope `{uri}` is listed in the model but neither declared by a security scheme of the SDD nor required by any operation; it is kept in the catalogue"
                     ),
@@ -69,8 +69,8 @@ pub fn build_catalogue(
                 );
                 match resolve_scope(wanted, &all) {
                     Ok(target) if target == *uri => diags.push(
-                        Diagnostic::warning(
-                            "IMS0521",
+                        Diagnostic::new(
+                            codes::SCOPE_IMPLIES_ITSELF,
                             format!("scope `{uri}` lists itself in `implies`; ignored"),
                             location,
                         )
@@ -80,8 +80,8 @@ pub fn build_catalogue(
                         implies.insert(target.to_owned());
                     }
                     Err(candidates) => diags.push(
-                        Diagnostic::error(
-                            "IMS0522",
+                        Diagnostic::new(
+                            codes::IMPLIES_UNRESOLVED,
                             if candidates.is_empty() {
                                 format!("`implies` names unknown scope `{wanted}`")
                             } else {

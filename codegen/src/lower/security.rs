@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use openapiv3::{APIKeyLocation, OAuth2Flows, SecurityScheme};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{SecurityPattern, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
@@ -130,8 +130,8 @@ fn check_pattern(
             None => Location::pointer(&loaded.sdd_path, "/components/securitySchemes"),
         };
         diags.push(
-            Diagnostic::warning(
-                "IMS0501",
+            Diagnostic::new(
+                codes::PATTERN_WITHOUT_FLOW,
                 format!(
                     "the model's security pattern is {pattern:?} but no OAuth 2 scheme of the SDD declares {missing}; the generated code has no token URL from the SDD and must be configured with one"
                 ),
@@ -159,8 +159,8 @@ fn lower_scheme(
                 Some(serde_json::Value::String(s)) => Some(s.clone()),
                 Some(other) => {
                     diags.push(
-                        Diagnostic::warning(
-                            "IMS0502",
+                        Diagnostic::new(
+                            codes::REGISTRATION_URL_NOT_STRING,
                             format!(
                                 "`{REGISTRATION_URL_EXTENSION}` must be a string URL, found `{other}`; it is ignored"
                             ),
@@ -258,8 +258,8 @@ fn lower_flows(
         if let Some(flow_scopes) = flow {
             add_scopes(flow_scopes);
             diags.push(
-                Diagnostic::warning(
-                    "IMS0503",
+                Diagnostic::new(
+                    codes::FLOW_NOT_IN_FRAMEWORK,
                     format!(
                         "the OAuth 2 `{name}` flow is not part of the IMS Security Framework and is not generated; its scopes are kept in the scope catalogue"
                     ),
@@ -271,8 +271,8 @@ fn lower_flows(
     }
     if cc.is_none() && ac.is_none() && flows.implicit.is_none() && flows.password.is_none() {
         diags.push(
-            Diagnostic::warning(
-                "IMS0504",
+            Diagnostic::new(
+                codes::SCHEME_WITHOUT_FLOW,
                 "this OAuth 2 scheme declares no flow: the generated code has no token URL for it",
                 Location::pointer(path, format!("{pointer}/flows")),
             )
@@ -282,8 +282,8 @@ fn lower_flows(
     if let [(first_flow, first), rest @ ..] = refresh_urls.as_slice() {
         for (flow, other) in rest {
             if other != first {
-                diags.push(Diagnostic::warning(
-                    "IMS0505",
+                diags.push(Diagnostic::new(
+                    codes::REFRESH_URLS_DIFFER,
                     format!(
                         "flows declare different refresh URLs; `{first}` (from `{first_flow}`) is used and `{other}` (from `{flow}`) is ignored"
                     ),

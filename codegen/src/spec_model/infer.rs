@@ -7,8 +7,8 @@ use heck::ToSnakeCase;
 use serde_json::Value;
 
 use super::{
-    ConventionsModel, ErrorsModel, FieldsModel, PagingModel, SameRequirementScopes, SecurityModel,
-    SecurityPatternModel, SpecModel, is_valid_module_name,
+    ConventionsModel, ErrorsModel, FieldsModel, PagingModel, SecurityModel, SecurityPatternModel,
+    SpecModel, is_valid_module_name,
 };
 
 /// Words of an `info.title` that say nothing about the service.
@@ -43,7 +43,7 @@ impl SpecModel {
     /// - `base_path`: the path of the first `servers` URL, with server variables replaced by their defaults.
     /// - `security.pattern`: from the security schemes (`clientCredentials` → client-credentials,
     ///   `authorizationCode` → authorization-code, `openIdConnect` → lti, nothing → none);
-    ///   `same_requirement_scopes: any`.
+    ///   `same_requirement_scopes` unset (so `any`, with a note where it matters).
     /// - `conventions`: `imsx` errors if an `imsx_StatusInfo`-like schema exists; paging from
     ///   `limit` + `offset` or `limit` + `page` query parameters; `discovery` from a `…/discovery` path.
     ///
@@ -94,7 +94,8 @@ impl SpecModel {
             discovery: infer_discovery(sdd),
             security: SecurityModel {
                 pattern: Some(infer_pattern(sdd)),
-                same_requirement_scopes: SameRequirementScopes::Any,
+                // Not stated: `any` applies, and lowering notes where an SDD relies on it.
+                same_requirement_scopes: None,
             },
             scopes: BTreeMap::new(),
             conventions: ConventionsModel {

@@ -77,9 +77,10 @@ pub struct SecurityModel {
     /// The pattern; inferred from the SDD's security schemes when absent.
     #[serde(default)]
     pub pattern: Option<SecurityPatternModel>,
-    /// How several scopes inside one security-requirement object combine.
+    /// How several scopes inside one security-requirement object combine; `None` when the model
+    /// does not say, which means [`SameRequirementScopes::Any`] (with a note where it matters).
     #[serde(default)]
-    pub same_requirement_scopes: SameRequirementScopes,
+    pub same_requirement_scopes: Option<SameRequirementScopes>,
 }
 
 /// Security pattern names accepted in `model.yaml`.

@@ -68,7 +68,7 @@ pub fn with_code<'a>(diags: &'a [Diagnostic], code: &str) -> Vec<&'a Diagnostic>
 pub fn has(diags: &[Diagnostic], severity: Severity, code: &str) -> bool {
     diags
         .iter()
-        .any(|d| d.severity == severity && d.code == code)
+        .any(|d| d.severity() == severity && d.code == code)
 }
 
 /// The folder of the official 1EdTech files, or `None` (with a message) when it is absent.

@@ -27,31 +27,13 @@ use openapiv3::{
     SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty,
 };
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{
     AdditionalProperties, EnumDef, EnumVariant, Field, Primitive, StructDef, TypeDef, TypeDefKind,
     TypeRef, UnionDef, UnionVariant,
 };
 use crate::load::resolve::{Resolved, Resolver, escape_pointer_token};
 use crate::lower::naming::{NameTable, field_name, type_name, variant_name};
-
-/// Diagnostic codes of this module.
-mod codes {
-    /// A schema construct that has no Rust mapping (e.g. `not`).
-    pub const UNSUPPORTED: &str = "IMS0301";
-    /// An `allOf` whose parts cannot be merged into one struct.
-    pub const ALL_OF: &str = "IMS0302";
-    /// Two schemas map to the same Rust name; the later one got a suffix.
-    pub const NAME_COLLISION: &str = "IMS0303";
-    /// An enum value that is not a string.
-    pub const ENUM_VALUE: &str = "IMS0304";
-    /// A `pattern` the `regex` crate cannot compile (kept as documentation only).
-    pub const PATTERN: &str = "IMS0305";
-    /// An unknown `type`.
-    pub const UNKNOWN_TYPE: &str = "IMS0306";
-    /// An extensible enumeration whose `ext:` pattern is not the IMS one.
-    pub const EXT_PATTERN: &str = "IMS0307";
-}
 
 /// Turns SDD schemas into IR type definitions. See the module docs for the rules.
 #[derive(Debug)]
@@ -137,8 +119,8 @@ impl<'a> TypeLowerer<'a> {
                     .cloned()
                     .unwrap_or_else(|| candidate.clone());
                 diags.push(
-                    Diagnostic::warning(
-                        codes::NAME_COLLISION,
+                    Diagnostic::new(
+                        codes::TYPE_NAME_COLLISION,
                         format!(
                             "schemas `{first}` and `{key}` both map to the Rust name `{candidate}`; `{key}` is generated as `{given}`"
                         ),
@@ -406,8 +388,8 @@ impl<'a> TypeLowerer<'a> {
             }
             SchemaKind::Not { .. } => {
                 diags.push(
-                    Diagnostic::error(
-                        codes::UNSUPPORTED,
+                    Diagnostic::new(
+                        codes::SCHEMA_NOT,
                         "`not` schemas have no Rust type",
                         self.location(pointer),
                     )
@@ -433,8 +415,8 @@ impl<'a> TypeLowerer<'a> {
         let nullable = schema.schema_data.nullable;
         if any.not.is_some() {
             diags.push(
-                Diagnostic::error(
-                    codes::UNSUPPORTED,
+                Diagnostic::new(
+                    codes::SCHEMA_NOT,
                     "`not` schemas have no Rust type",
                     self.location(pointer),
                 )
@@ -530,8 +512,8 @@ impl<'a> TypeLowerer<'a> {
             }
             Some(other) => {
                 diags.push(
-                    Diagnostic::error(
-                        codes::UNKNOWN_TYPE,
+                    Diagnostic::new(
+                        codes::SCHEMA_TYPE_UNKNOWN,
                         format!("unknown schema type `{other}`"),
                         self.location(&format!("{pointer}/type")),
                     )
@@ -559,8 +541,8 @@ impl<'a> TypeLowerer<'a> {
                 serde_json::Value::String(s) => strings.push(s.clone()),
                 serde_json::Value::Null => has_null = true,
                 other => diags.push(
-                    Diagnostic::error(
-                        codes::ENUM_VALUE,
+                    Diagnostic::new(
+                        codes::ENUM_VALUE_NOT_STRING,
                         format!("enum value {other} is not a string"),
                         self.location(&format!("{pointer}/enum/{i}")),
                     )
@@ -719,8 +701,8 @@ impl<'a> TypeLowerer<'a> {
                 }
                 _ => {
                     diags.push(
-                        Diagnostic::error(
-                            codes::ALL_OF,
+                        Diagnostic::new(
+                            codes::ALL_OF_UNMERGEABLE,
                             "this `allOf` part is not an object, so it cannot be merged into one struct",
                             self.location(&part.pointer),
                         )
@@ -775,8 +757,8 @@ impl<'a> TypeLowerer<'a> {
         diags: &mut Diagnostics,
     ) {
         if depth > 32 {
-            diags.push(Diagnostic::error(
-                codes::ALL_OF,
+            diags.push(Diagnostic::new(
+                codes::ALL_OF_UNMERGEABLE,
                 "`allOf` nested more than 32 levels deep (or through a $ref cycle)",
                 self.location(pointer),
             ));
@@ -828,8 +810,8 @@ impl<'a> TypeLowerer<'a> {
         if let Some((values, pattern)) = self.extensible_enum_values(members, pointer) {
             if !is_canonical_ext_pattern(&pattern) {
                 diags.push(
-                    Diagnostic::warning(
-                        codes::EXT_PATTERN,
+                    Diagnostic::new(
+                        codes::EXT_PATTERN_NOT_IMS,
                         format!(
                             "extension pattern `{pattern}` differs from the IMS pattern `(ext:)[a-zA-Z0-9\\.\\-_]+`; generated code accepts `ext:` followed by ASCII letters, digits, `.`, `-`, `_`"
                         ),
@@ -961,8 +943,8 @@ impl<'a> TypeLowerer<'a> {
         if let Err(e) = regex::Regex::new(pattern) {
             let reason = e.to_string().lines().last().unwrap_or_default().to_owned();
             diags.push(
-                Diagnostic::warning(
-                    codes::PATTERN,
+                Diagnostic::new(
+                    codes::PATTERN_UNSUPPORTED,
                     format!("pattern `{pattern}` is not supported by the Rust regex engine ({reason}); it is kept as documentation and not enforced"),
                     self.location(&format!("{pointer}/pattern")),
                 )

@@ -2,7 +2,7 @@
 //! token-content rows of (b)): each test feeds a hostile token to `LocalJwtVerifier`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

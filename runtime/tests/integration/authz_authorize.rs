@@ -3,7 +3,7 @@
 //! Rules: SECURITY-CASES (a) AS-01..08, AS-32, AS-36, AS-38, DR-11 (output escaping).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::NewClient;

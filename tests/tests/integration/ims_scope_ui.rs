@@ -1,7 +1,7 @@
 //! Compile-time behaviour of `#[ims_scope]`: every misuse is a precise, span-located error
 //! (checked-in `.stderr` files), and correct uses compile into axum handlers.
 //!
-//! Bless changed diagnostics with `TRYBUILD=overwrite cargo test -p ims-tests --test ims_scope_ui`.
+//! Bless changed diagnostics with `TRYBUILD=overwrite cargo test -p ims-tests --test integration ims_scope_ui`.
 
 #[test]
 fn ims_scope_misuse_is_a_span_located_compile_error() {

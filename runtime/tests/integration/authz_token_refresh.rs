@@ -2,7 +2,7 @@
 //! revocation on replay, scope down-scoping. Rules: SECURITY-CASES (a) AS-22..24, AS-29.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::IssuedClient;

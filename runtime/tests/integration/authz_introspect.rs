@@ -1,7 +1,7 @@
 //! `POST /introspect` (RFC 7662) over HTTPS on loopback. Rules: SECURITY-CASES (a) AS-30, AS-31.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use base64::Engine;

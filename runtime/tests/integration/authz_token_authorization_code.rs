@@ -3,7 +3,7 @@
 //! Rules: SECURITY-CASES (a) AS-09..14, AS-11 (concurrent), AS-25.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::model::CodeRecord;

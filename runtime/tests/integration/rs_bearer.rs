@@ -2,7 +2,7 @@
 //! protected by `AuthLayer`, handlers guarded by `Scoped<R>`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

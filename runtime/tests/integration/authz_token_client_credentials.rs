@@ -3,7 +3,7 @@
 //! Rules: SECURITY-CASES (a) AS-15..21, AS-25, AS-26, AS-33..36; RFC 9068 token format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! stop stay revoked; access tokens issued before verify (same signing key).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::IssuedClient;

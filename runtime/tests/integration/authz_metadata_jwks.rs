@@ -3,7 +3,7 @@
 //! Rules: SECURITY-CASES (a) AS-32, AS-39, AS-40; (d) JW-17.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::SigningAlgorithm;

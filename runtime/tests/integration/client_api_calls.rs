@@ -2,8 +2,7 @@
 //! no redirects, path encoding, typed decode errors, the response cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "client_api_support/mod.rs"]
-mod support;
+use crate::client_api_support as support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! Rules: SECURITY-CASES (e) DR-01..13, DR-15, DR-16.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::IssuedClient;

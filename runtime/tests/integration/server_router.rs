@@ -3,7 +3,7 @@
 //! mounted by `ServiceRouter` behind a real `AuthLayer`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! `POST /revoke` (RFC 7009) over HTTPS on loopback. Rules: SECURITY-CASES (a) AS-27..29.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use authz_support::*;
 use ims_runtime::authorization_server::IssuedClient;

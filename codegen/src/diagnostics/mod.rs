@@ -2,9 +2,14 @@
 //!
 //! A diagnostic says what is wrong, where (a YAML line:col, or an SDD JSON pointer) and how to fix it.
 //! Unsupported input always becomes a diagnostic: never a panic and never silently dropped data.
+//! Every diagnostic carries a [`Code`] of the registry in [`codes`], which fixes its severity.
+
+pub mod codes;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+pub use codes::Code;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,10 +105,8 @@ impl fmt::Display for Location {
 /// A message about the input, with a location and an optional hint on how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// How serious it is.
-    pub severity: Severity,
-    /// A short stable code such as `IMS0101`, documented in the README.
-    pub code: &'static str,
+    /// The registry code (e.g. `IMS0446`); it fixes the severity.
+    pub code: Code,
     /// What is wrong.
     pub message: String,
     /// Where.
@@ -113,21 +116,9 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A new error.
-    pub fn error(code: &'static str, message: impl Into<String>, location: Location) -> Self {
+    /// A new diagnostic with the severity the registry gives `code`.
+    pub fn new(code: Code, message: impl Into<String>, location: Location) -> Self {
         Self {
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-            location,
-            help: None,
-        }
-    }
-
-    /// A new warning.
-    pub fn warning(code: &'static str, message: impl Into<String>, location: Location) -> Self {
-        Self {
-            severity: Severity::Warning,
             code,
             message: message.into(),
             location,
@@ -142,9 +133,14 @@ impl Diagnostic {
         self
     }
 
+    /// How serious it is (the severity of its code).
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity() == Severity::Error
     }
 }
 
@@ -157,7 +153,7 @@ impl fmt::Display for Diagnostic {
     ///   = help: define the schema or fix the reference
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        write!(f, "{}[{}]: {}", self.severity(), self.code, self.message)?;
         if self.location != Location::None {
             write!(f, "\n  --> {}", self.location)?;
         }
@@ -204,7 +200,7 @@ impl Diagnostics {
     pub fn warning_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| d.severity == Severity::Warning)
+            .filter(|d| d.severity() == Severity::Warning)
             .count()
     }
 

@@ -6,7 +6,7 @@
 //! prints how to install and passes locally, but FAILS when `CI` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod authz_support;
+use crate::authz_support;
 
 use std::process::Command;
 

@@ -267,3 +267,78 @@ fn swagger_2_sdd_is_refused_naming_the_version() {
     assert_eq!(code, EXIT_INPUT, "{err}");
     assert!(err.contains("Swagger 2.0"), "{err}");
 }
+
+#[test]
+fn module_option_names_the_sdd_before_it_and_the_others_keep_their_inferred_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let constructs = workspace().join("tests/fixtures/constructs");
+    let enums = constructs.join("enums.yaml");
+    let formats = constructs.join("formats.yaml");
+    let (code, _, err) = cli(&[
+        "generate",
+        "--sdd",
+        enums.to_str().unwrap(),
+        "--module",
+        "enums",
+        "--sdd",
+        formats.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let names: Vec<String> = read_dir_bytes(dir.path())
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(names, ["enums.rs", "formats_and_nullable_v1p0.rs"]);
+}
+
+#[test]
+fn module_option_must_be_an_identifier_after_an_sdd_and_one_per_sdd() {
+    let sdd = workspace().join("tests/fixtures/constructs/enums.yaml");
+    let sdd = sdd.to_str().unwrap();
+    let m = model();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--sdd", sdd, "--module", "Bad-Name"],
+            "not a snake_case Rust identifier",
+        ),
+        (
+            &[m.to_str().unwrap(), "--module", "x"],
+            "must follow the `--sdd FILE` it names",
+        ),
+        (
+            &["--sdd", sdd, "--module", "a", "--module", "b"],
+            "two module names, `a` and `b`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = ["check"].iter().chain(args).copied().collect();
+        let (code, _, err) = cli(&args);
+        assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bundled_models_check_without_notes_or_warnings() {
+    // They state `same_requirement_scopes: any`, so IMS0515 has nothing to tell them.
+    let mut models: Vec<String> = std::fs::read_dir(workspace().join("spec-models"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("model.yaml"))
+        .filter(|p| p.is_file())
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect();
+    models.sort();
+    let args: Vec<&str> = ["check"]
+        .into_iter()
+        .chain(models.iter().map(String::as_str))
+        .collect();
+    let (code, _, err) = cli(&args);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(!err.contains("note[") && !err.contains("warning["), "{err}");
+    assert!(
+        err.contains(&format!("ok: {} service(s) checked", models.len())),
+        "{err}"
+    );
+}

@@ -31,7 +31,10 @@ fn fixture_inputs() -> Vec<Input> {
     let mut inputs = Vec::new();
     for sdd in sorted_entries(&root.join("constructs")) {
         if sdd.extension().is_some_and(|e| e == "yaml") {
-            inputs.push(Input::Sdd(sdd));
+            // Named after the fixture file, as scripts/generate-examples.sh names it.
+            let stem = sdd.file_stem().and_then(|s| s.to_str());
+            let module = stem.expect("fixture file names are UTF-8").to_owned();
+            inputs.push(Input::NamedSdd { sdd, module });
         }
     }
     for dir in sorted_entries(&root.join("operations")) {

@@ -2,8 +2,7 @@
 //! without X-Total-Count, loops, the page bound, foreign next links.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "client_api_support/mod.rs"]
-mod support;
+use crate::client_api_support as support;
 
 use std::collections::BTreeSet;
 

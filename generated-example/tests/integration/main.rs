@@ -1,0 +1,9 @@
+//! The integration tests of the generated OneRoster bindings and the demo provider, as one test
+//! binary so they link once. Run one module with
+//! `cargo test -p ims-generated-example --test integration demo_seed::`.
+
+mod demo_app;
+mod demo_cli;
+mod demo_operations;
+mod demo_seed;
+mod oneroster_v1p2_org;

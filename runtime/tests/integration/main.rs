@@ -1,0 +1,32 @@
+//! The runtime's integration tests, as one test binary so they link once (a binary per file
+//! meant one link of the runtime and all its dependencies per file).
+//!
+//! One module per area; run one with `cargo test -p ims-runtime --test integration jwt_verify::`.
+//! The shared harnesses are `common` (keys, hand-built JWTs), `authz_support` (the embedded
+//! authorization server over TLS) and `client_api_support` (an API + token endpoint for the client).
+
+mod authz_support;
+mod client_api_support;
+mod common;
+
+mod authz_authorize;
+mod authz_durability;
+mod authz_interop_authlib;
+mod authz_introspect;
+mod authz_metadata_jwks;
+mod authz_register;
+mod authz_revoke;
+mod authz_token_authorization_code;
+mod authz_token_client_credentials;
+mod authz_token_refresh;
+mod client_api_calls;
+mod client_api_paging;
+mod client_token;
+mod discovery_endpoint;
+mod jwt_remote_jwks;
+mod jwt_verify;
+mod rs_bearer;
+mod rs_introspection;
+mod server_router;
+mod server_select;
+mod tls_serve;
