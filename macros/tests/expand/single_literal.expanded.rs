@@ -3,7 +3,8 @@
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct __ImsScope_get_classes;
-impl ::ims_runtime::resource_server::ScopeRequirementProvider for __ImsScope_get_classes {
+impl ::ims_runtime::resource_server::ScopeRequirementProvider
+for __ImsScope_get_classes {
     const ANY_OF: &'static [&'static [&'static str]] = &[
         &["https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly"],
     ];
