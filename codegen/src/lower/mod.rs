@@ -5,6 +5,7 @@ pub mod naming;
 pub mod types;
 
 // Operations, security and scopes (one responsibility per module), and the service entry point.
+pub mod api;
 pub mod base_path;
 pub mod bodies;
 pub mod operations;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use openapiv3::{Operation as OasOperation, PathItem, ReferenceOr};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
-use crate::ir::{Discovery, HttpMethod, Operation, ScopeRequirement};
+use crate::ir::{Discovery, HttpMethod, Operation, OperationApi, ScopeRequirement};
 use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
 use crate::lower::base_path::normalize_base_path;
@@ -176,7 +176,7 @@ pub fn lower_operations<'a>(
         if !item.servers.is_empty() {
             diags.push(servers_warning(sdd, &format!("{path_pointer}/servers")));
         }
-        if let Some(why) = crate::emit::server::route_problem(path) {
+        if let Some(why) = crate::lower::api::route_problem(path) {
             diags.push(
                 Diagnostic::warning(
                     "IMS0480",
@@ -342,6 +342,8 @@ fn lower_operation<'a>(
         responses,
         scopes,
         is_discovery: false,
+        // Decided for all operations together, once the model types are known.
+        api: OperationApi::default(),
     }
 }
 

@@ -19,7 +19,7 @@ use super::list_query::ListQuery;
 use super::page::{Page, parse_link_header};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::TokenSource;
-use crate::catalogue::{OperationInfo, ParamStyle};
+use crate::catalogue::{OperationInfo, ParamLocation, ParamStyle};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in a path segment, so a
 /// `/`, `?`, `#` or `%` in an identifier stays inside its segment.
@@ -52,6 +52,9 @@ pub struct ApiRequest {
     body: Option<(String, Bytes)>,
     scopes: ScopeAlternatives,
     error: Option<String>,
+    /// The catalogued operation this request calls, and where its path template starts in
+    /// `path` (see [`ApiRequest::operation`]).
+    operation: Option<(&'static OperationInfo, usize)>,
 }
 
 impl ApiRequest {
@@ -67,6 +70,52 @@ impl ApiRequest {
             body: None,
             scopes: &[],
             error: None,
+            operation: None,
+        }
+    }
+
+    /// A request for the catalogued operation `op` (e.g. a generated `operations::GET_USER`)
+    /// under `base_path`: method, scopes and path template from the catalogue. Fill it with
+    /// [`ApiRequest::arg`], one call per argument; a template parameter left unfilled makes the
+    /// call fail with [`ApiError::InvalidArgument`]. This is what generated clients call.
+    pub fn operation(base_path: &str, op: &'static OperationInfo) -> Self {
+        let mut request =
+            Self::new(http::Method::from(op.method), base_path).scopes(op.scopes.any_of);
+        request.operation = Some((op, request.path.len()));
+        request.path.push_str(op.path);
+        request
+    }
+
+    /// Adds the argument for `op`'s parameter `name` (see [`ApiRequest::operation`]) where the
+    /// catalogue says it goes: a path parameter fills its `{name}` as one percent-encoded
+    /// segment (as [`ApiRequest::path_param`]), a query parameter is sent in its declared style,
+    /// a header or cookie as [`ApiRequest::header`] / [`ApiRequest::cookie`]; `None` adds nothing.
+    /// The first parameter of that name counts (path, then query, header and cookie).
+    pub fn arg<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+        let Some((op, start)) = self.operation else {
+            return self.fail(format!(
+                "argument `{name}` given to a request without an operation"
+            ));
+        };
+        let Some(info) = op.params.iter().find(|p| p.name == name) else {
+            return self.fail(format!("`{}` has no parameter `{name}`", op.id));
+        };
+        match info.location {
+            ParamLocation::Path => {
+                let placeholder = format!("{{{name}}}");
+                let Some(at) = self.path[start..].find(&placeholder).map(|i| start + i) else {
+                    return self.fail(format!("`{}` has no `{placeholder}` in its path", op.id));
+                };
+                let filled = match segment(name, value) {
+                    Ok(s) => s,
+                    Err(e) => return self.fail(e),
+                };
+                self.path.replace_range(at..at + placeholder.len(), &filled);
+                self
+            }
+            ParamLocation::Query => self.query(name, value, info.style),
+            ParamLocation::Header => self.header(name, value),
+            ParamLocation::Cookie => self.cookie(name, value),
         }
     }
 
@@ -139,17 +188,10 @@ impl ApiRequest {
     /// cannot change the path. Empty, `.` and `..` values cannot be carried by any URL (they
     /// are normalised away) and are refused.
     pub fn path_param<T: Serialize + ?Sized>(self, name: &str, value: &T) -> Self {
-        let text = match param_values(value) {
-            Ok(Some(values)) => values.join(","),
-            Ok(None) => String::new(),
-            Err(e) => return self.fail(format!("path parameter `{name}`: {e}")),
-        };
-        if text.is_empty() || text == "." || text == ".." {
-            return self.fail(format!(
-                "path parameter `{name}` is `{text}`, which cannot be sent as a path segment"
-            ));
+        match segment(name, value) {
+            Ok(s) => self.path(&s),
+            Err(e) => self.fail(e),
         }
-        self.path(&utf8_percent_encode(&text, SEGMENT).to_string())
     }
 
     /// Adds a query parameter in `style`; a `None`/null value adds nothing.
@@ -298,6 +340,21 @@ impl ApiRequest {
     }
 }
 
+/// A path parameter as one percent-encoded segment, or why it cannot be one.
+fn segment<T: Serialize + ?Sized>(name: &str, value: &T) -> Result<String, String> {
+    let text = match param_values(value) {
+        Ok(Some(values)) => values.join(","),
+        Ok(None) => String::new(),
+        Err(e) => return Err(format!("path parameter `{name}`: {e}")),
+    };
+    if text.is_empty() || text == "." || text == ".." {
+        return Err(format!(
+            "path parameter `{name}` is `{text}`, which cannot be sent as a path segment"
+        ));
+    }
+    Ok(utf8_percent_encode(&text, SEGMENT).to_string())
+}
+
 /// The text values of a parameter: `None` for null, one value for a scalar, the elements of an
 /// array. Strings are sent raw, anything else as its JSON text.
 fn param_values<T: Serialize + ?Sized>(value: &T) -> Result<Option<Vec<String>>, String> {
@@ -412,6 +469,15 @@ impl ApiClient {
     pub fn url_for(&self, request: &ApiRequest) -> Result<Url, ApiError> {
         if let Some(e) = &request.error {
             return Err(ApiError::InvalidArgument(e.clone()));
+        }
+        // Filled values are percent-encoded, so a `{` left in the template is a placeholder.
+        if let Some((op, start)) = request.operation
+            && request.path[start..].contains('{')
+        {
+            return Err(ApiError::InvalidArgument(format!(
+                "a path parameter of `{}` ({}) has no value",
+                op.id, op.path
+            )));
         }
         let mut url = match &request.url {
             Some(u) => u.clone(),

@@ -10,7 +10,7 @@ use url::form_urlencoded;
 
 use super::body::DEFAULT_BODY_LIMIT;
 use super::params::{bad_request, from_raw, missing};
-use crate::catalogue::{ParamLocation, ParamStyle};
+use crate::catalogue::{OperationInfo, ParamInfo, ParamLocation, ParamStyle};
 use crate::imsx::ImsError;
 use crate::query::CollectionQuery;
 use crate::query::fields::Fields;
@@ -229,4 +229,51 @@ impl RequestInput {
         self.param(location, key, name, style)?
             .ok_or_else(|| missing(location, name))
     }
+
+    /// The parameter `name` of the catalogued operation `op`, as `T`; `None` when absent. Its
+    /// location and style come from `op.params` (the first parameter of that name: path, then
+    /// query, header and cookie), and a path parameter is read under its positional route key
+    /// (`p0`, `p1`, … in template order, see [`positional_route`](super::positional_route)).
+    ///
+    /// # Errors
+    /// As [`RequestInput::param`]; 500 when `op` has no parameter `name` (a generator bug).
+    pub fn optional<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        name: &str,
+    ) -> Result<Option<T>, ImsError> {
+        let info = param_info(op, name)?;
+        match info.location {
+            ParamLocation::Path => {
+                let index = op.path_params().position(|p| p.name == name).unwrap_or(0);
+                self.param(info.location, &format!("p{index}"), name, info.style)
+            }
+            location => self.param(location, name, name, info.style),
+        }
+    }
+
+    /// Like [`RequestInput::optional`] for a required parameter.
+    ///
+    /// # Errors
+    /// As [`RequestInput::optional`], and 400 `invaliddata` when the parameter is absent.
+    pub fn required<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        name: &str,
+    ) -> Result<T, ImsError> {
+        let info = param_info(op, name)?;
+        self.optional(op, name)?
+            .ok_or_else(|| missing(info.location, name))
+    }
+}
+
+fn param_info<'a>(op: &'a OperationInfo, name: &str) -> Result<&'a ParamInfo, ImsError> {
+    op.params.iter().find(|p| p.name == name).ok_or_else(|| {
+        tracing::error!(
+            operation = op.id,
+            name,
+            "handler asked for an undeclared parameter"
+        );
+        ImsError::internal_server_error("the operation's parameters do not match its handler")
+    })
 }
