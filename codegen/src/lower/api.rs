@@ -1,7 +1,8 @@
 //! What the generated `server` and `client` modules make of each operation, decided once:
 //!
-//! - the parsed [`PathTemplate`] (the router mounts it, the client fills it, the docs show it) and
-//!   whether the server can mount it ([`route_problem`]);
+//! - the parsed [`PathTemplate`](crate::ir::PathTemplate) (the router mounts it, the client
+//!   fills it, the docs show it) and whether the server can mount it
+//!   ([`route_problem`](super::path_template::route_problem));
 //! - the success shape ([`SuccessShape`]): per 2xx status the payload, the wrapper member and the
 //!   record type, the `<Op>Success` enum and its variants, and what the client returns;
 //! - every name the two modules declare: the service trait and client struct, handlers, client
@@ -10,70 +11,15 @@
 use std::collections::BTreeMap;
 
 use crate::ir::{
-    JsonPayload, MediaKind, Operation, OperationApi, ParamLocation, PathSegment, PathTemplate,
-    Payload, RecordMembers, Records, RecordsAccess, Response, ResponseStatus, ServiceApi, Serving,
-    SuccessResponse, SuccessShape, TypeDef, TypeDefKind, TypeRef,
+    JsonPayload, MediaKind, Operation, OperationApi, Payload, RecordMembers, Records,
+    RecordsAccess, Response, ResponseStatus, ServiceApi, Serving, SuccessResponse, SuccessShape,
+    TypeDef, TypeDefKind, TypeRef,
 };
-use crate::lower::naming::{NameTable, const_name, field_name, type_name};
+use crate::lower::naming::{NameTable, const_name, type_name};
+use crate::lower::path_template::{self, template_of};
 
 /// Names the client struct declares besides one method per operation.
 const CLIENT_RESERVED: [&str; 4] = ["new", "with_policy", "from_api", "api"];
-
-/// Why `path` cannot be mounted as a route (`None` when it can): every segment must be literal
-/// text without `{`, `}` and `*`, or one whole `{name}` parameter.
-///
-/// ```
-/// use ims_codegen::lower::api::route_problem;
-/// assert_eq!(route_problem("/users/{id}"), None);
-/// assert!(route_problem("/files/{name}.json").is_some());
-/// ```
-pub fn route_problem(path: &str) -> Option<String> {
-    let Some(rest) = path.strip_prefix('/') else {
-        return Some("the path does not start with `/`".to_owned());
-    };
-    for segment in rest.split('/') {
-        let whole_param = segment
-            .strip_prefix('{')
-            .and_then(|s| s.strip_suffix('}'))
-            .is_some_and(|name| !name.is_empty() && !name.contains(['{', '}', '*']));
-        if !whole_param && segment.contains(['{', '}', '*']) {
-            return Some(format!(
-                "segment `{segment}` is not literal text or one whole `{{name}}` parameter"
-            ));
-        }
-    }
-    None
-}
-
-/// The template of `op.path` with each `{name}` tied to its path parameter's Rust name. Lowering
-/// has already checked the braces ([`template_vars`](super::operations::template_vars)).
-pub fn parse_path(op: &Operation) -> PathTemplate {
-    let mut segments = Vec::new();
-    let mut rest = op.path.as_str();
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
-            break;
-        };
-        if open > 0 {
-            segments.push(PathSegment::Literal(rest[..open].to_owned()));
-        }
-        let wire = &rest[open + 1..close];
-        let arg = op
-            .params
-            .iter()
-            .find(|p| p.location == ParamLocation::Path && p.name == wire)
-            .map_or_else(|| field_name(wire), |p| p.rust_name.clone());
-        segments.push(PathSegment::Param {
-            wire: wire.to_owned(),
-            arg,
-        });
-        rest = &rest[close + 1..];
-    }
-    if !rest.is_empty() {
-        segments.push(PathSegment::Literal(rest.to_owned()));
-    }
-    PathTemplate { segments }
-}
 
 /// Decides the server and client shape of every operation of a service named `service` (e.g.
 /// `Rostering`) whose model types are `types`, filling each [`Operation::api`].
@@ -94,10 +40,12 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
         .collect();
     let mut members = MemberConsts::default();
     for (op, client_fn) in operations.iter_mut().zip(client_names) {
-        let path = parse_path(op);
+        let path = template_of(op);
+        let problem = path_template::parse(&op.path)
+            .map_or_else(Some, |pieces| path_template::route_problem(&pieces));
         let serving = if op.is_discovery {
             Serving::Discovery
-        } else if let Some(why) = route_problem(&op.path) {
+        } else if let Some(why) = problem {
             Serving::NotServed(why)
         } else {
             Serving::Handler(format!("handle_{}", op.fn_name.trim_start_matches("r#")))
@@ -363,18 +311,5 @@ fn records_of(types: &BTreeMap<&str, &TypeDef>, t: &TypeRef) -> Option<Records> 
             _ => None,
         },
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn route_templates() {
-        assert_eq!(route_problem("/a/{x}/b"), None);
-        assert!(route_problem("/a/{x}-{y}").is_some());
-        assert!(route_problem("/a/*").is_some());
-        assert!(route_problem("a").is_some());
     }
 }

@@ -10,6 +10,7 @@ pub mod base_path;
 pub mod bodies;
 pub mod operations;
 pub mod params;
+pub mod path_template;
 pub mod requirements;
 pub mod responses;
 pub mod scopes;

@@ -143,32 +143,18 @@ impl ApiRequest {
     /// # Ok(()) }
     /// ```
     ///
-    /// A template parameter missing from `path_params` makes the call fail with
-    /// [`ApiError::InvalidArgument`].
+    /// A template parameter missing from `path_params`, or a name `op` does not declare, makes
+    /// the call fail with [`ApiError::InvalidArgument`].
     pub fn for_operation(
         base_path: &str,
         op: &'static OperationInfo,
         path_params: &[(&str, &str)],
     ) -> Self {
-        let mut request =
-            Self::new(http::Method::from(op.method), base_path).scopes(op.scopes.any_of);
-        let mut rest = op.path;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
-                break;
-            };
-            request = request.path(&rest[..open]);
-            let name = &rest[open + 1..close];
-            request = match path_params.iter().find(|(n, _)| *n == name) {
-                Some((_, value)) => request.path_param(name, *value),
-                None => request.fail(format!(
-                    "path parameter `{name}` of `{}` has no value",
-                    op.path
-                )),
-            };
-            rest = &rest[close + 1..];
-        }
-        request.path(rest)
+        path_params
+            .iter()
+            .fold(Self::operation(base_path, op), |request, (name, value)| {
+                request.arg(name, value)
+            })
     }
 
     fn fail(mut self, message: String) -> Self {

@@ -170,9 +170,7 @@ mod tests {
         );
         assert!(src.contains(r#"rt::Some("user")"#));
         assert!(src.contains(r#"input.required(op, "userSourcedId")?"#));
-        assert!(src.contains(
-            ".serve(&super::operations::GET_ALL_USERS, &svc, handle_get_all_users::<S>)"
-        ));
+        assert!(src.contains(".serve(&ops::GET_ALL_USERS, &svc, handle_get_all_users::<S>)"));
         assert!(
             !src.contains("\"/discovery/"),
             "the discovery operation is not a handler"
