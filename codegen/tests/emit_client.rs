@@ -77,7 +77,7 @@ fn client_methods_follow_the_contract_and_collisions_are_renamed() {
     );
     // `list_things_stream` is an operation's own name, so the stream method is renamed.
     assert!(s.contains("pubasyncfnlist_things_stream(&self)"), "{text}");
-    assert!(s.contains("pubfnlist_things_stream2(&self,query2:rt::Option<&str>,query:rt::ListQuery)->implrt::Stream<Item=rt::Result<super::models::Thing,rt::ApiError>>+rt::Send+'_"), "{text}");
+    assert!(s.contains("pubfnlist_things_stream2(&self,query2:rt::Option<&str>,query:rt::ListQuery)->implrt::RecordStream<super::models::Thing>+'_"), "{text}");
     assert!(s.contains("|page:super::models::ThingSet|page.things.unwrap_or_default()"));
     // `new` is the constructor: the operation is renamed.
     assert!(
@@ -88,7 +88,7 @@ fn client_methods_follow_the_contract_and_collisions_are_renamed() {
     // Method, path template and scope alternatives come from the operation's catalogue entry;
     // path parameters fill the template (as single encoded segments, see `ApiRequest::arg`).
     assert!(
-        s.contains("rt::ApiRequest::operation(super::BASE_PATH,&ops::PUT_MIXED).arg(\"id\",&id)"),
+        s.contains("request(&ops::PUT_MIXED).arg(\"id\",&id)"),
         "{text}"
     );
 }

@@ -48,9 +48,8 @@ pub use crate::client;
 
 // server and client emitters
 #[cfg(feature = "client")]
-pub use crate::client::{ApiError, ApiRequest, ListQuery, Page};
+pub use crate::client::{ApiError, ApiRequest, ListQuery, Page, RecordStream};
 #[cfg(feature = "server")]
 pub use crate::server::{Handled, Listed, Reply, RequestContext, RequestInput};
 #[cfg(feature = "server")]
 pub use axum::extract::State;
-pub use futures_util::Stream;

@@ -2909,11 +2909,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CategorySetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_CATEGORIES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_CATEGORIES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /categories` (`getAllCategories`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -2926,13 +2922,8 @@ pub mod client {
         pub fn get_all_categories_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::CategoryDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_CATEGORIES,
-            );
+        ) -> impl rt::RecordStream<super::models::CategoryDType> + '_ {
+            let request = request(&ops::GET_ALL_CATEGORIES);
             let records = |page: super::models::CategorySetDType| {
                 page.categories.unwrap_or_default()
             };
@@ -2958,7 +2949,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleCategoryDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_CATEGORY)
+            let request = request(&ops::GET_CATEGORY)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -2983,7 +2974,7 @@ pub mod client {
             id: &str,
             body: &super::models::SingleCategoryDType,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::PUT_CATEGORY)
+            let request = request(&ops::PUT_CATEGORY)
                 .arg("id", &id)
                 .json_body("application/json", body);
             self.api.call_empty(request).await
@@ -3000,11 +2991,7 @@ pub mod client {
         ///
         /// sourcedId of the record the path names.
         pub async fn delete_category(&self, id: &str) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::DELETE_CATEGORY,
-                )
-                .arg("id", &id);
+            let request = request(&ops::DELETE_CATEGORY).arg("id", &id);
             self.api.call_empty(request).await
         }
         /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
@@ -3027,10 +3014,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_LINE_ITEMS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -3046,14 +3030,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::LineItemDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_LINE_ITEMS_FOR_CLASS,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::LineItemDType> + '_ {
+            let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS).arg("id", &id);
             let records = |page: super::models::LineItemSetDType| {
                 page.line_items.unwrap_or_default()
             };
@@ -3084,10 +3062,7 @@ pub mod client {
             li_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS,
-                )
+            let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
                 .arg("id", &id)
                 .arg("li_id", &li_id)
                 .list_query(query);
@@ -3105,13 +3080,8 @@ pub mod client {
             id: &str,
             li_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResultDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS,
-                )
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
                 .arg("id", &id)
                 .arg("li_id", &li_id);
             let records = |page: super::models::ResultSetDType| {
@@ -3139,10 +3109,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_RESULTS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -3158,14 +3125,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResultDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_CLASS,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_CLASS).arg("id", &id);
             let records = |page: super::models::ResultSetDType| {
                 page.results.unwrap_or_default()
             };
@@ -3196,10 +3157,7 @@ pub mod client {
             student_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS,
-                )
+            let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
                 .arg("id", &id)
                 .arg("student_id", &student_id)
                 .list_query(query);
@@ -3217,13 +3175,8 @@ pub mod client {
             id: &str,
             student_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResultDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS,
-                )
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
                 .arg("id", &id)
                 .arg("student_id", &student_id);
             let records = |page: super::models::ResultSetDType| {
@@ -3246,11 +3199,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_LINE_ITEMS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /lineItems` (`getAllLineItems`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -3263,13 +3212,8 @@ pub mod client {
         pub fn get_all_line_items_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::LineItemDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_LINE_ITEMS,
-            );
+        ) -> impl rt::RecordStream<super::models::LineItemDType> + '_ {
+            let request = request(&ops::GET_ALL_LINE_ITEMS);
             let records = |page: super::models::LineItemSetDType| {
                 page.line_items.unwrap_or_default()
             };
@@ -3295,10 +3239,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleLineItemDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_LINE_ITEM,
-                )
+            let request = request(&ops::GET_LINE_ITEM)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -3323,10 +3264,7 @@ pub mod client {
             id: &str,
             body: &super::models::SingleLineItemDType,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::PUT_LINE_ITEM,
-                )
+            let request = request(&ops::PUT_LINE_ITEM)
                 .arg("id", &id)
                 .json_body("application/json", body);
             self.api.call_empty(request).await
@@ -3343,11 +3281,7 @@ pub mod client {
         ///
         /// sourcedId of the record the path names.
         pub async fn delete_line_item(&self, id: &str) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::DELETE_LINE_ITEM,
-                )
-                .arg("id", &id);
+            let request = request(&ops::DELETE_LINE_ITEM).arg("id", &id);
             self.api.call_empty(request).await
         }
         /// `GET /results` (`getAllResults`)
@@ -3365,11 +3299,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_RESULTS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_RESULTS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /results` (`getAllResults`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -3382,13 +3312,8 @@ pub mod client {
         pub fn get_all_results_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResultDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_RESULTS,
-            );
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_ALL_RESULTS);
             let records = |page: super::models::ResultSetDType| {
                 page.results.unwrap_or_default()
             };
@@ -3414,7 +3339,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleResultDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_RESULT)
+            let request = request(&ops::GET_RESULT)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -3439,7 +3364,7 @@ pub mod client {
             id: &str,
             body: &super::models::SingleResultDType,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::PUT_RESULT)
+            let request = request(&ops::PUT_RESULT)
                 .arg("id", &id)
                 .json_body("application/json", body);
             self.api.call_empty(request).await
@@ -3456,12 +3381,13 @@ pub mod client {
         ///
         /// sourcedId of the record the path names.
         pub async fn delete_result(&self, id: &str) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::DELETE_RESULT,
-                )
-                .arg("id", &id);
+            let request = request(&ops::DELETE_RESULT).arg("id", &id);
             self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

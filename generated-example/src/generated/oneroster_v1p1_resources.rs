@@ -1428,10 +1428,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_CLASS,
-                )
+            let request = request(&ops::GET_RESOURCES_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -1447,14 +1444,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResourceDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_CLASS,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_CLASS).arg("id", &id);
             let records = |page: super::models::ResourceSetDType| {
                 page.resources.unwrap_or_default()
             };
@@ -1480,10 +1471,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_COURSE,
-                )
+            let request = request(&ops::GET_RESOURCES_FOR_COURSE)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -1499,14 +1487,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResourceDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_COURSE,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_COURSE).arg("id", &id);
             let records = |page: super::models::ResourceSetDType| {
                 page.resources.unwrap_or_default()
             };
@@ -1527,11 +1509,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_RESOURCES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_RESOURCES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /resources` (`getAllResources`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1544,13 +1522,8 @@ pub mod client {
         pub fn get_all_resources_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResourceDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_RESOURCES,
-            );
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_ALL_RESOURCES);
             let records = |page: super::models::ResourceSetDType| {
                 page.resources.unwrap_or_default()
             };
@@ -1576,7 +1549,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleResourceDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_RESOURCE)
+            let request = request(&ops::GET_RESOURCE)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -1601,10 +1574,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_USER,
-                )
+            let request = request(&ops::GET_RESOURCES_FOR_USER)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -1620,18 +1590,17 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ResourceDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_RESOURCES_FOR_USER,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_USER).arg("id", &id);
             let records = |page: super::models::ResourceSetDType| {
                 page.resources.unwrap_or_default()
             };
             self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

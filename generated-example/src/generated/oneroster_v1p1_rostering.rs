@@ -7549,11 +7549,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_ACADEMIC_SESSIONS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7566,13 +7562,8 @@ pub mod client {
         pub fn get_all_academic_sessions_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ACADEMIC_SESSIONS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -7598,10 +7589,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ACADEMIC_SESSION,
-                )
+            let request = request(&ops::GET_ACADEMIC_SESSION)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -7621,11 +7609,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_CLASSES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7638,13 +7622,8 @@ pub mod client {
         pub fn get_all_classes_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_CLASSES,
-            );
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_ALL_CLASSES);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -7670,9 +7649,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleClassDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_CLASS)
-                .arg("id", &id)
-                .arg("fields", &fields);
+            let request = request(&ops::GET_CLASS).arg("id", &id).arg("fields", &fields);
             self.api.call_json(request).await
         }
         /// `GET /classes/{id}/students` (`getStudentsForClass`)
@@ -7695,10 +7672,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -7714,14 +7688,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS).arg("id", &id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -7747,10 +7715,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -7766,14 +7731,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS).arg("id", &id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -7794,11 +7753,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_COURSES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_COURSES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7811,13 +7766,8 @@ pub mod client {
         pub fn get_all_courses_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::CourseDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_COURSES,
-            );
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_ALL_COURSES);
             let records = |page: super::models::CourseSetDType| {
                 page.courses.unwrap_or_default()
             };
@@ -7843,7 +7793,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleCourseDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_COURSE)
+            let request = request(&ops::GET_COURSE)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -7868,10 +7818,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_COURSE,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -7887,14 +7834,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_COURSE,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -7915,11 +7856,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_DEMOGRAPHICS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7932,13 +7869,8 @@ pub mod client {
         pub fn get_all_demographics_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::DemographicsDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_DEMOGRAPHICS,
-            );
+        ) -> impl rt::RecordStream<super::models::DemographicsDType> + '_ {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS);
             let records = |page: super::models::DemographicsSetDType| {
                 page.demographics.unwrap_or_default()
             };
@@ -7964,10 +7896,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleDemographicsDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_DEMOGRAPHICS,
-                )
+            let request = request(&ops::GET_DEMOGRAPHICS)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -7987,11 +7916,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_ENROLLMENTS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8004,13 +7929,8 @@ pub mod client {
         pub fn get_all_enrollments_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ENROLLMENTS,
-            );
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ALL_ENROLLMENTS);
             let records = |page: super::models::EnrollmentSetDType| {
                 page.enrollments.unwrap_or_default()
             };
@@ -8036,10 +7956,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleEnrollmentDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENT,
-                )
+            let request = request(&ops::GET_ENROLLMENT)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8059,11 +7976,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_GRADING_PERIODS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8076,13 +7989,8 @@ pub mod client {
         pub fn get_all_grading_periods_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_GRADING_PERIODS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -8108,10 +8016,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIOD,
-                )
+            let request = request(&ops::GET_GRADING_PERIOD)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8131,8 +8036,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_ALL_ORGS)
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ORGS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8145,13 +8049,8 @@ pub mod client {
         pub fn get_all_orgs_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::OrgDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ORGS,
-            );
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_ORGS);
             let records = |page: super::models::OrgSetDType| {
                 page.orgs.unwrap_or_default()
             };
@@ -8177,9 +8076,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_ORG)
-                .arg("id", &id)
-                .arg("fields", &fields);
+            let request = request(&ops::GET_ORG).arg("id", &id).arg("fields", &fields);
             self.api.call_json(request).await
         }
         /// `GET /schools` (`getAllSchools`)
@@ -8197,11 +8094,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_SCHOOLS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8214,13 +8107,8 @@ pub mod client {
         pub fn get_all_schools_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::OrgDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_SCHOOLS,
-            );
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_SCHOOLS);
             let records = |page: super::models::OrgSetDType| {
                 page.orgs.unwrap_or_default()
             };
@@ -8246,7 +8134,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_SCHOOL)
+            let request = request(&ops::GET_SCHOOL)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8271,10 +8159,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8290,14 +8175,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -8328,10 +8207,7 @@ pub mod client {
             class_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
                 .list_query(query);
@@ -8349,13 +8225,8 @@ pub mod client {
             id: &str,
             class_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id);
             let records = |page: super::models::EnrollmentSetDType| {
@@ -8388,10 +8259,7 @@ pub mod client {
             class_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
                 .list_query(query);
@@ -8409,13 +8277,8 @@ pub mod client {
             id: &str,
             class_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id);
             let records = |page: super::models::UserSetDType| {
@@ -8448,10 +8311,7 @@ pub mod client {
             class_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
                 .list_query(query);
@@ -8469,13 +8329,8 @@ pub mod client {
             id: &str,
             class_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id);
             let records = |page: super::models::UserSetDType| {
@@ -8503,10 +8358,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_COURSES_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8522,14 +8374,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::CourseDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_COURSES_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::CourseSetDType| {
                 page.courses.unwrap_or_default()
             };
@@ -8555,10 +8401,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8574,14 +8417,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::EnrollmentSetDType| {
                 page.enrollments.unwrap_or_default()
             };
@@ -8607,10 +8444,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8626,14 +8460,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -8659,10 +8487,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8678,14 +8503,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -8711,10 +8530,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TERMS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8730,14 +8546,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TERMS_FOR_SCHOOL,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL).arg("id", &id);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -8758,11 +8568,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_STUDENTS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8775,13 +8581,8 @@ pub mod client {
         pub fn get_all_students_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_STUDENTS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_STUDENTS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -8807,7 +8608,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_STUDENT)
+            let request = request(&ops::GET_STUDENT)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8832,10 +8633,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_STUDENT,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8851,14 +8649,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_STUDENT,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -8879,11 +8671,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_TEACHERS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8896,13 +8684,8 @@ pub mod client {
         pub fn get_all_teachers_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_TEACHERS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_TEACHERS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -8928,7 +8711,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_TEACHER)
+            let request = request(&ops::GET_TEACHER)
                 .arg("id", &id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8953,10 +8736,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TEACHER,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8972,14 +8752,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TEACHER,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -9000,11 +8774,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_TERMS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_TERMS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9017,13 +8787,8 @@ pub mod client {
         pub fn get_all_terms_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_TERMS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_TERMS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -9049,9 +8814,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_TERM)
-                .arg("id", &id)
-                .arg("fields", &fields);
+            let request = request(&ops::GET_TERM).arg("id", &id).arg("fields", &fields);
             self.api.call_json(request).await
         }
         /// `GET /terms/{id}/classes` (`getClassesForTerm`)
@@ -9074,10 +8837,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TERM,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9093,14 +8853,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TERM,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TERM).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -9126,10 +8880,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIODS_FOR_TERM,
-                )
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9145,14 +8896,8 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIODS_FOR_TERM,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM).arg("id", &id);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -9173,11 +8918,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_USERS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_USERS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9190,13 +8931,8 @@ pub mod client {
         pub fn get_all_users_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_USERS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_USERS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -9222,9 +8958,7 @@ pub mod client {
             id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_USER)
-                .arg("id", &id)
-                .arg("fields", &fields);
+            let request = request(&ops::GET_USER).arg("id", &id).arg("fields", &fields);
             self.api.call_json(request).await
         }
         /// `GET /users/{id}/classes` (`getClassesForUser`)
@@ -9247,10 +8981,7 @@ pub mod client {
             id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_USER,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("id", &id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9266,18 +8997,17 @@ pub mod client {
             &self,
             id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_USER,
-                )
-                .arg("id", &id);
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_USER).arg("id", &id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
             self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -7906,11 +7906,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_ACADEMIC_SESSIONS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7923,13 +7919,8 @@ pub mod client {
         pub fn get_all_academic_sessions_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ACADEMIC_SESSIONS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -7955,10 +7946,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ACADEMIC_SESSION,
-                )
+            let request = request(&ops::GET_ACADEMIC_SESSION)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -7978,11 +7966,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_CLASSES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -7995,13 +7979,8 @@ pub mod client {
         pub fn get_all_classes_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_CLASSES,
-            );
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_ALL_CLASSES);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
@@ -8027,10 +8006,7 @@ pub mod client {
             class_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8046,13 +8022,8 @@ pub mod client {
             &self,
             class_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
@@ -8079,10 +8050,7 @@ pub mod client {
             class_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8098,13 +8066,8 @@ pub mod client {
             &self,
             class_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
@@ -8131,7 +8094,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleClassDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_CLASS)
+            let request = request(&ops::GET_CLASS)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8151,11 +8114,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_COURSES,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_COURSES).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8168,13 +8127,8 @@ pub mod client {
         pub fn get_all_courses_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::CourseDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_COURSES,
-            );
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_ALL_COURSES);
             let records = |page: super::models::CourseSetDType| {
                 page.courses.unwrap_or_default()
             };
@@ -8200,10 +8154,7 @@ pub mod client {
             course_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_COURSE,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("courseSourcedId", &course_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8219,13 +8170,8 @@ pub mod client {
             &self,
             course_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_COURSE,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("courseSourcedId", &course_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
@@ -8252,7 +8198,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleCourseDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_COURSE)
+            let request = request(&ops::GET_COURSE)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8272,11 +8218,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_DEMOGRAPHICS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8289,13 +8231,8 @@ pub mod client {
         pub fn get_all_demographics_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::DemographicsDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_DEMOGRAPHICS,
-            );
+        ) -> impl rt::RecordStream<super::models::DemographicsDType> + '_ {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS);
             let records = |page: super::models::DemographicsSetDType| {
                 page.demographics.unwrap_or_default()
             };
@@ -8321,10 +8258,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleDemographicsDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_DEMOGRAPHICS,
-                )
+            let request = request(&ops::GET_DEMOGRAPHICS)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8341,10 +8275,7 @@ pub mod client {
         pub async fn get_discovery_document(
             &self,
         ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_DISCOVERY_DOCUMENT,
-            );
+            let request = request(&ops::GET_DISCOVERY_DOCUMENT);
             self.api.call_value(request).await
         }
         /// `GET /enrollments` (`getAllEnrollments`)
@@ -8362,11 +8293,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_ENROLLMENTS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8379,13 +8306,8 @@ pub mod client {
         pub fn get_all_enrollments_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ENROLLMENTS,
-            );
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ALL_ENROLLMENTS);
             let records = |page: super::models::EnrollmentSetDType| {
                 page.enrollments.unwrap_or_default()
             };
@@ -8411,10 +8333,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleEnrollmentDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENT,
-                )
+            let request = request(&ops::GET_ENROLLMENT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8434,11 +8353,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_GRADING_PERIODS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8451,13 +8366,8 @@ pub mod client {
         pub fn get_all_grading_periods_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_GRADING_PERIODS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -8483,10 +8393,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIOD,
-                )
+            let request = request(&ops::GET_GRADING_PERIOD)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8506,8 +8413,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_ALL_ORGS)
-                .list_query(query);
+            let request = request(&ops::GET_ALL_ORGS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8520,13 +8426,8 @@ pub mod client {
         pub fn get_all_orgs_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::OrgDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ORGS,
-            );
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_ORGS);
             let records = |page: super::models::OrgSetDType| {
                 page.orgs.unwrap_or_default()
             };
@@ -8552,7 +8453,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_ORG)
+            let request = request(&ops::GET_ORG)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -8572,11 +8473,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_SCHOOLS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -8589,13 +8486,8 @@ pub mod client {
         pub fn get_all_schools_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::OrgDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_SCHOOLS,
-            );
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_SCHOOLS);
             let records = |page: super::models::OrgSetDType| {
                 page.orgs.unwrap_or_default()
             };
@@ -8621,10 +8513,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8640,13 +8529,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
@@ -8678,10 +8562,7 @@ pub mod client {
             class_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(query);
@@ -8699,13 +8580,8 @@ pub mod client {
             school_sourced_id: &str,
             class_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id);
             let records = |page: super::models::EnrollmentSetDType| {
@@ -8738,10 +8614,7 @@ pub mod client {
             class_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(query);
@@ -8759,13 +8632,8 @@ pub mod client {
             school_sourced_id: &str,
             class_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id);
             let records = |page: super::models::UserSetDType| {
@@ -8798,10 +8666,7 @@ pub mod client {
             class_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(query);
@@ -8819,13 +8684,8 @@ pub mod client {
             school_sourced_id: &str,
             class_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id);
             let records = |page: super::models::UserSetDType| {
@@ -8853,10 +8713,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_COURSES_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8872,13 +8729,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::CourseDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_COURSES_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::CourseSetDType| {
                 page.courses.unwrap_or_default()
@@ -8905,10 +8757,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8924,13 +8773,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::EnrollmentDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ENROLLMENTS_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::EnrollmentSetDType| {
                 page.enrollments.unwrap_or_default()
@@ -8957,10 +8801,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -8976,13 +8817,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_STUDENTS_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
@@ -9009,10 +8845,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9028,13 +8861,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TEACHERS_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
@@ -9061,10 +8889,7 @@ pub mod client {
             school_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TERMS_FOR_SCHOOL,
-                )
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9080,13 +8905,8 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_TERMS_FOR_SCHOOL,
-                )
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
@@ -9113,7 +8933,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_SCHOOL)
+            let request = request(&ops::GET_SCHOOL)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -9133,11 +8953,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_STUDENTS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9150,13 +8966,8 @@ pub mod client {
         pub fn get_all_students_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_STUDENTS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_STUDENTS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -9182,7 +8993,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_STUDENT)
+            let request = request(&ops::GET_STUDENT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -9207,10 +9018,7 @@ pub mod client {
             student_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_STUDENT,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("studentSourcedId", &student_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9226,13 +9034,8 @@ pub mod client {
             &self,
             student_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_STUDENT,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("studentSourcedId", &student_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
@@ -9254,11 +9057,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_TEACHERS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9271,13 +9070,8 @@ pub mod client {
         pub fn get_all_teachers_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_TEACHERS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_TEACHERS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -9303,7 +9097,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_TEACHER)
+            let request = request(&ops::GET_TEACHER)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -9328,10 +9122,7 @@ pub mod client {
             teacher_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TEACHER,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("teacherSourcedId", &teacher_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9347,13 +9138,8 @@ pub mod client {
             &self,
             teacher_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TEACHER,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("teacherSourcedId", &teacher_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
@@ -9375,11 +9161,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_TERMS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_TERMS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9392,13 +9174,8 @@ pub mod client {
         pub fn get_all_terms_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_TERMS,
-            );
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_TERMS);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
             };
@@ -9424,7 +9201,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_TERM)
+            let request = request(&ops::GET_TERM)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -9449,10 +9226,7 @@ pub mod client {
             term_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TERM,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9468,13 +9242,8 @@ pub mod client {
             &self,
             term_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_TERM,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
@@ -9501,10 +9270,7 @@ pub mod client {
             term_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIODS_FOR_TERM,
-                )
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9520,13 +9286,8 @@ pub mod client {
             &self,
             term_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::AcademicSessionDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_GRADING_PERIODS_FOR_TERM,
-                )
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id);
             let records = |page: super::models::AcademicSessionSetDType| {
                 page.academic_sessions.unwrap_or_default()
@@ -9548,11 +9309,7 @@ pub mod client {
             &self,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ALL_USERS,
-                )
-                .list_query(query);
+            let request = request(&ops::GET_ALL_USERS).list_query(query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -9565,13 +9322,8 @@ pub mod client {
         pub fn get_all_users_stream(
             &self,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::UserDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_USERS,
-            );
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_USERS);
             let records = |page: super::models::UserSetDType| {
                 page.users.unwrap_or_default()
             };
@@ -9597,7 +9349,7 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_USER)
+            let request = request(&ops::GET_USER)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
             self.api.call_json(request).await
@@ -9622,10 +9374,7 @@ pub mod client {
             user_sourced_id: &str,
             query: &rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_USER,
-                )
+            let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("userSourcedId", &user_sourced_id)
                 .list_query(query);
             self.api.call_page(request).await
@@ -9641,18 +9390,18 @@ pub mod client {
             &self,
             user_sourced_id: &str,
             query: rt::ListQuery,
-        ) -> impl rt::Stream<
-            Item = rt::Result<super::models::ClassDType, rt::ApiError>,
-        > + rt::Send + '_ {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CLASSES_FOR_USER,
-                )
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("userSourcedId", &user_sourced_id);
             let records = |page: super::models::ClassSetDType| {
                 page.classes.unwrap_or_default()
             };
             self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

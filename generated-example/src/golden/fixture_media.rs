@@ -314,11 +314,7 @@ pub mod client {
             &self,
             since: rt::Option<&::ims_runtime::types::DateTime>,
         ) -> rt::Result<::std::vec::Vec<super::models::Credential>, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_CREDENTIALS,
-                )
-                .arg("since", &since);
+            let request = request(&ops::GET_CREDENTIALS).arg("since", &since);
             self.api.call_json(request).await
         }
         /// `POST /credentials` (`upsertCredential`)
@@ -334,10 +330,7 @@ pub mod client {
             &self,
             body: &super::models::Credential,
         ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::UPSERT_CREDENTIAL,
-                )
+            let request = request(&ops::UPSERT_CREDENTIAL)
                 .json_body("application/json", body);
             self.api.call_value(request).await
         }
@@ -350,10 +343,7 @@ pub mod client {
             &self,
             body: rt::Option<&super::models::PostCredentialFormRequest>,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::POST_CREDENTIAL_FORM,
-                )
+            let request = request(&ops::POST_CREDENTIAL_FORM)
                 .optional_form_body("application/x-www-form-urlencoded", body);
             self.api.call_empty(request).await
         }
@@ -366,12 +356,14 @@ pub mod client {
             &self,
             body: rt::Option<&[u8]>,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::PUT_CREDENTIAL_RAW,
-                )
+            let request = request(&ops::PUT_CREDENTIAL_RAW)
                 .optional_raw_body("application/octet-stream", body.map(<[u8]>::to_vec));
             self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

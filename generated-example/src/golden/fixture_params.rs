@@ -255,7 +255,7 @@ pub mod client {
             >,
             x_request_id: rt::Option<&::ims_runtime::types::Uuid>,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_CLASS)
+            let request = request(&ops::GET_CLASS)
                 .arg("schoolId", &school_id)
                 .arg("classId", &class_id)
                 .arg("fields", &fields)
@@ -267,5 +267,10 @@ pub mod client {
                 .arg("X-Request-Id", &x_request_id);
             self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -279,22 +279,27 @@ pub mod client {
         ///
         /// Scopes (tried in this order): `openid`.
         pub async fn post_launch(&self) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::POST_LAUNCH);
+            let request = request(&ops::POST_LAUNCH);
             self.api.call_empty(request).await
         }
         /// `GET /profile` (`getProfile`)
         ///
         /// Scopes (tried in this order): any valid token.
         pub async fn get_profile(&self) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_PROFILE);
+            let request = request(&ops::GET_PROFILE);
             self.api.call_empty(request).await
         }
         /// `PUT /profile` (`putProfile`)
         ///
         /// Scopes (tried in this order): `https://purl.example.org/spec/schemes/v1p0/scope/profile.update`.
         pub async fn put_profile(&self) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::PUT_PROFILE);
+            let request = request(&ops::PUT_PROFILE);
             self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -362,10 +362,7 @@ pub mod client {
         pub async fn get_discovery(
             &self,
         ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_DISCOVERY,
-            );
+            let request = request(&ops::GET_DISCOVERY);
             self.api.call_value(request).await
         }
         /// `GET /items` (`getAllItems`)
@@ -374,10 +371,7 @@ pub mod client {
         ///
         /// Scopes (tried in this order): `https://purl.example.org/spec/fixture/v1p0/scope/all.readonly`, or `https://purl.example.org/spec/fixture/v1p0/scope/core.readonly`.
         pub async fn get_all_items(&self) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                super::BASE_PATH,
-                &ops::GET_ALL_ITEMS,
-            );
+            let request = request(&ops::GET_ALL_ITEMS);
             self.api.call_empty(request).await
         }
         /// `GET /items/{id}/children` (`getItemChildren`)
@@ -388,11 +382,7 @@ pub mod client {
         ///
         /// `id`: path parameter `id`.
         pub async fn get_item_children(&self, id: &str) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::GET_ITEM_CHILDREN,
-                )
-                .arg("id", &id);
+            let request = request(&ops::GET_ITEM_CHILDREN).arg("id", &id);
             self.api.call_empty(request).await
         }
         /// `DELETE /items/{id}/children` (`deleteItemChildren`)
@@ -406,19 +396,20 @@ pub mod client {
             &self,
             id: &str,
         ) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(
-                    super::BASE_PATH,
-                    &ops::DELETE_ITEM_CHILDREN,
-                )
-                .arg("id", &id);
+            let request = request(&ops::DELETE_ITEM_CHILDREN).arg("id", &id);
             self.api.call_empty(request).await
         }
         /// `GET /status` (`getStatus`)
         ///
         /// Public: sends no token.
         pub async fn get_status(&self) -> rt::Result<(), rt::ApiError> {
-            let request = rt::ApiRequest::operation(super::BASE_PATH, &ops::GET_STATUS);
+            let request = request(&ops::GET_STATUS);
             self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -319,6 +319,15 @@ impl ApiRequest {
         self
     }
 
+    /// What is missing from the path template of a catalogued request, if anything.
+    fn unfilled(&self) -> Option<String> {
+        let (op, start) = self.operation?;
+        // Filled values are percent-encoded, so a `{` left in the template is a placeholder.
+        self.path[start..]
+            .contains('{')
+            .then(|| format!("a path parameter of `{}` ({}) has no value", op.id, op.path))
+    }
+
     /// Sends to `url` instead of base URL + path + query (a `Link: rel="next"` target).
     pub(crate) fn with_url(mut self, url: Url) -> Self {
         self.url = Some(url);
@@ -456,14 +465,8 @@ impl ApiClient {
         if let Some(e) = &request.error {
             return Err(ApiError::InvalidArgument(e.clone()));
         }
-        // Filled values are percent-encoded, so a `{` left in the template is a placeholder.
-        if let Some((op, start)) = request.operation
-            && request.path[start..].contains('{')
-        {
-            return Err(ApiError::InvalidArgument(format!(
-                "a path parameter of `{}` ({}) has no value",
-                op.id, op.path
-            )));
+        if let Some(e) = request.unfilled() {
+            return Err(ApiError::InvalidArgument(e));
         }
         let mut url = match &request.url {
             Some(u) => u.clone(),
@@ -676,4 +679,67 @@ pub(crate) fn page_of<T: DeserializeOwned>(raw: &RawResponse) -> Result<Page<T>,
         next,
         links,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Method, ParamInfo, ScopeRequirement};
+
+    const fn param(name: &'static str, location: ParamLocation, style: ParamStyle) -> ParamInfo {
+        ParamInfo {
+            name,
+            location,
+            required: false,
+            style,
+        }
+    }
+
+    static OP: OperationInfo = OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: Method::Put,
+        path: "/schools/{schoolId}/classes/{id}",
+        summary: None,
+        params: &[
+            param("schoolId", ParamLocation::Path, ParamStyle::Scalar),
+            param("id", ParamLocation::Path, ParamStyle::Scalar),
+            param("fields", ParamLocation::Query, ParamStyle::CommaSeparated),
+            param("X-Trace", ParamLocation::Header, ParamStyle::Scalar),
+        ],
+        request_media_types: &[],
+        response_statuses: &["200"],
+        scopes: ScopeRequirement {
+            any_of: &[&["core"], &["full"]],
+        },
+        is_discovery: false,
+    };
+
+    #[test]
+    fn catalogued_requests_take_method_path_scopes_and_argument_places_from_the_entry() {
+        let request = ApiRequest::operation("/base", &OP)
+            .arg("schoolId", "s/1")
+            .arg("id", &7)
+            .arg("fields", &Some(["a", "b"]))
+            .arg("X-Trace", &Option::<&str>::None);
+        assert_eq!(request.error, None);
+        assert_eq!(request.method, http::Method::PUT);
+        assert_eq!(request.path, "/base/schools/s%2F1/classes/7");
+        assert_eq!(request.query, [("fields".to_owned(), "a,b".to_owned())]);
+        assert!(request.headers.is_empty(), "None adds nothing");
+        assert_eq!(request.scopes, OP.scopes.any_of);
+        assert_eq!(request.unfilled(), None);
+    }
+
+    #[test]
+    fn unknown_and_missing_arguments_fail_the_call() {
+        let unknown = ApiRequest::operation("", &OP).arg("nope", "x");
+        assert!(unknown.error.as_deref().is_some_and(|e| e.contains("nope")));
+        let missing = ApiRequest::operation("", &OP).arg("schoolId", "s");
+        assert!(missing.unfilled().is_some_and(|e| e.contains("getClass")));
+        let dot = ApiRequest::operation("", &OP).arg("id", "..");
+        assert!(dot.error.is_some(), "`..` cannot be a path segment");
+        let legacy = ApiRequest::for_operation("", &OP, &[("schoolId", "s"), ("id", "c")]);
+        assert_eq!(legacy.path, "/schools/s/classes/c");
+    }
 }

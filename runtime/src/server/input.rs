@@ -277,3 +277,87 @@ fn param_info<'a>(op: &'a OperationInfo, name: &str) -> Result<&'a ParamInfo, Im
         ImsError::internal_server_error("the operation's parameters do not match its handler")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Method, ScopeRequirement};
+
+    static OP: OperationInfo = OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: Method::Get,
+        path: "/schools/{schoolId}/classes/{id}",
+        summary: None,
+        params: &[
+            ParamInfo {
+                name: "schoolId",
+                location: ParamLocation::Path,
+                required: true,
+                style: ParamStyle::Scalar,
+            },
+            ParamInfo {
+                name: "id",
+                location: ParamLocation::Path,
+                required: true,
+                style: ParamStyle::Scalar,
+            },
+            ParamInfo {
+                name: "limit",
+                location: ParamLocation::Query,
+                required: false,
+                style: ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200"],
+        scopes: ScopeRequirement { any_of: &[] },
+        is_discovery: false,
+    };
+
+    fn input(query: &[(&str, &str)]) -> RequestInput {
+        let pairs = |items: &[(&str, &str)]| {
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        RequestInput::new(
+            "/schools/s1/classes/c1",
+            pairs(query),
+            pairs(&[("p0", "s1"), ("p1", "c1")]),
+            HeaderMap::new(),
+            ServerSettings::default(),
+        )
+    }
+
+    #[test]
+    fn catalogued_parameters_are_read_where_the_entry_says() {
+        let input = input(&[("limit", "5")]);
+        assert_eq!(
+            input.required::<String>(&OP, "id").ok().as_deref(),
+            Some("c1")
+        );
+        assert_eq!(
+            input.required::<String>(&OP, "schoolId").ok().as_deref(),
+            Some("s1")
+        );
+        assert_eq!(input.optional::<u32>(&OP, "limit").ok(), Some(Some(5)));
+    }
+
+    #[test]
+    fn absent_bad_and_undeclared_parameters_are_errors() {
+        let input = input(&[("limit", "x")]);
+        assert!(
+            matches!(input.optional::<u32>(&OP, "limit"), Err(e) if e.status() == http::StatusCode::BAD_REQUEST)
+        );
+        let empty = super::tests::input(&[]);
+        assert!(matches!(empty.optional::<u32>(&OP, "limit"), Ok(None)));
+        assert!(
+            matches!(empty.required::<u32>(&OP, "limit"), Err(e) if e.status() == http::StatusCode::BAD_REQUEST)
+        );
+        assert!(
+            matches!(empty.required::<u32>(&OP, "nope"), Err(e) if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR)
+        );
+    }
+}

@@ -307,6 +307,54 @@ mod tests {
     }
 
     #[test]
+    fn catalogued_operations_mount_at_their_method_and_path() {
+        use crate::catalogue::{Method as CatalogueMethod, ScopeRequirement, ServiceInfo};
+        const fn op(method: CatalogueMethod, path: &'static str) -> OperationInfo {
+            OperationInfo {
+                id: "op",
+                fn_name: "op",
+                method,
+                path,
+                summary: None,
+                params: &[],
+                request_media_types: &[],
+                response_statuses: &["200"],
+                scopes: ScopeRequirement { any_of: &[] },
+                is_discovery: false,
+            }
+        }
+        static GET: OperationInfo = op(CatalogueMethod::Get, "/users/{id}");
+        static DELETE: OperationInfo = op(CatalogueMethod::Delete, "/users/{sourcedId}");
+        static BAD: OperationInfo = op(CatalogueMethod::Get, "/files/{name}.json");
+        let service = ServiceInfo {
+            spec: "X",
+            service: "Y",
+            version: "1",
+            base_path: "/ims/x/v1",
+            discovery_path: None,
+            security: crate::catalogue::SecurityInfo {
+                pattern: crate::catalogue::SecurityPattern::None,
+                schemes: &[],
+            },
+            scopes: &[],
+            operations: &[],
+        };
+        let state = Arc::new(());
+        let router = ServiceRouter::for_service(&service, "{}")
+            .serve(&GET, &state, || async { "got" })
+            .serve(&DELETE, &state, || async { "deleted" })
+            .serve(&BAD, &state, || async { "never" });
+        assert_eq!(router.base_path, "/ims/x/v1");
+        assert_eq!(
+            router.operations(),
+            [
+                (Method::GET, "/users/{id}".to_owned()),
+                (Method::DELETE, "/users/{sourcedId}".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn join_handles_the_root() {
         assert_eq!(join("", ""), "/");
         assert_eq!(join("/ims/x/v1", "/users"), "/ims/x/v1/users");

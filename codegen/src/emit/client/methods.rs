@@ -352,8 +352,8 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
                 is_async: false,
                 args: sargs,
                 ret: format!(
-                    "impl rt::Stream<Item = {}> + rt::Send + '_",
-                    result(&type_path(&records.record, MODELS))
+                    "impl rt::RecordStream<{}> + '_",
+                    type_path(&records.record, MODELS)
                 ),
                 op_const: op.const_name.clone(),
                 request_args,
