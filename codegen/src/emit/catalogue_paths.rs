@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Location};
-use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service};
+use crate::emit::models::{json_type_path, type_path};
+use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service, TypeRef};
 
 /// The runtime's catalogue module.
 pub const CATALOGUE: &str = "::ims_runtime::catalogue";
@@ -84,4 +85,19 @@ pub fn scope_ref(
             )
             .with_help("this is a bug in ims-codegen's lowering; please report it")
         })
+}
+
+/// The path generated `server` and `client` modules name model types by.
+const MODELS_FROM_SIBLING: &str = "super::models::";
+
+/// The Rust type for `t` as the `server` and `client` modules spell it (model types through
+/// `super::models`). The one place those two emitters spell types, so switching them to the
+/// `rt::` prelude spelling of the models emitter is a one-line change.
+pub fn sibling_type(t: &TypeRef) -> String {
+    type_path(t, MODELS_FROM_SIBLING)
+}
+
+/// [`sibling_type`] of a JSON body's type, or `serde_json::Value` when it has no schema.
+pub fn sibling_json_type(t: Option<&TypeRef>) -> String {
+    json_type_path(t, MODELS_FROM_SIBLING)
 }

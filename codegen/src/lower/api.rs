@@ -313,3 +313,79 @@ fn records_of(types: &BTreeMap<&str, &TypeDef>, t: &TypeRef) -> Option<Records> 
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{Payload, RecordsAccess, Service, Serving};
+    use crate::pipeline::{Input, run};
+
+    fn oneroster() -> Service {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../spec-models/oneroster_v1p2_rostering/model.yaml");
+        let out = run(&[Input::Model(path)]);
+        assert!(out.is_ok(), "{}", out.diagnostics);
+        out.services.into_iter().next().expect("one service")
+    }
+
+    #[test]
+    fn names_and_success_shapes_are_decided_once() {
+        let svc = oneroster();
+        assert_eq!(svc.api.trait_name, "RosteringService");
+        assert_eq!(svc.api.client_name, "RosteringClient");
+        let op = |id: &str| {
+            svc.operations
+                .iter()
+                .find(|o| o.id == id)
+                .expect("operation")
+        };
+
+        let list = op("getAllUsers");
+        assert_eq!(
+            list.api.serving,
+            Serving::Handler("handle_get_all_users".into())
+        );
+        assert_eq!(list.api.client_fn, "get_all_users");
+        assert_eq!(list.api.stream_fn.as_deref(), Some("get_all_users_stream"));
+        let page = list.api.success.collection_page().expect("one JSON page");
+        assert_eq!(page.wrapper.as_deref(), Some("users"));
+        assert_eq!(page.members.as_deref(), Some("USER_D_TYPE_MEMBERS"));
+        let records = page.records.as_ref().expect("records");
+        assert_eq!(
+            records.access,
+            RecordsAccess::OptionalMember("users".into())
+        );
+
+        let one = op("getUser");
+        assert_eq!(one.api.path.text(), "/users/{sourcedId}");
+        match &one.api.success.responses[0].payload {
+            Payload::Json(json) => {
+                assert_eq!(json.wrapper.as_deref(), Some("user"));
+                assert_eq!(json.members.as_deref(), Some("USER_D_TYPE_MEMBERS"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            one.api.success.client_payload,
+            Some(one.api.success.responses[0].payload.clone())
+        );
+        assert_eq!(one.api.stream_fn, None);
+
+        let users = svc
+            .api
+            .record_members
+            .iter()
+            .find(|m| m.const_name == "USER_D_TYPE_MEMBERS")
+            .expect("one constant per record type");
+        assert!(users.members.iter().any(|m| m == "givenName"));
+
+        let discovery = svc
+            .operations
+            .iter()
+            .find(|o| o.is_discovery)
+            .expect("discovery");
+        assert_eq!(discovery.api.serving, Serving::Discovery);
+        assert!(
+            matches!(discovery.api.success.client_payload, Some(Payload::Json(ref j)) if j.ty.is_none())
+        );
+    }
+}

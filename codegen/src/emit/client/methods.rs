@@ -5,15 +5,14 @@
 //! the `ApiClient` call that sends it; plus `<fn>_stream` for a collection whose records lowering
 //! found.
 
+use crate::emit::catalogue_paths::{sibling_json_type, sibling_type};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
-use crate::emit::models::{json_type_path, type_path};
 use crate::emit::operation_docs::{deprecated_line, heading, operation_doc, scope_alternatives};
 use crate::ir::{
     MediaKind, Operation, Param, ParamLocation, Payload, Primitive, RecordsAccess, TypeRef,
 };
 
-const MODELS: &str = "super::models::";
 const VALUE: &str = "rt::serde_json::Value";
 
 /// One argument.
@@ -83,11 +82,11 @@ fn arg_type(t: &TypeRef) -> String {
             | Primitive::I64
             | Primitive::F32
             | Primitive::F64),
-        ) => type_path(&TypeRef::Primitive(*p), MODELS),
+        ) => sibling_type(&TypeRef::Primitive(*p)),
         TypeRef::Vec(inner) => format!("&[{}]", elem_type(inner)),
         TypeRef::Nullable(inner) => format!("rt::Option<{}>", arg_type(inner)),
         TypeRef::Boxed(inner) => arg_type(inner),
-        other => format!("&{}", type_path(other, MODELS)),
+        other => format!("&{}", sibling_type(other)),
     }
 }
 
@@ -95,7 +94,7 @@ fn arg_type(t: &TypeRef) -> String {
 fn elem_type(t: &TypeRef) -> String {
     match t {
         TypeRef::Primitive(Primitive::String | Primitive::Byte) => "&str".to_owned(),
-        other => type_path(other, MODELS),
+        other => sibling_type(other),
     }
 }
 
@@ -134,14 +133,8 @@ fn body_view(op: &Operation, doc: DocBuilder) -> (DocBuilder, Option<(ArgView, B
     };
     let name = "body".to_owned();
     let (ty, encoding) = match content.kind {
-        MediaKind::Json => (
-            format!("&{}", json_type_path(content.ty.as_ref(), MODELS)),
-            0,
-        ),
-        MediaKind::Form => (
-            format!("&{}", json_type_path(content.ty.as_ref(), MODELS)),
-            1,
-        ),
+        MediaKind::Json => (format!("&{}", sibling_json_type(content.ty.as_ref())), 0),
+        MediaKind::Form => (format!("&{}", sibling_json_type(content.ty.as_ref())), 1),
         MediaKind::Text => ("&str".to_owned(), 2),
         MediaKind::Binary => ("&[u8]".to_owned(), 2),
     };
@@ -279,7 +272,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
 
     if let Some(query_arg) = query {
         let page_ty = match &success.client_payload {
-            Some(Payload::Json(j)) => json_type_path(j.ty.as_ref(), MODELS),
+            Some(Payload::Json(j)) => sibling_json_type(j.ty.as_ref()),
             _ => VALUE.to_owned(),
         };
         let records = match &success.client_payload {
@@ -353,7 +346,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
                 args: sargs,
                 ret: format!(
                     "impl rt::RecordStream<{}> + '_",
-                    type_path(&records.record, MODELS)
+                    sibling_type(&records.record)
                 ),
                 op_const: op.const_name.clone(),
                 request_args,
@@ -375,7 +368,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
 
     let (ret, call) = match &success.client_payload {
         Some(Payload::Json(j)) => match &j.ty {
-            Some(t) => (type_path(t, MODELS), "call_json"),
+            Some(t) => (sibling_type(t), "call_json"),
             None => (VALUE.to_owned(), "call_value"),
         },
         Some(Payload::Raw {

@@ -26,9 +26,6 @@ use crate::ir::{Operation, Service, Serving};
 use handlers::{HandlerView, handler_view};
 use trait_def::{EnumView, MethodView, enum_view, method_view};
 
-/// The path generated server code names generated model types by.
-pub(crate) const MODELS: &str = "super::models::";
-
 /// One record member constant.
 struct MembersView {
     doc: String,

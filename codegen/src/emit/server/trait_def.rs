@@ -4,13 +4,10 @@
 //! projection), then header and cookie parameters, then `body`; and the `<Op>Success` enums of
 //! operations with several success responses.
 
-use crate::emit::catalogue_paths::scope_consts;
+use crate::emit::catalogue_paths::{scope_consts, sibling_json_type, sibling_type};
 use crate::emit::doc::{DocBuilder, code_span};
-use crate::emit::models::{json_type_path, type_path};
 use crate::emit::operation_docs::{call_span, deprecated_line, operation_doc, scopes_line};
 use crate::ir::{MediaKind, Operation, Param, ParamLocation, Payload, Service};
-
-use super::MODELS;
 
 /// One argument of a trait method.
 pub(crate) struct ArgView {
@@ -46,7 +43,7 @@ pub(crate) struct EnumView {
 /// The Rust type the server trait uses for a payload (`None`: no body).
 pub(crate) fn payload_type(payload: &Payload) -> Option<String> {
     match payload {
-        Payload::Json(json) => Some(json_type_path(json.ty.as_ref(), MODELS)),
+        Payload::Json(json) => Some(sibling_json_type(json.ty.as_ref())),
         Payload::Raw { .. } => Some("rt::Vec<u8>".to_owned()),
         Payload::Empty => None,
     }
@@ -101,7 +98,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
         .iter()
         .find(|c| c.kind == MediaKind::Form && c.ty.is_some());
     Some(if let Some(content) = json {
-        let t = json_type_path(content.ty.as_ref(), MODELS);
+        let t = sibling_json_type(content.ty.as_ref());
         if body.required {
             BodyView {
                 extractor: format!("rt::server::JsonBody<{t}>"),
@@ -116,7 +113,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
             }
         }
     } else if let (Some(content), true) = (form, body.required) {
-        let t = json_type_path(content.ty.as_ref(), MODELS);
+        let t = sibling_json_type(content.ty.as_ref());
         BodyView {
             extractor: format!("rt::server::FormBody<{t}>"),
             ty: t,
@@ -133,7 +130,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
 
 /// The type of a parameter argument (`Option` when optional; path parameters are required).
 fn param_type(p: &Param) -> String {
-    let inner = type_path(&p.ty, MODELS);
+    let inner = sibling_type(&p.ty);
     if p.required || p.location == ParamLocation::Path {
         inner
     } else {
@@ -170,7 +167,7 @@ pub(crate) fn method_view(service: &Service, op: &Operation) -> MethodView {
     let output = if answers_collection(op) {
         let page = success
             .collection_page()
-            .map(|j| json_type_path(j.ty.as_ref(), MODELS))
+            .map(|j| sibling_json_type(j.ty.as_ref()))
             .unwrap_or_default();
         format!("rt::Listed<{page}>")
     } else if let Some(name) = &success.enum_name {
