@@ -279,6 +279,12 @@ impl Operation {
         has("limit") && has("offset")
     }
 
+    /// Whether another parameter of the operation has `param`'s wire name (in another location),
+    /// so generated code names the location too when it looks the parameter up in the catalogue.
+    pub fn shares_wire_name(&self, param: &Param) -> bool {
+        self.params.iter().filter(|p| p.name == param.name).count() > 1
+    }
+
     /// Whether `param` is one of the IMS collection parameters of a collection operation
     /// (and so travels inside the `CollectionQuery` / `ListQuery`, not as its own argument).
     pub fn is_collection_param(&self, param: &Param) -> bool {

@@ -34,13 +34,17 @@ pub fn method_path(m: HttpMethod) -> String {
 
 /// `::ims_runtime::catalogue::ParamLocation::<L>`.
 pub fn location_path(l: ParamLocation) -> String {
-    let v = match l {
+    format!("{CATALOGUE}::ParamLocation::{}", location_variant(l))
+}
+
+/// The `ims_runtime::catalogue::ParamLocation` variant of `l`, e.g. `Query`.
+pub fn location_variant(l: ParamLocation) -> &'static str {
+    match l {
         ParamLocation::Path => "Path",
         ParamLocation::Query => "Query",
         ParamLocation::Header => "Header",
         ParamLocation::Cookie => "Cookie",
-    };
-    format!("{CATALOGUE}::ParamLocation::{v}")
+    }
 }
 
 /// `::ims_runtime::catalogue::ParamStyle::<S>`.

@@ -91,14 +91,38 @@ impl ApiRequest {
     /// segment (as [`ApiRequest::path_param`]), a query parameter is sent in its declared style,
     /// a header or cookie as [`ApiRequest::header`] / [`ApiRequest::cookie`]; `None` adds nothing.
     /// The first parameter of that name counts (path, then query, header and cookie).
-    pub fn arg<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+    pub fn arg<T: Serialize + ?Sized>(self, name: &str, value: &T) -> Self {
+        self.arg_in(None, name, value)
+    }
+
+    /// Like [`ApiRequest::arg`] for the parameter `name` at `location`, when the operation
+    /// declares that name in more than one location.
+    pub fn arg_at<T: Serialize + ?Sized>(
+        self,
+        location: ParamLocation,
+        name: &str,
+        value: &T,
+    ) -> Self {
+        self.arg_in(Some(location), name, value)
+    }
+
+    fn arg_in<T: Serialize + ?Sized>(
+        mut self,
+        location: Option<ParamLocation>,
+        name: &str,
+        value: &T,
+    ) -> Self {
         let Some((op, start)) = self.operation else {
             return self.fail(format!(
                 "argument `{name}` given to a request without an operation"
             ));
         };
-        let Some(info) = op.params.iter().find(|p| p.name == name) else {
-            return self.fail(format!("`{}` has no parameter `{name}`", op.id));
+        let found = op
+            .params
+            .iter()
+            .find(|p| p.name == name && location.is_none_or(|l| l == p.location));
+        let Some(info) = found else {
+            return self.fail(format!("`{}` has no parameter `{name}` there", op.id));
         };
         match info.location {
             ParamLocation::Path => {
@@ -739,6 +763,10 @@ mod tests {
         assert!(missing.unfilled().is_some_and(|e| e.contains("getClass")));
         let dot = ApiRequest::operation("", &OP).arg("id", "..");
         assert!(dot.error.is_some(), "`..` cannot be a path segment");
+        let header = ApiRequest::operation("", &OP).arg_at(ParamLocation::Header, "X-Trace", "t");
+        assert_eq!(header.headers, [("X-Trace".to_owned(), "t".to_owned())]);
+        let wrong = ApiRequest::operation("", &OP).arg_at(ParamLocation::Query, "id", "t");
+        assert!(wrong.error.is_some(), "`id` is a path parameter");
         let legacy = ApiRequest::for_operation("", &OP, &[("schoolId", "s"), ("id", "c")]);
         assert_eq!(legacy.path, "/schools/s/classes/c");
     }

@@ -242,7 +242,43 @@ impl RequestInput {
         op: &OperationInfo,
         name: &str,
     ) -> Result<Option<T>, ImsError> {
-        let info = param_info(op, name)?;
+        self.read(op, param_info(op, None, name)?)
+    }
+
+    /// Like [`RequestInput::optional`] for the parameter `name` at `location`, when `op` declares
+    /// that name in more than one location.
+    ///
+    /// # Errors
+    /// As [`RequestInput::optional`].
+    pub fn optional_at<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        location: ParamLocation,
+        name: &str,
+    ) -> Result<Option<T>, ImsError> {
+        self.read(op, param_info(op, Some(location), name)?)
+    }
+
+    /// Like [`RequestInput::required`] for the parameter `name` at `location`.
+    ///
+    /// # Errors
+    /// As [`RequestInput::required`].
+    pub fn required_at<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        location: ParamLocation,
+        name: &str,
+    ) -> Result<T, ImsError> {
+        self.optional_at(op, location, name)?
+            .ok_or_else(|| missing(location, name))
+    }
+
+    fn read<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        info: &ParamInfo,
+    ) -> Result<Option<T>, ImsError> {
+        let name = info.name;
         match info.location {
             ParamLocation::Path => {
                 let index = op.path_params().position(|p| p.name == name).unwrap_or(0);
@@ -261,14 +297,23 @@ impl RequestInput {
         op: &OperationInfo,
         name: &str,
     ) -> Result<T, ImsError> {
-        let info = param_info(op, name)?;
-        self.optional(op, name)?
+        let info = param_info(op, None, name)?;
+        self.read(op, info)?
             .ok_or_else(|| missing(info.location, name))
     }
 }
 
-fn param_info<'a>(op: &'a OperationInfo, name: &str) -> Result<&'a ParamInfo, ImsError> {
-    op.params.iter().find(|p| p.name == name).ok_or_else(|| {
+/// The parameter `name` of `op` (at `location`, else the first of that name).
+fn param_info<'a>(
+    op: &'a OperationInfo,
+    location: Option<ParamLocation>,
+    name: &str,
+) -> Result<&'a ParamInfo, ImsError> {
+    let found = op
+        .params
+        .iter()
+        .find(|p| p.name == name && location.is_none_or(|l| l == p.location));
+    found.ok_or_else(|| {
         tracing::error!(
             operation = op.id,
             name,
@@ -358,6 +403,16 @@ mod tests {
         );
         assert!(
             matches!(empty.required::<u32>(&OP, "nope"), Err(e) if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert!(
+            matches!(empty.optional_at::<u32>(&OP, ParamLocation::Header, "limit"), Err(e) if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert_eq!(
+            empty
+                .required_at::<String>(&OP, ParamLocation::Path, "id")
+                .ok()
+                .as_deref(),
+            Some("c1")
         );
     }
 }

@@ -5,7 +5,7 @@
 //! the `ApiClient` call that sends it; plus `<fn>_stream` for a collection whose records lowering
 //! found.
 
-use crate::emit::catalogue_paths::{sibling_json_type, sibling_type};
+use crate::emit::catalogue_paths::{location_variant, sibling_json_type, sibling_type};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
 use crate::emit::operation_docs::{deprecated_line, heading, operation_doc, scope_alternatives};
@@ -27,6 +27,8 @@ pub(crate) struct ArgView {
 pub(crate) struct RequestArg {
     pub(crate) wire: String,
     pub(crate) name: String,
+    /// The location variant, when the wire name alone is ambiguous (`.arg_at(...)`).
+    pub(crate) at: Option<&'static str>,
 }
 
 /// The request body: `.<method>(<media>, <value>)`, where the template spells the conversion.
@@ -209,6 +211,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
         request_args.push(RequestArg {
             wire: str_lit(&p.name),
             name: p.rust_name.clone(),
+            at: op.shares_wire_name(p).then(|| location_variant(p.location)),
         });
     }
     let path_args = args.clone();
@@ -236,6 +239,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
         request_args.push(RequestArg {
             wire: str_lit(&p.name),
             name: p.rust_name.clone(),
+            at: op.shares_wire_name(p).then(|| location_variant(p.location)),
         });
     }
     let query = collection.then(|| "query".to_owned());

@@ -5,7 +5,9 @@
 //! names, types and literals.
 
 use crate::diagnostics::Diagnostic;
-use crate::emit::catalogue_paths::{SCOPES_FROM_SIBLING, scope_consts, scope_ref};
+use crate::emit::catalogue_paths::{
+    SCOPES_FROM_SIBLING, location_variant, scope_consts, scope_ref,
+};
 use crate::emit::literal::str_lit;
 use crate::ir::{Operation, Payload, Service, SuccessResponse};
 
@@ -17,6 +19,8 @@ pub(crate) struct ParamRead {
     /// `required` or `optional`.
     pub(crate) getter: &'static str,
     pub(crate) wire: String,
+    /// The location variant, when the wire name alone is ambiguous (`<getter>_at`).
+    pub(crate) at: Option<&'static str>,
 }
 
 /// How one success value is answered.
@@ -173,6 +177,7 @@ pub(crate) fn handler_view(
             "optional"
         },
         wire: str_lit(&p.name),
+        at: op.shares_wire_name(p).then(|| location_variant(p.location)),
     };
     let mut params: Vec<ParamRead> = path_params.iter().map(read).collect();
     let mut call_args: Vec<String> = params.iter().map(|p| p.local.clone()).collect();

@@ -198,4 +198,36 @@ mod tests {
         assert!(src.contains("_principal: rt::Principal"), "{src}");
         assert!(syn::parse_str::<syn::File>(&src).is_ok());
     }
+
+    #[test]
+    fn a_wire_name_in_two_locations_is_looked_up_with_its_location() {
+        let mut svc = service("spec-models/oneroster_v1p2_rostering/model.yaml");
+        let op = svc
+            .operations
+            .iter_mut()
+            .find(|o| o.id == "getUser")
+            .expect("getUser");
+        let mut header = op.params[0].clone();
+        header.location = crate::ir::ParamLocation::Header;
+        header.rust_name = "sourced_id2".to_owned();
+        header.required = false;
+        op.params.push(header);
+        let server = render_server(&svc).expect("renders");
+        assert!(
+            server.contains(
+                r#"input.required_at(op, rt::catalogue::ParamLocation::Path, "sourcedId")?"#
+            ),
+            "{server}"
+        );
+        assert!(server.contains(
+            r#"input.optional_at(op, rt::catalogue::ParamLocation::Header, "sourcedId")?"#
+        ));
+        let client = crate::emit::client::render_client(&svc).expect("renders");
+        assert!(
+            client.contains(
+                r#".arg_at(rt::catalogue::ParamLocation::Header, "sourcedId", &sourced_id2)"#
+            ),
+            "{client}"
+        );
+    }
 }
