@@ -25,8 +25,9 @@ use crate::lower::operations::OpLowering;
 use crate::spec_model::FieldsModel;
 
 /// Names the generated server trait and client methods give their own arguments (`ctx`, the
-/// collection `query`, the request `body`), so a parameter's Rust name is also its argument name.
-pub const RESERVED_PARAM_NAMES: &[&str] = &["body", "ctx", "query", "self"];
+/// collection `query`, the request `body`) or call in their bodies (the client's `request`), so
+/// a parameter's Rust name is also its argument name.
+pub const RESERVED_PARAM_NAMES: &[&str] = &["body", "ctx", "query", "request", "self"];
 
 /// Headers OpenAPI says parameter definitions must not describe (they are ignored).
 const IGNORED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
