@@ -41,6 +41,8 @@ pub struct Service {
     pub discovery: Option<Discovery>,
     /// IMS conventions that shape servers and clients.
     pub conventions: Conventions,
+    /// Names the server and client modules declare, decided in lower.
+    pub api: ServiceApi,
 }
 
 /// The IMS conventions a service follows.
@@ -257,6 +259,8 @@ pub struct Operation {
     pub scopes: ScopeRequirement,
     /// Whether this is the discovery operation (always unauthenticated).
     pub is_discovery: bool,
+    /// What the server and client emitters render for this operation, decided in lower.
+    pub api: OperationApi,
 }
 
 /// The IMS collection query parameters (OneRoster/CASE/Edu-API) that servers parse together
@@ -273,6 +277,12 @@ impl Operation {
                 .any(|p| p.location == ParamLocation::Query && p.name == name)
         };
         has("limit") && has("offset")
+    }
+
+    /// Whether another parameter of the operation has `param`'s wire name (in another location),
+    /// so generated code names the location too when it looks the parameter up in the catalogue.
+    pub fn shares_wire_name(&self, param: &Param) -> bool {
+        self.params.iter().filter(|p| p.name == param.name).count() > 1
     }
 
     /// Whether `param` is one of the IMS collection parameters of a collection operation
@@ -319,7 +329,8 @@ pub enum ParamStyle {
 pub struct Param {
     /// Name on the wire.
     pub name: String,
-    /// snake_case Rust field name (keyword-escaped, unique within the operation).
+    /// snake_case Rust name (keyword-escaped, unique within the operation, never `ctx`, `query`
+    /// or `body`): the argument name in the server trait and the client methods.
     pub rust_name: String,
     /// Where.
     pub location: ParamLocation,
@@ -562,4 +573,189 @@ pub struct UnionVariant {
     pub rust_name: String,
     /// Its payload type.
     pub ty: TypeRef,
+}
+
+/// The names a service's `server` and `client` modules declare.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceApi {
+    /// The server trait, e.g. `RosteringService`.
+    pub trait_name: String,
+    /// The client struct, e.g. `RosteringClient`.
+    pub client_name: String,
+    /// The JSON member names of the records the server's operations answer with, one constant
+    /// per record type (shared by every operation answering with it), sorted by constant name.
+    pub record_members: Vec<RecordMembers>,
+}
+
+/// The JSON member names of one record type, as the server's `filter` check and `fields`
+/// projection need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMembers {
+    /// SCREAMING_SNAKE_CASE constant name in the `server` module, e.g. `USER_D_TYPE_MEMBERS`.
+    pub const_name: String,
+    /// Member wire names in SDD order.
+    pub members: Vec<String>,
+}
+
+/// A path template, parsed once in lower: the router mounts it, the client fills it and the docs
+/// show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PathTemplate {
+    /// Literal text and parameters in order, e.g. `/users/`, `{sourcedId}`, `/classes`.
+    pub segments: Vec<PathSegment>,
+}
+
+/// One piece of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    /// Text sent as written.
+    Literal(String),
+    /// A `{name}` placeholder.
+    Param {
+        /// The name inside the braces (the parameter's wire name).
+        wire: String,
+        /// The Rust argument that fills it.
+        arg: String,
+    },
+}
+
+impl PathTemplate {
+    /// The template as written in the SDD, e.g. `/users/{sourcedId}`.
+    pub fn text(&self) -> String {
+        self.segments
+            .iter()
+            .map(|s| match s {
+                PathSegment::Literal(text) => text.clone(),
+                PathSegment::Param { wire, .. } => format!("{{{wire}}}"),
+            })
+            .collect()
+    }
+}
+
+/// Whether and how the generated server serves an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Serving {
+    /// Mounted by `router(svc)` through the handler of this name.
+    Handler(String),
+    /// Served by `ServiceRouter::with_discovery` (the discovery operation).
+    Discovery,
+    /// Left out, with the reason (shown in the module docs).
+    NotServed(String),
+}
+
+/// The server and client decisions of one operation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OperationApi {
+    /// The parsed path template.
+    pub path: PathTemplate,
+    /// How the server serves it.
+    pub serving: Serving,
+    /// The client method's name (unique among the client's methods).
+    pub client_fn: String,
+    /// The client's `<fn>_stream` method, for collections whose records it can stream.
+    pub stream_fn: Option<String>,
+    /// The success responses.
+    pub success: SuccessShape,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving::NotServed(String::new())
+    }
+}
+
+/// The success (2xx) responses of an operation, worked out once for both emitters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuccessShape {
+    /// One per distinct status (a `2XX` range counts as 200), in status order.
+    pub responses: Vec<SuccessResponse>,
+    /// `<Op>Success`, the server's return enum when there are several responses.
+    pub enum_name: Option<String>,
+    /// What the client returns: the one payload every success response shares, or `None` for
+    /// `serde_json::Value` (then [`SuccessShape::client_loose`] says why).
+    pub client_payload: Option<Payload>,
+    /// Why the client returns JSON `Value` although the SDD declares success responses (a
+    /// warning), when it does.
+    pub client_loose: Option<String>,
+}
+
+impl SuccessShape {
+    /// The payload of a collection page: the one JSON success response.
+    pub fn collection_page(&self) -> Option<&JsonPayload> {
+        match self.responses.as_slice() {
+            [
+                SuccessResponse {
+                    payload: Payload::Json(json),
+                    ..
+                },
+            ] => Some(json),
+            _ => None,
+        }
+    }
+}
+
+/// One success response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuccessResponse {
+    /// The status code.
+    pub status: u16,
+    /// The variant of the success enum, e.g. `Status201`.
+    pub variant: String,
+    /// What it carries.
+    pub payload: Payload,
+}
+
+/// What a success response carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// JSON.
+    Json(JsonPayload),
+    /// Another media type: text, a form or bytes.
+    Raw {
+        /// The media type as written in the SDD.
+        media_type: String,
+        /// Its kind.
+        kind: MediaKind,
+    },
+    /// No body.
+    Empty,
+}
+
+/// A JSON success payload and how its records are found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonPayload {
+    /// The type; `None` when the SDD gives no schema (any JSON value).
+    pub ty: Option<TypeRef>,
+    /// The wrapper member holding the record(s), e.g. `users` or `user`, when the type is a
+    /// struct with one member holding a record struct or an array of them.
+    pub wrapper: Option<String>,
+    /// The [`RecordMembers::const_name`] of the record (the wrapped one, else the type itself);
+    /// `None` when the record shape is unknown.
+    pub members: Option<String>,
+    /// Where a collection page's records are, for the client's record stream.
+    pub records: Option<Records>,
+}
+
+/// The records of a collection page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records {
+    /// The record type.
+    pub record: TypeRef,
+    /// How to take them out of a page.
+    pub access: RecordsAccess,
+}
+
+/// How the records are taken out of a page value `page`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordsAccess {
+    /// The page is the array: `page`.
+    Whole,
+    /// The page is a newtype around the array: `page.0`.
+    Newtype,
+    /// A required array member: `page.users`.
+    Member(String),
+    /// An optional (or nullable) array member: `page.users.unwrap_or_default()`.
+    OptionalMember(String),
+    /// An optional and nullable array member: `page.users.flatten().unwrap_or_default()`.
+    OptionalNullableMember(String),
 }

@@ -68,24 +68,29 @@ fn client_methods_follow_the_contract_and_collisions_are_renamed() {
     let text = render_client(&service).unwrap();
     syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let s = squash(&text);
-    // The collection: page + stream; the typed `query` parameter keeps its name, the ListQuery
-    // argument is renamed; the other IMS parameters are not separate arguments.
-    assert!(s.contains("pubasyncfnlist_things(&self,query:::std::option::Option<&str>,query2:&::ims_runtime::client::ListQuery)->::std::result::Result<::ims_runtime::client::Page<super::models::ThingSet>,::ims_runtime::client::ApiError>"), "{text}");
-    assert!(s.contains(".list_query(query2)"));
-    // `list_things_stream` is an operation's own name, so the stream method is renamed.
-    assert!(s.contains("pubasyncfnlist_things_stream(&self)"), "{text}");
-    assert!(s.contains("pubfnlist_things_stream2(&self,query:::std::option::Option<&str>,query2:::ims_runtime::client::ListQuery)->impl::ims_runtime::__private::futures_util::Stream<Item=::std::result::Result<super::models::Thing,::ims_runtime::client::ApiError>>+::std::marker::Send+'_"), "{text}");
-    assert!(s.contains("|page:super::models::ThingSet|page.things.unwrap_or_default()"));
-    // `new` is the constructor: the operation is renamed.
-    assert!(s.contains("pubasyncfnnew2(&self,body:&super::models::Thing)->::std::result::Result<(),::ims_runtime::client::ApiError>"), "{text}");
-    assert!(s.contains(".json_body(\"application/json\",body)"));
-    // Scope alternatives, in order, as scope constants.
+    // The collection: page + stream; `query` is the ListQuery argument, so the typed `query`
+    // parameter is renamed; the other IMS parameters are not separate arguments.
+    assert!(s.contains("pubasyncfnlist_things(&self,query2:rt::Option<&str>,query:&rt::ListQuery)->rt::Result<rt::Page<super::models::ThingSet>,rt::ApiError>"), "{text}");
     assert!(
-        s.contains(".scopes(&[&[super::scopes::CORE_READONLY],&[super::scopes::FULL_READONLY]])"),
+        s.contains(".arg(\"query\",&query2).list_query(query)"),
         "{text}"
     );
-    // Path parameters are single encoded segments.
-    assert!(s.contains(".path(\"/mixed/\").path_param(\"id\",&id)"));
+    // `list_things_stream` is an operation's own name, so the stream method is renamed.
+    assert!(s.contains("pubasyncfnlist_things_stream(&self)"), "{text}");
+    assert!(s.contains("pubfnlist_things_stream2(&self,query2:rt::Option<&str>,query:rt::ListQuery)->implrt::RecordStream<super::models::Thing>+'_"), "{text}");
+    assert!(s.contains("|page:super::models::ThingSet|page.things.unwrap_or_default()"));
+    // `new` is the constructor: the operation is renamed.
+    assert!(
+        s.contains("pubasyncfnnew2(&self,body:&super::models::Thing)->rt::Result<(),rt::ApiError>"),
+        "{text}"
+    );
+    assert!(s.contains(".json_body(\"application/json\",body)"));
+    // Method, path template and scope alternatives come from the operation's catalogue entry;
+    // path parameters fill the template (as single encoded segments, see `ApiRequest::arg`).
+    assert!(
+        s.contains("request(&ops::PUT_MIXED).arg(\"id\",&id)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -93,10 +98,10 @@ fn loose_constructs_compile_to_a_method_and_warn() {
     let (service, _) = lower_ok(sdd(), model(""));
     let text = squash(&render_client(&service).unwrap());
     // Not a wrapper: a page method, no stream.
-    assert!(text.contains("pubasyncfnlist_odd(&self,query:::std::option::Option<&str>,query2:&::ims_runtime::client::ListQuery)->::std::result::Result<::ims_runtime::client::Page<super::models::Thing>"));
+    assert!(text.contains("pubasyncfnlist_odd(&self,query2:rt::Option<&str>,query:&rt::ListQuery)->rt::Result<rt::Page<super::models::Thing>"));
     assert!(!text.contains("fnlist_odd_stream"));
     // 200 with a body and 204 without: any JSON.
-    assert!(text.contains("pubasyncfnput_mixed(&self,id:&str,body:::std::option::Option<&super::models::Thing>)->::std::result::Result<::ims_runtime::__private::serde_json::Value"));
+    assert!(text.contains("pubasyncfnput_mixed(&self,id:&str,body:rt::Option<&super::models::Thing>)->rt::Result<rt::serde_json::Value"));
     assert!(text.contains(".optional_json_body(\"application/json\",body)"));
     let warnings: Vec<String> = client_diagnostics(&service)
         .iter()

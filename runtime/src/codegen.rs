@@ -45,3 +45,11 @@ pub use axum;
 
 #[cfg(feature = "client")]
 pub use crate::client;
+
+// server and client emitters
+#[cfg(feature = "client")]
+pub use crate::client::{ApiError, ApiRequest, ListQuery, Page, RecordStream};
+#[cfg(feature = "server")]
+pub use crate::server::{Handled, Listed, Reply, RequestContext, RequestInput};
+#[cfg(feature = "server")]
+pub use axum::extract::State;

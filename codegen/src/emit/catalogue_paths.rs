@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
-use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service};
+use crate::emit::models::{json_type_path, type_path};
+use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service, TypeRef};
 
 /// The runtime's catalogue module.
 pub const CATALOGUE: &str = "::ims_runtime::catalogue";
@@ -33,13 +34,17 @@ pub fn method_path(m: HttpMethod) -> String {
 
 /// `::ims_runtime::catalogue::ParamLocation::<L>`.
 pub fn location_path(l: ParamLocation) -> String {
-    let v = match l {
+    format!("{CATALOGUE}::ParamLocation::{}", location_variant(l))
+}
+
+/// The `ims_runtime::catalogue::ParamLocation` variant of `l`, e.g. `Query`.
+pub fn location_variant(l: ParamLocation) -> &'static str {
+    match l {
         ParamLocation::Path => "Path",
         ParamLocation::Query => "Query",
         ParamLocation::Header => "Header",
         ParamLocation::Cookie => "Cookie",
-    };
-    format!("{CATALOGUE}::ParamLocation::{v}")
+    }
 }
 
 /// `::ims_runtime::catalogue::ParamStyle::<S>`.
@@ -84,4 +89,19 @@ pub fn scope_ref(
             )
             .with_help("this is a bug in ims-codegen's lowering; please report it")
         })
+}
+
+/// The path generated `server` and `client` modules name model types by.
+const MODELS_FROM_SIBLING: &str = "super::models::";
+
+/// The Rust type for `t` as the `server` and `client` modules spell it (model types through
+/// `super::models`). The one place those two emitters spell types, so switching them to the
+/// `rt::` prelude spelling of the models emitter is a one-line change.
+pub fn sibling_type(t: &TypeRef) -> String {
+    type_path(t, MODELS_FROM_SIBLING)
+}
+
+/// [`sibling_type`] of a JSON body's type, or `serde_json::Value` when it has no schema.
+pub fn sibling_json_type(t: Option<&TypeRef>) -> String {
+    json_type_path(t, MODELS_FROM_SIBLING)
 }

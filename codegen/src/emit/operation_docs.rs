@@ -21,9 +21,9 @@ pub fn service_label(service: &Service) -> String {
     )
 }
 
-/// `` `GET /users/{id}` ``: the operation's method and path as a code span.
+/// `` `GET /users/{id}` ``: the operation's method and path template as a code span.
 pub fn call_span(op: &Operation) -> String {
-    code_span(&format!("{} {}", op.method.as_str(), op.path))
+    code_span(&format!("{} {}", op.method.as_str(), op.api.path.text()))
 }
 
 /// `` `GET /users/{id}` (`getUser`) ``.

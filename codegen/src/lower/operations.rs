@@ -13,13 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use openapiv3::{Operation as OasOperation, PathItem, ReferenceOr};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
-use crate::ir::{Discovery, HttpMethod, Operation, ScopeRequirement};
+use crate::ir::{Discovery, HttpMethod, Operation, OperationApi, ScopeRequirement};
 use crate::load::LoadedSpec;
 use crate::load::resolve::{Resolver, escape_pointer_token};
 use crate::lower::base_path::normalize_base_path;
 use crate::lower::bodies::lower_request_body;
 use crate::lower::naming::{NameTable, const_name, fn_name, type_name};
 use crate::lower::params::lower_params;
+use crate::lower::path_template;
 use crate::lower::requirements::RequirementLowering;
 use crate::lower::responses::lower_responses;
 use crate::lower::types::TypeLowerer;
@@ -45,61 +46,6 @@ pub struct LoweredOperations {
     pub operations: Vec<Operation>,
     /// The discovery endpoint.
     pub discovery: Option<Discovery>,
-}
-
-/// The variables of a path template in order, or what is wrong with it.
-///
-/// ```
-/// use ims_codegen::lower::operations::template_vars;
-/// assert_eq!(template_vars("/schools/{s}/classes/{c}").unwrap(), ["s", "c"]);
-/// assert!(template_vars("/orgs/{id").is_err());
-/// ```
-pub fn template_vars(path: &str) -> Result<Vec<String>, String> {
-    if !path.starts_with('/') {
-        return Err("a path must start with `/`".to_owned());
-    }
-    let mut vars: Vec<String> = Vec::new();
-    let mut rest = path;
-    while let Some(i) = rest.find(['{', '}']) {
-        if rest.as_bytes()[i] == b'}' {
-            return Err("`}` without a matching `{`".to_owned());
-        }
-        let after = &rest[i + 1..];
-        let Some(end) = after.find(['{', '}']) else {
-            return Err("`{` without a matching `}`".to_owned());
-        };
-        if after.as_bytes()[end] == b'{' {
-            return Err("nested `{`".to_owned());
-        }
-        let name = &after[..end];
-        if name.is_empty() || name.contains('/') {
-            return Err(format!("invalid template variable `{{{name}}}`"));
-        }
-        if vars.iter().any(|v| v == name) {
-            return Err(format!("template variable `{{{name}}}` appears twice"));
-        }
-        vars.push(name.to_owned());
-        rest = &after[end + 1..];
-    }
-    Ok(vars)
-}
-
-/// The path with every variable replaced by `{}`: equal shapes collide in a router.
-fn path_shape(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_var = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_var = true;
-                out.push_str("{}");
-            }
-            '}' => in_var = false,
-            _ if !in_var => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// An id for an operation without `operationId`: `get /orgs/{sourcedId}` → `getOrgsBySourcedId`.
@@ -159,8 +105,8 @@ pub fn lower_operations<'a>(
                 continue;
             }
         };
-        let vars = match template_vars(path) {
-            Ok(v) => v,
+        let pieces = match path_template::parse(path) {
+            Ok(p) => p,
             Err(why) => {
                 diags.push(
                     Diagnostic::new(
@@ -176,7 +122,8 @@ pub fn lower_operations<'a>(
         if !item.servers.is_empty() {
             diags.push(servers_warning(sdd, &format!("{path_pointer}/servers")));
         }
-        if let Some(why) = crate::emit::server::route_problem(path) {
+        let vars = path_template::vars(&pieces);
+        if let Some(why) = path_template::route_problem(&pieces) {
             diags.push(
                 Diagnostic::new(
                     codes::PATH_NOT_MOUNTABLE,
@@ -193,7 +140,7 @@ pub fn lower_operations<'a>(
                 continue;
             };
             let op_pointer = format!("{path_pointer}/{method_name}");
-            let shape_key = (path_shape(path), method);
+            let shape_key = (path_template::shape(&pieces), method);
             if let Some(other) = shapes.get(&shape_key) {
                 diags.push(
                     Diagnostic::new(
@@ -343,6 +290,8 @@ fn lower_operation<'a>(
         responses,
         scopes,
         is_discovery: false,
+        // Decided for all operations together, once the model types are known.
+        api: OperationApi::default(),
     }
 }
 

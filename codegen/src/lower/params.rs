@@ -24,8 +24,10 @@ use crate::lower::naming::{NameTable, field_name, type_name};
 use crate::lower::operations::OpLowering;
 use crate::spec_model::FieldsModel;
 
-/// Parameter field names the generated code uses itself on per-operation request types.
-pub const RESERVED_PARAM_NAMES: &[&str] = &["body"];
+/// Names the generated server trait and client methods give their own arguments (`ctx`, the
+/// collection `query`, the request `body`) or call in their bodies (the client's `request`), so
+/// a parameter's Rust name is also its argument name.
+pub const RESERVED_PARAM_NAMES: &[&str] = &["body", "ctx", "query", "request", "self"];
 
 /// Headers OpenAPI says parameter definitions must not describe (they are ignored).
 const IGNORED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];

@@ -37,6 +37,8 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
     let used = requirements.finish(diags);
     let scopes = build_catalogue(loaded, &security, &used, diags);
     let types = cx.types.finish();
+    let mut operations = lowered.operations;
+    let api = crate::lower::api::decide(&loaded.model.service, &mut operations, &types);
 
     let sdd_json = match serde_json::to_string(&loaded.sdd) {
         Ok(json) => json,
@@ -68,7 +70,7 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
         security,
         scopes,
         types,
-        operations: lowered.operations,
+        operations,
         discovery: lowered.discovery,
         conventions: Conventions {
             errors: match model.conventions.errors {
@@ -82,6 +84,7 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
             },
             fields_comma_separated: model.conventions.fields == FieldsModel::CommaSeparated,
         },
+        api,
     };
     (diags.error_count() == errors_before).then_some(service)
 }

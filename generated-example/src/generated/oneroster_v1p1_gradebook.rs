@@ -2338,10 +2338,12 @@ pub mod operations {
 }
 /// The server side of `OneRoster` `Gradebook` `1.1`: implement `GradebookService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Gradebook` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// OneRoster 1.1 Gradebook (ims-codegen model)
-    pub trait GradebookService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait GradebookService: rt::Send + rt::Sync + 'static {
         /// `GET /categories` (`getAllCategories`)
         ///
         /// List categories
@@ -2353,14 +2355,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_categories(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::CategorySetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::CategorySetDType>>;
         /// `GET /categories/{id}` (`getCategory`)
         ///
         /// Fetch one category
@@ -2372,14 +2369,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_category(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleCategoryDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleCategoryDType>;
         /// `PUT /categories/{id}` (`putCategory`)
         ///
         /// Create or replace a category
@@ -2389,12 +2381,10 @@ pub mod server {
         /// Scopes: `GRADEBOOK_CREATEPUT`.
         fn put_category(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             body: super::models::SingleCategoryDType,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `DELETE /categories/{id}` (`deleteCategory`)
         ///
         /// Delete a category
@@ -2404,11 +2394,9 @@ pub mod server {
         /// Scopes: `GRADEBOOK_DELETE`.
         fn delete_category(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
         ///
         /// List the line items of a class
@@ -2420,15 +2408,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_line_items_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::LineItemSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>>;
         /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
         ///
         /// List the results of a line item in a class
@@ -2440,16 +2423,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_results_for_line_item_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             li_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
         /// `GET /classes/{id}/results` (`getResultsForClass`)
         ///
         /// List the results of a class
@@ -2461,15 +2439,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_results_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
         /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
         ///
         /// List a student's results in a class
@@ -2481,16 +2454,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_results_for_student_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             student_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
         /// `GET /lineItems` (`getAllLineItems`)
         ///
         /// List line items
@@ -2502,14 +2470,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_line_items(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::LineItemSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>>;
         /// `GET /lineItems/{id}` (`getLineItem`)
         ///
         /// Fetch one line item
@@ -2521,14 +2484,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_line_item(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleLineItemDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleLineItemDType>;
         /// `PUT /lineItems/{id}` (`putLineItem`)
         ///
         /// Create or replace a line item
@@ -2538,12 +2496,10 @@ pub mod server {
         /// Scopes: `GRADEBOOK_CREATEPUT`.
         fn put_line_item(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             body: super::models::SingleLineItemDType,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `DELETE /lineItems/{id}` (`deleteLineItem`)
         ///
         /// Delete a line item
@@ -2553,11 +2509,9 @@ pub mod server {
         /// Scopes: `GRADEBOOK_DELETE`.
         fn delete_line_item(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `GET /results` (`getAllResults`)
         ///
         /// List results
@@ -2569,14 +2523,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_results(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResultSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
         /// `GET /results/{id}` (`getResult`)
         ///
         /// Fetch one result
@@ -2588,14 +2537,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_result(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleResultDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleResultDType>;
         /// `PUT /results/{id}` (`putResult`)
         ///
         /// Create or replace a result
@@ -2605,12 +2549,10 @@ pub mod server {
         /// Scopes: `GRADEBOOK_CREATEPUT`.
         fn put_result(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             body: super::models::SingleResultDType,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `DELETE /results/{id}` (`deleteResult`)
         ///
         /// Delete a result
@@ -2620,789 +2562,336 @@ pub mod server {
         /// Scopes: `GRADEBOOK_DELETE`.
         fn delete_result(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const CATEGORY_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const LINE_ITEM_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "description",
+        "assignDate",
+        "dueDate",
+        "class",
+        "category",
+        "gradingPeriod",
+        "resultValueMin",
+        "resultValueMax",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const RESULT_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "lineItem",
+        "student",
+        "scoreStatus",
+        "score",
+        "scoreDate",
+        "comment",
+    ];
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_all_categories<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_categories(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_categories(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("categories"),
-                FIELDS,
-            ),
-        )
+                rt::Some("categories"),
+                CATEGORY_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_category<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CATEGORY;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_category(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("category"),
-                &["sourcedId", "status", "dateLastModified", "metadata", "title"],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("category"),
+            CATEGORY_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
     async fn handle_put_category<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::JsonBody<super::models::SingleCategoryDType>,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.put_category(ctx, arg_id, body.0).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(201),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+        body: rt::server::JsonBody<super::models::SingleCategoryDType>,
+    ) -> rt::Handled {
+        let op = &ops::PUT_CATEGORY;
+        let arg_id = input.required(op, "id")?;
+        svc.put_category(ctx, arg_id, body.0).await?;
+        rt::server::empty(201)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_DELETE)]
     async fn handle_delete_category<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.delete_category(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::DELETE_CATEGORY;
+        let arg_id = input.required(op, "id")?;
+        svc.delete_category(ctx, arg_id).await?;
+        rt::server::empty(204)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_line_items_for_class<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "description",
-            "assignDate",
-            "dueDate",
-            "class",
-            "category",
-            "gradingPeriod",
-            "resultValueMin",
-            "resultValueMax",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_line_items_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_LINE_ITEMS_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_line_items_for_class(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("lineItems"),
-                FIELDS,
-            ),
-        )
+                rt::Some("lineItems"),
+                LINE_ITEM_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_results_for_line_item_for_class<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_li_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "li_id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "lineItem",
-            "student",
-            "scoreStatus",
-            "score",
-            "scoreDate",
-            "comment",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_results_for_line_item_for_class(
-                ctx,
-                arg_id,
-                arg_li_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("results"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let arg_li_id = input.required(op, "li_id")?;
+        let call = |query| {
+            svc.get_results_for_line_item_for_class(ctx, arg_id, arg_li_id, query)
+        };
+        rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_results_for_class<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "lineItem",
-            "student",
-            "scoreStatus",
-            "score",
-            "scoreDate",
-            "comment",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_results_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("results"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESULTS_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_results_for_class(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_results_for_student_for_class<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_student_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "student_id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "lineItem",
-            "student",
-            "scoreStatus",
-            "score",
-            "scoreDate",
-            "comment",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_results_for_student_for_class(
-                ctx,
-                arg_id,
-                arg_student_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("results"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let arg_student_id = input.required(op, "student_id")?;
+        let call = |query| {
+            svc.get_results_for_student_for_class(ctx, arg_id, arg_student_id, query)
+        };
+        rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_all_line_items<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "description",
-            "assignDate",
-            "dueDate",
-            "class",
-            "category",
-            "gradingPeriod",
-            "resultValueMin",
-            "resultValueMax",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_line_items(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_line_items(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("lineItems"),
-                FIELDS,
-            ),
-        )
+                rt::Some("lineItems"),
+                LINE_ITEM_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_line_item<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_LINE_ITEM;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_line_item(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("lineItem"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "description",
-                    "assignDate",
-                    "dueDate",
-                    "class",
-                    "category",
-                    "gradingPeriod",
-                    "resultValueMin",
-                    "resultValueMax",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("lineItem"),
+            LINE_ITEM_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
     async fn handle_put_line_item<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::JsonBody<super::models::SingleLineItemDType>,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.put_line_item(ctx, arg_id, body.0).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(201),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+        body: rt::server::JsonBody<super::models::SingleLineItemDType>,
+    ) -> rt::Handled {
+        let op = &ops::PUT_LINE_ITEM;
+        let arg_id = input.required(op, "id")?;
+        svc.put_line_item(ctx, arg_id, body.0).await?;
+        rt::server::empty(201)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_DELETE)]
     async fn handle_delete_line_item<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.delete_line_item(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::DELETE_LINE_ITEM;
+        let arg_id = input.required(op, "id")?;
+        svc.delete_line_item(ctx, arg_id).await?;
+        rt::server::empty(204)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_all_results<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "lineItem",
-            "student",
-            "scoreStatus",
-            "score",
-            "scoreDate",
-            "comment",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_results(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("results"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_results(ctx, query);
+        rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_READONLY)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_READONLY)]
     async fn handle_get_result<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESULT;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_result(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("result"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "lineItem",
-                    "student",
-                    "scoreStatus",
-                    "score",
-                    "scoreDate",
-                    "comment",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("result"), RESULT_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_CREATEPUT)]
     async fn handle_put_result<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::JsonBody<super::models::SingleResultDType>,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.put_result(ctx, arg_id, body.0).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(201),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+        body: rt::server::JsonBody<super::models::SingleResultDType>,
+    ) -> rt::Handled {
+        let op = &ops::PUT_RESULT;
+        let arg_id = input.required(op, "id")?;
+        svc.put_result(ctx, arg_id, body.0).await?;
+        rt::server::empty(201)
     }
-    #[::ims_runtime::ims_scope(super::scopes::GRADEBOOK_DELETE)]
+    #[rt::ims_scope(super::scopes::GRADEBOOK_DELETE)]
     async fn handle_delete_result<S: GradebookService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.delete_result(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::DELETE_RESULT;
+        let arg_id = input.required(op, "id")?;
+        svc.delete_result(ctx, arg_id).await?;
+        rt::server::empty(204)
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: GradebookService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/categories",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_categories::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/categories/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_category::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::PUT,
-                "/categories/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::put(handle_put_category::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::DELETE,
-                "/categories/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::delete(
-                        handle_delete_category::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/lineItems",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_line_items_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/lineItems/{li_id}/results",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_results_for_line_item_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/results",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_results_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/students/{student_id}/results",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_results_for_student_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/lineItems",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_line_items::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/lineItems/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_line_item::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::PUT,
-                "/lineItems/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::put(handle_put_line_item::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::DELETE,
-                "/lineItems/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::delete(
-                        handle_delete_line_item::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/results",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_results::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/results/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_result::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::PUT,
-                "/results/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::put(handle_put_result::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::DELETE,
-                "/results/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::delete(
-                        handle_delete_result::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: GradebookService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(&ops::GET_ALL_CATEGORIES, &svc, handle_get_all_categories::<S>)
+            .serve(&ops::GET_CATEGORY, &svc, handle_get_category::<S>)
+            .serve(&ops::PUT_CATEGORY, &svc, handle_put_category::<S>)
+            .serve(&ops::DELETE_CATEGORY, &svc, handle_delete_category::<S>)
+            .serve(
+                &ops::GET_LINE_ITEMS_FOR_CLASS,
+                &svc,
+                handle_get_line_items_for_class::<S>,
+            )
+            .serve(
+                &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS,
+                &svc,
+                handle_get_results_for_line_item_for_class::<S>,
+            )
+            .serve(&ops::GET_RESULTS_FOR_CLASS, &svc, handle_get_results_for_class::<S>)
+            .serve(
+                &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS,
+                &svc,
+                handle_get_results_for_student_for_class::<S>,
+            )
+            .serve(&ops::GET_ALL_LINE_ITEMS, &svc, handle_get_all_line_items::<S>)
+            .serve(&ops::GET_LINE_ITEM, &svc, handle_get_line_item::<S>)
+            .serve(&ops::PUT_LINE_ITEM, &svc, handle_put_line_item::<S>)
+            .serve(&ops::DELETE_LINE_ITEM, &svc, handle_delete_line_item::<S>)
+            .serve(&ops::GET_ALL_RESULTS, &svc, handle_get_all_results::<S>)
+            .serve(&ops::GET_RESULT, &svc, handle_get_result::<S>)
+            .serve(&ops::PUT_RESULT, &svc, handle_put_result::<S>)
+            .serve(&ops::DELETE_RESULT, &svc, handle_delete_result::<S>)
     }
 }
 /// The typed API client of `OneRoster 1.1 Gradebook (ims-codegen model)`: `GradebookClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `OneRoster` `Gradebook` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// OneRoster 1.1 Gradebook (ims-codegen model)
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct GradebookClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl GradebookClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /categories` (`getAllCategories`)
@@ -3418,22 +2907,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_categories_stream` yields every record.
         pub async fn get_all_categories(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::CategorySetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/categories")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::CategorySetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_CATEGORIES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /categories` (`getAllCategories`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3444,26 +2921,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_categories_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::CategoryDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/categories")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::CategorySetDType| {
-                        page.categories.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::CategoryDType> + '_ {
+            let request = request(&ops::GET_ALL_CATEGORIES);
+            let records = |page: super::models::CategorySetDType| {
+                page.categories.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /categories/{id}` (`getCategory`)
         ///
@@ -3483,27 +2947,12 @@ pub mod client {
         pub async fn get_category(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleCategoryDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/categories/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleCategoryDType, rt::ApiError> {
+            let request = request(&ops::GET_CATEGORY)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `PUT /categories/{id}` (`putCategory`)
         ///
@@ -3524,19 +2973,11 @@ pub mod client {
             &self,
             id: &str,
             body: &super::models::SingleCategoryDType,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::PUT,
-                            super::BASE_PATH,
-                        )
-                        .path("/categories/")
-                        .path_param("id", &id)
-                        .json_body("application/json", body)
-                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
-                )
-                .await
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::PUT_CATEGORY)
+                .arg("id", &id)
+                .json_body("application/json", body);
+            self.api.call_empty(request).await
         }
         /// `DELETE /categories/{id}` (`deleteCategory`)
         ///
@@ -3549,21 +2990,9 @@ pub mod client {
         /// `id`: path parameter `id`.
         ///
         /// sourcedId of the record the path names.
-        pub async fn delete_category(
-            &self,
-            id: &str,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::DELETE,
-                            super::BASE_PATH,
-                        )
-                        .path("/categories/")
-                        .path_param("id", &id)
-                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
-                )
-                .await
+        pub async fn delete_category(&self, id: &str) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::DELETE_CATEGORY).arg("id", &id);
+            self.api.call_empty(request).await
         }
         /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
         ///
@@ -3583,24 +3012,12 @@ pub mod client {
         pub async fn get_line_items_for_class(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::LineItemSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/lineItems")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/lineItems` (`getLineItemsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3612,28 +3029,13 @@ pub mod client {
         pub fn get_line_items_for_class_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::LineItemDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/lineItems")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::LineItemSetDType| {
-                        page.line_items.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::LineItemDType> + '_ {
+            let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS).arg("id", &id);
+            let records = |page: super::models::LineItemSetDType| {
+                page.line_items.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
         ///
@@ -3658,26 +3060,13 @@ pub mod client {
             &self,
             id: &str,
             li_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResultSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/lineItems/")
-                        .path_param("li_id", &li_id)
-                        .path("/results")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
+                .arg("id", &id)
+                .arg("li_id", &li_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3690,30 +3079,15 @@ pub mod client {
             &self,
             id: &str,
             li_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResultDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/lineItems/")
-                        .path_param("li_id", &li_id)
-                        .path("/results")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::ResultSetDType| {
-                        page.results.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
+                .arg("id", &id)
+                .arg("li_id", &li_id);
+            let records = |page: super::models::ResultSetDType| {
+                page.results.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{id}/results` (`getResultsForClass`)
         ///
@@ -3733,24 +3107,12 @@ pub mod client {
         pub async fn get_results_for_class(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResultSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/results")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESULTS_FOR_CLASS)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/results` (`getResultsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3762,28 +3124,13 @@ pub mod client {
         pub fn get_results_for_class_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResultDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/results")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::ResultSetDType| {
-                        page.results.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_CLASS).arg("id", &id);
+            let records = |page: super::models::ResultSetDType| {
+                page.results.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
         ///
@@ -3808,26 +3155,13 @@ pub mod client {
             &self,
             id: &str,
             student_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResultSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/students/")
-                        .path_param("student_id", &student_id)
-                        .path("/results")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
+                .arg("id", &id)
+                .arg("student_id", &student_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3840,30 +3174,15 @@ pub mod client {
             &self,
             id: &str,
             student_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResultDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/students/")
-                        .path_param("student_id", &student_id)
-                        .path("/results")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::ResultSetDType| {
-                        page.results.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
+                .arg("id", &id)
+                .arg("student_id", &student_id);
+            let records = |page: super::models::ResultSetDType| {
+                page.results.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /lineItems` (`getAllLineItems`)
         ///
@@ -3878,22 +3197,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_line_items_stream` yields every record.
         pub async fn get_all_line_items(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::LineItemSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/lineItems")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /lineItems` (`getAllLineItems`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -3904,26 +3211,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_line_items_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::LineItemDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/lineItems")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::LineItemSetDType| {
-                        page.line_items.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::LineItemDType> + '_ {
+            let request = request(&ops::GET_ALL_LINE_ITEMS);
+            let records = |page: super::models::LineItemSetDType| {
+                page.line_items.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /lineItems/{id}` (`getLineItem`)
         ///
@@ -3943,27 +3237,12 @@ pub mod client {
         pub async fn get_line_item(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleLineItemDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/lineItems/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleLineItemDType, rt::ApiError> {
+            let request = request(&ops::GET_LINE_ITEM)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `PUT /lineItems/{id}` (`putLineItem`)
         ///
@@ -3984,19 +3263,11 @@ pub mod client {
             &self,
             id: &str,
             body: &super::models::SingleLineItemDType,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::PUT,
-                            super::BASE_PATH,
-                        )
-                        .path("/lineItems/")
-                        .path_param("id", &id)
-                        .json_body("application/json", body)
-                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
-                )
-                .await
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::PUT_LINE_ITEM)
+                .arg("id", &id)
+                .json_body("application/json", body);
+            self.api.call_empty(request).await
         }
         /// `DELETE /lineItems/{id}` (`deleteLineItem`)
         ///
@@ -4009,21 +3280,9 @@ pub mod client {
         /// `id`: path parameter `id`.
         ///
         /// sourcedId of the record the path names.
-        pub async fn delete_line_item(
-            &self,
-            id: &str,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::DELETE,
-                            super::BASE_PATH,
-                        )
-                        .path("/lineItems/")
-                        .path_param("id", &id)
-                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
-                )
-                .await
+        pub async fn delete_line_item(&self, id: &str) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::DELETE_LINE_ITEM).arg("id", &id);
+            self.api.call_empty(request).await
         }
         /// `GET /results` (`getAllResults`)
         ///
@@ -4038,22 +3297,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_results_stream` yields every record.
         pub async fn get_all_results(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResultSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/results")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_RESULTS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /results` (`getAllResults`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -4064,26 +3311,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_results_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResultDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/results")
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                    query,
-                    |page: super::models::ResultSetDType| {
-                        page.results.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResultDType> + '_ {
+            let request = request(&ops::GET_ALL_RESULTS);
+            let records = |page: super::models::ResultSetDType| {
+                page.results.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /results/{id}` (`getResult`)
         ///
@@ -4103,27 +3337,12 @@ pub mod client {
         pub async fn get_result(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleResultDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/results/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::GRADEBOOK_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleResultDType, rt::ApiError> {
+            let request = request(&ops::GET_RESULT)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `PUT /results/{id}` (`putResult`)
         ///
@@ -4144,19 +3363,11 @@ pub mod client {
             &self,
             id: &str,
             body: &super::models::SingleResultDType,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::PUT,
-                            super::BASE_PATH,
-                        )
-                        .path("/results/")
-                        .path_param("id", &id)
-                        .json_body("application/json", body)
-                        .scopes(&[&[super::scopes::GRADEBOOK_CREATEPUT]]),
-                )
-                .await
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::PUT_RESULT)
+                .arg("id", &id)
+                .json_body("application/json", body);
+            self.api.call_empty(request).await
         }
         /// `DELETE /results/{id}` (`deleteResult`)
         ///
@@ -4169,21 +3380,14 @@ pub mod client {
         /// `id`: path parameter `id`.
         ///
         /// sourcedId of the record the path names.
-        pub async fn delete_result(
-            &self,
-            id: &str,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::DELETE,
-                            super::BASE_PATH,
-                        )
-                        .path("/results/")
-                        .path_param("id", &id)
-                        .scopes(&[&[super::scopes::GRADEBOOK_DELETE]]),
-                )
-                .await
+        pub async fn delete_result(&self, id: &str) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::DELETE_RESULT).arg("id", &id);
+            self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

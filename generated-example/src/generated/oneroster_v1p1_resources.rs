@@ -1167,10 +1167,12 @@ pub mod operations {
 }
 /// The server side of `OneRoster` `Resources` `1.1`: implement `ResourcesService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Resources` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// OneRoster 1.1 Resources (ims-codegen model)
-    pub trait ResourcesService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait ResourcesService: rt::Send + rt::Sync + 'static {
         /// `GET /classes/{id}/resources` (`getResourcesForClass`)
         ///
         /// List the resources of a class
@@ -1182,15 +1184,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_resources_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
         /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
         ///
         /// List the resources of a course
@@ -1202,15 +1199,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_resources_for_course(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
         /// `GET /resources` (`getAllResources`)
         ///
         /// List resources
@@ -1222,14 +1214,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_resources(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
         /// `GET /resources/{id}` (`getResource`)
         ///
         /// Fetch one resource
@@ -1241,14 +1228,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_resource(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleResourceDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleResourceDType>;
         /// `GET /users/{id}/resources` (`getResourcesForUser`)
         ///
         /// List the resources of a user
@@ -1260,325 +1242,170 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_resources_for_user(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ResourceSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
     }
-    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const RESOURCE_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "roles",
+        "importance",
+        "vendorResourceId",
+        "vendorId",
+        "applicationId",
+    ];
+    #[rt::ims_scope(super::scopes::RESOURCE_READONLY)]
     async fn handle_get_resources_for_class<S: ResourcesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "roles",
-            "importance",
-            "vendorResourceId",
-            "vendorId",
-            "applicationId",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_resources_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESOURCES_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_resources_for_class(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("resources"),
-                FIELDS,
-            ),
-        )
+                rt::Some("resources"),
+                RESOURCE_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    #[rt::ims_scope(super::scopes::RESOURCE_READONLY)]
     async fn handle_get_resources_for_course<S: ResourcesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "roles",
-            "importance",
-            "vendorResourceId",
-            "vendorId",
-            "applicationId",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_resources_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESOURCES_FOR_COURSE;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_resources_for_course(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("resources"),
-                FIELDS,
-            ),
-        )
+                rt::Some("resources"),
+                RESOURCE_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    #[rt::ims_scope(super::scopes::RESOURCE_READONLY)]
     async fn handle_get_all_resources<S: ResourcesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "roles",
-            "importance",
-            "vendorResourceId",
-            "vendorId",
-            "applicationId",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_resources(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_resources(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("resources"),
-                FIELDS,
-            ),
-        )
+                rt::Some("resources"),
+                RESOURCE_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    #[rt::ims_scope(super::scopes::RESOURCE_READONLY)]
     async fn handle_get_resource<S: ResourcesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESOURCE;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_resource(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("resource"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "roles",
-                    "importance",
-                    "vendorResourceId",
-                    "vendorId",
-                    "applicationId",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("resource"),
+            RESOURCE_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(super::scopes::RESOURCE_READONLY)]
+    #[rt::ims_scope(super::scopes::RESOURCE_READONLY)]
     async fn handle_get_resources_for_user<S: ResourcesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "roles",
-            "importance",
-            "vendorResourceId",
-            "vendorId",
-            "applicationId",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_resources_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_RESOURCES_FOR_USER;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_resources_for_user(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("resources"),
-                FIELDS,
-            ),
-        )
+                rt::Some("resources"),
+                RESOURCE_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: ResourcesService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/resources",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_resources_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses/{id}/resources",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_resources_for_course::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/resources",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_resources::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/resources/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_resource::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users/{id}/resources",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_resources_for_user::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: ResourcesService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(
+                &ops::GET_RESOURCES_FOR_CLASS,
+                &svc,
+                handle_get_resources_for_class::<S>,
+            )
+            .serve(
+                &ops::GET_RESOURCES_FOR_COURSE,
+                &svc,
+                handle_get_resources_for_course::<S>,
+            )
+            .serve(&ops::GET_ALL_RESOURCES, &svc, handle_get_all_resources::<S>)
+            .serve(&ops::GET_RESOURCE, &svc, handle_get_resource::<S>)
+            .serve(
+                &ops::GET_RESOURCES_FOR_USER,
+                &svc,
+                handle_get_resources_for_user::<S>,
+            )
     }
 }
 /// The typed API client of `OneRoster 1.1 Resources (ims-codegen model)`: `ResourcesClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `OneRoster` `Resources` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// OneRoster 1.1 Resources (ims-codegen model)
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct ResourcesClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl ResourcesClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /classes/{id}/resources` (`getResourcesForClass`)
@@ -1599,24 +1426,12 @@ pub mod client {
         pub async fn get_resources_for_class(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESOURCES_FOR_CLASS)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/resources` (`getResourcesForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -1628,28 +1443,13 @@ pub mod client {
         pub fn get_resources_for_class_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResourceDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                    query,
-                    |page: super::models::ResourceSetDType| {
-                        page.resources.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_CLASS).arg("id", &id);
+            let records = |page: super::models::ResourceSetDType| {
+                page.resources.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
         ///
@@ -1669,24 +1469,12 @@ pub mod client {
         pub async fn get_resources_for_course(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESOURCES_FOR_COURSE)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{id}/resources` (`getResourcesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -1698,28 +1486,13 @@ pub mod client {
         pub fn get_resources_for_course_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResourceDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                    query,
-                    |page: super::models::ResourceSetDType| {
-                        page.resources.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_COURSE).arg("id", &id);
+            let records = |page: super::models::ResourceSetDType| {
+                page.resources.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /resources` (`getAllResources`)
         ///
@@ -1734,22 +1507,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_resources_stream` yields every record.
         pub async fn get_all_resources(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/resources")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_RESOURCES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /resources` (`getAllResources`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -1760,26 +1521,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_resources_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResourceDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/resources")
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                    query,
-                    |page: super::models::ResourceSetDType| {
-                        page.resources.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_ALL_RESOURCES);
+            let records = |page: super::models::ResourceSetDType| {
+                page.resources.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /resources/{id}` (`getResource`)
         ///
@@ -1799,27 +1547,12 @@ pub mod client {
         pub async fn get_resource(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleResourceDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/resources/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleResourceDType, rt::ApiError> {
+            let request = request(&ops::GET_RESOURCE)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /users/{id}/resources` (`getResourcesForUser`)
         ///
@@ -1839,24 +1572,12 @@ pub mod client {
         pub async fn get_resources_for_user(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ResourceSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_RESOURCES_FOR_USER)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /users/{id}/resources` (`getResourcesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -1868,28 +1589,18 @@ pub mod client {
         pub fn get_resources_for_user_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ResourceDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("id", &id)
-                        .path("/resources")
-                        .scopes(&[&[super::scopes::RESOURCE_READONLY]]),
-                    query,
-                    |page: super::models::ResourceSetDType| {
-                        page.resources.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ResourceDType> + '_ {
+            let request = request(&ops::GET_RESOURCES_FOR_USER).arg("id", &id);
+            let records = |page: super::models::ResourceSetDType| {
+                page.resources.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -6115,10 +6115,12 @@ pub mod operations {
 }
 /// The server side of `OneRoster` `Rostering` `1.1`: implement `RosteringService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Rostering` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// OneRoster 1.1 Rostering (ims-codegen model)
-    pub trait RosteringService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait RosteringService: rt::Send + rt::Sync + 'static {
         /// `GET /academicSessions` (`getAllAcademicSessions`)
         ///
         /// List academic sessions (all kinds)
@@ -6130,14 +6132,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_academic_sessions(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /academicSessions/{id}` (`getAcademicSession`)
         ///
         /// Fetch one academic session
@@ -6149,14 +6146,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_academic_session(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /classes` (`getAllClasses`)
         ///
         /// List classes
@@ -6168,14 +6160,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_classes(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /classes/{id}` (`getClass`)
         ///
         /// Fetch one class
@@ -6187,14 +6174,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleClassDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleClassDType>;
         /// `GET /classes/{id}/students` (`getStudentsForClass`)
         ///
         /// List the students of a class
@@ -6206,15 +6188,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
         ///
         /// List the teachers of a class
@@ -6226,15 +6203,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /courses` (`getAllCourses`)
         ///
         /// List courses
@@ -6246,14 +6218,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_courses(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
         /// `GET /courses/{id}` (`getCourse`)
         ///
         /// Fetch one course
@@ -6265,14 +6232,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_course(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleCourseDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleCourseDType>;
         /// `GET /courses/{id}/classes` (`getClassesForCourse`)
         ///
         /// List the classes of a course
@@ -6284,15 +6246,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_course(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /demographics` (`getAllDemographics`)
         ///
         /// List demographics records
@@ -6304,14 +6261,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_demographics(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::DemographicsSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>>;
         /// `GET /demographics/{id}` (`getDemographics`)
         ///
         /// Fetch one demographics record
@@ -6323,14 +6275,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_demographics(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleDemographicsDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleDemographicsDType>;
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
         /// List enrollments
@@ -6342,14 +6289,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_enrollments(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /enrollments/{id}` (`getEnrollment`)
         ///
         /// Fetch one enrollment
@@ -6361,14 +6303,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_enrollment(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleEnrollmentDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleEnrollmentDType>;
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
         /// List grading periods
@@ -6380,14 +6317,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_grading_periods(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
         ///
         /// Fetch one grading period
@@ -6399,14 +6331,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_grading_period(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /orgs` (`getAllOrgs`)
         ///
         /// List organizations
@@ -6418,14 +6345,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_orgs(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
         /// `GET /orgs/{id}` (`getOrg`)
         ///
         /// Fetch one organization
@@ -6437,14 +6359,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_org(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleOrgDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleOrgDType>;
         /// `GET /schools` (`getAllSchools`)
         ///
         /// List schools (orgs of type school)
@@ -6456,14 +6373,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_schools(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
         /// `GET /schools/{id}` (`getSchool`)
         ///
         /// Fetch one school
@@ -6475,14 +6387,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleOrgDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleOrgDType>;
         /// `GET /schools/{id}/classes` (`getClassesForSchool`)
         ///
         /// List the classes of a school
@@ -6494,15 +6401,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
         /// List the enrollments of a class in a school
@@ -6514,16 +6416,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_enrollments_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             class_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
         ///
         /// List the students of a class in a school
@@ -6535,16 +6432,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             class_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
         ///
         /// List the teachers of a class in a school
@@ -6556,16 +6448,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
             class_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
         ///
         /// List the courses of a school
@@ -6577,15 +6464,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_courses_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
         /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
         ///
         /// List the enrollments of a school
@@ -6597,15 +6479,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_enrollments_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /schools/{id}/students` (`getStudentsForSchool`)
         ///
         /// List the students of a school
@@ -6617,15 +6494,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
         ///
         /// List the teachers of a school
@@ -6637,15 +6509,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{id}/terms` (`getTermsForSchool`)
         ///
         /// List the terms of a school
@@ -6657,15 +6524,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_terms_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /students` (`getAllStudents`)
         ///
         /// List students
@@ -6677,14 +6539,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_students(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /students/{id}` (`getStudent`)
         ///
         /// Fetch one student
@@ -6696,14 +6553,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_student(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /students/{id}/classes` (`getClassesForStudent`)
         ///
         /// List the classes of a student
@@ -6715,15 +6567,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_student(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /teachers` (`getAllTeachers`)
         ///
         /// List teachers
@@ -6735,14 +6582,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_teachers(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /teachers/{id}` (`getTeacher`)
         ///
         /// Fetch one teacher
@@ -6754,14 +6596,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_teacher(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
         ///
         /// List the classes of a teacher
@@ -6773,15 +6610,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_teacher(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /terms` (`getAllTerms`)
         ///
         /// List terms
@@ -6793,14 +6625,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_terms(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /terms/{id}` (`getTerm`)
         ///
         /// Fetch one term
@@ -6812,14 +6639,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /terms/{id}/classes` (`getClassesForTerm`)
         ///
         /// List the classes of a term
@@ -6831,15 +6653,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
         /// List the grading periods of a term
@@ -6851,15 +6668,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_grading_periods_for_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /users` (`getAllUsers`)
         ///
         /// List users
@@ -6871,14 +6683,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_users(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /users/{id}` (`getUser`)
         ///
         /// Fetch one user
@@ -6890,14 +6697,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_user(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /users/{id}/classes` (`getClassesForUser`)
         ///
         /// List the classes of a user
@@ -6909,2407 +6711,827 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_user(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ACADEMIC_SESSION_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "startDate",
+        "endDate",
+        "type",
+        "parent",
+        "children",
+        "schoolYear",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const CLASS_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "classCode",
+        "classType",
+        "location",
+        "grades",
+        "subjects",
+        "course",
+        "school",
+        "terms",
+        "subjectCodes",
+        "periods",
+        "resources",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const COURSE_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "schoolYear",
+        "courseCode",
+        "grades",
+        "subjects",
+        "org",
+        "subjectCodes",
+        "resources",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const DEMOGRAPHICS_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "birthDate",
+        "sex",
+        "americanIndianOrAlaskaNative",
+        "asian",
+        "blackOrAfricanAmerican",
+        "nativeHawaiianOrOtherPacificIslander",
+        "white",
+        "demographicRaceTwoOrMoreRaces",
+        "hispanicOrLatinoEthnicity",
+        "countryOfBirthCode",
+        "stateOfBirthAbbreviation",
+        "cityOfBirth",
+        "publicSchoolResidenceStatus",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ENROLLMENT_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "user",
+        "class",
+        "school",
+        "role",
+        "primary",
+        "beginDate",
+        "endDate",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ORG_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "name",
+        "type",
+        "identifier",
+        "parent",
+        "children",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const USER_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "username",
+        "userIds",
+        "enabledUser",
+        "givenName",
+        "familyName",
+        "middleName",
+        "role",
+        "identifier",
+        "email",
+        "sms",
+        "phone",
+        "agents",
+        "orgs",
+        "grades",
+        "password",
+    ];
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_academic_sessions<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_academic_sessions(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_academic_session<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ACADEMIC_SESSION;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_academic_session(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_classes<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_classes(ctx, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASS;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_class(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("class"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("class"), CLASS_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_students_for_class(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_class(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_CLASS;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_teachers_for_class(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_courses<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "schoolYear",
-            "courseCode",
-            "grades",
-            "subjects",
-            "org",
-            "subjectCodes",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("courses"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_courses(ctx, query);
+        rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_course<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_COURSE;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_course(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("course"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("course"), COURSE_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_course<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_course(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_COURSE;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_course(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
     async fn handle_get_all_demographics<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "birthDate",
-            "sex",
-            "americanIndianOrAlaskaNative",
-            "asian",
-            "blackOrAfricanAmerican",
-            "nativeHawaiianOrOtherPacificIslander",
-            "white",
-            "demographicRaceTwoOrMoreRaces",
-            "hispanicOrLatinoEthnicity",
-            "countryOfBirthCode",
-            "stateOfBirthAbbreviation",
-            "cityOfBirth",
-            "publicSchoolResidenceStatus",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_demographics(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("demographics"),
-                FIELDS,
-            ),
-        )
+                rt::Some("demographics"),
+                DEMOGRAPHICS_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
     async fn handle_get_demographics<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_DEMOGRAPHICS;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_demographics(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("demographics"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("demographics"),
+            DEMOGRAPHICS_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_enrollments<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_enrollments(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollment<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENT;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_enrollment(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("enrollment"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("enrollment"),
+            ENROLLMENT_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_grading_periods<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_grading_periods(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_grading_period<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_GRADING_PERIOD;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_grading_period(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_orgs<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "name",
-            "type",
-            "identifier",
-            "parent",
-            "children",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("orgs"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_orgs(ctx, query);
+        rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_org<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ORG;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_org(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("org"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("org"), ORG_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_schools<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "name",
-            "type",
-            "identifier",
-            "parent",
-            "children",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("orgs"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_schools(ctx, query);
+        rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_SCHOOL;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_school(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("org"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("org"), ORG_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_school(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollments_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "class_id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_enrollments_for_class_in_school(
-                ctx,
-                arg_id,
-                arg_class_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let arg_class_id = input.required(op, "class_id")?;
+        let call = |query| {
+            svc.get_enrollments_for_class_in_school(ctx, arg_id, arg_class_id, query)
+        };
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "class_id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_class_in_school(
-                ctx,
-                arg_id,
-                arg_class_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let arg_class_id = input.required(op, "class_id")?;
+        let call = |query| {
+            svc.get_students_for_class_in_school(ctx, arg_id, arg_class_id, query)
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "class_id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_class_in_school(
-                ctx,
-                arg_id,
-                arg_class_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let arg_class_id = input.required(op, "class_id")?;
+        let call = |query| {
+            svc.get_teachers_for_class_in_school(ctx, arg_id, arg_class_id, query)
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_courses_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "schoolYear",
-            "courseCode",
-            "grades",
-            "subjects",
-            "org",
-            "subjectCodes",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_courses_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("courses"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_COURSES_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_courses_for_school(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollments_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_enrollments_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_enrollments_for_school(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_students_for_school(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_teachers_for_school(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_terms_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_terms_for_school(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TERMS_FOR_SCHOOL;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_terms_for_school(ctx, arg_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_students<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_students(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_student<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENT;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_student(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_student<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_student(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_STUDENT;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_student(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_teachers<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_teachers(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_teacher<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHER;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_teacher(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_teacher<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_teacher(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_TEACHER;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_teacher(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_terms<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_terms(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TERM;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_term(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_term(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_TERM;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_term(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_grading_periods_for_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_grading_periods_for_term(
-                ctx,
-                arg_id,
-                ::core::clone::Clone::clone(&query),
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_grading_periods_for_term(ctx, arg_id, query);
+        rt::server::collection(
+                &input,
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
             )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_users<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "role",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "orgs",
-            "grades",
-            "password",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_users(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_user<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_USER;
+        let arg_id = input.required(op, "id")?;
         let fields = input.fields()?;
         let out = svc.get_user(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "role",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "orgs",
-                    "grades",
-                    "password",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_user<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_user(ctx, arg_id, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_USER;
+        let arg_id = input.required(op, "id")?;
+        let call = |query| svc.get_classes_for_user(ctx, arg_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: RosteringService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/academicSessions",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_academic_sessions::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/academicSessions/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_academic_session::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_classes::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_class::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{id}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_courses::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_course::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_course::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/demographics",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_demographics::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/demographics/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_demographics::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_enrollments::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/enrollments/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_enrollment::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/gradingPeriods",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_grading_periods::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/gradingPeriods/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_grading_period::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/orgs",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_orgs::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/orgs/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_org::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_schools::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_school::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/classes/{class_id}/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_enrollments_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/classes/{class_id}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/classes/{class_id}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/courses",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_courses_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_enrollments_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{id}/terms",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_terms_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_students::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_student::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_student::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_teachers::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_teacher::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_teacher::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_terms::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_term::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_term::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{id}/gradingPeriods",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_grading_periods_for_term::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_users::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users/{id}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_user::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users/{id}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_user::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: RosteringService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(
+                &ops::GET_ALL_ACADEMIC_SESSIONS,
+                &svc,
+                handle_get_all_academic_sessions::<S>,
+            )
+            .serve(&ops::GET_ACADEMIC_SESSION, &svc, handle_get_academic_session::<S>)
+            .serve(&ops::GET_ALL_CLASSES, &svc, handle_get_all_classes::<S>)
+            .serve(&ops::GET_CLASS, &svc, handle_get_class::<S>)
+            .serve(
+                &ops::GET_STUDENTS_FOR_CLASS,
+                &svc,
+                handle_get_students_for_class::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_CLASS,
+                &svc,
+                handle_get_teachers_for_class::<S>,
+            )
+            .serve(&ops::GET_ALL_COURSES, &svc, handle_get_all_courses::<S>)
+            .serve(&ops::GET_COURSE, &svc, handle_get_course::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_COURSE,
+                &svc,
+                handle_get_classes_for_course::<S>,
+            )
+            .serve(&ops::GET_ALL_DEMOGRAPHICS, &svc, handle_get_all_demographics::<S>)
+            .serve(&ops::GET_DEMOGRAPHICS, &svc, handle_get_demographics::<S>)
+            .serve(&ops::GET_ALL_ENROLLMENTS, &svc, handle_get_all_enrollments::<S>)
+            .serve(&ops::GET_ENROLLMENT, &svc, handle_get_enrollment::<S>)
+            .serve(
+                &ops::GET_ALL_GRADING_PERIODS,
+                &svc,
+                handle_get_all_grading_periods::<S>,
+            )
+            .serve(&ops::GET_GRADING_PERIOD, &svc, handle_get_grading_period::<S>)
+            .serve(&ops::GET_ALL_ORGS, &svc, handle_get_all_orgs::<S>)
+            .serve(&ops::GET_ORG, &svc, handle_get_org::<S>)
+            .serve(&ops::GET_ALL_SCHOOLS, &svc, handle_get_all_schools::<S>)
+            .serve(&ops::GET_SCHOOL, &svc, handle_get_school::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_SCHOOL,
+                &svc,
+                handle_get_classes_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_enrollments_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_students_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_teachers_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_COURSES_FOR_SCHOOL,
+                &svc,
+                handle_get_courses_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_ENROLLMENTS_FOR_SCHOOL,
+                &svc,
+                handle_get_enrollments_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_STUDENTS_FOR_SCHOOL,
+                &svc,
+                handle_get_students_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_SCHOOL,
+                &svc,
+                handle_get_teachers_for_school::<S>,
+            )
+            .serve(&ops::GET_TERMS_FOR_SCHOOL, &svc, handle_get_terms_for_school::<S>)
+            .serve(&ops::GET_ALL_STUDENTS, &svc, handle_get_all_students::<S>)
+            .serve(&ops::GET_STUDENT, &svc, handle_get_student::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_STUDENT,
+                &svc,
+                handle_get_classes_for_student::<S>,
+            )
+            .serve(&ops::GET_ALL_TEACHERS, &svc, handle_get_all_teachers::<S>)
+            .serve(&ops::GET_TEACHER, &svc, handle_get_teacher::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_TEACHER,
+                &svc,
+                handle_get_classes_for_teacher::<S>,
+            )
+            .serve(&ops::GET_ALL_TERMS, &svc, handle_get_all_terms::<S>)
+            .serve(&ops::GET_TERM, &svc, handle_get_term::<S>)
+            .serve(&ops::GET_CLASSES_FOR_TERM, &svc, handle_get_classes_for_term::<S>)
+            .serve(
+                &ops::GET_GRADING_PERIODS_FOR_TERM,
+                &svc,
+                handle_get_grading_periods_for_term::<S>,
+            )
+            .serve(&ops::GET_ALL_USERS, &svc, handle_get_all_users::<S>)
+            .serve(&ops::GET_USER, &svc, handle_get_user::<S>)
+            .serve(&ops::GET_CLASSES_FOR_USER, &svc, handle_get_classes_for_user::<S>)
     }
 }
 /// The typed API client of `OneRoster 1.1 Rostering (ims-codegen model)`: `RosteringClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `OneRoster` `Rostering` `1.1` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// OneRoster 1.1 Rostering (ims-codegen model)
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct RosteringClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl RosteringClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /academicSessions` (`getAllAcademicSessions`)
@@ -9325,27 +7547,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
         pub async fn get_all_academic_sessions(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9356,31 +7561,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_academic_sessions_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /academicSessions/{id}` (`getAcademicSession`)
         ///
@@ -9400,32 +7587,12 @@ pub mod client {
         pub async fn get_academic_session(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_ACADEMIC_SESSION)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /classes` (`getAllClasses`)
         ///
@@ -9440,27 +7607,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
         pub async fn get_all_classes(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9471,29 +7621,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_classes_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_ALL_CLASSES);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{id}` (`getClass`)
         ///
@@ -9513,32 +7647,10 @@ pub mod client {
         pub async fn get_class(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleClassDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleClassDType, rt::ApiError> {
+            let request = request(&ops::GET_CLASS).arg("id", &id).arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /classes/{id}/students` (`getStudentsForClass`)
         ///
@@ -9558,24 +7670,12 @@ pub mod client {
         pub async fn get_students_for_class(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9587,26 +7687,13 @@ pub mod client {
         pub fn get_students_for_class_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS).arg("id", &id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
         ///
@@ -9626,24 +7713,12 @@ pub mod client {
         pub async fn get_teachers_for_class(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9655,26 +7730,13 @@ pub mod client {
         pub fn get_teachers_for_class_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("id", &id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS).arg("id", &id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /courses` (`getAllCourses`)
         ///
@@ -9689,27 +7751,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
         pub async fn get_all_courses(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::CourseSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_COURSES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9720,31 +7765,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_courses_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::CourseDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::CourseSetDType| {
-                        page.courses.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_ALL_COURSES);
+            let records = |page: super::models::CourseSetDType| {
+                page.courses.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /courses/{id}` (`getCourse`)
         ///
@@ -9764,32 +7791,12 @@ pub mod client {
         pub async fn get_course(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleCourseDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleCourseDType, rt::ApiError> {
+            let request = request(&ops::GET_COURSE)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /courses/{id}/classes` (`getClassesForCourse`)
         ///
@@ -9809,24 +7816,12 @@ pub mod client {
         pub async fn get_classes_for_course(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{id}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9838,26 +7833,13 @@ pub mod client {
         pub fn get_classes_for_course_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /demographics` (`getAllDemographics`)
         ///
@@ -9872,22 +7854,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
         pub async fn get_all_demographics(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::DemographicsSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9898,26 +7868,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_demographics_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::DemographicsDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics")
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                    query,
-                    |page: super::models::DemographicsSetDType| {
-                        page.demographics.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::DemographicsDType> + '_ {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS);
+            let records = |page: super::models::DemographicsSetDType| {
+                page.demographics.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /demographics/{id}` (`getDemographics`)
         ///
@@ -9937,27 +7894,12 @@ pub mod client {
         pub async fn get_demographics(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleDemographicsDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleDemographicsDType, rt::ApiError> {
+            let request = request(&ops::GET_DEMOGRAPHICS)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
@@ -9972,27 +7914,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
         pub async fn get_all_enrollments(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10003,31 +7928,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_enrollments_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ALL_ENROLLMENTS);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /enrollments/{id}` (`getEnrollment`)
         ///
@@ -10047,32 +7954,12 @@ pub mod client {
         pub async fn get_enrollment(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleEnrollmentDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleEnrollmentDType, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENT)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
@@ -10087,27 +7974,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
         pub async fn get_all_grading_periods(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10118,31 +7988,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_grading_periods_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
         ///
@@ -10162,32 +8014,12 @@ pub mod client {
         pub async fn get_grading_period(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_GRADING_PERIOD)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /orgs` (`getAllOrgs`)
         ///
@@ -10202,27 +8034,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
         pub async fn get_all_orgs(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::OrgSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ORGS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10233,29 +8048,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_orgs_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::OrgDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_ORGS);
+            let records = |page: super::models::OrgSetDType| {
+                page.orgs.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /orgs/{id}` (`getOrg`)
         ///
@@ -10275,32 +8074,10 @@ pub mod client {
         pub async fn get_org(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleOrgDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            let request = request(&ops::GET_ORG).arg("id", &id).arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /schools` (`getAllSchools`)
         ///
@@ -10315,27 +8092,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
         pub async fn get_all_schools(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::OrgSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10346,29 +8106,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_schools_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::OrgDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_SCHOOLS);
+            let records = |page: super::models::OrgSetDType| {
+                page.orgs.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}` (`getSchool`)
         ///
@@ -10388,32 +8132,12 @@ pub mod client {
         pub async fn get_school(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleOrgDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            let request = request(&ops::GET_SCHOOL)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /schools/{id}/classes` (`getClassesForSchool`)
         ///
@@ -10433,24 +8157,12 @@ pub mod client {
         pub async fn get_classes_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10462,26 +8174,13 @@ pub mod client {
         pub fn get_classes_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
@@ -10506,26 +8205,13 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10538,30 +8224,15 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/enrollments")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
         ///
@@ -10586,26 +8257,13 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10618,28 +8276,15 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
         ///
@@ -10664,26 +8309,13 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10696,28 +8328,15 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/classes/")
-                        .path_param("class_id", &class_id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+                .arg("id", &id)
+                .arg("class_id", &class_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
         ///
@@ -10737,24 +8356,12 @@ pub mod client {
         pub async fn get_courses_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::CourseSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/courses")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10766,28 +8373,13 @@ pub mod client {
         pub fn get_courses_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::CourseDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/courses")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::CourseSetDType| {
-                        page.courses.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::CourseSetDType| {
+                page.courses.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
         ///
@@ -10807,24 +8399,12 @@ pub mod client {
         pub async fn get_enrollments_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10836,28 +8416,13 @@ pub mod client {
         pub fn get_enrollments_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/enrollments")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/students` (`getStudentsForSchool`)
         ///
@@ -10877,24 +8442,12 @@ pub mod client {
         pub async fn get_students_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10906,26 +8459,13 @@ pub mod client {
         pub fn get_students_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
         ///
@@ -10945,24 +8485,12 @@ pub mod client {
         pub async fn get_teachers_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10974,26 +8502,13 @@ pub mod client {
         pub fn get_teachers_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{id}/terms` (`getTermsForSchool`)
         ///
@@ -11013,24 +8528,12 @@ pub mod client {
         pub async fn get_terms_for_school(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/terms")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11042,28 +8545,13 @@ pub mod client {
         pub fn get_terms_for_school_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("id", &id)
-                        .path("/terms")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL).arg("id", &id);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /students` (`getAllStudents`)
         ///
@@ -11078,27 +8566,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
         pub async fn get_all_students(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11109,29 +8580,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_students_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_STUDENTS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /students/{id}` (`getStudent`)
         ///
@@ -11151,32 +8606,12 @@ pub mod client {
         pub async fn get_student(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_STUDENT)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /students/{id}/classes` (`getClassesForStudent`)
         ///
@@ -11196,24 +8631,12 @@ pub mod client {
         pub async fn get_classes_for_student(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /students/{id}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11225,26 +8648,13 @@ pub mod client {
         pub fn get_classes_for_student_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /teachers` (`getAllTeachers`)
         ///
@@ -11259,27 +8669,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
         pub async fn get_all_teachers(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11290,29 +8683,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_teachers_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_TEACHERS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /teachers/{id}` (`getTeacher`)
         ///
@@ -11332,32 +8709,12 @@ pub mod client {
         pub async fn get_teacher(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_TEACHER)
+                .arg("id", &id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
         ///
@@ -11377,24 +8734,12 @@ pub mod client {
         pub async fn get_classes_for_teacher(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /teachers/{id}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11406,26 +8751,13 @@ pub mod client {
         pub fn get_classes_for_teacher_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms` (`getAllTerms`)
         ///
@@ -11440,27 +8772,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
         pub async fn get_all_terms(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_TERMS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11471,31 +8786,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_terms_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_TERMS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms/{id}` (`getTerm`)
         ///
@@ -11515,32 +8812,10 @@ pub mod client {
         pub async fn get_term(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_TERM).arg("id", &id).arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /terms/{id}/classes` (`getClassesForTerm`)
         ///
@@ -11560,24 +8835,12 @@ pub mod client {
         pub async fn get_classes_for_term(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{id}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11589,26 +8852,13 @@ pub mod client {
         pub fn get_classes_for_term_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TERM).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
@@ -11628,24 +8878,12 @@ pub mod client {
         pub async fn get_grading_periods_for_term(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("id", &id)
-                        .path("/gradingPeriods")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11657,28 +8895,13 @@ pub mod client {
         pub fn get_grading_periods_for_term_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("id", &id)
-                        .path("/gradingPeriods")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM).arg("id", &id);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /users` (`getAllUsers`)
         ///
@@ -11693,27 +8916,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
         pub async fn get_all_users(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_USERS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11724,29 +8930,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_users_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_USERS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /users/{id}` (`getUser`)
         ///
@@ -11766,32 +8956,10 @@ pub mod client {
         pub async fn get_user(
             &self,
             id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("id", &id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_USER).arg("id", &id).arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /users/{id}/classes` (`getClassesForUser`)
         ///
@@ -11811,24 +8979,12 @@ pub mod client {
         pub async fn get_classes_for_user(
             &self,
             id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_USER)
+                .arg("id", &id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /users/{id}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11840,26 +8996,18 @@ pub mod client {
         pub fn get_classes_for_user_stream(
             &self,
             id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("id", &id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_USER).arg("id", &id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

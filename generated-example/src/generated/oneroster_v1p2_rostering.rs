@@ -6435,10 +6435,12 @@ pub mod operations {
 }
 /// The server side of `OneRoster` `Rostering` `1.2`: implement `RosteringService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Rostering` `1.2`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// OneRoster 1.2 Rostering (ims-codegen model)
-    pub trait RosteringService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait RosteringService: rt::Send + rt::Sync + 'static {
         /// `GET /academicSessions` (`getAllAcademicSessions`)
         ///
         /// List academic sessions (all kinds)
@@ -6450,14 +6452,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_academic_sessions(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
         ///
         /// Fetch one academic session
@@ -6469,14 +6466,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_academic_session(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /classes` (`getAllClasses`)
         ///
         /// List classes
@@ -6488,14 +6480,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_classes(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
         ///
         /// List the students of a class
@@ -6507,15 +6494,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             class_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
         ///
         /// List the teachers of a class
@@ -6527,15 +6509,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             class_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /classes/{sourcedId}` (`getClass`)
         ///
         /// Fetch one class
@@ -6547,14 +6524,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleClassDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleClassDType>;
         /// `GET /courses` (`getAllCourses`)
         ///
         /// List courses
@@ -6566,14 +6538,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_courses(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
         /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
         ///
         /// List the classes of a course
@@ -6585,15 +6552,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_course(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             course_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /courses/{sourcedId}` (`getCourse`)
         ///
         /// Fetch one course
@@ -6605,14 +6567,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_course(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleCourseDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleCourseDType>;
         /// `GET /demographics` (`getAllDemographics`)
         ///
         /// List demographics records
@@ -6624,14 +6581,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_demographics(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::DemographicsSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>>;
         /// `GET /demographics/{sourcedId}` (`getDemographics`)
         ///
         /// Fetch one demographics record
@@ -6643,14 +6595,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_demographics(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleDemographicsDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleDemographicsDType>;
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
         /// List enrollments
@@ -6662,14 +6609,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_enrollments(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
         ///
         /// Fetch one enrollment
@@ -6681,14 +6623,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_enrollment(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleEnrollmentDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleEnrollmentDType>;
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
         /// List grading periods (academic sessions of type gradingPeriod)
@@ -6700,14 +6637,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_grading_periods(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
         ///
         /// Fetch one grading period
@@ -6719,14 +6651,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_grading_period(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /orgs` (`getAllOrgs`)
         ///
         /// List organizations
@@ -6738,14 +6665,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_orgs(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
         /// `GET /orgs/{sourcedId}` (`getOrg`)
         ///
         /// Fetch one organization
@@ -6757,14 +6679,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_org(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleOrgDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleOrgDType>;
         /// `GET /schools` (`getAllSchools`)
         ///
         /// List schools (orgs of type school)
@@ -6776,14 +6693,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_schools(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::OrgSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
         /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
         ///
         /// List the classes of a school
@@ -6795,15 +6707,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
         /// List the enrollments of a class in a school
@@ -6815,16 +6722,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_enrollments_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
             class_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
         ///
         /// List the students of a class in a school
@@ -6836,16 +6738,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
             class_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
         ///
         /// List the teachers of a class in a school
@@ -6857,16 +6754,11 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_class_in_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
             class_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
         ///
         /// List the courses of a school
@@ -6878,15 +6770,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_courses_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::CourseSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
         /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
         ///
         /// List the enrollments of a school
@@ -6898,15 +6785,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_enrollments_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::EnrollmentSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
         /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
         ///
         /// List the students of a school
@@ -6918,15 +6800,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_students_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
         ///
         /// List the teachers of a school
@@ -6938,15 +6815,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_teachers_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
         ///
         /// List the terms of a school
@@ -6958,15 +6830,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_terms_for_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /schools/{sourcedId}` (`getSchool`)
         ///
         /// Fetch one school
@@ -6978,14 +6845,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_school(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleOrgDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleOrgDType>;
         /// `GET /students` (`getAllStudents`)
         ///
         /// List students (users with the student role)
@@ -6997,14 +6859,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_students(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /students/{sourcedId}` (`getStudent`)
         ///
         /// Fetch one student
@@ -7016,14 +6873,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_student(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
         ///
         /// List the classes of a student
@@ -7035,15 +6887,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_student(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             student_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /teachers` (`getAllTeachers`)
         ///
         /// List teachers (users with the teacher role)
@@ -7055,14 +6902,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_teachers(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /teachers/{sourcedId}` (`getTeacher`)
         ///
         /// Fetch one teacher
@@ -7074,14 +6916,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_teacher(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
         ///
         /// List the classes of a teacher
@@ -7093,15 +6930,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_teacher(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             teacher_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /terms` (`getAllTerms`)
         ///
         /// List terms (academic sessions of type term)
@@ -7113,14 +6945,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_terms(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /terms/{sourcedId}` (`getTerm`)
         ///
         /// Fetch one term
@@ -7132,14 +6959,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleAcademicSessionDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
         /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
         ///
         /// List the classes of a term
@@ -7151,15 +6973,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             term_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
         /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
         /// List the grading periods of a term
@@ -7171,15 +6988,10 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_grading_periods_for_term(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             term_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::AcademicSessionSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
         /// `GET /users` (`getAllUsers`)
         ///
         /// List users
@@ -7191,14 +7003,9 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_all_users(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::UserSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
         /// `GET /users/{sourcedId}` (`getUser`)
         ///
         /// Fetch one user
@@ -7210,14 +7017,9 @@ pub mod server {
         /// The `fields` query parameter is applied by the router to the returned record.
         fn get_user(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             sourced_id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                super::models::SingleUserDType,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<super::models::SingleUserDType>;
         /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
         ///
         /// List the classes of a user
@@ -7229,2543 +7031,864 @@ pub mod server {
         /// A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router.
         fn get_classes_for_user(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             user_sourced_id: ::std::string::String,
-            query: ::ims_runtime::query::CollectionQuery,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::ims_runtime::server::Listed<super::models::ClassSetDType>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            query: rt::CollectionQuery,
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ACADEMIC_SESSION_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "startDate",
+        "endDate",
+        "type",
+        "parent",
+        "children",
+        "schoolYear",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const CLASS_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "classCode",
+        "classType",
+        "location",
+        "grades",
+        "subjects",
+        "course",
+        "school",
+        "terms",
+        "subjectCodes",
+        "periods",
+        "resources",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const COURSE_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "title",
+        "schoolYear",
+        "courseCode",
+        "grades",
+        "subjects",
+        "org",
+        "subjectCodes",
+        "resources",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const DEMOGRAPHICS_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "birthDate",
+        "sex",
+        "americanIndianOrAlaskaNative",
+        "asian",
+        "blackOrAfricanAmerican",
+        "nativeHawaiianOrOtherPacificIslander",
+        "white",
+        "demographicRaceTwoOrMoreRaces",
+        "hispanicOrLatinoEthnicity",
+        "countryOfBirthCode",
+        "stateOfBirthAbbreviation",
+        "cityOfBirth",
+        "publicSchoolResidenceStatus",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ENROLLMENT_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "user",
+        "class",
+        "school",
+        "role",
+        "primary",
+        "beginDate",
+        "endDate",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const ORG_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "name",
+        "type",
+        "identifier",
+        "parent",
+        "children",
+    ];
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const USER_D_TYPE_MEMBERS: &[&str] = &[
+        "sourcedId",
+        "status",
+        "dateLastModified",
+        "metadata",
+        "userMasterIdentifier",
+        "username",
+        "userIds",
+        "enabledUser",
+        "givenName",
+        "familyName",
+        "middleName",
+        "preferredFirstName",
+        "preferredMiddleName",
+        "preferredLastName",
+        "pronouns",
+        "roles",
+        "userProfiles",
+        "primaryOrg",
+        "identifier",
+        "email",
+        "sms",
+        "phone",
+        "agents",
+        "grades",
+        "password",
+        "resources",
+    ];
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_academic_sessions<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_academic_sessions(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_academic_sessions(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_academic_session<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ACADEMIC_SESSION;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_academic_session(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_classes<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_classes(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_classes(ctx, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_class_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "classSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_class(
-                ctx,
-                arg_class_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_CLASS;
+        let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let call = |query| svc.get_students_for_class(ctx, arg_class_sourced_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_class_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "classSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_class(
-                ctx,
-                arg_class_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_CLASS;
+        let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let call = |query| svc.get_teachers_for_class(ctx, arg_class_sourced_id, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_class<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASS;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_class(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("class"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "classCode",
-                    "classType",
-                    "location",
-                    "grades",
-                    "subjects",
-                    "course",
-                    "school",
-                    "terms",
-                    "subjectCodes",
-                    "periods",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("class"), CLASS_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_courses<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "schoolYear",
-            "courseCode",
-            "grades",
-            "subjects",
-            "org",
-            "subjectCodes",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_courses(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("courses"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_courses(ctx, query);
+        rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_course<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_course_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "courseSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_course(
-                ctx,
-                arg_course_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_COURSE;
+        let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        let call = |query| svc.get_classes_for_course(ctx, arg_course_sourced_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_course<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_COURSE;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_course(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("course"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "schoolYear",
-                    "courseCode",
-                    "grades",
-                    "subjects",
-                    "org",
-                    "subjectCodes",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("course"), COURSE_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
     async fn handle_get_all_demographics<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "birthDate",
-            "sex",
-            "americanIndianOrAlaskaNative",
-            "asian",
-            "blackOrAfricanAmerican",
-            "nativeHawaiianOrOtherPacificIslander",
-            "white",
-            "demographicRaceTwoOrMoreRaces",
-            "hispanicOrLatinoEthnicity",
-            "countryOfBirthCode",
-            "stateOfBirthAbbreviation",
-            "cityOfBirth",
-            "publicSchoolResidenceStatus",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_demographics(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_demographics(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("demographics"),
-                FIELDS,
-            ),
-        )
+                rt::Some("demographics"),
+                DEMOGRAPHICS_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_DEMOGRAPHICS_READONLY)]
     async fn handle_get_demographics<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_DEMOGRAPHICS;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_demographics(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("demographics"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "birthDate",
-                    "sex",
-                    "americanIndianOrAlaskaNative",
-                    "asian",
-                    "blackOrAfricanAmerican",
-                    "nativeHawaiianOrOtherPacificIslander",
-                    "white",
-                    "demographicRaceTwoOrMoreRaces",
-                    "hispanicOrLatinoEthnicity",
-                    "countryOfBirthCode",
-                    "stateOfBirthAbbreviation",
-                    "cityOfBirth",
-                    "publicSchoolResidenceStatus",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("demographics"),
+            DEMOGRAPHICS_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_enrollments<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_enrollments(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_enrollments(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollment<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENT;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_enrollment(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("enrollment"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "user",
-                    "class",
-                    "school",
-                    "role",
-                    "primary",
-                    "beginDate",
-                    "endDate",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("enrollment"),
+            ENROLLMENT_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_grading_periods<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_all_grading_periods(ctx, ::core::clone::Clone::clone(&query))
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_grading_periods(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_grading_period<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_GRADING_PERIOD;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_grading_period(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_orgs<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "name",
-            "type",
-            "identifier",
-            "parent",
-            "children",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_orgs(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("orgs"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_orgs(ctx, query);
+        rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_org<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ORG;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_org(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("org"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("org"), ORG_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_schools<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "name",
-            "type",
-            "identifier",
-            "parent",
-            "children",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_schools(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("orgs"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_schools(ctx, query);
+        rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| svc.get_classes_for_school(ctx, arg_school_sourced_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollments_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "classSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_enrollments_for_class_in_school(
-                ctx,
-                arg_school_sourced_id,
-                arg_class_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let call = |query| {
+            svc
+                .get_enrollments_for_class_in_school(
+                    ctx,
+                    arg_school_sourced_id,
+                    arg_class_sourced_id,
+                    query,
+                )
+        };
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "classSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_class_in_school(
-                ctx,
-                arg_school_sourced_id,
-                arg_class_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let call = |query| {
+            svc
+                .get_students_for_class_in_school(
+                    ctx,
+                    arg_school_sourced_id,
+                    arg_class_sourced_id,
+                    query,
+                )
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_class_in_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "classSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_class_in_school(
-                ctx,
-                arg_school_sourced_id,
-                arg_class_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let call = |query| {
+            svc
+                .get_teachers_for_class_in_school(
+                    ctx,
+                    arg_school_sourced_id,
+                    arg_class_sourced_id,
+                    query,
+                )
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_courses_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "schoolYear",
-            "courseCode",
-            "grades",
-            "subjects",
-            "org",
-            "subjectCodes",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_courses_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("courses"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_COURSES_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| svc.get_courses_for_school(ctx, arg_school_sourced_id, query);
+        rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_enrollments_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "user",
-            "class",
-            "school",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_enrollments_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| {
+            svc.get_enrollments_for_school(ctx, arg_school_sourced_id, query)
+        };
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("enrollments"),
-                FIELDS,
-            ),
-        )
+                rt::Some("enrollments"),
+                ENROLLMENT_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_students_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_students_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENTS_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| {
+            svc.get_students_for_school(ctx, arg_school_sourced_id, query)
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_teachers_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_teachers_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHERS_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| {
+            svc.get_teachers_for_school(ctx, arg_school_sourced_id, query)
+        };
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_terms_for_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_terms_for_school(
-                ctx,
-                arg_school_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TERMS_FOR_SCHOOL;
+        let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let call = |query| svc.get_terms_for_school(ctx, arg_school_sourced_id, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_school<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_SCHOOL;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_school(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("org"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "name",
-                    "type",
-                    "identifier",
-                    "parent",
-                    "children",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("org"), ORG_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_students<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_students(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_students(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_student<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_STUDENT;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_student(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_student<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_student_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "studentSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_student(
-                ctx,
-                arg_student_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_STUDENT;
+        let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        let call = |query| {
+            svc.get_classes_for_student(ctx, arg_student_sourced_id, query)
+        };
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_teachers<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_teachers(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_teachers(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_teacher<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TEACHER;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_teacher(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_teacher<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_teacher_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "teacherSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_teacher(
-                ctx,
-                arg_teacher_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_TEACHER;
+        let arg_teacher_sourced_id = input.required(op, "teacherSourcedId")?;
+        let call = |query| {
+            svc.get_classes_for_teacher(ctx, arg_teacher_sourced_id, query)
+        };
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_terms<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_terms(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_terms(ctx, query);
+        rt::server::collection(
                 &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
+            )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_TERM;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_term(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("academicSession"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "title",
-                    "startDate",
-                    "endDate",
-                    "type",
-                    "parent",
-                    "children",
-                    "schoolYear",
-                ],
-            ),
+        rt::server::json(
+            200,
+            &out,
+            fields,
+            rt::Some("academicSession"),
+            ACADEMIC_SESSION_D_TYPE_MEMBERS,
         )
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_term_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "termSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_term(
-                ctx,
-                arg_term_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_TERM;
+        let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        let call = |query| svc.get_classes_for_term(ctx, arg_term_sourced_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_grading_periods_for_term<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_term_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "termSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "startDate",
-            "endDate",
-            "type",
-            "parent",
-            "children",
-            "schoolYear",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_grading_periods_for_term(
-                ctx,
-                arg_term_sourced_id,
-                ::core::clone::Clone::clone(&query),
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
+        let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        let call = |query| {
+            svc.get_grading_periods_for_term(ctx, arg_term_sourced_id, query)
+        };
+        rt::server::collection(
+                &input,
+                rt::Some("academicSessions"),
+                ACADEMIC_SESSION_D_TYPE_MEMBERS,
+                call,
             )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("academicSessions"),
-                FIELDS,
-            ),
-        )
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_all_users<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "userMasterIdentifier",
-            "username",
-            "userIds",
-            "enabledUser",
-            "givenName",
-            "familyName",
-            "middleName",
-            "preferredFirstName",
-            "preferredMiddleName",
-            "preferredLastName",
-            "pronouns",
-            "roles",
-            "userProfiles",
-            "primaryOrg",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agents",
-            "grades",
-            "password",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc.get_all_users(ctx, ::core::clone::Clone::clone(&query)).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("users"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let call = |query| svc.get_all_users(ctx, query);
+        rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
+            .await
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ROSTER_CORE_READONLY,
-        super::scopes::ROSTER_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
     async fn handle_get_user<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "sourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_USER;
+        let arg_sourced_id = input.required(op, "sourcedId")?;
         let fields = input.fields()?;
         let out = svc.get_user(ctx, arg_sourced_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                fields.as_ref(),
-                ::core::option::Option::Some("user"),
-                &[
-                    "sourcedId",
-                    "status",
-                    "dateLastModified",
-                    "metadata",
-                    "userMasterIdentifier",
-                    "username",
-                    "userIds",
-                    "enabledUser",
-                    "givenName",
-                    "familyName",
-                    "middleName",
-                    "preferredFirstName",
-                    "preferredMiddleName",
-                    "preferredLastName",
-                    "pronouns",
-                    "roles",
-                    "userProfiles",
-                    "primaryOrg",
-                    "identifier",
-                    "email",
-                    "sms",
-                    "phone",
-                    "agents",
-                    "grades",
-                    "password",
-                    "resources",
-                ],
-            ),
-        )
+        rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ROSTER_READONLY)]
+    #[rt::ims_scope(super::scopes::ROSTER_READONLY)]
     async fn handle_get_classes_for_user<S: RosteringService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_user_sourced_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "userSourcedId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        const FIELDS: &[&str] = &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "metadata",
-            "title",
-            "classCode",
-            "classType",
-            "location",
-            "grades",
-            "subjects",
-            "course",
-            "school",
-            "terms",
-            "subjectCodes",
-            "periods",
-            "resources",
-        ];
-        let query = input.collection_query(FIELDS)?;
-        let out = svc
-            .get_classes_for_user(
-                ctx,
-                arg_user_sourced_id,
-                ::core::clone::Clone::clone(&query),
-            )
-            .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::collection(
-                &out,
-                &query,
-                &input,
-                ::core::option::Option::Some("classes"),
-                FIELDS,
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASSES_FOR_USER;
+        let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        let call = |query| svc.get_classes_for_user(ctx, arg_user_sourced_id, query);
+        rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
+            .await
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: RosteringService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/academicSessions",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_academic_sessions::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/academicSessions/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_academic_session::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_classes::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{classSourcedId}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{classSourcedId}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_class::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/classes/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_class::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_courses::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses/{courseSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_course::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/courses/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_course::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/demographics",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_demographics::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/demographics/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_demographics::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_enrollments::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/enrollments/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_enrollment::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/gradingPeriods",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_grading_periods::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/gradingPeriods/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_grading_period::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/orgs",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_orgs::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/orgs/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_org::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_schools::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_enrollments_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_class_in_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/courses",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_courses_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/enrollments",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_enrollments_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_students_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_teachers_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolSourcedId}/terms",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_terms_for_school::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_school::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_students::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_student::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/students/{studentSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_student::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_all_teachers::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_teacher::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/teachers/{teacherSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_teacher::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_terms::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_term::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{termSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_term::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/terms/{termSourcedId}/gradingPeriods",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_grading_periods_for_term::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_users::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users/{sourcedId}",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_user::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/users/{userSourcedId}/classes",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_classes_for_user::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: RosteringService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(
+                &ops::GET_ALL_ACADEMIC_SESSIONS,
+                &svc,
+                handle_get_all_academic_sessions::<S>,
+            )
+            .serve(&ops::GET_ACADEMIC_SESSION, &svc, handle_get_academic_session::<S>)
+            .serve(&ops::GET_ALL_CLASSES, &svc, handle_get_all_classes::<S>)
+            .serve(
+                &ops::GET_STUDENTS_FOR_CLASS,
+                &svc,
+                handle_get_students_for_class::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_CLASS,
+                &svc,
+                handle_get_teachers_for_class::<S>,
+            )
+            .serve(&ops::GET_CLASS, &svc, handle_get_class::<S>)
+            .serve(&ops::GET_ALL_COURSES, &svc, handle_get_all_courses::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_COURSE,
+                &svc,
+                handle_get_classes_for_course::<S>,
+            )
+            .serve(&ops::GET_COURSE, &svc, handle_get_course::<S>)
+            .serve(&ops::GET_ALL_DEMOGRAPHICS, &svc, handle_get_all_demographics::<S>)
+            .serve(&ops::GET_DEMOGRAPHICS, &svc, handle_get_demographics::<S>)
+            .serve(&ops::GET_ALL_ENROLLMENTS, &svc, handle_get_all_enrollments::<S>)
+            .serve(&ops::GET_ENROLLMENT, &svc, handle_get_enrollment::<S>)
+            .serve(
+                &ops::GET_ALL_GRADING_PERIODS,
+                &svc,
+                handle_get_all_grading_periods::<S>,
+            )
+            .serve(&ops::GET_GRADING_PERIOD, &svc, handle_get_grading_period::<S>)
+            .serve(&ops::GET_ALL_ORGS, &svc, handle_get_all_orgs::<S>)
+            .serve(&ops::GET_ORG, &svc, handle_get_org::<S>)
+            .serve(&ops::GET_ALL_SCHOOLS, &svc, handle_get_all_schools::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_SCHOOL,
+                &svc,
+                handle_get_classes_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_enrollments_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_students_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL,
+                &svc,
+                handle_get_teachers_for_class_in_school::<S>,
+            )
+            .serve(
+                &ops::GET_COURSES_FOR_SCHOOL,
+                &svc,
+                handle_get_courses_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_ENROLLMENTS_FOR_SCHOOL,
+                &svc,
+                handle_get_enrollments_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_STUDENTS_FOR_SCHOOL,
+                &svc,
+                handle_get_students_for_school::<S>,
+            )
+            .serve(
+                &ops::GET_TEACHERS_FOR_SCHOOL,
+                &svc,
+                handle_get_teachers_for_school::<S>,
+            )
+            .serve(&ops::GET_TERMS_FOR_SCHOOL, &svc, handle_get_terms_for_school::<S>)
+            .serve(&ops::GET_SCHOOL, &svc, handle_get_school::<S>)
+            .serve(&ops::GET_ALL_STUDENTS, &svc, handle_get_all_students::<S>)
+            .serve(&ops::GET_STUDENT, &svc, handle_get_student::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_STUDENT,
+                &svc,
+                handle_get_classes_for_student::<S>,
+            )
+            .serve(&ops::GET_ALL_TEACHERS, &svc, handle_get_all_teachers::<S>)
+            .serve(&ops::GET_TEACHER, &svc, handle_get_teacher::<S>)
+            .serve(
+                &ops::GET_CLASSES_FOR_TEACHER,
+                &svc,
+                handle_get_classes_for_teacher::<S>,
+            )
+            .serve(&ops::GET_ALL_TERMS, &svc, handle_get_all_terms::<S>)
+            .serve(&ops::GET_TERM, &svc, handle_get_term::<S>)
+            .serve(&ops::GET_CLASSES_FOR_TERM, &svc, handle_get_classes_for_term::<S>)
+            .serve(
+                &ops::GET_GRADING_PERIODS_FOR_TERM,
+                &svc,
+                handle_get_grading_periods_for_term::<S>,
+            )
+            .serve(&ops::GET_ALL_USERS, &svc, handle_get_all_users::<S>)
+            .serve(&ops::GET_USER, &svc, handle_get_user::<S>)
+            .serve(&ops::GET_CLASSES_FOR_USER, &svc, handle_get_classes_for_user::<S>)
     }
 }
 /// The typed API client of `OneRoster 1.2 Rostering (ims-codegen model)`: `RosteringClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `OneRoster` `Rostering` `1.2` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// OneRoster 1.2 Rostering (ims-codegen model)
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct RosteringClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl RosteringClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /academicSessions` (`getAllAcademicSessions`)
@@ -9781,27 +7904,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
         pub async fn get_all_academic_sessions(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9812,31 +7918,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_academic_sessions_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
         ///
@@ -9856,32 +7944,12 @@ pub mod client {
         pub async fn get_academic_session(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/academicSessions/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_ACADEMIC_SESSION)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /classes` (`getAllClasses`)
         ///
@@ -9896,27 +7964,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
         pub async fn get_all_classes(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9927,29 +7978,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_classes_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_ALL_CLASSES);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
         ///
@@ -9969,24 +8004,12 @@ pub mod client {
         pub async fn get_students_for_class(
             &self,
             class_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
+                .arg("classSourcedId", &class_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{classSourcedId}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -9998,26 +8021,14 @@ pub mod client {
         pub fn get_students_for_class_stream(
             &self,
             class_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS)
+                .arg("classSourcedId", &class_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
         ///
@@ -10037,24 +8048,12 @@ pub mod client {
         pub async fn get_teachers_for_class(
             &self,
             class_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
+                .arg("classSourcedId", &class_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10066,26 +8065,14 @@ pub mod client {
         pub fn get_teachers_for_class_stream(
             &self,
             class_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS)
+                .arg("classSourcedId", &class_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /classes/{sourcedId}` (`getClass`)
         ///
@@ -10105,32 +8092,12 @@ pub mod client {
         pub async fn get_class(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleClassDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/classes/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleClassDType, rt::ApiError> {
+            let request = request(&ops::GET_CLASS)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /courses` (`getAllCourses`)
         ///
@@ -10145,27 +8112,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
         pub async fn get_all_courses(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::CourseSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_COURSES).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10176,31 +8126,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_courses_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::CourseDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::CourseSetDType| {
-                        page.courses.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_ALL_COURSES);
+            let records = |page: super::models::CourseSetDType| {
+                page.courses.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
         ///
@@ -10220,24 +8152,12 @@ pub mod client {
         pub async fn get_classes_for_course(
             &self,
             course_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("courseSourcedId", &course_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
+                .arg("courseSourcedId", &course_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10249,26 +8169,14 @@ pub mod client {
         pub fn get_classes_for_course_stream(
             &self,
             course_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("courseSourcedId", &course_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_COURSE)
+                .arg("courseSourcedId", &course_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /courses/{sourcedId}` (`getCourse`)
         ///
@@ -10288,32 +8196,12 @@ pub mod client {
         pub async fn get_course(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleCourseDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/courses/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleCourseDType, rt::ApiError> {
+            let request = request(&ops::GET_COURSE)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /demographics` (`getAllDemographics`)
         ///
@@ -10328,22 +8216,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
         pub async fn get_all_demographics(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::DemographicsSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10354,26 +8230,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_demographics_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::DemographicsDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics")
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                    query,
-                    |page: super::models::DemographicsSetDType| {
-                        page.demographics.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::DemographicsDType> + '_ {
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS);
+            let records = |page: super::models::DemographicsSetDType| {
+                page.demographics.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /demographics/{sourcedId}` (`getDemographics`)
         ///
@@ -10393,27 +8256,12 @@ pub mod client {
         pub async fn get_demographics(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleDemographicsDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/demographics/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(&[&[super::scopes::ROSTER_DEMOGRAPHICS_READONLY]]),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleDemographicsDType, rt::ApiError> {
+            let request = request(&ops::GET_DEMOGRAPHICS)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /discovery/onerosterv1p2rostersservice_openapi3_v1p0.json` (`getDiscoveryDocument`)
         ///
@@ -10426,22 +8274,9 @@ pub mod client {
         /// Returns the Service Description Document as JSON.
         pub async fn get_discovery_document(
             &self,
-        ) -> ::std::result::Result<
-            ::ims_runtime::__private::serde_json::Value,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_value(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path(
-                            "/discovery/onerosterv1p2rostersservice_openapi3_v1p0.json",
-                        )
-                        .scopes(&[]),
-                )
-                .await
+        ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
+            let request = request(&ops::GET_DISCOVERY_DOCUMENT);
+            self.api.call_value(request).await
         }
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
@@ -10456,27 +8291,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
         pub async fn get_all_enrollments(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10487,31 +8305,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_enrollments_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ALL_ENROLLMENTS);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
         ///
@@ -10531,32 +8331,12 @@ pub mod client {
         pub async fn get_enrollment(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleEnrollmentDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/enrollments/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleEnrollmentDType, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENT)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
@@ -10571,27 +8351,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
         pub async fn get_all_grading_periods(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10602,31 +8365,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_grading_periods_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_GRADING_PERIODS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
         ///
@@ -10646,32 +8391,12 @@ pub mod client {
         pub async fn get_grading_period(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/gradingPeriods/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_GRADING_PERIOD)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /orgs` (`getAllOrgs`)
         ///
@@ -10686,27 +8411,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
         pub async fn get_all_orgs(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::OrgSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_ORGS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10717,29 +8425,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_orgs_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::OrgDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_ORGS);
+            let records = |page: super::models::OrgSetDType| {
+                page.orgs.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /orgs/{sourcedId}` (`getOrg`)
         ///
@@ -10759,32 +8451,12 @@ pub mod client {
         pub async fn get_org(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleOrgDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/orgs/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            let request = request(&ops::GET_ORG)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /schools` (`getAllSchools`)
         ///
@@ -10799,27 +8471,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
         pub async fn get_all_schools(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::OrgSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10830,29 +8485,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_schools_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::OrgDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::OrgSetDType| page.orgs.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::OrgDType> + '_ {
+            let request = request(&ops::GET_ALL_SCHOOLS);
+            let records = |page: super::models::OrgSetDType| {
+                page.orgs.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
         ///
@@ -10872,24 +8511,12 @@ pub mod client {
         pub async fn get_classes_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10901,26 +8528,14 @@ pub mod client {
         pub fn get_classes_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
@@ -10945,26 +8560,13 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -10977,30 +8579,15 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/enrollments")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
         ///
@@ -11025,26 +8612,13 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11057,28 +8631,15 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
         ///
@@ -11103,26 +8664,13 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11135,28 +8683,15 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/classes/")
-                        .path_param("classSourcedId", &class_sourced_id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .arg("classSourcedId", &class_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
         ///
@@ -11176,24 +8711,12 @@ pub mod client {
         pub async fn get_courses_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::CourseSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/courses")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11205,28 +8728,14 @@ pub mod client {
         pub fn get_courses_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::CourseDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/courses")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::CourseSetDType| {
-                        page.courses.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::CourseDType> + '_ {
+            let request = request(&ops::GET_COURSES_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::CourseSetDType| {
+                page.courses.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
         ///
@@ -11246,24 +8755,12 @@ pub mod client {
         pub async fn get_enrollments_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::EnrollmentSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/enrollments")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11275,28 +8772,14 @@ pub mod client {
         pub fn get_enrollments_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::EnrollmentDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/enrollments")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::EnrollmentSetDType| {
-                        page.enrollments.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::EnrollmentDType> + '_ {
+            let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::EnrollmentSetDType| {
+                page.enrollments.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
         ///
@@ -11316,24 +8799,12 @@ pub mod client {
         pub async fn get_students_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11345,26 +8816,14 @@ pub mod client {
         pub fn get_students_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/students")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
         ///
@@ -11384,24 +8843,12 @@ pub mod client {
         pub async fn get_teachers_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11413,26 +8860,14 @@ pub mod client {
         pub fn get_teachers_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/teachers")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
         ///
@@ -11452,24 +8887,12 @@ pub mod client {
         pub async fn get_terms_for_school(
             &self,
             school_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/terms")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11481,28 +8904,14 @@ pub mod client {
         pub fn get_terms_for_school_stream(
             &self,
             school_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolSourcedId", &school_sourced_id)
-                        .path("/terms")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_TERMS_FOR_SCHOOL)
+                .arg("schoolSourcedId", &school_sourced_id);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /schools/{sourcedId}` (`getSchool`)
         ///
@@ -11522,32 +8931,12 @@ pub mod client {
         pub async fn get_school(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleOrgDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            let request = request(&ops::GET_SCHOOL)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /students` (`getAllStudents`)
         ///
@@ -11562,27 +8951,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
         pub async fn get_all_students(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11593,29 +8965,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_students_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_STUDENTS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /students/{sourcedId}` (`getStudent`)
         ///
@@ -11635,32 +8991,12 @@ pub mod client {
         pub async fn get_student(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_STUDENT)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
         ///
@@ -11680,24 +9016,12 @@ pub mod client {
         pub async fn get_classes_for_student(
             &self,
             student_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("studentSourcedId", &student_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
+                .arg("studentSourcedId", &student_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11709,26 +9033,14 @@ pub mod client {
         pub fn get_classes_for_student_stream(
             &self,
             student_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/students/")
-                        .path_param("studentSourcedId", &student_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_STUDENT)
+                .arg("studentSourcedId", &student_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /teachers` (`getAllTeachers`)
         ///
@@ -11743,27 +9055,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
         pub async fn get_all_teachers(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11774,29 +9069,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_teachers_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_TEACHERS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /teachers/{sourcedId}` (`getTeacher`)
         ///
@@ -11816,32 +9095,12 @@ pub mod client {
         pub async fn get_teacher(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_TEACHER)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
         ///
@@ -11861,24 +9120,12 @@ pub mod client {
         pub async fn get_classes_for_teacher(
             &self,
             teacher_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("teacherSourcedId", &teacher_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
+                .arg("teacherSourcedId", &teacher_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11890,26 +9137,14 @@ pub mod client {
         pub fn get_classes_for_teacher_stream(
             &self,
             teacher_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/teachers/")
-                        .path_param("teacherSourcedId", &teacher_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TEACHER)
+                .arg("teacherSourcedId", &teacher_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms` (`getAllTerms`)
         ///
@@ -11924,27 +9159,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
         pub async fn get_all_terms(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_TERMS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -11955,31 +9173,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_terms_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_ALL_TERMS);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms/{sourcedId}` (`getTerm`)
         ///
@@ -11999,32 +9199,12 @@ pub mod client {
         pub async fn get_term(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleAcademicSessionDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            let request = request(&ops::GET_TERM)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
         ///
@@ -12044,24 +9224,12 @@ pub mod client {
         pub async fn get_classes_for_term(
             &self,
             term_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("termSourcedId", &term_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
+                .arg("termSourcedId", &term_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -12073,26 +9241,14 @@ pub mod client {
         pub fn get_classes_for_term_stream(
             &self,
             term_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("termSourcedId", &term_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_TERM)
+                .arg("termSourcedId", &term_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
@@ -12112,24 +9268,12 @@ pub mod client {
         pub async fn get_grading_periods_for_term(
             &self,
             term_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::AcademicSessionSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("termSourcedId", &term_sourced_id)
-                        .path("/gradingPeriods")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
+                .arg("termSourcedId", &term_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -12141,28 +9285,14 @@ pub mod client {
         pub fn get_grading_periods_for_term_stream(
             &self,
             term_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::AcademicSessionDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/terms/")
-                        .path_param("termSourcedId", &term_sourced_id)
-                        .path("/gradingPeriods")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::AcademicSessionSetDType| {
-                        page.academic_sessions.unwrap_or_default()
-                    },
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::AcademicSessionDType> + '_ {
+            let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
+                .arg("termSourcedId", &term_sourced_id);
+            let records = |page: super::models::AcademicSessionSetDType| {
+                page.academic_sessions.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /users` (`getAllUsers`)
         ///
@@ -12177,27 +9307,10 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
         pub async fn get_all_users(
             &self,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::UserSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users")
-                        .list_query(query)
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_ALL_USERS).list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -12208,29 +9321,13 @@ pub mod client {
         /// `query`: the first page's collection parameters.
         pub fn get_all_users_stream(
             &self,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::UserDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users")
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                    query,
-                    |page: super::models::UserSetDType| page.users.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::UserDType> + '_ {
+            let request = request(&ops::GET_ALL_USERS);
+            let records = |page: super::models::UserSetDType| {
+                page.users.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
         /// `GET /users/{sourcedId}` (`getUser`)
         ///
@@ -12250,32 +9347,12 @@ pub mod client {
         pub async fn get_user(
             &self,
             sourced_id: &str,
-            fields: ::std::option::Option<&[&str]>,
-        ) -> ::std::result::Result<
-            super::models::SingleUserDType,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("sourcedId", &sourced_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .scopes(
-                            &[
-                                &[super::scopes::ROSTER_CORE_READONLY],
-                                &[super::scopes::ROSTER_READONLY],
-                            ],
-                        ),
-                )
-                .await
+            fields: rt::Option<&[&str]>,
+        ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            let request = request(&ops::GET_USER)
+                .arg("sourcedId", &sourced_id)
+                .arg("fields", &fields);
+            self.api.call_json(request).await
         }
         /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
         ///
@@ -12295,24 +9372,12 @@ pub mod client {
         pub async fn get_classes_for_user(
             &self,
             user_sourced_id: &str,
-            query: &::ims_runtime::client::ListQuery,
-        ) -> ::std::result::Result<
-            ::ims_runtime::client::Page<super::models::ClassSetDType>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_page(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("userSourcedId", &user_sourced_id)
-                        .path("/classes")
-                        .list_query(query)
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                )
-                .await
+            query: &rt::ListQuery,
+        ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            let request = request(&ops::GET_CLASSES_FOR_USER)
+                .arg("userSourcedId", &user_sourced_id)
+                .list_query(query);
+            self.api.call_page(request).await
         }
         /// Every record of `GET /users/{userSourcedId}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
         ///
@@ -12324,26 +9389,19 @@ pub mod client {
         pub fn get_classes_for_user_stream(
             &self,
             user_sourced_id: &str,
-            query: ::ims_runtime::client::ListQuery,
-        ) -> impl ::ims_runtime::__private::futures_util::Stream<
-            Item = ::std::result::Result<
-                super::models::ClassDType,
-                ::ims_runtime::client::ApiError,
-            >,
-        > + ::std::marker::Send + '_ {
-            self.api
-                .stream_records(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/users/")
-                        .path_param("userSourcedId", &user_sourced_id)
-                        .path("/classes")
-                        .scopes(&[&[super::scopes::ROSTER_READONLY]]),
-                    query,
-                    |page: super::models::ClassSetDType| page.classes.unwrap_or_default(),
-                )
+            query: rt::ListQuery,
+        ) -> impl rt::RecordStream<super::models::ClassDType> + '_ {
+            let request = request(&ops::GET_CLASSES_FOR_USER)
+                .arg("userSourcedId", &user_sourced_id);
+            let records = |page: super::models::ClassSetDType| {
+                page.classes.unwrap_or_default()
+            };
+            self.api.stream_records(request, query, records)
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

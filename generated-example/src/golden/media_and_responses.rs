@@ -163,8 +163,10 @@ pub mod operations {
 }
 /// The server side of `Fixture` `Media` `1.0`: implement `MediaService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The success responses of `upsert_credential` (`POST /credentials`): one variant per status.
-    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+    #[derive(rt::Debug, rt::Clone, rt::PartialEq)]
     pub enum UpsertCredentialSuccess {
         /// Answer with status 200.
         Status200(super::models::Credential),
@@ -174,240 +176,133 @@ pub mod server {
     /// The operations of `Fixture` `Media` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// Media fixture
-    pub trait MediaService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait MediaService: rt::Send + rt::Sync + 'static {
         /// `GET /credentials` (`getCredentials`)
         ///
         /// Public: needs no token.
         fn get_credentials(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            since: ::core::option::Option<::ims_runtime::types::DateTime>,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                ::std::vec::Vec<super::models::Credential>,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            since: rt::Option<::ims_runtime::types::DateTime>,
+        ) -> impl rt::Reply<::std::vec::Vec<super::models::Credential>>;
         /// `POST /credentials` (`upsertCredential`)
         ///
         /// Public: needs no token.
         fn upsert_credential(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             body: super::models::Credential,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<
-                UpsertCredentialSuccess,
-                ::ims_runtime::imsx::ImsError,
-            >,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<UpsertCredentialSuccess>;
         /// `POST /credentials/form` (`postCredentialForm`)
         ///
         /// Public: needs no token.
         fn post_credential_form(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            body: ::std::vec::Vec<u8>,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            body: rt::Vec<u8>,
+        ) -> impl rt::Reply<()>;
         /// `PUT /credentials/raw` (`putCredentialRaw`)
         ///
         /// Public: needs no token.
         fn put_credential_raw(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
-            body: ::std::vec::Vec<u8>,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+            ctx: rt::RequestContext,
+            body: rt::Vec<u8>,
+        ) -> impl rt::Reply<()>;
     }
+    /// The JSON members of a record: the fields `filter` may name and `fields` selects.
+    const CREDENTIAL_MEMBERS: &[&str] = &["id"];
     async fn handle_get_credentials<S: MediaService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_since: ::core::option::Option<::ims_runtime::types::DateTime> = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "since",
-                "since",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CREDENTIALS;
+        let arg_since = input.optional(op, "since")?;
         let out = svc.get_credentials(ctx, arg_since).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::json(
-                ::ims_runtime::server::respond::status(200),
-                &out,
-                ::core::option::Option::None,
-                ::core::option::Option::None,
-                &[],
-            ),
-        )
+        rt::server::json(200, &out, rt::None, rt::None, &[])
     }
     async fn handle_upsert_credential<S: MediaService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::JsonBody<super::models::Credential>,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+        body: rt::server::JsonBody<super::models::Credential>,
+    ) -> rt::Handled {
         let out = svc.upsert_credential(ctx, body.0).await?;
-        ::core::result::Result::Ok(
-            match out {
-                UpsertCredentialSuccess::Status200(value) => {
-                    ::ims_runtime::server::respond::json(
-                        ::ims_runtime::server::respond::status(200),
-                        &value,
-                        ::core::option::Option::None,
-                        ::core::option::Option::None,
-                        &["id"],
-                    )
-                }
-                UpsertCredentialSuccess::Status201 => {
-                    ::ims_runtime::server::respond::empty(
-                        ::ims_runtime::server::respond::status(201),
-                    )
-                }
-            },
-        )
+        match out {
+            UpsertCredentialSuccess::Status200(value) => {
+                rt::server::json(200, &value, rt::None, rt::None, CREDENTIAL_MEMBERS)
+            }
+            UpsertCredentialSuccess::Status201 => rt::server::empty(201),
+        }
     }
     async fn handle_post_credential_form<S: MediaService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::RawBody,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.post_credential_form(ctx, body.bytes).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+        body: rt::server::RawBody,
+    ) -> rt::Handled {
+        svc.post_credential_form(ctx, body.bytes).await?;
+        rt::server::empty(204)
     }
     async fn handle_put_credential_raw<S: MediaService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-        body: ::ims_runtime::server::RawBody,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.put_credential_raw(ctx, body.bytes).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+        body: rt::server::RawBody,
+    ) -> rt::Handled {
+        svc.put_credential_raw(ctx, body.bytes).await?;
+        rt::server::empty(204)
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: MediaService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/credentials",
-                false,
-                ::ims_runtime::__private::axum::routing::get(handle_get_credentials::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::POST,
-                "/credentials",
-                false,
-                ::ims_runtime::__private::axum::routing::post(
-                        handle_upsert_credential::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::POST,
-                "/credentials/form",
-                false,
-                ::ims_runtime::__private::axum::routing::post(
-                        handle_post_credential_form::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::PUT,
-                "/credentials/raw",
-                false,
-                ::ims_runtime::__private::axum::routing::put(
-                        handle_put_credential_raw::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: MediaService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(&ops::GET_CREDENTIALS, &svc, handle_get_credentials::<S>)
+            .serve(&ops::UPSERT_CREDENTIAL, &svc, handle_upsert_credential::<S>)
+            .serve(&ops::POST_CREDENTIAL_FORM, &svc, handle_post_credential_form::<S>)
+            .serve(&ops::PUT_CREDENTIAL_RAW, &svc, handle_put_credential_raw::<S>)
     }
 }
 /// The typed API client of `Media fixture`: `MediaClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `Fixture` `Media` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// Media fixture
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct MediaClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl MediaClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /credentials` (`getCredentials`)
@@ -417,26 +312,10 @@ pub mod client {
         /// `since`: query parameter `since` (optional).
         pub async fn get_credentials(
             &self,
-            since: ::std::option::Option<&::ims_runtime::types::DateTime>,
-        ) -> ::std::result::Result<
-            ::std::vec::Vec<super::models::Credential>,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_json(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/credentials")
-                        .query(
-                            "since",
-                            &since,
-                            ::ims_runtime::catalogue::ParamStyle::Scalar,
-                        )
-                        .scopes(&[]),
-                )
-                .await
+            since: rt::Option<&::ims_runtime::types::DateTime>,
+        ) -> rt::Result<::std::vec::Vec<super::models::Credential>, rt::ApiError> {
+            let request = request(&ops::GET_CREDENTIALS).arg("since", &since);
+            self.api.call_json(request).await
         }
         /// `POST /credentials` (`upsertCredential`)
         ///
@@ -450,21 +329,10 @@ pub mod client {
         pub async fn upsert_credential(
             &self,
             body: &super::models::Credential,
-        ) -> ::std::result::Result<
-            ::ims_runtime::__private::serde_json::Value,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_value(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::POST,
-                            super::BASE_PATH,
-                        )
-                        .path("/credentials")
-                        .json_body("application/json", body)
-                        .scopes(&[]),
-                )
-                .await
+        ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
+            let request = request(&ops::UPSERT_CREDENTIAL)
+                .json_body("application/json", body);
+            self.api.call_value(request).await
         }
         /// `POST /credentials/form` (`postCredentialForm`)
         ///
@@ -473,19 +341,11 @@ pub mod client {
         /// `body`: the request body, sent as `application/x-www-form-urlencoded` (optional).
         pub async fn post_credential_form(
             &self,
-            body: ::std::option::Option<&super::models::PostCredentialFormRequest>,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::POST,
-                            super::BASE_PATH,
-                        )
-                        .path("/credentials/form")
-                        .optional_form_body("application/x-www-form-urlencoded", body)
-                        .scopes(&[]),
-                )
-                .await
+            body: rt::Option<&super::models::PostCredentialFormRequest>,
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::POST_CREDENTIAL_FORM)
+                .optional_form_body("application/x-www-form-urlencoded", body);
+            self.api.call_empty(request).await
         }
         /// `PUT /credentials/raw` (`putCredentialRaw`)
         ///
@@ -494,22 +354,16 @@ pub mod client {
         /// `body`: the request body, sent as `application/octet-stream` (optional).
         pub async fn put_credential_raw(
             &self,
-            body: ::std::option::Option<&[u8]>,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::PUT,
-                            super::BASE_PATH,
-                        )
-                        .path("/credentials/raw")
-                        .optional_raw_body(
-                            "application/octet-stream",
-                            body.map(<[u8]>::to_vec),
-                        )
-                        .scopes(&[]),
-                )
-                .await
+            body: rt::Option<&[u8]>,
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::PUT_CREDENTIAL_RAW)
+                .optional_raw_body("application/octet-stream", body.map(<[u8]>::to_vec));
+            self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -207,65 +207,57 @@ pub mod operations {
 }
 /// The server side of `naming keywords collisions odd names` `naming keywords collisions odd names` `1.0`: implement `NamingKeywordsCollisionsOddNamesService` and mount `router(svc)`.
 pub mod server {
+    use ::ims_runtime::codegen as rt;
     /// The operations of `naming keywords collisions odd names` `naming keywords collisions odd names` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// naming: keywords, collisions, odd names
-    pub trait NamingKeywordsCollisionsOddNamesService: ::std::marker::Send + ::std::marker::Sync + 'static {}
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub trait NamingKeywordsCollisionsOddNamesService: rt::Send + rt::Sync + 'static {}
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
     pub fn router<S: NamingKeywordsCollisionsOddNamesService>(
         svc: S,
-    ) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        ::core::mem::drop(svc);
-        router
+    ) -> rt::server::ServiceRouter {
+        let _svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
     }
 }
 /// The typed API client of `naming: keywords, collisions, odd names`: `NamingKeywordsCollisionsOddNamesClient` with one method per operation.
 pub mod client {
+    use ::ims_runtime::codegen as rt;
     /// Calls `naming keywords collisions odd names` `naming keywords collisions odd names` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// naming: keywords, collisions, odd names
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct NamingKeywordsCollisionsOddNamesClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl NamingKeywordsCollisionsOddNamesClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
     }

@@ -110,107 +110,49 @@ pub mod operations {
 }
 /// The server side of `Fixture` `Params` `1.0`: implement `ParamsService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `Params` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// Params fixture
-    pub trait ParamsService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait ParamsService: rt::Send + rt::Sync + 'static {
         /// `GET /schools/{schoolId}/classes/{classId}` (`getClass`)
         ///
         /// Public: needs no token.
         #[allow(clippy::too_many_arguments)]
         fn get_class(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             school_id: ::std::string::String,
             class_id: ::std::string::String,
             filter: ::std::string::String,
-            ids: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-            limit: ::core::option::Option<i32>,
-            tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-            r#where: ::core::option::Option<
+            ids: rt::Option<::std::vec::Vec<::std::string::String>>,
+            limit: rt::Option<i32>,
+            tags: rt::Option<::std::vec::Vec<::std::string::String>>,
+            r#where: rt::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
                     ::ims_runtime::__private::serde_json::Value,
                 >,
             >,
-            x_request_id: ::core::option::Option<::ims_runtime::types::Uuid>,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+            x_request_id: rt::Option<::ims_runtime::types::Uuid>,
+        ) -> impl rt::Reply<()>;
     }
     async fn handle_get_class<S: ParamsService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_school_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "schoolId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_class_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p1",
-                "classId",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_filter: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "filter",
-                "filter",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_ids: ::core::option::Option<::std::vec::Vec<::std::string::String>> = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "ids",
-                "ids",
-                ::ims_runtime::catalogue::ParamStyle::PipeDelimited,
-            )?;
-        let arg_limit: ::core::option::Option<i32> = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "limit",
-                "limit",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let arg_tags: ::core::option::Option<::std::vec::Vec<::std::string::String>> = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "tags",
-                "tags",
-                ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-            )?;
-        let arg_where: ::core::option::Option<
-            ::std::collections::BTreeMap<
-                ::std::string::String,
-                ::ims_runtime::__private::serde_json::Value,
-            >,
-        > = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Query,
-                "where",
-                "where",
-                ::ims_runtime::catalogue::ParamStyle::Json,
-            )?;
-        let arg_x_request_id: ::core::option::Option<::ims_runtime::types::Uuid> = input
-            .param(
-                ::ims_runtime::catalogue::ParamLocation::Header,
-                "X-Request-Id",
-                "X-Request-Id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc
-            .get_class(
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_CLASS;
+        let arg_school_id = input.required(op, "schoolId")?;
+        let arg_class_id = input.required(op, "classId")?;
+        let arg_filter = input.required(op, "filter")?;
+        let arg_ids = input.optional(op, "ids")?;
+        let arg_limit = input.optional(op, "limit")?;
+        let arg_tags = input.optional(op, "tags")?;
+        let arg_where = input.optional(op, "where")?;
+        let arg_x_request_id = input.optional(op, "X-Request-Id")?;
+        svc.get_class(
                 ctx,
                 arg_school_id,
                 arg_class_id,
@@ -222,73 +164,54 @@ pub mod server {
                 arg_x_request_id,
             )
             .await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::server::empty(200)
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: ParamsService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/schools/{schoolId}/classes/{classId}",
-                false,
-                ::ims_runtime::__private::axum::routing::get(handle_get_class::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: ParamsService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(&ops::GET_CLASS, &svc, handle_get_class::<S>)
     }
 }
 /// The typed API client of `Params fixture`: `ParamsClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `Fixture` `Params` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// Params fixture
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct ParamsClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl ParamsClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /schools/{schoolId}/classes/{classId}` (`getClass`)
@@ -319,63 +242,35 @@ pub mod client {
             &self,
             school_id: &str,
             class_id: &str,
-            fields: ::std::option::Option<&[&str]>,
+            fields: rt::Option<&[&str]>,
             filter: &str,
-            ids: ::std::option::Option<&[&str]>,
-            limit: ::std::option::Option<i32>,
-            tags: ::std::option::Option<&[&str]>,
-            r#where: ::std::option::Option<
+            ids: rt::Option<&[&str]>,
+            limit: rt::Option<i32>,
+            tags: rt::Option<&[&str]>,
+            r#where: rt::Option<
                 &::std::collections::BTreeMap<
                     ::std::string::String,
                     ::ims_runtime::__private::serde_json::Value,
                 >,
             >,
-            x_request_id: ::std::option::Option<&::ims_runtime::types::Uuid>,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/schools/")
-                        .path_param("schoolId", &school_id)
-                        .path("/classes/")
-                        .path_param("classId", &class_id)
-                        .query(
-                            "fields",
-                            &fields,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .query(
-                            "filter",
-                            &filter,
-                            ::ims_runtime::catalogue::ParamStyle::Scalar,
-                        )
-                        .query(
-                            "ids",
-                            &ids,
-                            ::ims_runtime::catalogue::ParamStyle::PipeDelimited,
-                        )
-                        .query(
-                            "limit",
-                            &limit,
-                            ::ims_runtime::catalogue::ParamStyle::Scalar,
-                        )
-                        .query(
-                            "tags",
-                            &tags,
-                            ::ims_runtime::catalogue::ParamStyle::CommaSeparated,
-                        )
-                        .query(
-                            "where",
-                            &r#where,
-                            ::ims_runtime::catalogue::ParamStyle::Json,
-                        )
-                        .header("X-Request-Id", &x_request_id)
-                        .scopes(&[]),
-                )
-                .await
+            x_request_id: rt::Option<&::ims_runtime::types::Uuid>,
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::GET_CLASS)
+                .arg("schoolId", &school_id)
+                .arg("classId", &class_id)
+                .arg("fields", &fields)
+                .arg("filter", &filter)
+                .arg("ids", &ids)
+                .arg("limit", &limit)
+                .arg("tags", &tags)
+                .arg("where", &r#where)
+                .arg("X-Request-Id", &x_request_id);
+            self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -227,21 +227,18 @@ pub mod operations {
 }
 /// The server side of `Fixture` `ScopesAnyOf` `1.0`: implement `ScopesAnyOfService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `ScopesAnyOf` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// Scopes fixture
-    pub trait ScopesAnyOfService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait ScopesAnyOfService: rt::Send + rt::Sync + 'static {
         /// `GET /items` (`getAllItems`)
         ///
         /// Both scopes in one object, meant as alternatives.
         ///
         /// Scopes: `ALL_READONLY`, or `CORE_READONLY`.
-        fn get_all_items(
-            &self,
-            ctx: ::ims_runtime::server::RequestContext,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        fn get_all_items(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
         /// `GET /items/{id}/children` (`getItemChildren`)
         ///
         /// Inherits the top-level requirement.
@@ -249,11 +246,9 @@ pub mod server {
         /// Scopes: `ALL_READONLY`.
         fn get_item_children(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `DELETE /items/{id}/children` (`deleteItemChildren`)
         ///
         /// Alternatives as separate objects.
@@ -261,200 +256,102 @@ pub mod server {
         /// Scopes: `ADMIN`, or `WRITE`.
         fn delete_item_children(
             &self,
-            ctx: ::ims_runtime::server::RequestContext,
+            ctx: rt::RequestContext,
             id: ::std::string::String,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        ) -> impl rt::Reply<()>;
         /// `GET /status` (`getStatus`)
         ///
         /// Public: needs no token.
-        fn get_status(
-            &self,
-            ctx: ::ims_runtime::server::RequestContext,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        fn get_status(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
     }
-    #[::ims_runtime::ims_scope(
-        super::scopes::ALL_READONLY,
-        super::scopes::CORE_READONLY
-    )]
+    #[rt::ims_scope(super::scopes::ALL_READONLY, super::scopes::CORE_READONLY)]
     async fn handle_get_all_items<S: ScopesAnyOfService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.get_all_items(ctx).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+    ) -> rt::Handled {
+        svc.get_all_items(ctx).await?;
+        rt::server::empty(200)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ALL_READONLY)]
+    #[rt::ims_scope(super::scopes::ALL_READONLY)]
     async fn handle_get_item_children<S: ScopesAnyOfService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.get_item_children(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::GET_ITEM_CHILDREN;
+        let arg_id = input.required(op, "id")?;
+        svc.get_item_children(ctx, arg_id).await?;
+        rt::server::empty(200)
     }
-    #[::ims_runtime::ims_scope(super::scopes::ADMIN, super::scopes::WRITE)]
+    #[rt::ims_scope(super::scopes::ADMIN, super::scopes::WRITE)]
     async fn handle_delete_item_children<S: ScopesAnyOfService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let arg_id: ::std::string::String = input
-            .required_param(
-                ::ims_runtime::catalogue::ParamLocation::Path,
-                "p0",
-                "id",
-                ::ims_runtime::catalogue::ParamStyle::Scalar,
-            )?;
-        let () = svc.delete_item_children(ctx, arg_id).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(204),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        input: rt::RequestInput,
+    ) -> rt::Handled {
+        let op = &ops::DELETE_ITEM_CHILDREN;
+        let arg_id = input.required(op, "id")?;
+        svc.delete_item_children(ctx, arg_id).await?;
+        rt::server::empty(204)
     }
     async fn handle_get_status<S: ScopesAnyOfService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.get_status(ctx).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+    ) -> rt::Handled {
+        svc.get_status(ctx).await?;
+        rt::server::empty(200)
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: ScopesAnyOfService>(
-        svc: S,
-    ) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/items",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_all_items::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/items/{id}/children",
-                true,
-                ::ims_runtime::__private::axum::routing::get(
-                        handle_get_item_children::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::DELETE,
-                "/items/{id}/children",
-                true,
-                ::ims_runtime::__private::axum::routing::delete(
-                        handle_delete_item_children::<S>,
-                    )
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/status",
-                false,
-                ::ims_runtime::__private::axum::routing::get(handle_get_status::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: ScopesAnyOfService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(&ops::GET_ALL_ITEMS, &svc, handle_get_all_items::<S>)
+            .serve(&ops::GET_ITEM_CHILDREN, &svc, handle_get_item_children::<S>)
+            .serve(&ops::DELETE_ITEM_CHILDREN, &svc, handle_delete_item_children::<S>)
+            .serve(&ops::GET_STATUS, &svc, handle_get_status::<S>)
     }
 }
 /// The typed API client of `Scopes fixture`: `ScopesAnyOfClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `Fixture` `ScopesAnyOf` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// Scopes fixture
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct ScopesAnyOfClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl ScopesAnyOfClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `GET /discovery/fixture.json` (`getDiscovery`)
@@ -464,44 +361,18 @@ pub mod client {
         /// Returns the Service Description Document as JSON.
         pub async fn get_discovery(
             &self,
-        ) -> ::std::result::Result<
-            ::ims_runtime::__private::serde_json::Value,
-            ::ims_runtime::client::ApiError,
-        > {
-            self.api
-                .call_value(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/discovery/fixture.json")
-                        .scopes(&[]),
-                )
-                .await
+        ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
+            let request = request(&ops::GET_DISCOVERY);
+            self.api.call_value(request).await
         }
         /// `GET /items` (`getAllItems`)
         ///
         /// Both scopes in one object, meant as alternatives.
         ///
         /// Scopes (tried in this order): `https://purl.example.org/spec/fixture/v1p0/scope/all.readonly`, or `https://purl.example.org/spec/fixture/v1p0/scope/core.readonly`.
-        pub async fn get_all_items(
-            &self,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/items")
-                        .scopes(
-                            &[
-                                &[super::scopes::ALL_READONLY],
-                                &[super::scopes::CORE_READONLY],
-                            ],
-                        ),
-                )
-                .await
+        pub async fn get_all_items(&self) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::GET_ALL_ITEMS);
+            self.api.call_empty(request).await
         }
         /// `GET /items/{id}/children` (`getItemChildren`)
         ///
@@ -510,22 +381,9 @@ pub mod client {
         /// Scopes (tried in this order): `https://purl.example.org/spec/fixture/v1p0/scope/all.readonly`.
         ///
         /// `id`: path parameter `id`.
-        pub async fn get_item_children(
-            &self,
-            id: &str,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/items/")
-                        .path_param("id", &id)
-                        .path("/children")
-                        .scopes(&[&[super::scopes::ALL_READONLY]]),
-                )
-                .await
+        pub async fn get_item_children(&self, id: &str) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::GET_ITEM_CHILDREN).arg("id", &id);
+            self.api.call_empty(request).await
         }
         /// `DELETE /items/{id}/children` (`deleteItemChildren`)
         ///
@@ -537,36 +395,21 @@ pub mod client {
         pub async fn delete_item_children(
             &self,
             id: &str,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::DELETE,
-                            super::BASE_PATH,
-                        )
-                        .path("/items/")
-                        .path_param("id", &id)
-                        .path("/children")
-                        .scopes(&[&[super::scopes::ADMIN], &[super::scopes::WRITE]]),
-                )
-                .await
+        ) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::DELETE_ITEM_CHILDREN).arg("id", &id);
+            self.api.call_empty(request).await
         }
         /// `GET /status` (`getStatus`)
         ///
         /// Public: sends no token.
-        pub async fn get_status(
-            &self,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/status")
-                        .scopes(&[]),
-                )
-                .await
+        pub async fn get_status(&self) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::GET_STATUS);
+            self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

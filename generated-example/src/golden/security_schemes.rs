@@ -179,221 +179,127 @@ pub mod operations {
 }
 /// The server side of `Fixture` `Schemes` `1.0`: implement `SchemesService` and mount `router(svc)`.
 pub mod server {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `Schemes` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
     /// Schemes fixture
-    pub trait SchemesService: ::std::marker::Send + ::std::marker::Sync + 'static {
+    pub trait SchemesService: rt::Send + rt::Sync + 'static {
         /// `POST /launch` (`postLaunch`)
         ///
         /// Scopes: `OPENID`.
-        fn post_launch(
-            &self,
-            ctx: ::ims_runtime::server::RequestContext,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        fn post_launch(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
         /// `GET /profile` (`getProfile`)
         ///
         /// Scopes: any valid token.
-        fn get_profile(
-            &self,
-            ctx: ::ims_runtime::server::RequestContext,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        fn get_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
         /// `PUT /profile` (`putProfile`)
         ///
         /// Scopes: `PROFILE_UPDATE`.
-        fn put_profile(
-            &self,
-            ctx: ::ims_runtime::server::RequestContext,
-        ) -> impl ::std::future::Future<
-            Output = ::std::result::Result<(), ::ims_runtime::imsx::ImsError>,
-        > + ::std::marker::Send;
+        fn put_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
     }
-    #[::ims_runtime::ims_scope(super::scopes::OPENID)]
+    #[rt::ims_scope(super::scopes::OPENID)]
     async fn handle_post_launch<S: SchemesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.post_launch(ctx).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+    ) -> rt::Handled {
+        svc.post_launch(ctx).await?;
+        rt::server::empty(200)
     }
     async fn handle_get_profile<S: SchemesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        _principal: ::ims_runtime::resource_server::Principal,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.get_profile(ctx).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        _principal: rt::Principal,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+    ) -> rt::Handled {
+        svc.get_profile(ctx).await?;
+        rt::server::empty(200)
     }
-    #[::ims_runtime::ims_scope(super::scopes::PROFILE_UPDATE)]
+    #[rt::ims_scope(super::scopes::PROFILE_UPDATE)]
     async fn handle_put_profile<S: SchemesService>(
-        ::ims_runtime::__private::axum::extract::State(
-            svc,
-        ): ::ims_runtime::__private::axum::extract::State<::std::sync::Arc<S>>,
-        ctx: ::ims_runtime::server::RequestContext,
-        _input: ::ims_runtime::server::RequestInput,
-    ) -> ::core::result::Result<
-        ::ims_runtime::__private::axum::response::Response,
-        ::ims_runtime::imsx::ImsError,
-    > {
-        let () = svc.put_profile(ctx).await?;
-        ::core::result::Result::Ok(
-            ::ims_runtime::server::respond::empty(
-                ::ims_runtime::server::respond::status(200),
-            ),
-        )
+        rt::State(svc): rt::State<rt::Arc<S>>,
+        ctx: rt::RequestContext,
+        _input: rt::RequestInput,
+    ) -> rt::Handled {
+        svc.put_profile(ctx).await?;
+        rt::server::empty(200)
     }
-    /// Mounts every operation under `BASE_PATH`; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
-    pub fn router<S: SchemesService>(svc: S) -> ::ims_runtime::server::ServiceRouter {
-        let svc = ::std::sync::Arc::new(svc);
-        let router = ::ims_runtime::server::ServiceRouter::new(
-            super::BASE_PATH,
-            super::SDD_JSON,
-            super::DISCOVERY_PATH,
-        );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::POST,
-                "/launch",
-                true,
-                ::ims_runtime::__private::axum::routing::post(handle_post_launch::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::GET,
-                "/profile",
-                true,
-                ::ims_runtime::__private::axum::routing::get(handle_get_profile::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        let router = router
-            .route(
-                ::ims_runtime::__private::axum::http::Method::PUT,
-                "/profile",
-                true,
-                ::ims_runtime::__private::axum::routing::put(handle_put_profile::<S>)
-                    .with_state(::std::sync::Arc::clone(&svc)),
-            );
-        ::core::mem::drop(svc);
-        router
+    /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.
+    pub fn router<S: SchemesService>(svc: S) -> rt::server::ServiceRouter {
+        let svc = rt::Arc::new(svc);
+        rt::server::ServiceRouter::for_service(&super::SERVICE, super::SDD_JSON)
+            .serve(&ops::POST_LAUNCH, &svc, handle_post_launch::<S>)
+            .serve(&ops::GET_PROFILE, &svc, handle_get_profile::<S>)
+            .serve(&ops::PUT_PROFILE, &svc, handle_put_profile::<S>)
     }
 }
 /// The typed API client of `Schemes fixture`: `SchemesClient` with one method per operation.
 pub mod client {
+    use super::operations as ops;
+    use ::ims_runtime::codegen as rt;
     /// Calls `Fixture` `Schemes` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
     /// Schemes fixture
-    #[derive(::std::fmt::Debug)]
+    #[derive(rt::Debug)]
     pub struct SchemesClient {
-        api: ::ims_runtime::client::ApiClient,
+        api: rt::client::ApiClient,
     }
     impl SchemesClient {
         /// A client for the service at `base_url`: the https origin (plus any tenant prefix) where `BASE_PATH` is mounted, e.g. `https://127.0.0.1:8443`. Requests go to `base_url` + `BASE_PATH` + the operation path. Uses `ApiClient::default_policy()` (https only, no redirects).
         pub fn new(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+        ) -> rt::Result<Self, rt::client::ClientError> {
             Self::with_policy(
                 base_url,
                 token_source,
-                ::ims_runtime::client::ApiClient::default_policy(),
+                rt::client::ApiClient::default_policy(),
             )
         }
         /// Like `new`, with an explicit HTTP policy (CA certificates, timeouts, size cap). Start from `ApiClient::default_policy()`: `HttpPolicy::default()` caps responses at 64 KiB, which a page of records can exceed.
         pub fn with_policy(
             base_url: &str,
-            token_source: ::std::sync::Arc<dyn ::ims_runtime::client::TokenSource>,
-            policy: ::ims_runtime::client::HttpPolicy,
-        ) -> ::std::result::Result<Self, ::ims_runtime::client::ClientError> {
-            ::std::result::Result::Ok(Self {
-                api: ::ims_runtime::client::ApiClient::new(
-                    base_url,
-                    token_source,
-                    policy,
-                )?,
+            token_source: rt::Arc<dyn rt::client::TokenSource>,
+            policy: rt::client::HttpPolicy,
+        ) -> rt::Result<Self, rt::client::ClientError> {
+            rt::Ok(Self {
+                api: rt::client::ApiClient::new(base_url, token_source, policy)?,
             })
         }
         /// Wraps an already configured `ApiClient` (retry policy, page bound).
-        pub fn from_api(api: ::ims_runtime::client::ApiClient) -> Self {
+        pub fn from_api(api: rt::client::ApiClient) -> Self {
             Self { api }
         }
         /// The underlying `ApiClient`.
-        pub fn api(&self) -> &::ims_runtime::client::ApiClient {
+        pub fn api(&self) -> &rt::client::ApiClient {
             &self.api
         }
         /// `POST /launch` (`postLaunch`)
         ///
         /// Scopes (tried in this order): `openid`.
-        pub async fn post_launch(
-            &self,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::POST,
-                            super::BASE_PATH,
-                        )
-                        .path("/launch")
-                        .scopes(&[&[super::scopes::OPENID]]),
-                )
-                .await
+        pub async fn post_launch(&self) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::POST_LAUNCH);
+            self.api.call_empty(request).await
         }
         /// `GET /profile` (`getProfile`)
         ///
         /// Scopes (tried in this order): any valid token.
-        pub async fn get_profile(
-            &self,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::GET,
-                            super::BASE_PATH,
-                        )
-                        .path("/profile")
-                        .scopes(&[&[]]),
-                )
-                .await
+        pub async fn get_profile(&self) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::GET_PROFILE);
+            self.api.call_empty(request).await
         }
         /// `PUT /profile` (`putProfile`)
         ///
         /// Scopes (tried in this order): `https://purl.example.org/spec/schemes/v1p0/scope/profile.update`.
-        pub async fn put_profile(
-            &self,
-        ) -> ::std::result::Result<(), ::ims_runtime::client::ApiError> {
-            self.api
-                .call_empty(
-                    ::ims_runtime::client::ApiRequest::new(
-                            ::ims_runtime::__private::http::Method::PUT,
-                            super::BASE_PATH,
-                        )
-                        .path("/profile")
-                        .scopes(&[&[super::scopes::PROFILE_UPDATE]]),
-                )
-                .await
+        pub async fn put_profile(&self) -> rt::Result<(), rt::ApiError> {
+            let request = request(&ops::PUT_PROFILE);
+            self.api.call_empty(request).await
         }
+    }
+    /// A request for the operation `op` of this service (method, path template and scopes from
+    /// its `operations` entry), under `BASE_PATH`.
+    fn request(op: &'static rt::catalogue::OperationInfo) -> rt::ApiRequest {
+        rt::ApiRequest::operation(super::BASE_PATH, op)
     }
 }

@@ -19,7 +19,7 @@ use super::list_query::ListQuery;
 use super::page::{Page, parse_link_header};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::token::TokenSource;
-use crate::catalogue::{OperationInfo, ParamStyle};
+use crate::catalogue::{OperationInfo, ParamLocation, ParamStyle};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in a path segment, so a
 /// `/`, `?`, `#` or `%` in an identifier stays inside its segment.
@@ -52,6 +52,9 @@ pub struct ApiRequest {
     body: Option<(String, Bytes)>,
     scopes: ScopeAlternatives,
     error: Option<String>,
+    /// The catalogued operation this request calls, and where its path template starts in
+    /// `path` (see [`ApiRequest::operation`]).
+    operation: Option<(&'static OperationInfo, usize)>,
 }
 
 impl ApiRequest {
@@ -67,6 +70,76 @@ impl ApiRequest {
             body: None,
             scopes: &[],
             error: None,
+            operation: None,
+        }
+    }
+
+    /// A request for the catalogued operation `op` (e.g. a generated `operations::GET_USER`)
+    /// under `base_path`: method, scopes and path template from the catalogue. Fill it with
+    /// [`ApiRequest::arg`], one call per argument; a template parameter left unfilled makes the
+    /// call fail with [`ApiError::InvalidArgument`]. This is what generated clients call.
+    pub fn operation(base_path: &str, op: &'static OperationInfo) -> Self {
+        let mut request =
+            Self::new(http::Method::from(op.method), base_path).scopes(op.scopes.any_of);
+        request.operation = Some((op, request.path.len()));
+        request.path.push_str(op.path);
+        request
+    }
+
+    /// Adds the argument for `op`'s parameter `name` (see [`ApiRequest::operation`]) where the
+    /// catalogue says it goes: a path parameter fills its `{name}` as one percent-encoded
+    /// segment (as [`ApiRequest::path_param`]), a query parameter is sent in its declared style,
+    /// a header or cookie as [`ApiRequest::header`] / [`ApiRequest::cookie`]; `None` adds nothing.
+    /// The first parameter of that name counts (path, then query, header and cookie).
+    pub fn arg<T: Serialize + ?Sized>(self, name: &str, value: &T) -> Self {
+        self.arg_in(None, name, value)
+    }
+
+    /// Like [`ApiRequest::arg`] for the parameter `name` at `location`, when the operation
+    /// declares that name in more than one location.
+    pub fn arg_at<T: Serialize + ?Sized>(
+        self,
+        location: ParamLocation,
+        name: &str,
+        value: &T,
+    ) -> Self {
+        self.arg_in(Some(location), name, value)
+    }
+
+    fn arg_in<T: Serialize + ?Sized>(
+        mut self,
+        location: Option<ParamLocation>,
+        name: &str,
+        value: &T,
+    ) -> Self {
+        let Some((op, start)) = self.operation else {
+            return self.fail(format!(
+                "argument `{name}` given to a request without an operation"
+            ));
+        };
+        let found = op
+            .params
+            .iter()
+            .find(|p| p.name == name && location.is_none_or(|l| l == p.location));
+        let Some(info) = found else {
+            return self.fail(format!("`{}` has no parameter `{name}` there", op.id));
+        };
+        match info.location {
+            ParamLocation::Path => {
+                let placeholder = format!("{{{name}}}");
+                let Some(at) = self.path[start..].find(&placeholder).map(|i| start + i) else {
+                    return self.fail(format!("`{}` has no `{placeholder}` in its path", op.id));
+                };
+                let filled = match segment(name, value) {
+                    Ok(s) => s,
+                    Err(e) => return self.fail(e),
+                };
+                self.path.replace_range(at..at + placeholder.len(), &filled);
+                self
+            }
+            ParamLocation::Query => self.query(name, value, info.style),
+            ParamLocation::Header => self.header(name, value),
+            ParamLocation::Cookie => self.cookie(name, value),
         }
     }
 
@@ -94,32 +167,18 @@ impl ApiRequest {
     /// # Ok(()) }
     /// ```
     ///
-    /// A template parameter missing from `path_params` makes the call fail with
-    /// [`ApiError::InvalidArgument`].
+    /// A template parameter missing from `path_params`, or a name `op` does not declare, makes
+    /// the call fail with [`ApiError::InvalidArgument`].
     pub fn for_operation(
         base_path: &str,
         op: &'static OperationInfo,
         path_params: &[(&str, &str)],
     ) -> Self {
-        let mut request =
-            Self::new(http::Method::from(op.method), base_path).scopes(op.scopes.any_of);
-        let mut rest = op.path;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
-                break;
-            };
-            request = request.path(&rest[..open]);
-            let name = &rest[open + 1..close];
-            request = match path_params.iter().find(|(n, _)| *n == name) {
-                Some((_, value)) => request.path_param(name, *value),
-                None => request.fail(format!(
-                    "path parameter `{name}` of `{}` has no value",
-                    op.path
-                )),
-            };
-            rest = &rest[close + 1..];
-        }
-        request.path(rest)
+        path_params
+            .iter()
+            .fold(Self::operation(base_path, op), |request, (name, value)| {
+                request.arg(name, value)
+            })
     }
 
     fn fail(mut self, message: String) -> Self {
@@ -139,17 +198,10 @@ impl ApiRequest {
     /// cannot change the path. Empty, `.` and `..` values cannot be carried by any URL (they
     /// are normalised away) and are refused.
     pub fn path_param<T: Serialize + ?Sized>(self, name: &str, value: &T) -> Self {
-        let text = match param_values(value) {
-            Ok(Some(values)) => values.join(","),
-            Ok(None) => String::new(),
-            Err(e) => return self.fail(format!("path parameter `{name}`: {e}")),
-        };
-        if text.is_empty() || text == "." || text == ".." {
-            return self.fail(format!(
-                "path parameter `{name}` is `{text}`, which cannot be sent as a path segment"
-            ));
+        match segment(name, value) {
+            Ok(s) => self.path(&s),
+            Err(e) => self.fail(e),
         }
-        self.path(&utf8_percent_encode(&text, SEGMENT).to_string())
     }
 
     /// Adds a query parameter in `style`; a `None`/null value adds nothing.
@@ -291,11 +343,35 @@ impl ApiRequest {
         self
     }
 
+    /// What is missing from the path template of a catalogued request, if anything.
+    fn unfilled(&self) -> Option<String> {
+        let (op, start) = self.operation?;
+        // Filled values are percent-encoded, so a `{` left in the template is a placeholder.
+        self.path[start..]
+            .contains('{')
+            .then(|| format!("a path parameter of `{}` ({}) has no value", op.id, op.path))
+    }
+
     /// Sends to `url` instead of base URL + path + query (a `Link: rel="next"` target).
     pub(crate) fn with_url(mut self, url: Url) -> Self {
         self.url = Some(url);
         self
     }
+}
+
+/// A path parameter as one percent-encoded segment, or why it cannot be one.
+fn segment<T: Serialize + ?Sized>(name: &str, value: &T) -> Result<String, String> {
+    let text = match param_values(value) {
+        Ok(Some(values)) => values.join(","),
+        Ok(None) => String::new(),
+        Err(e) => return Err(format!("path parameter `{name}`: {e}")),
+    };
+    if text.is_empty() || text == "." || text == ".." {
+        return Err(format!(
+            "path parameter `{name}` is `{text}`, which cannot be sent as a path segment"
+        ));
+    }
+    Ok(utf8_percent_encode(&text, SEGMENT).to_string())
 }
 
 /// The text values of a parameter: `None` for null, one value for a scalar, the elements of an
@@ -412,6 +488,9 @@ impl ApiClient {
     pub fn url_for(&self, request: &ApiRequest) -> Result<Url, ApiError> {
         if let Some(e) = &request.error {
             return Err(ApiError::InvalidArgument(e.clone()));
+        }
+        if let Some(e) = request.unfilled() {
+            return Err(ApiError::InvalidArgument(e));
         }
         let mut url = match &request.url {
             Some(u) => u.clone(),
@@ -624,4 +703,71 @@ pub(crate) fn page_of<T: DeserializeOwned>(raw: &RawResponse) -> Result<Page<T>,
         next,
         links,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Method, ParamInfo, ScopeRequirement};
+
+    const fn param(name: &'static str, location: ParamLocation, style: ParamStyle) -> ParamInfo {
+        ParamInfo {
+            name,
+            location,
+            required: false,
+            style,
+        }
+    }
+
+    static OP: OperationInfo = OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: Method::Put,
+        path: "/schools/{schoolId}/classes/{id}",
+        summary: None,
+        params: &[
+            param("schoolId", ParamLocation::Path, ParamStyle::Scalar),
+            param("id", ParamLocation::Path, ParamStyle::Scalar),
+            param("fields", ParamLocation::Query, ParamStyle::CommaSeparated),
+            param("X-Trace", ParamLocation::Header, ParamStyle::Scalar),
+        ],
+        request_media_types: &[],
+        response_statuses: &["200"],
+        scopes: ScopeRequirement {
+            any_of: &[&["core"], &["full"]],
+        },
+        is_discovery: false,
+    };
+
+    #[test]
+    fn catalogued_requests_take_method_path_scopes_and_argument_places_from_the_entry() {
+        let request = ApiRequest::operation("/base", &OP)
+            .arg("schoolId", "s/1")
+            .arg("id", &7)
+            .arg("fields", &Some(["a", "b"]))
+            .arg("X-Trace", &Option::<&str>::None);
+        assert_eq!(request.error, None);
+        assert_eq!(request.method, http::Method::PUT);
+        assert_eq!(request.path, "/base/schools/s%2F1/classes/7");
+        assert_eq!(request.query, [("fields".to_owned(), "a,b".to_owned())]);
+        assert!(request.headers.is_empty(), "None adds nothing");
+        assert_eq!(request.scopes, OP.scopes.any_of);
+        assert_eq!(request.unfilled(), None);
+    }
+
+    #[test]
+    fn unknown_and_missing_arguments_fail_the_call() {
+        let unknown = ApiRequest::operation("", &OP).arg("nope", "x");
+        assert!(unknown.error.as_deref().is_some_and(|e| e.contains("nope")));
+        let missing = ApiRequest::operation("", &OP).arg("schoolId", "s");
+        assert!(missing.unfilled().is_some_and(|e| e.contains("getClass")));
+        let dot = ApiRequest::operation("", &OP).arg("id", "..");
+        assert!(dot.error.is_some(), "`..` cannot be a path segment");
+        let header = ApiRequest::operation("", &OP).arg_at(ParamLocation::Header, "X-Trace", "t");
+        assert_eq!(header.headers, [("X-Trace".to_owned(), "t".to_owned())]);
+        let wrong = ApiRequest::operation("", &OP).arg_at(ParamLocation::Query, "id", "t");
+        assert!(wrong.error.is_some(), "`id` is a path parameter");
+        let legacy = ApiRequest::for_operation("", &OP, &[("schoolId", "s"), ("id", "c")]);
+        assert_eq!(legacy.path, "/schools/s/classes/c");
+    }
 }

@@ -29,6 +29,7 @@ pub use client_error::ClientError;
 pub use http::{HttpPolicy, read_capped};
 pub use list_query::{ListQuery, OrderBy};
 pub use page::{Page, parse_link_header};
+pub use paging::RecordStream;
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::{ClientSecret, basic_authorization};
 pub use token::{

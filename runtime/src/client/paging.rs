@@ -17,6 +17,12 @@ use super::api_client::{ApiClient, ApiRequest, page_of};
 use super::api_error::ApiError;
 use super::list_query::ListQuery;
 
+/// What a generated `<op>_stream` method returns: the records of every page, or the error that
+/// ended the stream. Any `Send` stream of such items is one.
+pub trait RecordStream<T>: Stream<Item = Result<T, ApiError>> + Send {}
+
+impl<T, S: Stream<Item = Result<T, ApiError>> + Send> RecordStream<T> for S {}
+
 enum Next {
     /// Request by `limit`/`offset` (`None`: the query as given).
     Offset(Option<u64>),

@@ -10,7 +10,7 @@ use url::form_urlencoded;
 
 use super::body::DEFAULT_BODY_LIMIT;
 use super::params::{bad_request, from_raw, missing};
-use crate::catalogue::{ParamLocation, ParamStyle};
+use crate::catalogue::{OperationInfo, ParamInfo, ParamLocation, ParamStyle};
 use crate::imsx::ImsError;
 use crate::query::CollectionQuery;
 use crate::query::fields::Fields;
@@ -228,5 +228,191 @@ impl RequestInput {
     ) -> Result<T, ImsError> {
         self.param(location, key, name, style)?
             .ok_or_else(|| missing(location, name))
+    }
+
+    /// The parameter `name` of the catalogued operation `op`, as `T`; `None` when absent. Its
+    /// location and style come from `op.params` (the first parameter of that name: path, then
+    /// query, header and cookie), and a path parameter is read under its positional route key
+    /// (`p0`, `p1`, … in template order, see [`positional_route`](super::positional_route)).
+    ///
+    /// # Errors
+    /// As [`RequestInput::param`]; 500 when `op` has no parameter `name` (a generator bug).
+    pub fn optional<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        name: &str,
+    ) -> Result<Option<T>, ImsError> {
+        self.read(op, param_info(op, None, name)?)
+    }
+
+    /// Like [`RequestInput::optional`] for the parameter `name` at `location`, when `op` declares
+    /// that name in more than one location.
+    ///
+    /// # Errors
+    /// As [`RequestInput::optional`].
+    pub fn optional_at<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        location: ParamLocation,
+        name: &str,
+    ) -> Result<Option<T>, ImsError> {
+        self.read(op, param_info(op, Some(location), name)?)
+    }
+
+    /// Like [`RequestInput::required`] for the parameter `name` at `location`.
+    ///
+    /// # Errors
+    /// As [`RequestInput::required`].
+    pub fn required_at<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        location: ParamLocation,
+        name: &str,
+    ) -> Result<T, ImsError> {
+        self.optional_at(op, location, name)?
+            .ok_or_else(|| missing(location, name))
+    }
+
+    fn read<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        info: &ParamInfo,
+    ) -> Result<Option<T>, ImsError> {
+        let name = info.name;
+        match info.location {
+            ParamLocation::Path => {
+                let index = op.path_params().position(|p| p.name == name).unwrap_or(0);
+                self.param(info.location, &format!("p{index}"), name, info.style)
+            }
+            location => self.param(location, name, name, info.style),
+        }
+    }
+
+    /// Like [`RequestInput::optional`] for a required parameter.
+    ///
+    /// # Errors
+    /// As [`RequestInput::optional`], and 400 `invaliddata` when the parameter is absent.
+    pub fn required<T: DeserializeOwned>(
+        &self,
+        op: &OperationInfo,
+        name: &str,
+    ) -> Result<T, ImsError> {
+        let info = param_info(op, None, name)?;
+        self.read(op, info)?
+            .ok_or_else(|| missing(info.location, name))
+    }
+}
+
+/// The parameter `name` of `op` (at `location`, else the first of that name).
+fn param_info<'a>(
+    op: &'a OperationInfo,
+    location: Option<ParamLocation>,
+    name: &str,
+) -> Result<&'a ParamInfo, ImsError> {
+    let found = op
+        .params
+        .iter()
+        .find(|p| p.name == name && location.is_none_or(|l| l == p.location));
+    found.ok_or_else(|| {
+        tracing::error!(
+            operation = op.id,
+            name,
+            "handler asked for an undeclared parameter"
+        );
+        ImsError::internal_server_error("the operation's parameters do not match its handler")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Method, ScopeRequirement};
+
+    static OP: OperationInfo = OperationInfo {
+        id: "getClass",
+        fn_name: "get_class",
+        method: Method::Get,
+        path: "/schools/{schoolId}/classes/{id}",
+        summary: None,
+        params: &[
+            ParamInfo {
+                name: "schoolId",
+                location: ParamLocation::Path,
+                required: true,
+                style: ParamStyle::Scalar,
+            },
+            ParamInfo {
+                name: "id",
+                location: ParamLocation::Path,
+                required: true,
+                style: ParamStyle::Scalar,
+            },
+            ParamInfo {
+                name: "limit",
+                location: ParamLocation::Query,
+                required: false,
+                style: ParamStyle::Scalar,
+            },
+        ],
+        request_media_types: &[],
+        response_statuses: &["200"],
+        scopes: ScopeRequirement { any_of: &[] },
+        is_discovery: false,
+    };
+
+    fn input(query: &[(&str, &str)]) -> RequestInput {
+        let pairs = |items: &[(&str, &str)]| {
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        RequestInput::new(
+            "/schools/s1/classes/c1",
+            pairs(query),
+            pairs(&[("p0", "s1"), ("p1", "c1")]),
+            HeaderMap::new(),
+            ServerSettings::default(),
+        )
+    }
+
+    #[test]
+    fn catalogued_parameters_are_read_where_the_entry_says() {
+        let input = input(&[("limit", "5")]);
+        assert_eq!(
+            input.required::<String>(&OP, "id").ok().as_deref(),
+            Some("c1")
+        );
+        assert_eq!(
+            input.required::<String>(&OP, "schoolId").ok().as_deref(),
+            Some("s1")
+        );
+        assert_eq!(input.optional::<u32>(&OP, "limit").ok(), Some(Some(5)));
+    }
+
+    #[test]
+    fn absent_bad_and_undeclared_parameters_are_errors() {
+        let input = input(&[("limit", "x")]);
+        assert!(
+            matches!(input.optional::<u32>(&OP, "limit"), Err(e) if e.status() == http::StatusCode::BAD_REQUEST)
+        );
+        let empty = super::tests::input(&[]);
+        assert!(matches!(empty.optional::<u32>(&OP, "limit"), Ok(None)));
+        assert!(
+            matches!(empty.required::<u32>(&OP, "limit"), Err(e) if e.status() == http::StatusCode::BAD_REQUEST)
+        );
+        assert!(
+            matches!(empty.required::<u32>(&OP, "nope"), Err(e) if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert!(
+            matches!(empty.optional_at::<u32>(&OP, ParamLocation::Header, "limit"), Err(e) if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert_eq!(
+            empty
+                .required_at::<String>(&OP, ParamLocation::Path, "id")
+                .ok()
+                .as_deref(),
+            Some("c1")
+        );
     }
 }

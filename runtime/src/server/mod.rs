@@ -10,6 +10,8 @@
 //! - [`respond`]: collection responses (`fields` projection inside the wrapper member,
 //!   `X-Total-Count`, RFC 8288 `Link`) and single-object responses; [`Listed`] is what a
 //!   collection method returns.
+//! - [`Reply`], [`Handled`], [`json()`], [`empty()`], [`bytes()`] and [`collection()`]: what a
+//!   generated trait method returns and what its handler answers with, so a handler is a few lines.
 //! - [`select()`]: filter, sort and page a slice of records in memory.
 //! - [`ServiceRouter`]: mounts the operations under the base path, behind an
 //!   [`AuthLayer`](crate::resource_server::AuthLayer), with the discovery endpoint beside it, an imsx 404
@@ -18,6 +20,7 @@
 mod body;
 mod context;
 mod error_spelling;
+mod handler;
 mod input;
 pub mod params;
 pub mod respond;
@@ -26,6 +29,7 @@ mod select;
 
 pub use body::{DEFAULT_BODY_LIMIT, FormBody, JsonBody, OptionalJsonBody, RawBody};
 pub use context::RequestContext;
+pub use handler::{Handled, Reply, bytes, collection, empty, json};
 pub use input::{RequestInput, ServerSettings};
 pub use respond::Listed;
 pub use router::{ServiceRouter, positional_route};

@@ -2,11 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use axum::routing::MethodRouter;
+use std::sync::Arc;
+
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Extension, Router};
 use http::{Method, StatusCode};
 
 use super::input::ServerSettings;
+use crate::catalogue::{OperationInfo, ServiceInfo};
 use crate::discovery::{Deployment, DiscoveryDocument, DiscoveryError};
 use crate::imsx::{ImsError, code_minor};
 use crate::query::paging::PagingLimits;
@@ -15,6 +19,8 @@ use crate::resource_server::AuthLayer;
 struct Route {
     method: Method,
     path: String,
+    /// What axum mounts (see [`positional_route`]).
+    positional: String,
     protected: bool,
     endpoint: MethodRouter,
 }
@@ -64,37 +70,33 @@ impl std::fmt::Debug for ServiceRouter {
     }
 }
 
-/// Whether `path` is a route axum can mount literally: starts with `/`, and every segment is
-/// either literal text without `{`, `}` and `*` or one whole `{name}` parameter.
-pub(crate) fn is_routable(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix('/') else {
-        return false;
-    };
-    rest.split('/').all(|segment| {
-        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => !name.is_empty() && !name.contains(['{', '}', '*', '/']),
-            None => !segment.contains(['{', '}', '*']),
-        }
-    })
-}
-
-/// `path` with its parameters renamed `{p0}`, `{p1}`, … in template order: two SDD paths such as
-/// `/schools/{sourcedId}` and `/schools/{schoolSourcedId}/classes` would otherwise conflict in the
-/// router. Handlers read path parameters under these positional keys.
-pub fn positional_route(path: &str) -> String {
+/// The route axum mounts for the path template `path`: its parameters renamed `{p0}`, `{p1}`, …
+/// in template order (two SDD paths such as `/schools/{sourcedId}` and
+/// `/schools/{schoolSourcedId}/classes` would otherwise conflict in the router; handlers read
+/// path parameters under these keys). `None` when `path` cannot be mounted literally: it must
+/// start with `/`, and every segment be literal text without `{`, `}` and `*` or one whole
+/// `{name}` parameter.
+///
+/// The generator parses templates once, at generation time; this is the one parser the runtime
+/// keeps, because routes are mounted from the catalogue's `OperationInfo::path` (the SDD's text)
+/// and from templates callers pass to [`ServiceRouter::route`].
+pub fn positional_route(path: &str) -> Option<String> {
+    let rest = path.strip_prefix('/')?;
     let mut index = 0;
-    path.split('/')
-        .map(|segment| {
-            if segment.starts_with('{') && segment.ends_with('}') && segment.len() > 2 {
-                let renamed = format!("{{p{index}}}");
+    let mut out = String::with_capacity(path.len());
+    for segment in rest.split('/') {
+        out.push('/');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) if !name.is_empty() && !name.contains(['{', '}', '*']) => {
+                out.push_str(&format!("{{p{index}}}"));
                 index += 1;
-                renamed
-            } else {
-                segment.to_owned()
             }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+            Some(_) => return None,
+            None if segment.contains(['{', '}', '*']) => return None,
+            None => out.push_str(segment),
+        }
+    }
+    Some(out)
 }
 
 fn join(base: &str, path: &str) -> String {
@@ -134,6 +136,12 @@ impl ServiceRouter {
         }
     }
 
+    /// An empty router for the catalogued service `service` (a generated module's `SERVICE`:
+    /// base path and discovery path) whose SDD is `sdd_json` (its `SDD_JSON`).
+    pub fn for_service(service: &ServiceInfo, sdd_json: &str) -> Self {
+        Self::new(service.base_path, sdd_json, service.discovery_path)
+    }
+
     /// Adds one operation: `endpoint` (a method router holding exactly `method`, with its state
     /// applied) at `path` relative to the base path (`{name}` segments as in the SDD). Path
     /// parameters reach [`RequestInput::param`](super::RequestInput::param) under the keys `p0`,
@@ -149,15 +157,14 @@ impl ServiceRouter {
         protected: bool,
         endpoint: MethodRouter,
     ) -> Self {
-        if !is_routable(path) {
+        let Some(positional) = positional_route(path) else {
             tracing::error!(%method, path, "operation not mounted: the path is not a plain route template");
             return self;
-        }
-        let positional = positional_route(path);
+        };
         if self
             .routes
             .iter()
-            .any(|r| r.method == method && positional_route(&r.path) == positional)
+            .any(|r| r.method == method && r.positional == positional)
         {
             tracing::error!(%method, path, "operation not mounted: this method and path already have one");
             return self;
@@ -165,10 +172,31 @@ impl ServiceRouter {
         self.routes.push(Route {
             method,
             path: path.to_owned(),
+            positional,
             protected,
             endpoint,
         });
         self
+    }
+
+    /// Adds the catalogued operation `op` (e.g. a generated `operations::GET_ALL_USERS`): its
+    /// method and path from the catalogue, protected unless its scope requirement is public, and
+    /// answered by `handler` with `state` (a generated `server::router` passes its handler for the
+    /// operation and the shared service). Otherwise as [`ServiceRouter::route`].
+    #[must_use]
+    pub fn serve<H, T, S>(self, op: &OperationInfo, state: &Arc<S>, handler: H) -> Self
+    where
+        H: Handler<T, Arc<S>>,
+        T: 'static,
+        S: Send + Sync + 'static,
+    {
+        let method = Method::from(op.method);
+        let Ok(filter) = MethodFilter::try_from(method.clone()) else {
+            tracing::error!(%method, path = op.path, "operation not mounted: axum cannot route this method");
+            return self;
+        };
+        let endpoint = axum::routing::on(filter, handler).with_state(Arc::clone(state));
+        self.route(method, op.path, !op.scopes.is_public(), endpoint)
     }
 
     /// Authenticates every protected operation with `auth` (the discovery endpoint and public
@@ -225,7 +253,7 @@ impl ServiceRouter {
     pub fn into_router(self) -> Router {
         let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
         for route in self.routes {
-            let path = positional_route(&route.path);
+            let path = route.positional;
             let endpoint = match (&self.auth, route.protected) {
                 (Some(auth), true) => route.endpoint.route_layer(auth.clone()),
                 _ => route.endpoint,
@@ -265,23 +293,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routable_paths_are_plain_templates() {
-        assert!(is_routable("/users"));
-        assert!(is_routable("/users/{sourcedId}/classes"));
-        assert!(is_routable("/"));
-        assert!(!is_routable("users"));
-        assert!(!is_routable("/files/{name}.json"));
-        assert!(!is_routable("/a/{}"));
-        assert!(!is_routable("/a/*"));
+    fn routes_are_plain_templates_with_positional_parameters() {
+        assert_eq!(positional_route("/users").as_deref(), Some("/users"));
+        assert_eq!(
+            positional_route("/schools/{schoolSourcedId}/classes/{c}").as_deref(),
+            Some("/schools/{p0}/classes/{p1}")
+        );
+        assert_eq!(positional_route("/").as_deref(), Some("/"));
+        assert_eq!(positional_route("users"), None);
+        assert_eq!(positional_route("/files/{name}.json"), None);
+        assert_eq!(positional_route("/a/{}"), None);
+        assert_eq!(positional_route("/a/*"), None);
     }
 
     #[test]
-    fn parameters_become_positional() {
+    fn catalogued_operations_mount_at_their_method_and_path() {
+        use crate::catalogue::{Method as CatalogueMethod, ScopeRequirement, ServiceInfo};
+        const fn op(method: CatalogueMethod, path: &'static str) -> OperationInfo {
+            OperationInfo {
+                id: "op",
+                fn_name: "op",
+                method,
+                path,
+                summary: None,
+                params: &[],
+                request_media_types: &[],
+                response_statuses: &["200"],
+                scopes: ScopeRequirement { any_of: &[] },
+                is_discovery: false,
+            }
+        }
+        static GET: OperationInfo = op(CatalogueMethod::Get, "/users/{id}");
+        static DELETE: OperationInfo = op(CatalogueMethod::Delete, "/users/{sourcedId}");
+        static BAD: OperationInfo = op(CatalogueMethod::Get, "/files/{name}.json");
+        let service = ServiceInfo {
+            spec: "X",
+            service: "Y",
+            version: "1",
+            base_path: "/ims/x/v1",
+            discovery_path: None,
+            security: crate::catalogue::SecurityInfo {
+                pattern: crate::catalogue::SecurityPattern::None,
+                schemes: &[],
+            },
+            scopes: &[],
+            operations: &[],
+        };
+        let state = Arc::new(());
+        let router = ServiceRouter::for_service(&service, "{}")
+            .serve(&GET, &state, || async { "got" })
+            .serve(&DELETE, &state, || async { "deleted" })
+            .serve(&BAD, &state, || async { "never" });
+        assert_eq!(router.base_path, "/ims/x/v1");
         assert_eq!(
-            positional_route("/schools/{schoolSourcedId}/classes/{c}"),
-            "/schools/{p0}/classes/{p1}"
+            router.operations(),
+            [
+                (Method::GET, "/users/{id}".to_owned()),
+                (Method::DELETE, "/users/{sourcedId}".to_owned())
+            ]
         );
-        assert_eq!(positional_route("/users"), "/users");
     }
 
     #[test]

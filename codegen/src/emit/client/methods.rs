@@ -1,0 +1,404 @@
+//! The methods of one operation: arguments (path, then query other than the IMS collection
+//! ones of a collection, header and cookie parameters, typed; required ones plain — `&str`,
+//! `&[&str]`, `&T`, or by value for `bool` and numbers — optional ones `Option<…>`; then the
+//! `&ListQuery` of a collection; then the body), their docs, the request the template builds and
+//! the `ApiClient` call that sends it; plus `<fn>_stream` for a collection whose records lowering
+//! found.
+
+use crate::emit::catalogue_paths::{location_variant, sibling_json_type, sibling_type};
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::str_lit;
+use crate::emit::operation_docs::{deprecated_line, heading, operation_doc, scope_alternatives};
+use crate::ir::{
+    MediaKind, Operation, Param, ParamLocation, Payload, Primitive, RecordsAccess, TypeRef,
+};
+
+const VALUE: &str = "rt::serde_json::Value";
+
+/// One argument.
+#[derive(Clone)]
+pub(crate) struct ArgView {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+}
+
+/// `.arg("<wire>", &<name>)`.
+#[derive(Clone)]
+pub(crate) struct RequestArg {
+    pub(crate) wire: String,
+    pub(crate) name: String,
+    /// The location variant, when the wire name alone is ambiguous (`.arg_at(...)`).
+    pub(crate) at: Option<&'static str>,
+}
+
+/// The request body: `.<method>(<media>, <value>)`, where the template spells the conversion.
+pub(crate) struct BodyView {
+    /// `json_body`, `optional_form_body`, `raw_body`, …
+    pub(crate) method: &'static str,
+    pub(crate) media_type: String,
+    pub(crate) name: String,
+    /// `&str` sent as bytes.
+    pub(crate) text: bool,
+    /// `&[u8]` sent as bytes.
+    pub(crate) binary: bool,
+    pub(crate) required: bool,
+}
+
+/// How a `_stream` method takes the records out of a page.
+pub(crate) struct StreamView {
+    pub(crate) page_ty: String,
+    pub(crate) query: String,
+    /// The member holding the records, if any.
+    pub(crate) member: Option<String>,
+    pub(crate) newtype: bool,
+    pub(crate) flatten: bool,
+    pub(crate) unwrap_or_default: bool,
+}
+
+/// One client method.
+pub(crate) struct MethodView {
+    pub(crate) doc: String,
+    /// Allows clippy's argument count lint (the SDD's parameter lists can be long).
+    pub(crate) many_args: bool,
+    pub(crate) name: String,
+    pub(crate) is_async: bool,
+    pub(crate) args: Vec<ArgView>,
+    pub(crate) ret: String,
+    pub(crate) op_const: String,
+    pub(crate) request_args: Vec<RequestArg>,
+    pub(crate) list_query: Option<String>,
+    pub(crate) body: Option<BodyView>,
+    /// The `ApiClient` method: `call_json`, `call_page`, …
+    pub(crate) call: &'static str,
+    pub(crate) stream: Option<StreamView>,
+}
+
+/// The argument type for a value of type `t` (borrowed where that is cheaper for callers).
+fn arg_type(t: &TypeRef) -> String {
+    match t {
+        TypeRef::Primitive(Primitive::String | Primitive::Byte) => "&str".to_owned(),
+        TypeRef::Primitive(Primitive::Binary) => "&[u8]".to_owned(),
+        TypeRef::Primitive(
+            p @ (Primitive::Bool
+            | Primitive::I32
+            | Primitive::I64
+            | Primitive::F32
+            | Primitive::F64),
+        ) => sibling_type(&TypeRef::Primitive(*p)),
+        TypeRef::Vec(inner) => format!("&[{}]", elem_type(inner)),
+        TypeRef::Nullable(inner) => format!("rt::Option<{}>", arg_type(inner)),
+        TypeRef::Boxed(inner) => arg_type(inner),
+        other => format!("&{}", sibling_type(other)),
+    }
+}
+
+/// The element type of a slice argument (`&str` for strings, else the owned type).
+fn elem_type(t: &TypeRef) -> String {
+    match t {
+        TypeRef::Primitive(Primitive::String | Primitive::Byte) => "&str".to_owned(),
+        other => sibling_type(other),
+    }
+}
+
+fn scopes_line(op: &Operation) -> String {
+    if op.is_discovery || op.scopes.is_public() {
+        return "Public: sends no token.".to_owned();
+    }
+    format!(
+        "Scopes (tried in this order): {}.",
+        scope_alternatives(op, str::to_owned)
+    )
+}
+
+fn param_doc(doc: DocBuilder, p: &Param) -> DocBuilder {
+    let location = match p.location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
+    };
+    doc.trusted(format!(
+        "{}: {location} parameter {}{}.",
+        code_span(&p.rust_name),
+        code_span(&p.name),
+        if p.required { "" } else { " (optional)" }
+    ))
+    .prose(p.description.as_deref())
+}
+
+fn body_view(op: &Operation, doc: DocBuilder) -> (DocBuilder, Option<(ArgView, BodyView)>) {
+    let Some(body) = op.request_body.as_ref() else {
+        return (doc, None);
+    };
+    let Some(content) = body.contents.first() else {
+        return (doc, None);
+    };
+    let name = "body".to_owned();
+    let (ty, encoding) = match content.kind {
+        MediaKind::Json => (format!("&{}", sibling_json_type(content.ty.as_ref())), 0),
+        MediaKind::Form => (format!("&{}", sibling_json_type(content.ty.as_ref())), 1),
+        MediaKind::Text => ("&str".to_owned(), 2),
+        MediaKind::Binary => ("&[u8]".to_owned(), 2),
+    };
+    let method = match (encoding, body.required) {
+        (0, true) => "json_body",
+        (0, false) => "optional_json_body",
+        (1, true) => "form_body",
+        (1, false) => "optional_form_body",
+        (_, true) => "raw_body",
+        (_, false) => "optional_raw_body",
+    };
+    let mut d = doc
+        .trusted(format!(
+            "{}: the request body, sent as {}{}.",
+            code_span(&name),
+            code_span(&content.media_type),
+            if body.required { "" } else { " (optional)" }
+        ))
+        .prose(body.description.as_deref());
+    if body.contents.len() > 1 {
+        let others: Vec<String> = body.contents[1..]
+            .iter()
+            .map(|c| code_span(&c.media_type))
+            .collect();
+        d = d.trusted(format!(
+            "The SDD also accepts {}; this method always sends the first media type.",
+            others.join(", ")
+        ));
+    }
+    let ty = if body.required {
+        ty
+    } else {
+        format!("rt::Option<{ty}>")
+    };
+    (
+        d,
+        Some((
+            ArgView {
+                name: name.clone(),
+                ty,
+            },
+            BodyView {
+                method,
+                media_type: str_lit(&content.media_type),
+                name,
+                text: content.kind == MediaKind::Text,
+                binary: content.kind == MediaKind::Binary,
+                required: body.required,
+            },
+        )),
+    )
+}
+
+/// The methods of `op`: one, or two for a collection with a record stream.
+pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
+    let collection = op.is_collection() && !op.is_discovery;
+    let mut doc = operation_doc(op, scopes_line(op)).trusted(deprecated_line(op));
+    let mut args = Vec::new();
+    let mut request_args = Vec::new();
+    let mut stream_args = Vec::new();
+    // Path parameters first, in template order (params are sorted so), then the others.
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Path)
+    {
+        doc = param_doc(doc, p);
+        args.push(ArgView {
+            name: p.rust_name.clone(),
+            ty: arg_type(&p.ty),
+        });
+        request_args.push(RequestArg {
+            wire: str_lit(&p.name),
+            name: p.rust_name.clone(),
+            at: op.shares_wire_name(p).then(|| location_variant(p.location)),
+        });
+    }
+    let path_args = args.clone();
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.location != ParamLocation::Path)
+    {
+        if collection && op.is_collection_param(p) {
+            continue;
+        }
+        let base = arg_type(&p.ty);
+        let ty = if p.required || matches!(p.ty, TypeRef::Nullable(_)) {
+            base
+        } else {
+            format!("rt::Option<{base}>")
+        };
+        doc = param_doc(doc, p);
+        let arg = ArgView {
+            name: p.rust_name.clone(),
+            ty,
+        };
+        stream_args.push(arg.clone());
+        args.push(arg);
+        request_args.push(RequestArg {
+            wire: str_lit(&p.name),
+            name: p.rust_name.clone(),
+            at: op.shares_wire_name(p).then(|| location_variant(p.location)),
+        });
+    }
+    let query = collection.then(|| "query".to_owned());
+    if let Some(q) = &query {
+        doc = doc.trusted(format!(
+            "{}: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).",
+            code_span(q)
+        ));
+        args.push(ArgView {
+            name: q.clone(),
+            ty: "&rt::ListQuery".to_owned(),
+        });
+    }
+    let (with_body, body) = body_view(op, doc);
+    doc = with_body;
+    let body = body.map(|(arg, body)| {
+        args.push(arg);
+        body
+    });
+
+    let success = &op.api.success;
+    if success.client_payload.is_none() {
+        doc = doc.trusted(if success.client_loose.is_some() {
+            "Returns the body as JSON (`null` when empty): the SDD's success responses carry different payloads."
+        } else {
+            "Returns the body as JSON (`null` when empty): the SDD declares no success response."
+        });
+    }
+    if op.is_discovery {
+        doc = doc.trusted("Returns the Service Description Document as JSON.");
+    }
+    let result = |t: &str| format!("rt::Result<{t}, rt::ApiError>");
+    let mut out = Vec::new();
+
+    if let Some(query_arg) = query {
+        let page_ty = match &success.client_payload {
+            Some(Payload::Json(j)) => sibling_json_type(j.ty.as_ref()),
+            _ => VALUE.to_owned(),
+        };
+        let records = match &success.client_payload {
+            Some(Payload::Json(j)) => j.records.as_ref(),
+            _ => None,
+        };
+        match (&op.api.stream_fn, records) {
+            (Some(stream_fn), Some(_)) => {
+                doc = doc.trusted(format!(
+                    "Returns one page with `X-Total-Count` and `Link`; {} yields every record.",
+                    code_span(stream_fn)
+                ));
+            }
+            _ => {
+                doc = doc.trusted(
+                    "Returns one page with `X-Total-Count` and `Link`. No record stream: the success body is not a wrapper with one array member.",
+                );
+            }
+        }
+        out.push(MethodView {
+            doc: doc.attrs(),
+            many_args: args.len() + 1 > 7,
+            name: op.api.client_fn.clone(),
+            is_async: true,
+            args,
+            ret: result(&format!("rt::Page<{page_ty}>")),
+            op_const: op.const_name.clone(),
+            request_args: request_args.clone(),
+            list_query: Some(query_arg.clone()),
+            body: None,
+            call: "call_page",
+            stream: None,
+        });
+        if let (Some(stream_fn), Some(records)) = (&op.api.stream_fn, records) {
+            let mut stream_doc = DocBuilder::new()
+                .trusted(format!(
+                    "Every record of {}, page after page: follows `Link: rel=\"next\"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.",
+                    heading(op)
+                ))
+                .prose(op.summary.as_deref())
+                .trusted(scopes_line(op));
+            for a in &stream_args {
+                stream_doc = stream_doc.trusted(format!(
+                    "{}: as for {}.",
+                    code_span(&a.name),
+                    code_span(&op.api.client_fn)
+                ));
+            }
+            stream_doc = stream_doc.trusted(format!(
+                "{}: the first page's collection parameters.",
+                code_span(&query_arg)
+            ));
+            let mut sargs = path_args;
+            sargs.extend(stream_args);
+            sargs.push(ArgView {
+                name: query_arg.clone(),
+                ty: "rt::ListQuery".to_owned(),
+            });
+            let (member, newtype, flatten, unwrap_or_default) = match &records.access {
+                RecordsAccess::Whole => (None, false, false, false),
+                RecordsAccess::Newtype => (None, true, false, false),
+                RecordsAccess::Member(m) => (Some(m.clone()), false, false, false),
+                RecordsAccess::OptionalMember(m) => (Some(m.clone()), false, false, true),
+                RecordsAccess::OptionalNullableMember(m) => (Some(m.clone()), false, true, true),
+            };
+            out.push(MethodView {
+                doc: stream_doc.attrs(),
+                many_args: sargs.len() + 1 > 7,
+                name: stream_fn.clone(),
+                is_async: false,
+                args: sargs,
+                ret: format!(
+                    "impl rt::RecordStream<{}> + '_",
+                    sibling_type(&records.record)
+                ),
+                op_const: op.const_name.clone(),
+                request_args,
+                list_query: None,
+                body: None,
+                call: "stream_records",
+                stream: Some(StreamView {
+                    page_ty,
+                    query: query_arg,
+                    member,
+                    newtype,
+                    flatten,
+                    unwrap_or_default,
+                }),
+            });
+        }
+        return out;
+    }
+
+    let (ret, call) = match &success.client_payload {
+        Some(Payload::Json(j)) => match &j.ty {
+            Some(t) => (sibling_type(t), "call_json"),
+            None => (VALUE.to_owned(), "call_value"),
+        },
+        Some(Payload::Raw {
+            kind: MediaKind::Text,
+            ..
+        }) => ("rt::String".to_owned(), "call_text"),
+        Some(Payload::Raw {
+            kind: MediaKind::Binary,
+            ..
+        }) => ("rt::Vec<u8>".to_owned(), "call_bytes"),
+        Some(Payload::Empty) => ("()".to_owned(), "call_empty"),
+        Some(Payload::Raw { .. }) | None => (VALUE.to_owned(), "call_value"),
+    };
+    out.push(MethodView {
+        doc: doc.attrs(),
+        many_args: args.len() + 1 > 7,
+        name: op.api.client_fn.clone(),
+        is_async: true,
+        args,
+        ret: result(&ret),
+        op_const: op.const_name.clone(),
+        request_args,
+        list_query: None,
+        body,
+        call,
+        stream: None,
+    });
+    out
+}

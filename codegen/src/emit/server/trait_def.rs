@@ -1,0 +1,229 @@
+//! The `<Service>Service` trait: one method per served operation taking `ctx`, the path
+//! parameters, then either the collection `query` plus any other query parameters (collection
+//! operations) or every query parameter except `fields` (which the router applies as a
+//! projection), then header and cookie parameters, then `body`; and the `<Op>Success` enums of
+//! operations with several success responses.
+
+use crate::emit::catalogue_paths::{scope_consts, sibling_json_type, sibling_type};
+use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::operation_docs::{call_span, deprecated_line, operation_doc, scopes_line};
+use crate::ir::{MediaKind, Operation, Param, ParamLocation, Payload, Service};
+
+/// One argument of a trait method.
+pub(crate) struct ArgView {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+}
+
+/// One trait method.
+pub(crate) struct MethodView {
+    pub(crate) doc: String,
+    /// Allows clippy's argument count lint when the SDD gives the operation many parameters.
+    pub(crate) many_args: bool,
+    pub(crate) name: String,
+    pub(crate) args: Vec<ArgView>,
+    /// `T` of `impl Reply<T>`.
+    pub(crate) output: String,
+}
+
+/// One variant of a success enum.
+pub(crate) struct VariantView {
+    pub(crate) doc: String,
+    pub(crate) name: String,
+    pub(crate) ty: Option<String>,
+}
+
+/// A success enum.
+pub(crate) struct EnumView {
+    pub(crate) doc: String,
+    pub(crate) name: String,
+    pub(crate) variants: Vec<VariantView>,
+}
+
+/// The Rust type the server trait uses for a payload (`None`: no body).
+pub(crate) fn payload_type(payload: &Payload) -> Option<String> {
+    match payload {
+        Payload::Json(json) => Some(sibling_json_type(json.ty.as_ref())),
+        Payload::Raw { .. } => Some("rt::Vec<u8>".to_owned()),
+        Payload::Empty => None,
+    }
+}
+
+/// Whether the operation's page is answered by `ims_runtime::server::collection`.
+pub(crate) fn answers_collection(op: &Operation) -> bool {
+    op.is_collection() && op.api.success.collection_page().is_some()
+}
+
+/// Whether the router applies `fields` to the single record this operation answers with.
+pub(crate) fn projects_fields(op: &Operation) -> bool {
+    !op.is_collection()
+        && op
+            .params
+            .iter()
+            .any(|p| p.location == ParamLocation::Query && p.name == "fields")
+        && op
+            .api
+            .success
+            .responses
+            .iter()
+            .any(|r| matches!(r.payload, Payload::Json(_)))
+}
+
+/// The parameters that are their own trait arguments: path ones first, then the rest.
+pub(crate) fn typed_params(op: &Operation) -> (Vec<&Param>, Vec<&Param>) {
+    let is_collection = op.is_collection();
+    op.params
+        .iter()
+        .filter(|p| match p.location {
+            ParamLocation::Query if is_collection => !op.is_collection_param(p),
+            ParamLocation::Query => p.name != "fields",
+            _ => true,
+        })
+        .partition(|p| p.location == ParamLocation::Path)
+}
+
+/// The request body argument: its type in the trait and the extractor the handler uses.
+pub(crate) struct BodyView {
+    pub(crate) ty: String,
+    pub(crate) extractor: String,
+    /// Raw bytes are `body.bytes`, everything else `body.0`.
+    pub(crate) raw: bool,
+}
+
+pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
+    let body = op.request_body.as_ref()?;
+    let json = body.contents.iter().find(|c| c.kind == MediaKind::Json);
+    let form = body
+        .contents
+        .iter()
+        .find(|c| c.kind == MediaKind::Form && c.ty.is_some());
+    Some(if let Some(content) = json {
+        let t = sibling_json_type(content.ty.as_ref());
+        if body.required {
+            BodyView {
+                extractor: format!("rt::server::JsonBody<{t}>"),
+                ty: t,
+                raw: false,
+            }
+        } else {
+            BodyView {
+                extractor: format!("rt::server::OptionalJsonBody<{t}>"),
+                ty: format!("rt::Option<{t}>"),
+                raw: false,
+            }
+        }
+    } else if let (Some(content), true) = (form, body.required) {
+        let t = sibling_json_type(content.ty.as_ref());
+        BodyView {
+            extractor: format!("rt::server::FormBody<{t}>"),
+            ty: t,
+            raw: false,
+        }
+    } else {
+        BodyView {
+            extractor: "rt::server::RawBody".to_owned(),
+            ty: "rt::Vec<u8>".to_owned(),
+            raw: true,
+        }
+    })
+}
+
+/// The type of a parameter argument (`Option` when optional; path parameters are required).
+fn param_type(p: &Param) -> String {
+    let inner = sibling_type(&p.ty);
+    if p.required || p.location == ParamLocation::Path {
+        inner
+    } else {
+        format!("rt::Option<{inner}>")
+    }
+}
+
+pub(crate) fn method_view(service: &Service, op: &Operation) -> MethodView {
+    let (path_params, other_params) = typed_params(op);
+    let mut args: Vec<ArgView> = path_params
+        .iter()
+        .map(|p| ArgView {
+            name: p.rust_name.clone(),
+            ty: param_type(p),
+        })
+        .collect();
+    if op.is_collection() {
+        args.push(ArgView {
+            name: "query".to_owned(),
+            ty: "rt::CollectionQuery".to_owned(),
+        });
+    }
+    args.extend(other_params.iter().map(|p| ArgView {
+        name: p.rust_name.clone(),
+        ty: param_type(p),
+    }));
+    if let Some(body) = body_view(op) {
+        args.push(ArgView {
+            name: "body".to_owned(),
+            ty: body.ty,
+        });
+    }
+    let success = &op.api.success;
+    let output = if answers_collection(op) {
+        let page = success
+            .collection_page()
+            .map(|j| sibling_json_type(j.ty.as_ref()))
+            .unwrap_or_default();
+        format!("rt::Listed<{page}>")
+    } else if let Some(name) = &success.enum_name {
+        name.clone()
+    } else {
+        success
+            .responses
+            .first()
+            .and_then(|r| payload_type(&r.payload))
+            .unwrap_or_else(|| "()".to_owned())
+    };
+    let consts = scope_consts(service);
+    let doc = operation_doc(op, scopes_line(op, &consts))
+        .trusted(if op.is_collection() {
+            "A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router."
+        } else if projects_fields(op) {
+            "The `fields` query parameter is applied by the router to the returned record."
+        } else {
+            ""
+        })
+        .trusted(deprecated_line(op))
+        .attrs();
+    MethodView {
+        doc,
+        // clippy's default limit is 7 arguments, `&self` and `ctx` included.
+        many_args: args.len() + 2 > 7,
+        name: op.fn_name.clone(),
+        args,
+        output,
+    }
+}
+
+pub(crate) fn enum_view(op: &Operation) -> Option<EnumView> {
+    let name = op.api.success.enum_name.clone()?;
+    let variants = op
+        .api
+        .success
+        .responses
+        .iter()
+        .map(|r| VariantView {
+            doc: DocBuilder::new()
+                .trusted(format!("Answer with status {}.", r.status))
+                .attrs(),
+            name: r.variant.clone(),
+            ty: payload_type(&r.payload),
+        })
+        .collect();
+    Some(EnumView {
+        doc: DocBuilder::new()
+            .trusted(format!(
+                "The success responses of {} ({}): one variant per status.",
+                code_span(&op.fn_name),
+                call_span(op)
+            ))
+            .attrs(),
+        name,
+        variants,
+    })
+}

@@ -1,0 +1,391 @@
+//! What the generated `server` and `client` modules make of each operation, decided once:
+//!
+//! - the parsed [`PathTemplate`](crate::ir::PathTemplate) (the router mounts it, the client
+//!   fills it, the docs show it) and whether the server can mount it
+//!   ([`route_problem`](super::path_template::route_problem));
+//! - the success shape ([`SuccessShape`]): per 2xx status the payload, the wrapper member and the
+//!   record type, the `<Op>Success` enum and its variants, and what the client returns;
+//! - every name the two modules declare: the service trait and client struct, handlers, client
+//!   methods and `_stream` methods, success enums and the record member constants.
+
+use std::collections::BTreeMap;
+
+use crate::ir::{
+    JsonPayload, MediaKind, Operation, OperationApi, Payload, RecordMembers, Records,
+    RecordsAccess, Response, ResponseStatus, ServiceApi, Serving, SuccessResponse, SuccessShape,
+    TypeDef, TypeDefKind, TypeRef,
+};
+use crate::lower::naming::{NameTable, const_name, type_name};
+use crate::lower::path_template::{self, template_of};
+
+/// Names the client struct declares besides one method per operation.
+const CLIENT_RESERVED: [&str; 4] = ["new", "with_policy", "from_api", "api"];
+
+/// Decides the server and client shape of every operation of a service named `service` (e.g.
+/// `Rostering`) whose model types are `types`, filling each [`Operation::api`].
+pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) -> ServiceApi {
+    let types: BTreeMap<&str, &TypeDef> = types.iter().map(|t| (t.name.as_str(), t)).collect();
+    let trait_name = format!("{}Service", type_name(service));
+    let client_name = format!("{}Client", type_name(service));
+    let mut server_types = NameTable::new();
+    server_types.reserve(&trait_name);
+    let mut client_fns = NameTable::new();
+    for reserved in CLIENT_RESERVED {
+        client_fns.reserve(reserved);
+    }
+    // Operation names first, so a `<fn>_stream` never takes an operation's own name.
+    let client_names: Vec<String> = operations
+        .iter()
+        .map(|op| client_fns.insert(&op.fn_name))
+        .collect();
+    let mut members = MemberConsts::default();
+    for (op, client_fn) in operations.iter_mut().zip(client_names) {
+        let path = template_of(op);
+        let problem = path_template::parse(&op.path)
+            .map_or_else(Some, |pieces| path_template::route_problem(&pieces));
+        let serving = if op.is_discovery {
+            Serving::Discovery
+        } else if let Some(why) = problem {
+            Serving::NotServed(why)
+        } else {
+            Serving::Handler(format!("handle_{}", op.fn_name.trim_start_matches("r#")))
+        };
+        let mut success = success_shape(op, &types, &mut members);
+        if success.responses.len() > 1 && matches!(serving, Serving::Handler(_)) {
+            success.enum_name =
+                Some(server_types.insert(&type_name(&format!("{}Success", op.type_name))));
+        }
+        let streams = op.is_collection()
+            && !op.is_discovery
+            && matches!(&success.client_payload, Some(Payload::Json(j)) if j.records.is_some());
+        let stream_fn = streams
+            .then(|| client_fns.insert(&format!("{}_stream", client_fn.trim_start_matches("r#"))));
+        op.api = OperationApi {
+            path,
+            serving,
+            client_fn,
+            stream_fn,
+            success,
+        };
+    }
+    ServiceApi {
+        trait_name,
+        client_name,
+        record_members: members.finish(),
+    }
+}
+
+/// Member-name constants, one per record type.
+#[derive(Default)]
+struct MemberConsts {
+    by_type: BTreeMap<String, RecordMembers>,
+    names: NameTable,
+}
+
+impl MemberConsts {
+    fn for_record(&mut self, def: &TypeDef) -> Option<String> {
+        let TypeDefKind::Struct(s) = &def.kind else {
+            return None;
+        };
+        if let Some(known) = self.by_type.get(&def.name) {
+            return Some(known.const_name.clone());
+        }
+        let const_name = self
+            .names
+            .insert(&const_name(&format!("{}Members", def.name)));
+        self.by_type.insert(
+            def.name.clone(),
+            RecordMembers {
+                const_name: const_name.clone(),
+                members: s.fields.iter().map(|f| f.wire_name.clone()).collect(),
+            },
+        );
+        Some(const_name)
+    }
+
+    fn finish(self) -> Vec<RecordMembers> {
+        let mut out: Vec<RecordMembers> = self.by_type.into_values().collect();
+        out.sort_by(|a, b| a.const_name.cmp(&b.const_name));
+        out
+    }
+}
+
+fn success_status(status: ResponseStatus) -> Option<u16> {
+    match status {
+        ResponseStatus::Code(c) if (200..300).contains(&c) => Some(c),
+        ResponseStatus::Range(2) => Some(200),
+        _ => None,
+    }
+}
+
+fn success_shape(
+    op: &Operation,
+    types: &BTreeMap<&str, &TypeDef>,
+    members: &mut MemberConsts,
+) -> SuccessShape {
+    let mut responses: Vec<SuccessResponse> = Vec::new();
+    for response in &op.responses {
+        let Some(status) = success_status(response.status) else {
+            continue;
+        };
+        if responses.iter().any(|s| s.status == status) {
+            continue;
+        }
+        responses.push(SuccessResponse {
+            status,
+            variant: format!("Status{status}"),
+            payload: payload(response, types, members),
+        });
+    }
+    let (client_payload, client_loose) = if op.is_discovery {
+        (Some(any_json()), None)
+    } else {
+        match responses.as_slice() {
+            [] => (None, None),
+            [first, rest @ ..] => {
+                let key = client_key(&first.payload);
+                if rest.iter().all(|r| client_key(&r.payload) == key) {
+                    (Some(first.payload.clone()), None)
+                } else {
+                    (
+                        None,
+                        Some(format!(
+                            "the client method `{}` returns `serde_json::Value`: the 2xx responses of `{}` carry different payloads",
+                            op.fn_name, op.id
+                        )),
+                    )
+                }
+            }
+        }
+    };
+    SuccessShape {
+        responses,
+        enum_name: None,
+        client_payload,
+        client_loose,
+    }
+}
+
+fn any_json() -> Payload {
+    Payload::Json(JsonPayload {
+        ty: None,
+        wrapper: None,
+        members: None,
+        records: None,
+    })
+}
+
+/// What the client makes of a payload: two responses with the same key decode the same way.
+#[derive(PartialEq)]
+enum ClientKey<'a> {
+    Json(Option<&'a TypeRef>),
+    Text,
+    Bytes,
+    Empty,
+}
+
+fn client_key(payload: &Payload) -> ClientKey<'_> {
+    match payload {
+        Payload::Json(json) => ClientKey::Json(json.ty.as_ref()),
+        Payload::Raw {
+            kind: MediaKind::Form | MediaKind::Json,
+            ..
+        } => ClientKey::Json(None),
+        Payload::Raw {
+            kind: MediaKind::Text,
+            ..
+        } => ClientKey::Text,
+        Payload::Raw {
+            kind: MediaKind::Binary,
+            ..
+        } => ClientKey::Bytes,
+        Payload::Empty => ClientKey::Empty,
+    }
+}
+
+/// The payload of a response: its JSON content if any (contents are sorted JSON first), else
+/// its first media type, else nothing.
+fn payload(
+    response: &Response,
+    types: &BTreeMap<&str, &TypeDef>,
+    members: &mut MemberConsts,
+) -> Payload {
+    let Some(content) = response.contents.first() else {
+        return Payload::Empty;
+    };
+    if content.kind != MediaKind::Json {
+        return Payload::Raw {
+            media_type: content.media_type.clone(),
+            kind: content.kind,
+        };
+    }
+    let ty = content.ty.clone().filter(|t| *t != TypeRef::Any);
+    let Some(t) = &ty else {
+        return any_json();
+    };
+    let (wrapper, record) = wrapper_of(types, t);
+    Payload::Json(JsonPayload {
+        wrapper,
+        members: record.and_then(|def| members.for_record(def)),
+        records: records_of(types, t),
+        ty,
+    })
+}
+
+fn struct_of<'a>(types: &BTreeMap<&str, &'a TypeDef>, t: &TypeRef) -> Option<&'a TypeDef> {
+    match t {
+        TypeRef::Named(n) => types.get(n.as_str()).copied(),
+        TypeRef::Boxed(inner) | TypeRef::Nullable(inner) => struct_of(types, inner),
+        _ => None,
+    }
+}
+
+fn unwrap_optional(t: &TypeRef) -> &TypeRef {
+    match t {
+        TypeRef::Boxed(inner) | TypeRef::Nullable(inner) => unwrap_optional(inner),
+        other => other,
+    }
+}
+
+/// The wrapper member and the record type of a JSON success type: a struct with one member
+/// holding an array of record structs (collections) or one record struct (single objects);
+/// otherwise no wrapper and the type itself is the record.
+fn wrapper_of<'a>(
+    types: &BTreeMap<&str, &'a TypeDef>,
+    t: &TypeRef,
+) -> (Option<String>, Option<&'a TypeDef>) {
+    let Some(def) = struct_of(types, t) else {
+        return (None, None);
+    };
+    if let TypeDefKind::Struct(s) = &def.kind
+        && let [only] = s.fields.as_slice()
+    {
+        let record = match unwrap_optional(&only.ty) {
+            TypeRef::Vec(inner) => struct_of(types, inner),
+            other => struct_of(types, other),
+        };
+        if let Some(record) = record
+            && matches!(record.kind, TypeDefKind::Struct(_))
+        {
+            return (Some(only.wire_name.clone()), Some(record));
+        }
+    }
+    (None, Some(def))
+}
+
+/// Where the records of a collection page of type `t` are: the array itself, a newtype around
+/// it, or the one array member of a wrapper struct.
+fn records_of(types: &BTreeMap<&str, &TypeDef>, t: &TypeRef) -> Option<Records> {
+    let records = |inner: &TypeRef, access| {
+        Some(Records {
+            record: inner.clone(),
+            access,
+        })
+    };
+    match t {
+        TypeRef::Vec(inner) => records(inner, RecordsAccess::Whole),
+        TypeRef::Named(name) => match &types.get(name.as_str())?.kind {
+            TypeDefKind::Struct(s) => {
+                let [f] = s.fields.as_slice() else {
+                    return None;
+                };
+                let member = f.rust_name.clone();
+                match (&f.ty, f.required) {
+                    (TypeRef::Vec(inner), true) => records(inner, RecordsAccess::Member(member)),
+                    (TypeRef::Vec(inner), false) => {
+                        records(inner, RecordsAccess::OptionalMember(member))
+                    }
+                    (TypeRef::Nullable(n), required) => match n.as_ref() {
+                        TypeRef::Vec(inner) if required => {
+                            records(inner, RecordsAccess::OptionalMember(member))
+                        }
+                        TypeRef::Vec(inner) => {
+                            records(inner, RecordsAccess::OptionalNullableMember(member))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            TypeDefKind::Newtype(TypeRef::Vec(inner)) => records(inner, RecordsAccess::Newtype),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{Payload, RecordsAccess, Service, Serving};
+    use crate::pipeline::{Input, run};
+
+    fn oneroster() -> Service {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../spec-models/oneroster_v1p2_rostering/model.yaml");
+        let out = run(&[Input::Model(path)]);
+        assert!(out.is_ok(), "{}", out.diagnostics);
+        out.services.into_iter().next().expect("one service")
+    }
+
+    #[test]
+    fn names_and_success_shapes_are_decided_once() {
+        let svc = oneroster();
+        assert_eq!(svc.api.trait_name, "RosteringService");
+        assert_eq!(svc.api.client_name, "RosteringClient");
+        let op = |id: &str| {
+            svc.operations
+                .iter()
+                .find(|o| o.id == id)
+                .expect("operation")
+        };
+
+        let list = op("getAllUsers");
+        assert_eq!(
+            list.api.serving,
+            Serving::Handler("handle_get_all_users".into())
+        );
+        assert_eq!(list.api.client_fn, "get_all_users");
+        assert_eq!(list.api.stream_fn.as_deref(), Some("get_all_users_stream"));
+        let page = list.api.success.collection_page().expect("one JSON page");
+        assert_eq!(page.wrapper.as_deref(), Some("users"));
+        assert_eq!(page.members.as_deref(), Some("USER_D_TYPE_MEMBERS"));
+        let records = page.records.as_ref().expect("records");
+        assert_eq!(
+            records.access,
+            RecordsAccess::OptionalMember("users".into())
+        );
+
+        let one = op("getUser");
+        assert_eq!(one.api.path.text(), "/users/{sourcedId}");
+        match &one.api.success.responses[0].payload {
+            Payload::Json(json) => {
+                assert_eq!(json.wrapper.as_deref(), Some("user"));
+                assert_eq!(json.members.as_deref(), Some("USER_D_TYPE_MEMBERS"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            one.api.success.client_payload,
+            Some(one.api.success.responses[0].payload.clone())
+        );
+        assert_eq!(one.api.stream_fn, None);
+
+        let users = svc
+            .api
+            .record_members
+            .iter()
+            .find(|m| m.const_name == "USER_D_TYPE_MEMBERS")
+            .expect("one constant per record type");
+        assert!(users.members.iter().any(|m| m == "givenName"));
+
+        let discovery = svc
+            .operations
+            .iter()
+            .find(|o| o.is_discovery)
+            .expect("discovery");
+        assert_eq!(discovery.api.serving, Serving::Discovery);
+        assert!(
+            matches!(discovery.api.success.client_payload, Some(Payload::Json(ref j)) if j.ty.is_none())
+        );
+    }
+}
