@@ -600,6 +600,7 @@ impl<'a> TypeLowerer<'a> {
                     kind: TypeDefKind::Struct(StructDef {
                         fields: Vec::new(),
                         additional: AdditionalProperties::Forbidden,
+                        extensions_field: None,
                     }),
                     nullable,
                 };
@@ -619,6 +620,7 @@ impl<'a> TypeLowerer<'a> {
         );
         Lowered::Def {
             kind: TypeDefKind::Struct(StructDef {
+                extensions_field: extensions_field(&additional_ir, &mut table),
                 fields,
                 additional: additional_ir,
             }),
@@ -756,10 +758,12 @@ impl<'a> TypeLowerer<'a> {
                 }
             }
         }
+        let additional = additional.unwrap_or(AdditionalProperties::Preserve);
         Lowered::Def {
             kind: TypeDefKind::Struct(StructDef {
+                extensions_field: extensions_field(&additional, &mut table),
                 fields,
-                additional: additional.unwrap_or(AdditionalProperties::Preserve),
+                additional,
             }),
             nullable,
         }
@@ -1040,12 +1044,21 @@ fn nullable_if(nullable: bool, t: TypeRef) -> TypeRef {
     }
 }
 
+/// The name of a struct's extension map, claimed after its fields (`fields` holds their names):
+/// a property called `extensions` keeps its name and the map becomes `extensions2`.
+fn extensions_field(additional: &AdditionalProperties, fields: &mut NameTable) -> Option<String> {
+    match additional {
+        AdditionalProperties::Forbidden => None,
+        AdditionalProperties::Preserve | AdditionalProperties::Typed(_) => {
+            Some(fields.insert("extensions"))
+        }
+    }
+}
+
 fn enum_def(values: &[String], extensible: bool) -> EnumDef {
     let mut table = NameTable::new();
-    if extensible {
-        // The catch-all variant of extensible enums.
-        table.reserve("Ext");
-    }
+    // The catch-all variant of extensible enums, claimed first so a listed value never takes it.
+    let ext_variant = extensible.then(|| table.insert("Ext"));
     let mut seen = BTreeSet::new();
     let variants = values
         .iter()
@@ -1056,7 +1069,10 @@ fn enum_def(values: &[String], extensible: bool) -> EnumDef {
             doc: None,
         })
         .collect();
-    EnumDef { variants }
+    EnumDef {
+        variants,
+        ext_variant,
+    }
 }
 
 /// A readable variant name for a union member.
