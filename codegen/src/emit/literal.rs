@@ -80,13 +80,14 @@ pub fn json_escape_bidi(json: &str) -> String {
 }
 
 /// Lays compact JSON out over lines: inside the first `depth` levels of objects and arrays every
-/// member starts a line, indented two spaces per level; deeper values stay compact. The JSON value
+/// member starts a line, indented two spaces per level, with a space after its key; deeper values
+/// stay compact. The JSON value
 /// is unchanged (only whitespace between tokens is added), so any parser reads the same document.
 ///
 /// ```
 /// use ims_codegen::emit::literal::json_lines;
-/// assert_eq!(json_lines(r#"{"a":{"b":[1,2]},"c":[]}"#, 1), "{\n  \"a\":{\"b\":[1,2]},\n  \"c\":[]\n}");
-/// assert_eq!(json_lines(r#"{"s":"{,}"}"#, 2), "{\n  \"s\":\"{,}\"\n}");
+/// assert_eq!(json_lines(r#"{"a":{"b":[1,2]},"c":[]}"#, 1), "{\n  \"a\": {\"b\":[1,2]},\n  \"c\": []\n}");
+/// assert_eq!(json_lines(r#"{"s":"{,:}"}"#, 2), "{\n  \"s\": \"{,:}\"\n}");
 /// ```
 pub fn json_lines(json: &str, depth: usize) -> String {
     let mut out = String::with_capacity(json.len() + json.len() / 8);
@@ -137,6 +138,7 @@ pub fn json_lines(json: &str, depth: usize) -> String {
                     newline(&mut out, level);
                 }
             }
+            ':' if level <= depth => out.push_str(": "),
             _ => out.push(c),
         }
     }

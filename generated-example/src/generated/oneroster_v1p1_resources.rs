@@ -2,85 +2,85 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `OneRoster 1.1 Resources (ims-codegen model)`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"OneRoster 1.1 Resources (ims-codegen model)",
-    "version":"1.1",
-    "description":"Read-only REST service listing the learning resources a provider knows and which classes, courses and users they belong to. Written for ims-codegen from the OneRoster 1.1 REST binding; no official OpenAPI file exists for 1.1, so this document and its descriptions are our own. Collections page with `limit`/`offset` and report the total in `X-Total-Count`; errors carry an `imsx_StatusInfoDType`. Security is the OAuth 2.0 client credentials grant with the v1p1 scopes (1.1 also allowed OAuth 1.0a request signing, not modelled here).",
-    "termsOfService":"https://example.edu/terms-of-service",
-    "contact":{
-      "name":"ims-codegen maintainers",
-      "url":"https://example.edu/ims-codegen"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "OneRoster 1.1 Resources (ims-codegen model)",
+    "version": "1.1",
+    "description": "Read-only REST service listing the learning resources a provider knows and which classes, courses and users they belong to. Written for ims-codegen from the OneRoster 1.1 REST binding; no official OpenAPI file exists for 1.1, so this document and its descriptions are our own. Collections page with `limit`/`offset` and report the total in `X-Total-Count`; errors carry an `imsx_StatusInfoDType`. Security is the OAuth 2.0 client credentials grant with the v1p1 scopes (1.1 also allowed OAuth 1.0a request signing, not modelled here).",
+    "termsOfService": "https://example.edu/terms-of-service",
+    "contact": {
+      "name": "ims-codegen maintainers",
+      "url": "https://example.edu/ims-codegen"
     },
-    "license":{
-      "name":"1EdTech specification license",
-      "url":"https://www.1edtech.org/license.html"
+    "license": {
+      "name": "1EdTech specification license",
+      "url": "https://www.1edtech.org/license.html"
     }
   },
-  "servers":[
+  "servers": [
     {
-      "url":"https://example.edu/ims/oneroster/v1p1",
-      "description":"Example deployment; replace the host with the provider's."
+      "url": "https://example.edu/ims/oneroster/v1p1",
+      "description": "Example deployment; replace the host with the provider's."
     }
   ],
-  "tags":[
+  "tags": [
     {
-      "name":"Resources",
-      "description":"Learning resources."
+      "name": "Resources",
+      "description": "Learning resources."
     }
   ],
-  "paths":{
-    "/resources":{
-      "get":{"operationId":"getAllResources","tags":["Resources"],"summary":"List resources","description":"Returns one page of the resources the provider holds.","parameters":[{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
+  "paths": {
+    "/resources": {
+      "get": {"operationId":"getAllResources","tags":["Resources"],"summary":"List resources","description":"Returns one page of the resources the provider holds.","parameters":[{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
     },
-    "/resources/{id}":{
-      "get":{"operationId":"getResource","tags":["Resources"],"summary":"Fetch one resource","description":"Returns the resource with the given sourcedId, or 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The resource.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/SingleResourceDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
+    "/resources/{id}": {
+      "get": {"operationId":"getResource","tags":["Resources"],"summary":"Fetch one resource","description":"Returns the resource with the given sourcedId, or 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The resource.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/SingleResourceDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
     },
-    "/classes/{id}/resources":{
-      "get":{"operationId":"getResourcesForClass","tags":["Resources"],"summary":"List the resources of a class","description":"Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
+    "/classes/{id}/resources": {
+      "get": {"operationId":"getResourcesForClass","tags":["Resources"],"summary":"List the resources of a class","description":"Returns the resources attached to the class. An unknown class gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
     },
-    "/courses/{id}/resources":{
-      "get":{"operationId":"getResourcesForCourse","tags":["Resources"],"summary":"List the resources of a course","description":"Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
+    "/courses/{id}/resources": {
+      "get": {"operationId":"getResourcesForCourse","tags":["Resources"],"summary":"List the resources of a course","description":"Returns the resources attached to the course. An unknown course gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
     },
-    "/users/{id}/resources":{
-      "get":{"operationId":"getResourcesForUser","tags":["Resources"],"summary":"List the resources of a user","description":"Returns the resources available to the user. An unknown user gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
+    "/users/{id}/resources": {
+      "get": {"operationId":"getResourcesForUser","tags":["Resources"],"summary":"List the resources of a user","description":"Returns the resources available to the user. An unknown user gives 404 `unknownobject`.","parameters":[{"$ref":"#/components/parameters/id"},{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/offset"},{"$ref":"#/components/parameters/sort"},{"$ref":"#/components/parameters/orderBy"},{"$ref":"#/components/parameters/filter"},{"$ref":"#/components/parameters/fields"}],"security":[{"OAuth2CC":["https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly"]}],"responses":{"200":{"description":"The requested page.","headers":{"X-Total-Count":{"$ref":"#/components/headers/X-Total-Count"},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResourceSetDType"}}}},"400":{"$ref":"#/components/responses/BadRequest"},"401":{"$ref":"#/components/responses/Unauthorized"},"403":{"$ref":"#/components/responses/Forbidden"},"404":{"$ref":"#/components/responses/NotFound"},"422":{"$ref":"#/components/responses/UnprocessableEntity"},"429":{"$ref":"#/components/responses/TooManyRequests"},"500":{"$ref":"#/components/responses/InternalServerError"},"default":{"$ref":"#/components/responses/UnexpectedError"}}}
     }
   },
-  "components":{
-    "securitySchemes":{
-      "OAuth2CC":{"type":"oauth2","description":"OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.","flows":{"clientCredentials":{"tokenUrl":"https://example.edu/oauth2/token","scopes":{"https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly":"Read learning resources and the resources attached to classes, courses and users."}}}}
+  "components": {
+    "securitySchemes": {
+      "OAuth2CC": {"type":"oauth2","description":"OAuth 2.0 client credentials grant, as the 1EdTech Security Framework requires: the client authenticates with HTTP Basic at the token URL and sends the token as a Bearer credential.","flows":{"clientCredentials":{"tokenUrl":"https://example.edu/oauth2/token","scopes":{"https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly":"Read learning resources and the resources attached to classes, courses and users."}}}}
     },
-    "parameters":{
-      "id":{"name":"id","in":"path","description":"sourcedId of the record the path names.","required":true,"style":"simple","schema":{"type":"string"}},
-      "limit":{"name":"limit","in":"query","description":"Largest number of records to put in one page.","required":false,"style":"form","schema":{"type":"integer","format":"int32","default":100,"minimum":1}},
-      "offset":{"name":"offset","in":"query","description":"Zero-based position, in the whole result set, of the first record of the page.","required":false,"style":"form","schema":{"type":"integer","format":"int32","default":0,"minimum":0}},
-      "sort":{"name":"sort","in":"query","description":"Field to order the records by (Unicode collation). An unknown field leaves the default order.","required":false,"style":"form","schema":{"type":"string"}},
-      "orderBy":{"name":"orderBy","in":"query","description":"Direction of the `sort` ordering.","required":false,"style":"form","schema":{"type":"string","enum":["asc","desc"]}},
-      "filter":{"name":"filter","in":"query","description":"Selection expression such as `status='active'` or `familyName~'van' AND givenName='Ada'`: a field, one of = != > >= < <= ~, a single-quoted value, optionally joined to a second comparison by ` AND ` or ` OR `. Send it URL-encoded. An unknown field gives 400 `invalid_filter_field`.","required":false,"style":"form","schema":{"type":"string"}},
-      "fields":{"name":"fields","in":"query","description":"Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.","required":false,"style":"form","explode":false,"schema":{"type":"array","items":{"type":"string"}}}
+    "parameters": {
+      "id": {"name":"id","in":"path","description":"sourcedId of the record the path names.","required":true,"style":"simple","schema":{"type":"string"}},
+      "limit": {"name":"limit","in":"query","description":"Largest number of records to put in one page.","required":false,"style":"form","schema":{"type":"integer","format":"int32","default":100,"minimum":1}},
+      "offset": {"name":"offset","in":"query","description":"Zero-based position, in the whole result set, of the first record of the page.","required":false,"style":"form","schema":{"type":"integer","format":"int32","default":0,"minimum":0}},
+      "sort": {"name":"sort","in":"query","description":"Field to order the records by (Unicode collation). An unknown field leaves the default order.","required":false,"style":"form","schema":{"type":"string"}},
+      "orderBy": {"name":"orderBy","in":"query","description":"Direction of the `sort` ordering.","required":false,"style":"form","schema":{"type":"string","enum":["asc","desc"]}},
+      "filter": {"name":"filter","in":"query","description":"Selection expression such as `status='active'` or `familyName~'van' AND givenName='Ada'`: a field, one of = != > >= < <= ~, a single-quoted value, optionally joined to a second comparison by ` AND ` or ` OR `. Send it URL-encoded. An unknown field gives 400 `invalid_filter_field`.","required":false,"style":"form","schema":{"type":"string"}},
+      "fields": {"name":"fields","in":"query","description":"Restricts each record to the named fields, sent as ONE comma-separated value (`fields=sourcedId,title`). Unknown names are ignored; an empty value gives 400 `invalid_selection_field`.","required":false,"style":"form","explode":false,"schema":{"type":"array","items":{"type":"string"}}}
     },
-    "headers":{
-      "X-Total-Count":{"description":"How many records the whole result set holds, across all pages.","schema":{"type":"integer","minimum":0}},
-      "Link":{"description":"RFC 8288 links to other pages of the same result set, with `rel` values `first`, `last`, `prev` and `next`.","schema":{"type":"string"}}
+    "headers": {
+      "X-Total-Count": {"description":"How many records the whole result set holds, across all pages.","schema":{"type":"integer","minimum":0}},
+      "Link": {"description":"RFC 8288 links to other pages of the same result set, with `rel` values `first`, `last`, `prev` and `next`.","schema":{"type":"string"}}
     },
-    "responses":{
-      "BadRequest":{"description":"The query could not be applied: a `filter` on an unknown field (`invalid_filter_field`) or an empty `fields` selection (`invalid_selection_field`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"Cannot filter on field 'shoeSize'.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"invalid_filter_field"}]}}}}},
-      "Unauthorized":{"description":"No usable access token came with the request (`unauthorisedrequest`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"The access token is missing or has expired.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unauthorisedrequest"}]}}}}},
-      "Forbidden":{"description":"The token is valid but may not do this (`forbidden`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"Token lacks the required scope.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"forbidden"}]}}}}},
-      "NotFound":{"description":"No record has the sourcedId given in the path (`unknownobject`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"No record has sourcedId c-0042.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}}}},
-      "UnprocessableEntity":{"description":"The request was well formed but makes no sense for this service (`invaliddata`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
-      "TooManyRequests":{"description":"The provider is overloaded or the client is over its rate (`server_busy`); retry later.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
-      "InternalServerError":{"description":"The provider failed while serving the request (`internal_server_error`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
-      "UnexpectedError":{"description":"Any other failure, reported in the same status format.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}}
+    "responses": {
+      "BadRequest": {"description":"The query could not be applied: a `filter` on an unknown field (`invalid_filter_field`) or an empty `fields` selection (`invalid_selection_field`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"Cannot filter on field 'shoeSize'.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"invalid_filter_field"}]}}}}},
+      "Unauthorized": {"description":"No usable access token came with the request (`unauthorisedrequest`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"The access token is missing or has expired.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unauthorisedrequest"}]}}}}},
+      "Forbidden": {"description":"The token is valid but may not do this (`forbidden`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"Token lacks the required scope.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"forbidden"}]}}}}},
+      "NotFound": {"description":"No record has the sourcedId given in the path (`unknownobject`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"},"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"No record has sourcedId c-0042.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}}}},
+      "UnprocessableEntity": {"description":"The request was well formed but makes no sense for this service (`invaliddata`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
+      "TooManyRequests": {"description":"The provider is overloaded or the client is over its rate (`server_busy`); retry later.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
+      "InternalServerError": {"description":"The provider failed while serving the request (`internal_server_error`).","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}},
+      "UnexpectedError": {"description":"Any other failure, reported in the same status format.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/imsx_StatusInfoDType"}}}}
     },
-    "schemas":{
-      "imsx_CodeMinorDType":{"description":"Machine-readable detail codes of a status report.","type":"object","required":["imsx_codeMinorField"],"properties":{"imsx_codeMinorField":{"description":"The detail codes (at least one).","type":"array","minItems":1,"items":{"$ref":"#/components/schemas/imsx_CodeMinorFieldDType"}}},"additionalProperties":false},
-      "imsx_CodeMinorFieldDType":{"description":"One detail code and the system it applies to.","type":"object","required":["imsx_codeMinorFieldName","imsx_codeMinorFieldValue"],"properties":{"imsx_codeMinorFieldName":{"description":"System the code concerns; normally `TargetEndSystem`.","type":"string","default":"TargetEndSystem"},"imsx_codeMinorFieldValue":{"description":"The detail code.","type":"string","enum":["fullsuccess","invalid_filter_field","invalid_selection_field","invaliddata","unauthorisedrequest","forbidden","server_busy","unknownobject","internal_server_error"]}},"additionalProperties":false},
-      "imsx_StatusInfoDType":{"description":"Status report sent with every error response: how bad it is, a readable explanation and a machine code.","type":"object","required":["imsx_codeMajor","imsx_severity"],"properties":{"imsx_codeMajor":{"description":"Overall outcome; error responses use `failure`.","type":"string","enum":["success","processing","failure","unsupported"]},"imsx_severity":{"description":"How serious the outcome is; error responses use `error`.","type":"string","enum":["status","warning","error"]},"imsx_description":{"description":"Explanation meant for people, e.g. for a log line.","type":"string"},"imsx_CodeMinor":{"$ref":"#/components/schemas/imsx_CodeMinorDType"}},"additionalProperties":false,"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"No record has sourcedId c-0042.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}},
-      "MetadataDType":{"description":"Open bag of provider-specific data; any members are allowed.","type":"object","additionalProperties":true,"example":{"ext:localCode":"RHS"}},
-      "ResourceDType":{"description":"A piece of learning content from a vendor, attached to classes, courses or users.","type":"object","required":["sourcedId","status","dateLastModified","vendorResourceId"],"properties":{"sourcedId":{"description":"Identifier the source system gave this record; unique and stable within the provider.","type":"string"},"status":{"description":"Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.","type":"string","enum":["active","tobedeleted"]},"dateLastModified":{"description":"When the record last changed (RFC 3339 date-time).","type":"string","format":"date-time"},"metadata":{"$ref":"#/components/schemas/MetadataDType"},"title":{"description":"Name of the resource.","type":"string"},"roles":{"description":"Roles the resource is meant for.","type":"array","minItems":0,"items":{"type":"string","enum":["administrator","aide","guardian","parent","proctor","relative","student","teacher"]}},"importance":{"description":"Whether the resource is primary or secondary material.","type":"string","enum":["primary","secondary"]},"vendorResourceId":{"description":"The vendor's own identifier of the resource.","type":"string"},"vendorId":{"description":"Vendor that supplies the resource.","type":"string"},"applicationId":{"description":"Application that delivers the resource.","type":"string"}},"additionalProperties":false,"example":{"sourcedId":"res-cell-lab","status":"active","dateLastModified":"2027-08-14T09:30:00Z","title":"Virtual cell lab","roles":["student","teacher"],"importance":"primary","vendorResourceId":"VL-5521","vendorId":"labworks","applicationId":"labworks-web"}},
-      "ResourceSetDType":{"description":"A page of resources, wrapped in the `resources` member. An empty page is an empty array.","type":"object","properties":{"resources":{"description":"The resources on this page.","type":"array","minItems":0,"items":{"$ref":"#/components/schemas/ResourceDType"}}},"additionalProperties":false},
-      "SingleResourceDType":{"description":"One resource, wrapped in the `resource` member.","type":"object","required":["resource"],"properties":{"resource":{"$ref":"#/components/schemas/ResourceDType"}},"additionalProperties":false}
+    "schemas": {
+      "imsx_CodeMinorDType": {"description":"Machine-readable detail codes of a status report.","type":"object","required":["imsx_codeMinorField"],"properties":{"imsx_codeMinorField":{"description":"The detail codes (at least one).","type":"array","minItems":1,"items":{"$ref":"#/components/schemas/imsx_CodeMinorFieldDType"}}},"additionalProperties":false},
+      "imsx_CodeMinorFieldDType": {"description":"One detail code and the system it applies to.","type":"object","required":["imsx_codeMinorFieldName","imsx_codeMinorFieldValue"],"properties":{"imsx_codeMinorFieldName":{"description":"System the code concerns; normally `TargetEndSystem`.","type":"string","default":"TargetEndSystem"},"imsx_codeMinorFieldValue":{"description":"The detail code.","type":"string","enum":["fullsuccess","invalid_filter_field","invalid_selection_field","invaliddata","unauthorisedrequest","forbidden","server_busy","unknownobject","internal_server_error"]}},"additionalProperties":false},
+      "imsx_StatusInfoDType": {"description":"Status report sent with every error response: how bad it is, a readable explanation and a machine code.","type":"object","required":["imsx_codeMajor","imsx_severity"],"properties":{"imsx_codeMajor":{"description":"Overall outcome; error responses use `failure`.","type":"string","enum":["success","processing","failure","unsupported"]},"imsx_severity":{"description":"How serious the outcome is; error responses use `error`.","type":"string","enum":["status","warning","error"]},"imsx_description":{"description":"Explanation meant for people, e.g. for a log line.","type":"string"},"imsx_CodeMinor":{"$ref":"#/components/schemas/imsx_CodeMinorDType"}},"additionalProperties":false,"example":{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"No record has sourcedId c-0042.","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}},
+      "MetadataDType": {"description":"Open bag of provider-specific data; any members are allowed.","type":"object","additionalProperties":true,"example":{"ext:localCode":"RHS"}},
+      "ResourceDType": {"description":"A piece of learning content from a vendor, attached to classes, courses or users.","type":"object","required":["sourcedId","status","dateLastModified","vendorResourceId"],"properties":{"sourcedId":{"description":"Identifier the source system gave this record; unique and stable within the provider.","type":"string"},"status":{"description":"Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.","type":"string","enum":["active","tobedeleted"]},"dateLastModified":{"description":"When the record last changed (RFC 3339 date-time).","type":"string","format":"date-time"},"metadata":{"$ref":"#/components/schemas/MetadataDType"},"title":{"description":"Name of the resource.","type":"string"},"roles":{"description":"Roles the resource is meant for.","type":"array","minItems":0,"items":{"type":"string","enum":["administrator","aide","guardian","parent","proctor","relative","student","teacher"]}},"importance":{"description":"Whether the resource is primary or secondary material.","type":"string","enum":["primary","secondary"]},"vendorResourceId":{"description":"The vendor's own identifier of the resource.","type":"string"},"vendorId":{"description":"Vendor that supplies the resource.","type":"string"},"applicationId":{"description":"Application that delivers the resource.","type":"string"}},"additionalProperties":false,"example":{"sourcedId":"res-cell-lab","status":"active","dateLastModified":"2027-08-14T09:30:00Z","title":"Virtual cell lab","roles":["student","teacher"],"importance":"primary","vendorResourceId":"VL-5521","vendorId":"labworks","applicationId":"labworks-web"}},
+      "ResourceSetDType": {"description":"A page of resources, wrapped in the `resources` member. An empty page is an empty array.","type":"object","properties":{"resources":{"description":"The resources on this page.","type":"array","minItems":0,"items":{"$ref":"#/components/schemas/ResourceDType"}}},"additionalProperties":false},
+      "SingleResourceDType": {"description":"One resource, wrapped in the `resource` member.","type":"object","required":["resource"],"properties":{"resource":{"$ref":"#/components/schemas/ResourceDType"}},"additionalProperties":false}
     }
   }
 }"##;
@@ -160,7 +160,7 @@ pub mod models {
         /// `desc`
         Desc,
     }
-    rt::string_enum!(closed GetAllResourcesOrderBy { Asc("asc"), Desc("desc"), });
+    rt::string_enum!(closed GetAllResourcesOrderBy { Asc("asc"), Desc("desc") });
     /// Machine-readable detail codes of a status report.
     ///
     /// Object generated from the schema `imsx_CodeMinorDType`.
@@ -220,7 +220,7 @@ pub mod models {
         InvalidSelectionField("invalid_selection_field"), Invaliddata("invaliddata"),
         Unauthorisedrequest("unauthorisedrequest"), Forbidden("forbidden"),
         ServerBusy("server_busy"), Unknownobject("unknownobject"),
-        InternalServerError("internal_server_error"), }
+        InternalServerError("internal_server_error") }
     );
     /// Status report sent with every error response: how bad it is, a readable explanation and a machine code.
     ///
@@ -266,7 +266,7 @@ pub mod models {
     }
     rt::string_enum!(
         closed ImsxStatusInfoDTypeImsxCodeMajor { Success("success"),
-        Processing("processing"), Failure("failure"), Unsupported("unsupported"), }
+        Processing("processing"), Failure("failure"), Unsupported("unsupported") }
     );
     /// How serious the outcome is; error responses use `error`.
     ///
@@ -282,7 +282,7 @@ pub mod models {
     }
     rt::string_enum!(
         closed ImsxStatusInfoDTypeImsxSeverity { Status("status"), Warning("warning"),
-        Error("error"), }
+        Error("error") }
     );
     /// Open bag of provider-specific data; any members are allowed.
     ///
@@ -363,7 +363,7 @@ pub mod models {
         Secondary,
     }
     rt::string_enum!(
-        closed ResourceDTypeImportance { Primary("primary"), Secondary("secondary"), }
+        closed ResourceDTypeImportance { Primary("primary"), Secondary("secondary") }
     );
     /// Enumeration generated from the inline schema at `/components/schemas/ResourceDType/properties/roles/items`.
     #[derive(rt::Debug, rt::Clone, rt::Copy, rt::PartialEq, rt::Eq, rt::Hash)]
@@ -388,7 +388,7 @@ pub mod models {
     rt::string_enum!(
         closed ResourceDTypeRolesItem { Administrator("administrator"), Aide("aide"),
         Guardian("guardian"), Parent("parent"), Proctor("proctor"), Relative("relative"),
-        Student("student"), Teacher("teacher"), }
+        Student("student"), Teacher("teacher") }
     );
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
     ///
@@ -401,7 +401,7 @@ pub mod models {
         Tobedeleted,
     }
     rt::string_enum!(
-        closed ResourceDTypeStatus { Active("active"), Tobedeleted("tobedeleted"), }
+        closed ResourceDTypeStatus { Active("active"), Tobedeleted("tobedeleted") }
     );
     /// A page of resources, wrapped in the `resources` member. An empty page is an empty array.
     ///

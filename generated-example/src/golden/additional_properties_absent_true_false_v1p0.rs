@@ -2,23 +2,23 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `additionalProperties: absent, true, false, schema`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r#"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"additionalProperties: absent, true, false, schema",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "additionalProperties: absent, true, false, schema",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Open":{"type":"object","properties":{"a":{"type":"string"}}},
-      "OpenTrue":{"type":"object","additionalProperties":true,"properties":{"a":{"type":"string"}}},
-      "Closed":{"type":"object","additionalProperties":false,"properties":{"a":{"type":"string"}}},
-      "Typed":{"type":"object","additionalProperties":{"type":"integer"},"properties":{"a":{"type":"string"}}},
-      "Labels":{"type":"object","additionalProperties":{"type":"string"}},
-      "Metadata":{"type":"object","additionalProperties":true},
-      "Holder":{"type":"object","properties":{"metadata":{"type":"object","additionalProperties":true},"counts":{"type":"object","additionalProperties":{"type":"integer"}}}},
-      "EmptyClosed":{"type":"object","additionalProperties":false},
-      "Bare":{"type":"object"}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Open": {"type":"object","properties":{"a":{"type":"string"}}},
+      "OpenTrue": {"type":"object","additionalProperties":true,"properties":{"a":{"type":"string"}}},
+      "Closed": {"type":"object","additionalProperties":false,"properties":{"a":{"type":"string"}}},
+      "Typed": {"type":"object","additionalProperties":{"type":"integer"},"properties":{"a":{"type":"string"}}},
+      "Labels": {"type":"object","additionalProperties":{"type":"string"}},
+      "Metadata": {"type":"object","additionalProperties":true},
+      "Holder": {"type":"object","properties":{"metadata":{"type":"object","additionalProperties":true},"counts":{"type":"object","additionalProperties":{"type":"integer"}}}},
+      "EmptyClosed": {"type":"object","additionalProperties":false},
+      "Bare": {"type":"object"}
     }
   }
 }"#;

@@ -2,20 +2,20 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `enums: closed string enums, odd values, booleans as strings`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"enums: closed string enums, odd values, booleans as strings",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "enums: closed string enums, odd values, booleans as strings",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Status":{"type":"string","enum":["active","tobedeleted"]},
-      "Odd":{"type":"string","enum":["","1.0","*","+","-","self","Self","type","a b","A_B","ext"]},
-      "Flags":{"type":"object","properties":{"enabledUser":{"type":"string","enum":["true","false"]},"status":{"$ref":"#/components/schemas/Status"}}},
-      "OnlyNull":{"type":"string","nullable":true,"enum":[null]},
-      "Level":{"type":"integer","enum":[1,2,3]},
-      "Documented":{"type":"object","title":"A documented object","description":"Has a title and a description with `code`, [brackets], a list:\n- one\n- two\n\n    indented text that must not become a doctest\n","properties":{"old":{"type":"string","deprecated":true,"description":"Use `new`."},"new":{"type":"string","readOnly":true},"level":{"$ref":"#/components/schemas/Level"},"nothing":{"$ref":"#/components/schemas/OnlyNull"}}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Status": {"type":"string","enum":["active","tobedeleted"]},
+      "Odd": {"type":"string","enum":["","1.0","*","+","-","self","Self","type","a b","A_B","ext"]},
+      "Flags": {"type":"object","properties":{"enabledUser":{"type":"string","enum":["true","false"]},"status":{"$ref":"#/components/schemas/Status"}}},
+      "OnlyNull": {"type":"string","nullable":true,"enum":[null]},
+      "Level": {"type":"integer","enum":[1,2,3]},
+      "Documented": {"type":"object","title":"A documented object","description":"Has a title and a description with `code`, [brackets], a list:\n- one\n- two\n\n    indented text that must not become a doctest\n","properties":{"old":{"type":"string","deprecated":true,"description":"Use `new`."},"new":{"type":"string","readOnly":true},"level":{"$ref":"#/components/schemas/Level"},"nothing":{"$ref":"#/components/schemas/OnlyNull"}}}
     }
   }
 }"##;
@@ -112,7 +112,7 @@ pub mod models {
         /// `false`
         False,
     }
-    rt::string_enum!(closed FlagsEnabledUser { True("true"), False("false"), });
+    rt::string_enum!(closed FlagsEnabledUser { True("true"), False("false") });
     /// Value generated from the schema `Level`.
     #[derive(rt::Debug, rt::Clone, rt::PartialEq, rt::Serialize, rt::Deserialize)]
     #[serde(crate = "rt::serde", transparent)]
@@ -145,7 +145,7 @@ pub mod models {
     }
     rt::string_enum!(
         closed Odd { Empty(""), V1_0("1.0"), Star("*"), Plus("+"), Minus("-"),
-        Self_("self"), Self2("Self"), Type("type"), AB("a b"), AB2("A_B"), Ext("ext"), }
+        Self_("self"), Self2("Self"), Type("type"), AB("a b"), AB2("A_B"), Ext("ext") }
     );
     /// Enumeration generated from the schema `OnlyNull`.
     #[derive(rt::Debug, rt::Clone, rt::Copy, rt::PartialEq, rt::Eq, rt::Hash)]
@@ -159,7 +159,7 @@ pub mod models {
         /// `tobedeleted`
         Tobedeleted,
     }
-    rt::string_enum!(closed Status { Active("active"), Tobedeleted("tobedeleted"), });
+    rt::string_enum!(closed Status { Active("active"), Tobedeleted("tobedeleted") });
 }
 /// The operations catalogue: id, method, path, parameters and the scopes each operation needs.
 pub mod operations {

@@ -2,15 +2,15 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `extensible enums: the IMS anyOf enum + ext: pattern`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r#"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"extensible enums: the IMS anyOf enum + ext: pattern",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "extensible enums: the IMS anyOf enum + ext: pattern",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "OrgDType":{"type":"object","required":["sourcedId","type"],"additionalProperties":false,"properties":{"sourcedId":{"type":"string"},"type":{"anyOf":[{"type":"string","enum":["department","district","local","national","school","state"]},{"description":"NormalizedString","type":"string","pattern":"(ext:)[a-zA-Z0-9\\.\\-_]+"}]},"roles":{"type":"array","items":{"anyOf":[{"type":"string","enum":["student","teacher","ext"]},{"type":"string","pattern":"(ext:)[a-zA-Z0-9\\.\\-_]+"}]}}}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "OrgDType": {"type":"object","required":["sourcedId","type"],"additionalProperties":false,"properties":{"sourcedId":{"type":"string"},"type":{"anyOf":[{"type":"string","enum":["department","district","local","national","school","state"]},{"description":"NormalizedString","type":"string","pattern":"(ext:)[a-zA-Z0-9\\.\\-_]+"}]},"roles":{"type":"array","items":{"anyOf":[{"type":"string","enum":["student","teacher","ext"]},{"type":"string","pattern":"(ext:)[a-zA-Z0-9\\.\\-_]+"}]}}}}
     }
   }
 }"#;
@@ -72,7 +72,7 @@ pub mod models {
     }
     rt::string_enum!(
         extensible OrgDTypeRolesItem(Ext) { Student("student"), Teacher("teacher"),
-        Ext2("ext"), }
+        Ext2("ext") }
     );
     /// Extensible enumeration generated from the inline schema at `/components/schemas/OrgDType/properties/type`.
     #[derive(rt::Debug, rt::Clone, rt::PartialEq, rt::Eq, rt::Hash)]
@@ -94,7 +94,7 @@ pub mod models {
     }
     rt::string_enum!(
         extensible OrgDTypeType(Ext) { Department("department"), District("district"),
-        Local("local"), National("national"), School("school"), State("state"), }
+        Local("local"), National("national"), School("school"), State("state") }
     );
 }
 /// The operations catalogue: id, method, path, parameters and the scopes each operation needs.

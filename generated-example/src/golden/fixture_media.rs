@@ -2,32 +2,32 @@
 
 /// The Service Description Document (OpenAPI `3.0.1`) of `Media fixture`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.1",
-  "info":{
-    "title":"Media fixture",
-    "version":"1.0"
+  "openapi": "3.0.1",
+  "info": {
+    "title": "Media fixture",
+    "version": "1.0"
   },
-  "paths":{
-    "/credentials":{
-      "get":{"operationId":"getCredentials","parameters":[{"name":"since","in":"query","schema":{"type":"string","format":"date-time"}}],"responses":{"200":{"description":"A page.","headers":{"X-Total-Count":{"description":"Total number of results.","schema":{"type":"integer"}},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Credential"}}}}},"4XX":{"$ref":"#/components/responses/ClientError"},"default":{"description":"Anything else."}}},
-      "post":{"operationId":"upsertCredential","requestBody":{"required":true,"content":{"text/plain":{"schema":{"type":"string","description":"A compact JWS."}},"application/ld+json":{"schema":{"$ref":"#/components/schemas/Credential"}},"application/vnd.ims.fixture.v1+json":{"schema":{"$ref":"#/components/schemas/Credential"}},"application/json":{"schema":{"$ref":"#/components/schemas/Credential"}}}},"responses":{"200":{"description":"Replaced.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Credential"}},"text/plain":{"schema":{"type":"string"}}}},"201":{"description":"Created."},"304":{"description":"Not modified."}}}
+  "paths": {
+    "/credentials": {
+      "get": {"operationId":"getCredentials","parameters":[{"name":"since","in":"query","schema":{"type":"string","format":"date-time"}}],"responses":{"200":{"description":"A page.","headers":{"X-Total-Count":{"description":"Total number of results.","schema":{"type":"integer"}},"Link":{"$ref":"#/components/headers/Link"}},"content":{"application/json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/Credential"}}}}},"4XX":{"$ref":"#/components/responses/ClientError"},"default":{"description":"Anything else."}}},
+      "post": {"operationId":"upsertCredential","requestBody":{"required":true,"content":{"text/plain":{"schema":{"type":"string","description":"A compact JWS."}},"application/ld+json":{"schema":{"$ref":"#/components/schemas/Credential"}},"application/vnd.ims.fixture.v1+json":{"schema":{"$ref":"#/components/schemas/Credential"}},"application/json":{"schema":{"$ref":"#/components/schemas/Credential"}}}},"responses":{"200":{"description":"Replaced.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Credential"}},"text/plain":{"schema":{"type":"string"}}}},"201":{"description":"Created."},"304":{"description":"Not modified."}}}
     },
-    "/credentials/form":{
-      "post":{"operationId":"postCredentialForm","requestBody":{"content":{"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"token":{"type":"string"}}}}}},"responses":{"204":{"description":"Stored."}}}
+    "/credentials/form": {
+      "post": {"operationId":"postCredentialForm","requestBody":{"content":{"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"token":{"type":"string"}}}}}},"responses":{"204":{"description":"Stored."}}}
     },
-    "/credentials/raw":{
-      "put":{"operationId":"putCredentialRaw","requestBody":{"content":{"application/octet-stream":{}}},"responses":{"204":{"description":"Stored."}}}
+    "/credentials/raw": {
+      "put": {"operationId":"putCredentialRaw","requestBody":{"content":{"application/octet-stream":{}}},"responses":{"204":{"description":"Stored."}}}
     }
   },
-  "components":{
-    "headers":{
-      "Link":{"description":"RFC 8288 paging links.","required":true,"schema":{"type":"string"}}
+  "components": {
+    "headers": {
+      "Link": {"description":"RFC 8288 paging links.","required":true,"schema":{"type":"string"}}
     },
-    "responses":{
-      "ClientError":{"description":"The request was wrong."}
+    "responses": {
+      "ClientError": {"description":"The request was wrong."}
     },
-    "schemas":{
-      "Credential":{"type":"object","required":["id"],"properties":{"id":{"type":"string","format":"uri"}}}
+    "schemas": {
+      "Credential": {"type":"object","required":["id"],"properties":{"id":{"type":"string","format":"uri"}}}
     }
   }
 }"##;

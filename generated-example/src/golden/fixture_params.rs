@@ -2,27 +2,27 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `Params fixture`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"Params fixture",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "Params fixture",
+    "version": "1.0"
   },
-  "servers":[
+  "servers": [
     {
-      "url":"https://{host}{basePath}",
-      "variables":{"host":{"default":"example.org"},"basePath":{"default":"/ims/params/v1p0"}}
+      "url": "https://{host}{basePath}",
+      "variables": {"host":{"default":"example.org"},"basePath":{"default":"/ims/params/v1p0"}}
     }
   ],
-  "paths":{
-    "/schools/{schoolId}/classes/{classId}":{
-      "parameters":[{"name":"classId","in":"path","required":true,"schema":{"type":"string"}},{"name":"schoolId","in":"path","required":true,"schema":{"type":"string"}},{"name":"filter","in":"query","description":"Path-level filter.","schema":{"type":"string"}}],
-      "get":{"operationId":"getClass","parameters":[{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/fields"},{"name":"filter","in":"query","required":true,"description":"Operation-level filter wins.","schema":{"type":"string"}},{"name":"tags","in":"query","explode":false,"schema":{"type":"array","items":{"type":"string"}}},{"name":"ids","in":"query","style":"pipeDelimited","schema":{"type":"array","items":{"type":"string"}}},{"name":"X-Request-Id","in":"header","schema":{"type":"string","format":"uuid"}},{"name":"where","in":"query","content":{"application/json":{"schema":{"type":"object"}}}}],"responses":{"200":{"description":"OK"}}}
+  "paths": {
+    "/schools/{schoolId}/classes/{classId}": {
+      "parameters": [{"name":"classId","in":"path","required":true,"schema":{"type":"string"}},{"name":"schoolId","in":"path","required":true,"schema":{"type":"string"}},{"name":"filter","in":"query","description":"Path-level filter.","schema":{"type":"string"}}],
+      "get": {"operationId":"getClass","parameters":[{"$ref":"#/components/parameters/limit"},{"$ref":"#/components/parameters/fields"},{"name":"filter","in":"query","required":true,"description":"Operation-level filter wins.","schema":{"type":"string"}},{"name":"tags","in":"query","explode":false,"schema":{"type":"array","items":{"type":"string"}}},{"name":"ids","in":"query","style":"pipeDelimited","schema":{"type":"array","items":{"type":"string"}}},{"name":"X-Request-Id","in":"header","schema":{"type":"string","format":"uuid"}},{"name":"where","in":"query","content":{"application/json":{"schema":{"type":"object"}}}}],"responses":{"200":{"description":"OK"}}}
     }
   },
-  "components":{
-    "parameters":{
-      "limit":{"name":"limit","in":"query","schema":{"type":"integer","format":"int32","default":100,"minimum":1}},
-      "fields":{"name":"fields","in":"query","style":"form","schema":{"type":"array","items":{"type":"string"}}}
+  "components": {
+    "parameters": {
+      "limit": {"name":"limit","in":"query","schema":{"type":"integer","format":"int32","default":100,"minimum":1}},
+      "fields": {"name":"fields","in":"query","style":"form","schema":{"type":"array","items":{"type":"string"}}}
     }
   }
 }"##;

@@ -2,26 +2,26 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `Schemes fixture`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r#"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"Schemes fixture",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "Schemes fixture",
+    "version": "1.0"
   },
-  "paths":{
-    "/profile":{
-      "get":{"operationId":"getProfile","security":[{"OAuth2ACG":["https://purl.example.org/spec/schemes/v1p0/scope/profile.readonly"]},{"Bearer":[]}],"responses":{"200":{"description":"OK"}}},
-      "put":{"operationId":"putProfile","security":[{"OAuth2ACG":["https://purl.example.org/spec/schemes/v1p0/scope/profile.update"],"ApiKey":[]}],"responses":{"200":{"description":"OK"}}}
+  "paths": {
+    "/profile": {
+      "get": {"operationId":"getProfile","security":[{"OAuth2ACG":["https://purl.example.org/spec/schemes/v1p0/scope/profile.readonly"]},{"Bearer":[]}],"responses":{"200":{"description":"OK"}}},
+      "put": {"operationId":"putProfile","security":[{"OAuth2ACG":["https://purl.example.org/spec/schemes/v1p0/scope/profile.update"],"ApiKey":[]}],"responses":{"200":{"description":"OK"}}}
     },
-    "/launch":{
-      "post":{"operationId":"postLaunch","security":[{"Oidc":["openid"]}],"responses":{"200":{"description":"OK"}}}
+    "/launch": {
+      "post": {"operationId":"postLaunch","security":[{"Oidc":["openid"]}],"responses":{"200":{"description":"OK"}}}
     }
   },
-  "components":{
-    "securitySchemes":{
-      "OAuth2ACG":{"type":"oauth2","description":"Authorization code with PKCE.","x-imssf-registrationUrl":"https://example.org/register","flows":{"authorizationCode":{"authorizationUrl":"https://example.org/authorize","tokenUrl":"https://example.org/token","refreshUrl":"https://example.org/token","scopes":{"https://purl.example.org/spec/schemes/v1p0/scope/profile.readonly":"Read the profile.","https://purl.example.org/spec/schemes/v1p0/scope/profile.update":"Update the profile."}}}},
-      "Bearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"},
-      "ApiKey":{"type":"apiKey","in":"header","name":"X-Api-Key"},
-      "Oidc":{"type":"openIdConnect","openIdConnectUrl":"https://example.org/.well-known/openid-configuration"}
+  "components": {
+    "securitySchemes": {
+      "OAuth2ACG": {"type":"oauth2","description":"Authorization code with PKCE.","x-imssf-registrationUrl":"https://example.org/register","flows":{"authorizationCode":{"authorizationUrl":"https://example.org/authorize","tokenUrl":"https://example.org/token","refreshUrl":"https://example.org/token","scopes":{"https://purl.example.org/spec/schemes/v1p0/scope/profile.readonly":"Read the profile.","https://purl.example.org/spec/schemes/v1p0/scope/profile.update":"Update the profile."}}}},
+      "Bearer": {"type":"http","scheme":"bearer","bearerFormat":"JWT"},
+      "ApiKey": {"type":"apiKey","in":"header","name":"X-Api-Key"},
+      "Oidc": {"type":"openIdConnect","openIdConnectUrl":"https://example.org/.well-known/openid-configuration"}
     }
   }
 }"#;

@@ -2,40 +2,40 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `Scopes fixture`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r#"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"Scopes fixture",
-    "version":"1.0",
-    "description":"Scope requirement shapes."
+  "openapi": "3.0.3",
+  "info": {
+    "title": "Scopes fixture",
+    "version": "1.0",
+    "description": "Scope requirement shapes."
   },
-  "servers":[
+  "servers": [
     {
-      "url":"https://example.org/ims/fixture/v1p0"
+      "url": "https://example.org/ims/fixture/v1p0"
     }
   ],
-  "security":[
+  "security": [
     {
-      "OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/all.readonly"]
+      "OAuth2CC": ["https://purl.example.org/spec/fixture/v1p0/scope/all.readonly"]
     }
   ],
-  "paths":{
-    "/items":{
-      "get":{"operationId":"getAllItems","summary":"Both scopes in one object, meant as alternatives.","security":[{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/all.readonly","https://purl.example.org/spec/fixture/v1p0/scope/core.readonly"]}],"responses":{"200":{"description":"OK"}}}
+  "paths": {
+    "/items": {
+      "get": {"operationId":"getAllItems","summary":"Both scopes in one object, meant as alternatives.","security":[{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/all.readonly","https://purl.example.org/spec/fixture/v1p0/scope/core.readonly"]}],"responses":{"200":{"description":"OK"}}}
     },
-    "/items/{id}/children":{
-      "get":{"operationId":"getItemChildren","summary":"Inherits the top-level requirement.","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"OK"}}},
-      "delete":{"operationId":"deleteItemChildren","summary":"Alternatives as separate objects.","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"security":[{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/write"]},{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/admin"]}],"responses":{"204":{"description":"Deleted"}}}
+    "/items/{id}/children": {
+      "get": {"operationId":"getItemChildren","summary":"Inherits the top-level requirement.","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"OK"}}},
+      "delete": {"operationId":"deleteItemChildren","summary":"Alternatives as separate objects.","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"security":[{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/write"]},{"OAuth2CC":["https://purl.example.org/spec/fixture/v1p0/scope/admin"]}],"responses":{"204":{"description":"Deleted"}}}
     },
-    "/status":{
-      "get":{"operationId":"getStatus","security":[],"responses":{"200":{"description":"Public"}}}
+    "/status": {
+      "get": {"operationId":"getStatus","security":[],"responses":{"200":{"description":"Public"}}}
     },
-    "/discovery/fixture.json":{
-      "get":{"operationId":"getDiscovery","responses":{"200":{"description":"The SDD"}}}
+    "/discovery/fixture.json": {
+      "get": {"operationId":"getDiscovery","responses":{"200":{"description":"The SDD"}}}
     }
   },
-  "components":{
-    "securitySchemes":{
-      "OAuth2CC":{"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"https://example.org/token","scopes":{"https://purl.example.org/spec/fixture/v1p0/scope/all.readonly":"Read everything.","https://purl.example.org/spec/fixture/v1p0/scope/core.readonly":"Read core records.","https://purl.example.org/spec/fixture/v1p0/scope/write":"Write.","https://purl.example.org/spec/fixture/v1p0/scope/admin":"Administer."}}}}
+  "components": {
+    "securitySchemes": {
+      "OAuth2CC": {"type":"oauth2","flows":{"clientCredentials":{"tokenUrl":"https://example.org/token","scopes":{"https://purl.example.org/spec/fixture/v1p0/scope/all.readonly":"Read everything.","https://purl.example.org/spec/fixture/v1p0/scope/core.readonly":"Read core records.","https://purl.example.org/spec/fixture/v1p0/scope/write":"Write.","https://purl.example.org/spec/fixture/v1p0/scope/admin":"Administer."}}}}
     }
   }
 }"#;

@@ -2,16 +2,16 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `formats and nullable`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r#"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"formats and nullable",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "formats and nullable",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Formats":{"type":"object","required":["when","day","href","id","count","big","ratio","precise","required_nullable"],"properties":{"when":{"type":"string","format":"date-time"},"day":{"type":"string","format":"date"},"href":{"type":"string","format":"uri"},"id":{"type":"string","format":"uuid"},"count":{"type":"integer","format":"int32"},"big":{"type":"integer","format":"int64"},"ratio":{"type":"number","format":"float"},"precise":{"type":"number","format":"double"},"data":{"type":"string","format":"byte"},"email":{"type":"string","format":"email"},"required_nullable":{"type":"string","nullable":true},"optional_nullable":{"type":"string","format":"date-time","nullable":true},"anything":{}}},
-      "Upload":{"type":"object","properties":{"content":{"type":"string","format":"binary"}}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Formats": {"type":"object","required":["when","day","href","id","count","big","ratio","precise","required_nullable"],"properties":{"when":{"type":"string","format":"date-time"},"day":{"type":"string","format":"date"},"href":{"type":"string","format":"uri"},"id":{"type":"string","format":"uuid"},"count":{"type":"integer","format":"int32"},"big":{"type":"integer","format":"int64"},"ratio":{"type":"number","format":"float"},"precise":{"type":"number","format":"double"},"data":{"type":"string","format":"byte"},"email":{"type":"string","format":"email"},"required_nullable":{"type":"string","nullable":true},"optional_nullable":{"type":"string","format":"date-time","nullable":true},"anything":{}}},
+      "Upload": {"type":"object","properties":{"content":{"type":"string","format":"binary"}}}
     }
   }
 }"#;

@@ -2,21 +2,21 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `naming: keywords, collisions, odd names`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"naming: keywords, collisions, odd names",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "naming: keywords, collisions, odd names",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Foo_Bar":{"type":"object","properties":{"a":{"type":"string"}}},
-      "FooBar":{"type":"object","properties":{"b":{"type":"string"}}},
-      "self":{"type":"object","properties":{"type":{"type":"string"},"self":{"type":"string"},"Type":{"type":"string"},"2fa":{"type":"string"},"@id":{"type":"string"},"id":{"type":"string"},"extensions":{"type":"string"},"match":{"type":"string"},"Größe":{"type":"string"}}},
-      "Result":{"type":"object","properties":{"ok":{"type":"boolean"}}},
-      "Option":{"type":"object","properties":{"some":{"type":"string"}}},
-      "String":{"type":"string"},
-      "Vec":{"type":"array","items":{"$ref":"#/components/schemas/String"}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Foo_Bar": {"type":"object","properties":{"a":{"type":"string"}}},
+      "FooBar": {"type":"object","properties":{"b":{"type":"string"}}},
+      "self": {"type":"object","properties":{"type":{"type":"string"},"self":{"type":"string"},"Type":{"type":"string"},"2fa":{"type":"string"},"@id":{"type":"string"},"id":{"type":"string"},"extensions":{"type":"string"},"match":{"type":"string"},"Größe":{"type":"string"}}},
+      "Result": {"type":"object","properties":{"ok":{"type":"boolean"}}},
+      "Option": {"type":"object","properties":{"some":{"type":"string"}}},
+      "String": {"type":"string"},
+      "Vec": {"type":"array","items":{"$ref":"#/components/schemas/String"}}
     }
   }
 }"##;

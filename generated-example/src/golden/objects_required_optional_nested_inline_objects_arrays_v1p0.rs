@@ -2,16 +2,16 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `objects: required, optional, nested inline objects, arrays`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"objects: required, optional, nested inline objects, arrays",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "objects: required, optional, nested inline objects, arrays",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Person":{"type":"object","description":"A person with required and optional members.","required":["sourcedId","givenName"],"properties":{"sourcedId":{"type":"string"},"givenName":{"type":"string","description":"The given name; may contain \"quotes\", */ and <b>markup</b>."},"familyName":{"type":"string"},"age":{"type":"integer","format":"int32"},"tags":{"type":"array","items":{"type":"string"}},"address":{"type":"object","properties":{"street":{"type":"string"},"geo":{"type":"object","required":["lat","lon"],"properties":{"lat":{"type":"number"},"lon":{"type":"number"}}}}},"phones":{"type":"array","items":{"type":"object","required":["number"],"properties":{"number":{"type":"string"},"primary":{"type":"boolean"}}}}}},
-      "PersonSet":{"type":"object","required":["people"],"properties":{"people":{"type":"array","items":{"$ref":"#/components/schemas/Person"}}}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Person": {"type":"object","description":"A person with required and optional members.","required":["sourcedId","givenName"],"properties":{"sourcedId":{"type":"string"},"givenName":{"type":"string","description":"The given name; may contain \"quotes\", */ and <b>markup</b>."},"familyName":{"type":"string"},"age":{"type":"integer","format":"int32"},"tags":{"type":"array","items":{"type":"string"}},"address":{"type":"object","properties":{"street":{"type":"string"},"geo":{"type":"object","required":["lat","lon"],"properties":{"lat":{"type":"number"},"lon":{"type":"number"}}}}},"phones":{"type":"array","items":{"type":"object","required":["number"],"properties":{"number":{"type":"string"},"primary":{"type":"boolean"}}}}}},
+      "PersonSet": {"type":"object","required":["people"],"properties":{"people":{"type":"array","items":{"$ref":"#/components/schemas/Person"}}}}
     }
   }
 }"##;

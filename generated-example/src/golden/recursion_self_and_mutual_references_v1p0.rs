@@ -2,17 +2,17 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `recursion: self and mutual references`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"recursion: self and mutual references",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "recursion: self and mutual references",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Node":{"type":"object","required":["value"],"properties":{"value":{"type":"string"},"next":{"$ref":"#/components/schemas/Node"},"children":{"type":"array","items":{"$ref":"#/components/schemas/Node"}}}},
-      "A":{"type":"object","required":["b"],"properties":{"b":{"$ref":"#/components/schemas/B"}}},
-      "B":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"},"map":{"type":"object","additionalProperties":{"$ref":"#/components/schemas/B"}}}}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Node": {"type":"object","required":["value"],"properties":{"value":{"type":"string"},"next":{"$ref":"#/components/schemas/Node"},"children":{"type":"array","items":{"$ref":"#/components/schemas/Node"}}}},
+      "A": {"type":"object","required":["b"],"properties":{"b":{"$ref":"#/components/schemas/B"}}},
+      "B": {"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"},"map":{"type":"object","additionalProperties":{"$ref":"#/components/schemas/B"}}}}
     }
   }
 }"##;

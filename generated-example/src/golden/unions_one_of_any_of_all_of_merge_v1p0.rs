@@ -2,18 +2,18 @@
 
 /// The Service Description Document (OpenAPI `3.0.3`) of `unions: oneOf, anyOf, allOf merge`, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).
 pub const SDD_JSON: &str = r##"{
-  "openapi":"3.0.3",
-  "info":{
-    "title":"unions: oneOf, anyOf, allOf merge",
-    "version":"1.0"
+  "openapi": "3.0.3",
+  "info": {
+    "title": "unions: oneOf, anyOf, allOf merge",
+    "version": "1.0"
   },
-  "paths":{},
-  "components":{
-    "schemas":{
-      "Profile":{"type":"object","required":["id","type"],"additionalProperties":false,"properties":{"id":{"type":"string","format":"uri"},"type":{"type":"string"},"name":{"type":"string"}}},
-      "Credential":{"type":"object","required":["issuer"],"properties":{"issuer":{"oneOf":[{"type":"string","format":"uri"},{"$ref":"#/components/schemas/Profile"}]},"context":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"object","additionalProperties":true}]}},"score":{"anyOf":[{"type":"integer"},{"type":"number"},{"type":"string"}]}}},
-      "Base":{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}},
-      "LineItem":{"allOf":[{"$ref":"#/components/schemas/Base"},{"type":"object","required":["label","scoreMaximum"],"properties":{"label":{"type":"string"},"scoreMaximum":{"type":"number"},"tag":{"type":"string"}}}]}
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Profile": {"type":"object","required":["id","type"],"additionalProperties":false,"properties":{"id":{"type":"string","format":"uri"},"type":{"type":"string"},"name":{"type":"string"}}},
+      "Credential": {"type":"object","required":["issuer"],"properties":{"issuer":{"oneOf":[{"type":"string","format":"uri"},{"$ref":"#/components/schemas/Profile"}]},"context":{"type":"array","items":{"oneOf":[{"type":"string"},{"type":"object","additionalProperties":true}]}},"score":{"anyOf":[{"type":"integer"},{"type":"number"},{"type":"string"}]}}},
+      "Base": {"type":"object","required":["id"],"properties":{"id":{"type":"string"}}},
+      "LineItem": {"allOf":[{"$ref":"#/components/schemas/Base"},{"type":"object","required":["label","scoreMaximum"],"properties":{"label":{"type":"string"},"scoreMaximum":{"type":"number"},"tag":{"type":"string"}}}]}
     }
   }
 }"##;
