@@ -10,7 +10,7 @@
 //!   specific variant first;
 //! - formats map to runtime newtypes ([`Primitive`]); `nullable` wraps in [`TypeRef::Nullable`];
 //! - inline schemas that need a type are named `<parent><Property>` (deterministic, unique);
-//! - recursion through non-collection fields is broken with [`TypeRef::Boxed`] (see [`recursion`]).
+//! - recursion through non-collection fields is broken with [`TypeRef::Boxed`] (see the `recursion` module).
 //!
 //! Anything that cannot be lowered is an error diagnostic at its JSON pointer and lowers to
 //! [`TypeRef::Any`]; generation then fails as a whole.
