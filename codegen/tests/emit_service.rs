@@ -148,7 +148,7 @@ fn catalogues_carry_scopes_operations_and_security() {
     );
     for needle in [
         "pub const CORE_READONLY: &str = \"https://purl.example.org/spec/x/v1p0/scope/core.readonly\";",
-        "rt::ScopeInfo::new(FULL_READONLY, \"FULL_READONLY\", rt::Some(\"All reads.\"), &[CORE_READONLY])",
+        "rt::ScopeInfo { uri: FULL_READONLY, const_name: \"FULL_READONLY\", description: rt::Some(\"All reads.\"), implies: &[CORE_READONLY] }",
         "pub const GET_THING: rt::OperationInfo = rt::OperationInfo::new(rt::Method::Get, \"/things/{id}\", &[rt::ParamInfo::path(\"id\", rt::ParamStyle::Scalar), rt::ParamInfo::query(\"fields\", false, rt::ParamStyle::CommaSeparated)]).id(\"getThing\", \"get_thing\")",
         ".scopes(&[&[scopes::CORE_READONLY], &[scopes::FULL_READONLY]]);",
         ".scopes(&[&[scopes::FULL_READONLY]]);",

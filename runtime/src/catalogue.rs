@@ -311,23 +311,6 @@ pub struct ScopeInfo {
     pub implies: &'static [&'static str],
 }
 
-impl ScopeInfo {
-    /// A scope from its URI, constant name, description and implied scopes.
-    pub const fn new(
-        uri: &'static str,
-        const_name: &'static str,
-        description: Option<&'static str>,
-        implies: &'static [&'static str],
-    ) -> Self {
-        Self {
-            uri,
-            const_name,
-            description,
-            implies,
-        }
-    }
-}
-
 /// One operation of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OperationInfo {

@@ -197,24 +197,26 @@ pub mod scopes {
     pub const GRADEBOOK_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[rt::ScopeInfo] = &[
-        rt::ScopeInfo::new(
-            GRADEBOOK_CREATEPUT,
-            "GRADEBOOK_CREATEPUT",
-            rt::Some("Create or replace categories, line items and results with PUT."),
-            &[],
-        ),
-        rt::ScopeInfo::new(
-            GRADEBOOK_DELETE,
-            "GRADEBOOK_DELETE",
-            rt::Some("Delete categories, line items and results."),
-            &[],
-        ),
-        rt::ScopeInfo::new(
-            GRADEBOOK_READONLY,
-            "GRADEBOOK_READONLY",
-            rt::Some("Read categories, line items and results."),
-            &[],
-        ),
+        rt::ScopeInfo {
+            uri: GRADEBOOK_CREATEPUT,
+            const_name: "GRADEBOOK_CREATEPUT",
+            description: rt::Some(
+                "Create or replace categories, line items and results with PUT.",
+            ),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: GRADEBOOK_DELETE,
+            const_name: "GRADEBOOK_DELETE",
+            description: rt::Some("Delete categories, line items and results."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: GRADEBOOK_READONLY,
+            const_name: "GRADEBOOK_READONLY",
+            description: rt::Some("Read categories, line items and results."),
+            implies: &[],
+        },
     ];
 }
 /// Payload types of `OneRoster` `Gradebook`: one per schema of the SDD and per inline schema that needs a name.

@@ -139,14 +139,14 @@ pub mod scopes {
     pub const RESOURCE_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/resource.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[rt::ScopeInfo] = &[
-        rt::ScopeInfo::new(
-            RESOURCE_READONLY,
-            "RESOURCE_READONLY",
-            rt::Some(
+        rt::ScopeInfo {
+            uri: RESOURCE_READONLY,
+            const_name: "RESOURCE_READONLY",
+            description: rt::Some(
                 "Read learning resources and the resources of classes, courses and users.",
             ),
-            &[],
-        ),
+            implies: &[],
+        },
     ];
 }
 /// Payload types of `OneRoster` `Resources`: one per schema of the SDD and per inline schema that needs a name.

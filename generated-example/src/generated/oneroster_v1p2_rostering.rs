@@ -359,28 +359,28 @@ pub mod scopes {
     pub const ROSTER_READONLY: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[rt::ScopeInfo] = &[
-        rt::ScopeInfo::new(
-            ROSTER_CORE_READONLY,
-            "ROSTER_CORE_READONLY",
-            rt::Some(
+        rt::ScopeInfo {
+            uri: ROSTER_CORE_READONLY,
+            const_name: "ROSTER_CORE_READONLY",
+            description: rt::Some(
                 "Read the core rostering records (orgs, schools, academic sessions, courses, classes, users, enrollments).",
             ),
-            &[],
-        ),
-        rt::ScopeInfo::new(
-            ROSTER_DEMOGRAPHICS_READONLY,
-            "ROSTER_DEMOGRAPHICS_READONLY",
-            rt::Some("Read demographics records."),
-            &[],
-        ),
-        rt::ScopeInfo::new(
-            ROSTER_READONLY,
-            "ROSTER_READONLY",
-            rt::Some(
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: ROSTER_DEMOGRAPHICS_READONLY,
+            const_name: "ROSTER_DEMOGRAPHICS_READONLY",
+            description: rt::Some("Read demographics records."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: ROSTER_READONLY,
+            const_name: "ROSTER_READONLY",
+            description: rt::Some(
                 "Read all rostering records and relationship endpoints, except demographics.",
             ),
-            &[ROSTER_CORE_READONLY],
-        ),
+            implies: &[ROSTER_CORE_READONLY],
+        },
     ];
 }
 /// Payload types of `OneRoster` `Rostering`: one per schema of the SDD and per inline schema that needs a name.

@@ -119,19 +119,24 @@ pub mod scopes {
     pub const OPENID: &str = "openid";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[rt::ScopeInfo] = &[
-        rt::ScopeInfo::new(
-            PROFILE_READONLY,
-            "PROFILE_READONLY",
-            rt::Some("Read the profile."),
-            &[],
-        ),
-        rt::ScopeInfo::new(
-            PROFILE_UPDATE,
-            "PROFILE_UPDATE",
-            rt::Some("Update the profile."),
-            &[],
-        ),
-        rt::ScopeInfo::new(OPENID, "OPENID", rt::None, &[]),
+        rt::ScopeInfo {
+            uri: PROFILE_READONLY,
+            const_name: "PROFILE_READONLY",
+            description: rt::Some("Read the profile."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: PROFILE_UPDATE,
+            const_name: "PROFILE_UPDATE",
+            description: rt::Some("Update the profile."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: OPENID,
+            const_name: "OPENID",
+            description: rt::None,
+            implies: &[],
+        },
     ];
 }
 /// Payload types of `Fixture` `Schemes`: one per schema of the SDD and per inline schema that needs a name.

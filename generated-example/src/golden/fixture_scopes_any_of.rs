@@ -115,20 +115,30 @@ pub mod scopes {
     pub const WRITE: &str = "https://purl.example.org/spec/fixture/v1p0/scope/write";
     /// Every scope of this service, sorted by URI, with what each one implies.
     pub const CATALOGUE: &[rt::ScopeInfo] = &[
-        rt::ScopeInfo::new(ADMIN, "ADMIN", rt::Some("Administer."), &[]),
-        rt::ScopeInfo::new(
-            ALL_READONLY,
-            "ALL_READONLY",
-            rt::Some("Read everything, including relationships."),
-            &[CORE_READONLY],
-        ),
-        rt::ScopeInfo::new(
-            CORE_READONLY,
-            "CORE_READONLY",
-            rt::Some("Read core records."),
-            &[],
-        ),
-        rt::ScopeInfo::new(WRITE, "WRITE", rt::Some("Write."), &[]),
+        rt::ScopeInfo {
+            uri: ADMIN,
+            const_name: "ADMIN",
+            description: rt::Some("Administer."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: ALL_READONLY,
+            const_name: "ALL_READONLY",
+            description: rt::Some("Read everything, including relationships."),
+            implies: &[CORE_READONLY],
+        },
+        rt::ScopeInfo {
+            uri: CORE_READONLY,
+            const_name: "CORE_READONLY",
+            description: rt::Some("Read core records."),
+            implies: &[],
+        },
+        rt::ScopeInfo {
+            uri: WRITE,
+            const_name: "WRITE",
+            description: rt::Some("Write."),
+            implies: &[],
+        },
     ];
 }
 /// Payload types of `Fixture` `ScopesAnyOf`: one per schema of the SDD and per inline schema that needs a name.
