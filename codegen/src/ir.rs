@@ -522,6 +522,10 @@ pub struct StructDef {
     pub fields: Vec<Field>,
     /// Extra properties.
     pub additional: AdditionalProperties,
+    /// Rust name of the `#[serde(flatten)]` map that keeps undeclared members (`extensions`, or
+    /// `extensions2`, … when a property already has that name); `None` when `additional` is
+    /// [`AdditionalProperties::Forbidden`].
+    pub extensions_field: Option<String>,
 }
 
 /// A struct field.
@@ -546,6 +550,9 @@ pub struct Field {
 pub struct EnumDef {
     /// Variants in SDD order.
     pub variants: Vec<EnumVariant>,
+    /// Rust name of the catch-all variant holding `ext:` values (`Ext`) of an
+    /// [`TypeDefKind::ExtensibleEnum`]; `None` for a closed enum.
+    pub ext_variant: Option<String>,
 }
 
 /// One enum variant.

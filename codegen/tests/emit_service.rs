@@ -112,7 +112,7 @@ fn emission_is_deterministic() {
 }
 
 #[test]
-fn sdd_json_is_embedded_verbatim_as_compact_json() {
+fn sdd_json_is_embedded_as_the_same_json_laid_out_over_lines() {
     let text = emit(sample(), "");
     let file = syn::parse_file(&text).unwrap();
     let sdd = file
@@ -132,7 +132,12 @@ fn sdd_json_is_embedded_verbatim_as_compact_json() {
     };
     let value: serde_json::Value = serde_json::from_str(&lit.value()).unwrap();
     assert_eq!(value, sample());
-    assert!(!lit.value().contains('\n'), "compact JSON");
+    // One line per member of the top three levels (each path and component), compact below.
+    assert!(
+        lit.value().contains("\n  \"paths\": {\n    \"/things/{id}\": {\n      \"get\": {\"operationId\":\"getThing\","),
+        "{}",
+        lit.value()
+    );
 }
 
 #[test]
@@ -143,19 +148,18 @@ fn catalogues_carry_scopes_operations_and_security() {
     );
     for needle in [
         "pub const CORE_READONLY: &str = \"https://purl.example.org/spec/x/v1p0/scope/core.readonly\";",
-        "implies: &[CORE_READONLY]",
-        "pub const GET_THING: ::ims_runtime::catalogue::OperationInfo",
-        "any_of: &[&[super::scopes::CORE_READONLY], &[super::scopes::FULL_READONLY]]",
-        "any_of: &[&[super::scopes::FULL_READONLY]]",
-        "style: ::ims_runtime::catalogue::ParamStyle::CommaSeparated",
-        "request_media_types: &[\"application/json\", \"text/plain\"]",
-        "response_statuses: &[\"201\", \"4XX\"]",
-        "is_discovery: true",
+        "rt::ScopeInfo { uri: FULL_READONLY, const_name: \"FULL_READONLY\", description: rt::Some(\"All reads.\"), implies: &[CORE_READONLY] }",
+        "pub const GET_THING: rt::OperationInfo = rt::OperationInfo::new(rt::Method::Get, \"/things/{id}\", &[rt::ParamInfo::path(\"id\", rt::ParamStyle::Scalar), rt::ParamInfo::query(\"fields\", false, rt::ParamStyle::CommaSeparated)]).id(\"getThing\", \"get_thing\")",
+        ".scopes(&[&[scopes::CORE_READONLY], &[scopes::FULL_READONLY]]);",
+        ".scopes(&[&[scopes::FULL_READONLY]]);",
+        ".request_media_types(&[\"application/json\", \"text/plain\"])",
+        ".responses(&[\"201\", \"4XX\"])",
+        ".id(\"getDiscovery\", \"get_discovery\").responses(&[\"200\"]).discovery();",
         "pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option::Some(\"/discovery\");",
         "pub const BASE_PATH: &str = \"/ims/things/v1p0\";",
         "client_credentials_token_url: ::core::option::Option::Some(\"https://example.org/token\")",
         "registration_url: ::core::option::Option::Some(\"https://example.org/register\")",
-        "pub const ALL: &[::ims_runtime::catalogue::OperationInfo] = &[GET_DISCOVERY, CREATE_THING, GET_THING];",
+        "pub const ALL: &[rt::OperationInfo] = &[GET_DISCOVERY, CREATE_THING, GET_THING];",
     ] {
         assert!(
             squash(&text).contains(&squash(needle)),

@@ -53,3 +53,13 @@ pub use crate::client::{ApiError, ApiRequest, ListQuery, Page, RecordStream};
 pub use crate::server::{Handled, Listed, Reply, RequestContext, RequestInput};
 #[cfg(feature = "server")]
 pub use axum::extract::State;
+
+// models and catalogue emitters
+//
+// Short names for what every `models`, `operations` and `scopes` module spells many times: the
+// serde derives (`#[derive(rt::Serialize)]` brings the derive macro with the trait), the catalogue
+// types the `operations` constants are built from, and the string-enumeration macro.
+pub use crate::catalogue::{Method, OperationInfo, ParamInfo, ParamStyle, ScopeInfo};
+pub use crate::string_enum;
+pub use serde::{Deserialize, Serialize};
+pub use serde_json::{Map, Value};

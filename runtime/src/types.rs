@@ -5,10 +5,13 @@
 //! `2024-01-01T00:00:00.000Z` does not come back as `2024-01-01T00:00:00Z`). Typed views are one
 //! call away (`to_offset_date_time()`, `to_date()`, `to_url()`, `to_uuid()`).
 //!
-//! Generated enums parse through [`EnumValueError`]-returning `FromStr` impls and
-//! [`deserialize_from_str`]; IMS extensible enumerations check their `ext:` values with
+//! Generated enums get their `FromStr`/`Display`/serde impls from
+//! [`string_enum!`](crate::string_enum) (in `types/string_enum.rs`), which parse through
+//! [`EnumValueError`]-returning `FromStr` impls and [`deserialize_from_str`]; IMS extensible enumerations check their `ext:` values with
 //! [`parse_ext_value`]. Optional nullable fields use [`deserialize_some`] to keep "absent" (`None`)
 //! apart from "null" (`Some(None)`).
+
+mod string_enum;
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
-use crate::emit::models::{json_type_path, type_path};
+use crate::emit::models::{Paths, type_path_with};
 use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service, TypeRef};
 
 /// The runtime's catalogue module.
@@ -98,10 +98,10 @@ const MODELS_FROM_SIBLING: &str = "super::models::";
 /// `super::models`). The one place those two emitters spell types, so switching them to the
 /// `rt::` prelude spelling of the models emitter is a one-line change.
 pub fn sibling_type(t: &TypeRef) -> String {
-    type_path(t, MODELS_FROM_SIBLING)
+    type_path_with(t, MODELS_FROM_SIBLING, Paths::Prelude)
 }
 
 /// [`sibling_type`] of a JSON body's type, or `serde_json::Value` when it has no schema.
 pub fn sibling_json_type(t: Option<&TypeRef>) -> String {
-    json_type_path(t, MODELS_FROM_SIBLING)
+    t.map_or_else(|| "rt::Value".to_owned(), sibling_type)
 }

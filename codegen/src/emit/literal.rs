@@ -79,6 +79,72 @@ pub fn json_escape_bidi(json: &str) -> String {
     out
 }
 
+/// Lays compact JSON out over lines: inside the first `depth` levels of objects and arrays every
+/// member starts a line, indented two spaces per level, with a space after its key; deeper values
+/// stay compact. The JSON value
+/// is unchanged (only whitespace between tokens is added), so any parser reads the same document.
+///
+/// ```
+/// use ims_codegen::emit::literal::json_lines;
+/// assert_eq!(json_lines(r#"{"a":{"b":[1,2]},"c":[]}"#, 1), "{\n  \"a\": {\"b\":[1,2]},\n  \"c\": []\n}");
+/// assert_eq!(json_lines(r#"{"s":"{,:}"}"#, 2), "{\n  \"s\": \"{,:}\"\n}");
+/// ```
+pub fn json_lines(json: &str, depth: usize) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 8);
+    let newline = |out: &mut String, level: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(level));
+    };
+    let mut level = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                level += 1;
+                out.push(c);
+                let empty = matches!(chars.peek(), Some('}' | ']'));
+                if level <= depth && !empty {
+                    newline(&mut out, level);
+                }
+            }
+            '}' | ']' => {
+                let empty = out.ends_with(['{', '[']);
+                if level <= depth && !empty {
+                    newline(&mut out, level - 1);
+                }
+                level = level.saturating_sub(1);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                if level <= depth {
+                    newline(&mut out, level);
+                }
+            }
+            ':' if level <= depth => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +163,19 @@ mod tests {
             let parsed: syn::LitStr = syn::parse_str(&lit).unwrap();
             assert_eq!(parsed.value(), text);
         }
+    }
+
+    #[test]
+    fn laid_out_json_is_the_same_value() {
+        let json =
+            r#"{"a":[{"b":"x\"},{[\\"},{}],"c":{"d":{"e":[1,{"f":null}]}},"g":[],"h":"\u202e"}"#;
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        for depth in 0..6 {
+            let laid_out = json_lines(json, depth);
+            let again: serde_json::Value = serde_json::from_str(&laid_out).unwrap();
+            assert_eq!(again, value, "depth {depth}:\n{laid_out}");
+        }
+        assert_eq!(json_lines(json, 0), json);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The `models` module: IR type definitions → views → `templates/models/*.askama`.
 //!
-//! Every decision about attributes, paths and doc text is made here in Rust; the templates only
-//! lay items out. Generated code names only `::std::…` and `::ims_runtime::…` paths, uses serde
-//! through `::ims_runtime::__private::serde` and has no inner attributes.
+//! The module starts with `use ::ims_runtime::codegen as rt;` and names everything through
+//! `rt::` (the prelude's doc says why an alias). Every decision about attributes, paths and doc
+//! text is made here in Rust or in lower (names); the templates only lay items out. No inner
+//! attributes.
 //!
 //! Field encoding:
 //!
@@ -15,9 +16,9 @@
 //! | optional, any JSON value | `Option<Value>` | as optional + `deserialize_with = deserialize_present` |
 //!
 //! `additionalProperties` absent/`true` adds a `#[serde(flatten)]` order-preserving
-//! `serde_json::Map` of JSON values (named
-//! `extensions`, or `extensions2`, … if a property already has that name), a schema adds a typed
-//! map, and `false` adds `#[serde(deny_unknown_fields)]`.
+//! `serde_json::Map` of JSON values (named by lower, [`crate::ir::StructDef::extensions_field`]),
+//! a schema adds a typed map, and `false` adds `#[serde(deny_unknown_fields)]`. String
+//! enumerations are plain enums whose impls come from `rt::string_enum!`.
 
 use askama::Template;
 
@@ -28,10 +29,45 @@ use crate::ir::{
     AdditionalProperties, EnumDef, Field, Primitive, StructDef, TypeDef, TypeDefKind, TypeRef,
     UnionDef,
 };
-use crate::lower::naming::NameTable;
 
-/// The Rust type for `t`. `models` is the path prefix of generated types: `""` inside the
-/// `models` module, `"models::"` or `"super::models::"` elsewhere.
+/// How a generated module spells the paths of `std` and `ims_runtime` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paths {
+    /// Full paths (`::std::vec::Vec`, `::ims_runtime::types::DateTime`): for code with no
+    /// prelude import.
+    Full,
+    /// Through the `rt` alias of `::ims_runtime::codegen` (`rt::Vec`, `rt::DateTime`): for a
+    /// submodule that starts with `use ::ims_runtime::codegen as rt;`.
+    Prelude,
+}
+
+impl Paths {
+    fn vec(self) -> &'static str {
+        self.pick("::std::vec::Vec", "rt::Vec")
+    }
+
+    fn option(self) -> &'static str {
+        self.pick("::std::option::Option", "rt::Option")
+    }
+
+    fn json_value(self) -> &'static str {
+        self.pick(JSON_VALUE, "rt::Value")
+    }
+
+    fn string(self) -> &'static str {
+        self.pick("::std::string::String", "rt::String")
+    }
+
+    fn pick(self, full: &'static str, prelude: &'static str) -> &'static str {
+        match self {
+            Paths::Full => full,
+            Paths::Prelude => prelude,
+        }
+    }
+}
+
+/// The Rust type for `t`, with full paths. `models` is the path prefix of generated types: `""`
+/// inside the `models` module, `"models::"` or `"super::models::"` elsewhere.
 ///
 /// ```
 /// use ims_codegen::emit::models::type_path;
@@ -41,17 +77,36 @@ use crate::lower::naming::NameTable;
 /// assert_eq!(type_path(&TypeRef::Primitive(Primitive::DateTime), ""), "::ims_runtime::types::DateTime");
 /// ```
 pub fn type_path(t: &TypeRef, models: &str) -> String {
+    type_path_with(t, models, Paths::Full)
+}
+
+/// [`type_path`] spelled as `paths` says.
+///
+/// ```
+/// use ims_codegen::emit::models::{Paths, type_path_with};
+/// use ims_codegen::ir::{Primitive, TypeRef};
+/// let t = TypeRef::Nullable(Box::new(TypeRef::Primitive(Primitive::Uri)));
+/// assert_eq!(type_path_with(&t, "", Paths::Prelude), "rt::Option<rt::Uri>");
+/// ```
+pub fn type_path_with(t: &TypeRef, models: &str, paths: Paths) -> String {
+    let inner = |t: &TypeRef| type_path_with(t, models, paths);
     match t {
         TypeRef::Named(n) => format!("{models}{n}"),
-        TypeRef::Primitive(p) => primitive_path(*p).to_owned(),
-        TypeRef::Vec(inner) => format!("::std::vec::Vec<{}>", type_path(inner, models)),
-        TypeRef::Map(inner) => format!(
-            "::std::collections::BTreeMap<::std::string::String, {}>",
-            type_path(inner, models)
+        TypeRef::Primitive(p) => primitive_path(*p, paths).to_owned(),
+        TypeRef::Vec(t) => format!("{}<{}>", paths.vec(), inner(t)),
+        TypeRef::Map(t) => format!(
+            "{}<{}, {}>",
+            paths.pick("::std::collections::BTreeMap", "rt::BTreeMap"),
+            paths.string(),
+            inner(t)
         ),
-        TypeRef::Boxed(inner) => format!("::std::boxed::Box<{}>", type_path(inner, models)),
-        TypeRef::Nullable(inner) => format!("::std::option::Option<{}>", type_path(inner, models)),
-        TypeRef::Any => JSON_VALUE.to_owned(),
+        TypeRef::Boxed(t) => format!(
+            "{}<{}>",
+            paths.pick("::std::boxed::Box", "rt::Box"),
+            inner(t)
+        ),
+        TypeRef::Nullable(t) => format!("{}<{}>", paths.option(), inner(t)),
+        TypeRef::Any => paths.json_value().to_owned(),
     }
 }
 
@@ -62,21 +117,23 @@ pub fn json_type_path(t: Option<&TypeRef>, models: &str) -> String {
 }
 
 const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
-const TYPES: &str = "::ims_runtime::types";
 
-fn primitive_path(p: Primitive) -> &'static str {
+/// `paths` is what `models` uses: the `rt` prelude.
+const PATHS: Paths = Paths::Prelude;
+
+fn primitive_path(p: Primitive, paths: Paths) -> &'static str {
     match p {
-        Primitive::String | Primitive::Byte => "::std::string::String",
+        Primitive::String | Primitive::Byte => paths.string(),
         Primitive::Bool => "bool",
         Primitive::I32 => "i32",
         Primitive::I64 => "i64",
         Primitive::F32 => "f32",
         Primitive::F64 => "f64",
-        Primitive::DateTime => "::ims_runtime::types::DateTime",
-        Primitive::Date => "::ims_runtime::types::Date",
-        Primitive::Uri => "::ims_runtime::types::Uri",
-        Primitive::Uuid => "::ims_runtime::types::Uuid",
-        Primitive::Binary => "::std::vec::Vec<u8>",
+        Primitive::DateTime => paths.pick("::ims_runtime::types::DateTime", "rt::DateTime"),
+        Primitive::Date => paths.pick("::ims_runtime::types::Date", "rt::Date"),
+        Primitive::Uri => paths.pick("::ims_runtime::types::Uri", "rt::Uri"),
+        Primitive::Uuid => paths.pick("::ims_runtime::types::Uuid", "rt::Uuid"),
+        Primitive::Binary => paths.pick("::std::vec::Vec<u8>", "rt::Vec<u8>"),
     }
 }
 
@@ -181,33 +238,31 @@ fn field_view(field: &Field) -> FieldView {
     if bare != field.wire_name {
         serde.push(format!("rename = {}", str_lit(&field.wire_name)));
     }
-    let skip = "skip_serializing_if = \"::std::option::Option::is_none\"".to_owned();
+    let option = PATHS.option();
+    let with = |helper: &str| format!("deserialize_with = \"rt::types::{helper}\"");
+    let optional = [
+        "default".to_owned(),
+        format!("skip_serializing_if = \"{option}::is_none\""),
+    ];
     let ty = match (&field.ty, field.required) {
         (TypeRef::Nullable(_), true) => {
-            serde.push(format!(
-                "deserialize_with = \"{TYPES}::deserialize_nullable\""
-            ));
-            type_path(&field.ty, "")
+            serde.push(with("deserialize_nullable"));
+            type_path_with(&field.ty, "", PATHS)
         }
-        (t, true) => type_path(t, ""),
+        (t, true) => type_path_with(t, "", PATHS),
         (TypeRef::Nullable(inner), false) => {
-            serde.extend(["default".to_owned(), skip]);
-            serde.push(format!("deserialize_with = \"{TYPES}::deserialize_some\""));
-            format!(
-                "::std::option::Option<::std::option::Option<{}>>",
-                type_path(inner, "")
-            )
+            serde.extend(optional);
+            serde.push(with("deserialize_some"));
+            format!("{option}<{option}<{}>>", type_path_with(inner, "", PATHS))
         }
         (TypeRef::Any, false) => {
-            serde.extend(["default".to_owned(), skip]);
-            serde.push(format!(
-                "deserialize_with = \"{TYPES}::deserialize_present\""
-            ));
-            format!("::std::option::Option<{JSON_VALUE}>")
+            serde.extend(optional);
+            serde.push(with("deserialize_present"));
+            format!("{option}<{}>", PATHS.json_value())
         }
         (t, false) => {
-            serde.extend(["default".to_owned(), skip]);
-            format!("::std::option::Option<{}>", type_path(t, ""))
+            serde.extend(optional);
+            format!("{option}<{}>", type_path_with(t, "", PATHS))
         }
     };
     let attrs = if serde.is_empty() {
@@ -234,28 +289,28 @@ fn field_view(field: &Field) -> FieldView {
 }
 
 fn render_struct(def: &TypeDef, s: &StructDef) -> Result<String, askama::Error> {
-    let mut names = NameTable::new();
-    for f in &s.fields {
-        names.reserve(&f.rust_name);
-    }
+    let map = |doc: &str, ty: String| -> Vec<MapView> {
+        s.extensions_field
+            .iter()
+            .map(|name| MapView {
+                doc: DocBuilder::new().trusted(doc).attrs(),
+                rust_name: name.clone(),
+                ty: ty.clone(),
+            })
+            .collect()
+    };
     let extension_map = match &s.additional {
         AdditionalProperties::Forbidden => Vec::new(),
-        AdditionalProperties::Preserve => vec![MapView {
-            doc: DocBuilder::new()
-                .trusted("Members the schema does not declare, kept as received so they are sent back unchanged.")
-                .attrs(),
-            rust_name: names.insert("extensions"),
-            // serde_json's map keeps insertion order (the runtime enables `preserve_order`), so
-            // unknown members go back out in the order they came in.
-            ty: format!("::ims_runtime::__private::serde_json::Map<::std::string::String, {JSON_VALUE}>"),
-        }],
-        AdditionalProperties::Typed(t) => vec![MapView {
-            doc: DocBuilder::new()
-                .trusted("Members the schema does not declare (`additionalProperties`), typed.")
-                .attrs(),
-            rust_name: names.insert("extensions"),
-            ty: type_path(&TypeRef::Map(Box::new(t.clone())), ""),
-        }],
+        // serde_json's map keeps insertion order (the runtime enables `preserve_order`), so
+        // unknown members go back out in the order they came in.
+        AdditionalProperties::Preserve => map(
+            "Members the schema does not declare, kept as received so they are sent back unchanged.",
+            format!("rt::Map<{}, {}>", PATHS.string(), PATHS.json_value()),
+        ),
+        AdditionalProperties::Typed(t) => map(
+            "Members the schema does not declare (`additionalProperties`), typed.",
+            type_path_with(&TypeRef::Map(Box::new(t.clone())), "", PATHS),
+        ),
     };
     StructTemplate {
         doc: type_doc(def, "Object"),
@@ -267,7 +322,8 @@ fn render_struct(def: &TypeDef, s: &StructDef) -> Result<String, askama::Error> 
     .render()
 }
 
-fn render_enum(def: &TypeDef, e: &EnumDef, extensible: bool) -> Result<String, askama::Error> {
+fn render_enum(def: &TypeDef, e: &EnumDef) -> Result<String, askama::Error> {
+    let extensible = e.ext_variant.is_some();
     let variants = e
         .variants
         .iter()
@@ -285,16 +341,16 @@ fn render_enum(def: &TypeDef, e: &EnumDef, extensible: bool) -> Result<String, a
             wire: str_lit(&v.wire),
         })
         .collect();
-    let ext_variant = if extensible {
-        vec![ExtView {
+    let ext_variant = e
+        .ext_variant
+        .iter()
+        .map(|name| ExtView {
             doc: DocBuilder::new()
                 .trusted("An extension value: `ext:` followed by ASCII letters, digits, `.`, `-` or `_`, kept exactly as received.")
                 .attrs(),
-            rust_name: "Ext".to_owned(),
-        }]
-    } else {
-        Vec::new()
-    };
+            rust_name: name.clone(),
+        })
+        .collect();
     EnumTemplate {
         doc: type_doc(
             def,
@@ -320,7 +376,7 @@ fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
             .variants
             .iter()
             .map(|v| {
-                let ty = type_path(&v.ty, "");
+                let ty = type_path_with(&v.ty, "", PATHS);
                 UnionVariantView {
                     // Every public item is documented (generated modules compile under
                     // `deny(missing_docs)`); say which shape the variant holds.
@@ -339,13 +395,12 @@ fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
 fn render_type(def: &TypeDef) -> Result<String, askama::Error> {
     match &def.kind {
         TypeDefKind::Struct(s) => render_struct(def, s),
-        TypeDefKind::Enum(e) => render_enum(def, e, false),
-        TypeDefKind::ExtensibleEnum(e) => render_enum(def, e, true),
+        TypeDefKind::Enum(e) | TypeDefKind::ExtensibleEnum(e) => render_enum(def, e),
         TypeDefKind::Union(u) => render_union(def, u),
         TypeDefKind::Newtype(inner) => NewtypeTemplate {
             doc: type_doc(def, "Value"),
             name: def.name.clone(),
-            inner: type_path(inner, ""),
+            inner: type_path_with(inner, "", PATHS),
         }
         .render(),
     }
@@ -357,8 +412,8 @@ pub fn render_models(service: &crate::ir::Service) -> Result<String, Diagnostic>
     render_types(&service.spec, &service.service, &service.types)
 }
 
-/// [`render_models`] for a bare list of types.
-fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, Diagnostic> {
+/// [`render_models`] for a bare list of types (`spec` and `service` name them in the doc).
+pub fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, Diagnostic> {
     let fail = |e: askama::Error| {
         Diagnostic::new(
             codes::MODELS_TEMPLATE_FAILED,
@@ -385,7 +440,3 @@ fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, 
     .render()
     .map_err(fail)
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests;

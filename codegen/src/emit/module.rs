@@ -9,12 +9,27 @@ use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::catalogue_paths::{
-    CATALOGUE, SCOPES_FROM_SIBLING, location_path, method_path, scope_consts, scope_ref, style_path,
+    CATALOGUE, location_path, method_path, scope_consts, scope_ref, style_path,
 };
 use crate::emit::doc::{DocBuilder, code_span};
-use crate::emit::literal::{json_escape_bidi, opt_str_lit, raw_str_lit, str_lit, str_slice_lit};
-use crate::emit::operation_docs::{deprecated_line, operation_doc, scopes_line, service_label};
-use crate::ir::{ResponseStatus, SecurityPattern, SecuritySchemeKind, Service};
+use crate::emit::literal::{
+    json_escape_bidi, json_lines, opt_str_lit, raw_str_lit, str_lit, str_slice_lit,
+};
+use crate::emit::operation_docs::{deprecated_line, heading, scopes_line, service_label};
+use crate::ir::{
+    HttpMethod, Param, ParamLocation, ParamStyle as IrParamStyle, ResponseStatus, SecurityPattern,
+    SecuritySchemeKind, Service,
+};
+
+/// How many levels of the SDD's JSON get a line per member in `SDD_JSON`: three puts each path,
+/// operation, schema, parameter and response of `paths`/`components` on a line of its own
+/// (OneRoster 1.2: 285 lines, the longest ~3,600 characters), so a diff of a generated file names
+/// what changed in the SDD. Fully pretty-printed the same SDD takes ~4,800 lines, two thirds of
+/// the module's line budget; a sibling `.json` file would make one service two files, while
+/// `include_spec!`, `generate --check` and the snapshot tests all count on one `.rs` per module.
+/// The discovery endpoint parses the text and serves its own serialization, so the layout never
+/// reaches the wire.
+const SDD_LINE_DEPTH: usize = 3;
 
 /// A field of a security scheme kind, e.g. `scheme: "bearer"`.
 struct FieldView {
@@ -37,13 +52,8 @@ struct ScopeView {
     implies: Vec<String>,
 }
 
-struct ParamView {
-    name: String,
-    location: String,
-    required: bool,
-    style: String,
-}
-
+/// One `operations` constant: `rt::OperationInfo::new(method, path, params).id(id, fn_name)` and
+/// one const setter per field that is not empty (see `ims_runtime::catalogue::OperationInfo`).
 struct OpView {
     doc: String,
     const_name: String,
@@ -51,8 +61,10 @@ struct OpView {
     fn_name: String,
     method: String,
     path: String,
-    summary: String,
-    params: Vec<ParamView>,
+    /// Zero or one summary literal (a `Vec` keeps the template free of `Option` handling).
+    summary: Vec<String>,
+    /// `rt::ParamInfo::query(…)` expressions.
+    params: Vec<String>,
     request_media_types: Vec<String>,
     response_statuses: Vec<String>,
     scope_groups: Vec<Vec<String>>,
@@ -82,6 +94,8 @@ struct ModuleTemplate<'a> {
     client: &'a str,
     operations_doc: String,
     operations: Vec<OpView>,
+    /// Whether any operation names a scope (then `operations` imports `super::scopes`).
+    operations_use_scopes: bool,
 }
 
 /// The already rendered parts the module template places verbatim.
@@ -100,12 +114,12 @@ pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, 
     let template = ModuleTemplate {
         sdd_doc: DocBuilder::new()
             .trusted(format!(
-                "The Service Description Document (OpenAPI {}) of {}, as compact JSON: what the discovery endpoint serves.",
+                "The Service Description Document (OpenAPI {}) of {}, as JSON with one operation and one component per line: what the discovery endpoint serves (re-serialized).",
                 code_span(&version_of(service)),
                 code_span(&service.title)
             ))
             .attrs(),
-        sdd_json: raw_str_lit(&json_escape_bidi(&service.sdd_json)),
+        sdd_json: raw_str_lit(&json_lines(&json_escape_bidi(&service.sdd_json), SDD_LINE_DEPTH)),
         base_path_doc: DocBuilder::new()
             .trusted("Path every operation path is relative to (empty for the root; no trailing `/`).")
             .attrs(),
@@ -139,6 +153,7 @@ pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, 
             .trusted("The operations catalogue: id, method, path, parameters and the scopes each operation needs.")
             .attrs(),
         operations: operation_views(service, &scope_consts)?,
+        operations_use_scopes: service.operations.iter().any(|op| !op.scopes.is_public()),
     };
     template.render().map_err(|e| {
         Diagnostic::new(
@@ -171,7 +186,7 @@ fn scope_views(
             const_name: s.const_name.clone(),
             const_name_lit: str_lit(&s.const_name),
             uri: str_lit(&s.uri),
-            description: opt_str_lit(s.description.as_deref()),
+            description: rt_opt_str_lit(s.description.as_deref()),
             implies: s
                 .implies
                 .iter()
@@ -317,20 +332,80 @@ fn status_text(s: ResponseStatus) -> String {
     }
 }
 
+/// `rt::Some("…")` or `rt::None`, for modules that import the `rt` prelude.
+fn rt_opt_str_lit(value: Option<&str>) -> String {
+    value.map_or_else(
+        || "rt::None".to_owned(),
+        |v| format!("rt::Some({})", str_lit(v)),
+    )
+}
+
+/// The `operations` module imports `super::scopes` (shorter lines than `super::scopes::X`).
+const SCOPES_FROM_OPERATIONS: &str = "scopes::";
+
+fn rt_method(m: HttpMethod) -> String {
+    format!("rt::Method::{}", variant_of(&method_path(m)))
+}
+
+fn rt_style(s: IrParamStyle) -> String {
+    format!("rt::ParamStyle::{}", variant_of(&style_path(s)))
+}
+
+/// The last segment of a catalogue enum path (`…::Method::Get` → `Get`).
+fn variant_of(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// A parameter through the `rt::ParamInfo` constructor of its location.
+fn param_expr(p: &Param) -> String {
+    let name = str_lit(&p.name);
+    let style = rt_style(p.style);
+    match p.location {
+        // Path parameters are always required (lower enforces it); a stray optional one keeps
+        // what the IR says through the general constructor.
+        ParamLocation::Path if p.required => format!("rt::ParamInfo::path({name}, {style})"),
+        location => {
+            let ctor = match location {
+                ParamLocation::Path => {
+                    return format!(
+                        "rt::ParamInfo::new({name}, {}, {}, {style})",
+                        location_path(location),
+                        p.required
+                    );
+                }
+                ParamLocation::Query => "query",
+                ParamLocation::Header => "header",
+                ParamLocation::Cookie => "cookie",
+            };
+            format!("rt::ParamInfo::{ctor}({name}, {}, {style})", p.required)
+        }
+    }
+}
+
 fn operation_views(
     service: &Service,
     scope_consts: &BTreeMap<&str, &str>,
 ) -> Result<Vec<OpView>, Diagnostic> {
     let mut out = Vec::with_capacity(service.operations.len());
     for op in &service.operations {
-        let doc = operation_doc(op, scopes_line(op, scope_consts)).trusted(deprecated_line(op));
+        // Heading and who may call it, then the summary: the SDD's description is on the server
+        // trait method and the client method, where behaviour is read about; the catalogue says
+        // what an operation is.
+        let mut first = format!("{}. {}", heading(op), scopes_line(op, scope_consts));
+        let deprecated = deprecated_line(op);
+        if !deprecated.is_empty() {
+            first = format!("{first} {deprecated}");
+        }
+        let doc = DocBuilder::new()
+            .trusted(first)
+            .prose(op.summary.as_deref());
         let scope_groups = op
             .scopes
             .any_of
             .iter()
             .map(|g| {
                 g.iter()
-                    .map(|uri| scope_ref(scope_consts, uri, SCOPES_FROM_SIBLING))
+                    .map(|uri| scope_ref(scope_consts, uri, SCOPES_FROM_OPERATIONS))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -339,19 +414,10 @@ fn operation_views(
             const_name: op.const_name.clone(),
             id: str_lit(&op.id),
             fn_name: str_lit(&op.fn_name),
-            method: method_path(op.method),
+            method: rt_method(op.method),
             path: str_lit(&op.path),
-            summary: opt_str_lit(op.summary.as_deref()),
-            params: op
-                .params
-                .iter()
-                .map(|p| ParamView {
-                    name: str_lit(&p.name),
-                    location: location_path(p.location),
-                    required: p.required,
-                    style: style_path(p.style),
-                })
-                .collect(),
+            summary: op.summary.iter().map(|s| str_lit(s)).collect(),
+            params: op.params.iter().map(param_expr).collect(),
             request_media_types: op
                 .request_body
                 .iter()

@@ -10,7 +10,7 @@
 //!   specific variant first;
 //! - formats map to runtime newtypes ([`Primitive`]); `nullable` wraps in [`TypeRef::Nullable`];
 //! - inline schemas that need a type are named `<parent><Property>` (deterministic, unique);
-//! - recursion through non-collection fields is broken with [`TypeRef::Boxed`] (see [`recursion`]).
+//! - recursion through non-collection fields is broken with [`TypeRef::Boxed`] (see the `recursion` module).
 //!
 //! Anything that cannot be lowered is an error diagnostic at its JSON pointer and lowers to
 //! [`TypeRef::Any`]; generation then fails as a whole.
@@ -582,6 +582,7 @@ impl<'a> TypeLowerer<'a> {
                     kind: TypeDefKind::Struct(StructDef {
                         fields: Vec::new(),
                         additional: AdditionalProperties::Forbidden,
+                        extensions_field: None,
                     }),
                     nullable,
                 };
@@ -601,6 +602,7 @@ impl<'a> TypeLowerer<'a> {
         );
         Lowered::Def {
             kind: TypeDefKind::Struct(StructDef {
+                extensions_field: extensions_field(&additional_ir, &mut table),
                 fields,
                 additional: additional_ir,
             }),
@@ -738,10 +740,12 @@ impl<'a> TypeLowerer<'a> {
                 }
             }
         }
+        let additional = additional.unwrap_or(AdditionalProperties::Preserve);
         Lowered::Def {
             kind: TypeDefKind::Struct(StructDef {
+                extensions_field: extensions_field(&additional, &mut table),
                 fields,
-                additional: additional.unwrap_or(AdditionalProperties::Preserve),
+                additional,
             }),
             nullable,
         }
@@ -1022,12 +1026,21 @@ fn nullable_if(nullable: bool, t: TypeRef) -> TypeRef {
     }
 }
 
+/// The name of a struct's extension map, claimed after its fields (`fields` holds their names):
+/// a property called `extensions` keeps its name and the map becomes `extensions2`.
+fn extensions_field(additional: &AdditionalProperties, fields: &mut NameTable) -> Option<String> {
+    match additional {
+        AdditionalProperties::Forbidden => None,
+        AdditionalProperties::Preserve | AdditionalProperties::Typed(_) => {
+            Some(fields.insert("extensions"))
+        }
+    }
+}
+
 fn enum_def(values: &[String], extensible: bool) -> EnumDef {
     let mut table = NameTable::new();
-    if extensible {
-        // The catch-all variant of extensible enums.
-        table.reserve("Ext");
-    }
+    // The catch-all variant of extensible enums, claimed first so a listed value never takes it.
+    let ext_variant = extensible.then(|| table.insert("Ext"));
     let mut seen = BTreeSet::new();
     let variants = values
         .iter()
@@ -1038,7 +1051,10 @@ fn enum_def(values: &[String], extensible: bool) -> EnumDef {
             doc: None,
         })
         .collect();
-    EnumDef { variants }
+    EnumDef {
+        variants,
+        ext_variant,
+    }
 }
 
 /// A readable variant name for a union member.

@@ -202,6 +202,45 @@ OrgDType:
     let names: Vec<&str> = e.variants.iter().map(|v| v.rust_name.as_str()).collect();
     // `Ext` is the catch-all, so a known value `ext` gets another name.
     assert_eq!(names, ["Department", "District", "School", "Ext2"]);
+    assert_eq!(e.ext_variant.as_deref(), Some("Ext"));
+}
+
+#[test]
+fn closed_enums_have_no_catch_all_variant() {
+    let (defs, diags) = lower(&doc("Status: {type: string, enum: [active, ext]}"));
+    assert_no_errors(&diags);
+    let TypeDefKind::Enum(e) = &def(&defs, "Status").kind else {
+        panic!("not a closed enum")
+    };
+    assert_eq!(e.ext_variant, None);
+    assert_eq!(e.variants[1].rust_name, "Ext");
+}
+
+#[test]
+fn the_extension_map_is_named_after_the_fields_and_only_when_kept() {
+    let (defs, diags) = lower(&doc(r#"
+Open:
+  type: object
+  properties: {extensions: {type: string}, extensions2: {type: string}}
+Merged:
+  allOf:
+    - {type: object, properties: {a: {type: string}}}
+    - {type: object, properties: {extensions: {type: string}}}
+Typed:
+  type: object
+  properties: {a: {type: string}}
+  additionalProperties: {type: integer}
+Closed:
+  type: object
+  properties: {extensions: {type: string}}
+  additionalProperties: false
+"#));
+    assert_no_errors(&diags);
+    let name = |n: &str| struct_of(&defs, n).extensions_field.clone();
+    assert_eq!(name("Open").as_deref(), Some("extensions3"));
+    assert_eq!(name("Merged").as_deref(), Some("extensions2"));
+    assert_eq!(name("Typed").as_deref(), Some("extensions"));
+    assert_eq!(name("Closed"), None);
 }
 
 #[test]
