@@ -3,12 +3,19 @@
 //! - `pipeline/or_v1p2_rostering_sdd`: the official OneRoster 1.2 Rostering SDD from
 //!   `../shared/ims/real-sdd/` (skipped with a message when the folder is absent). Target < 100 ms.
 //! - `pipeline/spec_models/<id>`: every bundled `spec-models/*/model.yaml`.
+//! - `stages/{load,lower,render,format}`: the same OneRoster 1.2 run cut into its stages (read and
+//!   parse the SDD; lower to the IR; render the templates; `syn` check + `prettyplease`), so a
+//!   change in one stage shows where the time went.
 //!
 //! Run: `cargo bench -p ims-codegen --bench pipeline`.
 
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ims_codegen::diagnostics::Diagnostics;
+use ims_codegen::emit::{EmitOptions, format::format_file, render_service};
+use ims_codegen::load::load_sdd;
+use ims_codegen::lower::lower_service;
 use ims_codegen::pipeline::{Input, run};
 
 fn workspace() -> PathBuf {
@@ -59,5 +66,38 @@ fn bench_pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_pipeline);
+fn bench_stages(c: &mut Criterion) {
+    let or12 = workspace().join("../shared/ims/real-sdd/or_v1p2_rostering_oas3.json");
+    if !or12.is_file() {
+        eprintln!("skipping stages: {} not found", or12.display());
+        return;
+    }
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(20);
+    let mut diags = Diagnostics::default();
+    let (Some(loaded), false) = (load_sdd(&or12, &mut diags), diags.has_errors()) else {
+        panic!("the OneRoster 1.2 SDD must load: {diags:?}");
+    };
+    let Some(service) = lower_service(&loaded, &mut diags) else {
+        panic!("the OneRoster 1.2 SDD must lower: {diags:?}");
+    };
+    let options = EmitOptions::default();
+    let rendered = match render_service(&service, &options) {
+        Ok(text) => text,
+        Err(d) => panic!("the templates must render: {d}"),
+    };
+    group.bench_function("load", |b| {
+        b.iter(|| load_sdd(&or12, &mut Diagnostics::default()))
+    });
+    group.bench_function("lower", |b| {
+        b.iter(|| lower_service(&loaded, &mut Diagnostics::default()))
+    });
+    group.bench_function("render", |b| {
+        b.iter(|| render_service(&service, &options))
+    });
+    group.bench_function("format", |b| b.iter(|| format_file(&rendered, "bench")));
+    group.finish();
+}
+
+criterion_group!(benches, bench_pipeline, bench_stages);
 criterion_main!(benches);

@@ -49,6 +49,14 @@ impl Default for EmitOptions {
 
 /// Like [`emit_service`], generating only the parts `options` asks for.
 pub fn emit_service_with(service: &Service, options: &EmitOptions) -> Result<String, Diagnostic> {
+    let body = render_service(service, options)?;
+    let formatted = format::format_file(&body, &format!("module `{}`", service.module))?;
+    Ok(format!("{}\n\n{formatted}", header::header_line(service)))
+}
+
+/// The templates' output for a service, before the syn check and formatting (what
+/// [`emit_service_with`] hands to [`format::format_file`]); public so the stages can be timed apart.
+pub fn render_service(service: &Service, options: &EmitOptions) -> Result<String, Diagnostic> {
     let models = models::render_models(service)?;
     let server = if options.server {
         server::render_server(service)?
@@ -60,14 +68,12 @@ pub fn emit_service_with(service: &Service, options: &EmitOptions) -> Result<Str
     } else {
         String::new()
     };
-    let body = module::render_module(
+    module::render_module(
         service,
         &module::Rendered {
             models: &models,
             server: &server,
             client: &client,
         },
-    )?;
-    let formatted = format::format_file(&body, &format!("module `{}`", service.module))?;
-    Ok(format!("{}\n\n{formatted}", header::header_line(service)))
+    )
 }
