@@ -360,25 +360,18 @@ fn variant_of(path: &str) -> &str {
 fn param_expr(p: &Param) -> String {
     let name = str_lit(&p.name);
     let style = rt_style(p.style);
+    let required = p.required;
     match p.location {
-        // Path parameters are always required (lower enforces it); a stray optional one keeps
-        // what the IR says through the general constructor.
-        ParamLocation::Path if p.required => format!("rt::ParamInfo::path({name}, {style})"),
-        location => {
-            let ctor = match location {
-                ParamLocation::Path => {
-                    return format!(
-                        "rt::ParamInfo::new({name}, {}, {}, {style})",
-                        location_path(location),
-                        p.required
-                    );
-                }
-                ParamLocation::Query => "query",
-                ParamLocation::Header => "header",
-                ParamLocation::Cookie => "cookie",
-            };
-            format!("rt::ParamInfo::{ctor}({name}, {}, {style})", p.required)
-        }
+        // Path parameters are always required (lower enforces it); should one not be, the
+        // general constructor keeps what the IR says.
+        ParamLocation::Path if required => format!("rt::ParamInfo::path({name}, {style})"),
+        ParamLocation::Path => format!(
+            "rt::ParamInfo::new({name}, {}, {required}, {style})",
+            location_path(ParamLocation::Path)
+        ),
+        ParamLocation::Query => format!("rt::ParamInfo::query({name}, {required}, {style})"),
+        ParamLocation::Header => format!("rt::ParamInfo::header({name}, {required}, {style})"),
+        ParamLocation::Cookie => format!("rt::ParamInfo::cookie({name}, {required}, {style})"),
     }
 }
 
