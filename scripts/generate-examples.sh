@@ -18,7 +18,7 @@ gen spec-models/*/model.yaml --out generated-example/src/generated
 fixtures=()
 for sdd in tests/fixtures/constructs/*.yaml; do fixtures+=(--sdd "$sdd" --module "$(basename "$sdd" .yaml)"); done
 for dir in tests/fixtures/operations/*/; do
-  # error_* fixtures must fail to generate; codegen/tests/fixtures_operations.rs checks them.
+  # error_* fixtures must fail to generate; codegen/tests/integration/fixtures_operations.rs checks them.
   case "$(basename "$dir")" in error_*) continue ;; esac
   fixtures+=("${dir}model.yaml")
 done

@@ -92,9 +92,7 @@ fn bench_stages(c: &mut Criterion) {
     group.bench_function("lower", |b| {
         b.iter(|| lower_service(&loaded, &mut Diagnostics::default()))
     });
-    group.bench_function("render", |b| {
-        b.iter(|| render_service(&service, &options))
-    });
+    group.bench_function("render", |b| b.iter(|| render_service(&service, &options)));
     group.bench_function("format", |b| b.iter(|| format_file(&rendered, "bench")));
     group.finish();
 }

@@ -39,7 +39,7 @@ fn fixture_inputs() -> Vec<Input> {
     }
     for dir in sorted_entries(&root.join("operations")) {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        // error_* fixtures must fail; codegen/tests/fixtures_operations.rs checks their diagnostics.
+        // error_* fixtures must fail; codegen/tests/integration/fixtures_operations.rs checks their diagnostics.
         if dir.is_dir() && !name.starts_with("error_") {
             inputs.push(Input::Model(dir.join("model.yaml")));
         }

@@ -329,7 +329,7 @@ impl<'a> TypeLowerer<'a> {
                         VariantOrUnknownOrEmpty::Unknown(f) => string_format(f),
                         _ => Primitive::String,
                     };
-                    Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
+                    primitive(nullable, p)
                 } else {
                     let has_null = s.enumeration.iter().any(Option::is_none);
                     let values: Vec<String> = s.enumeration.iter().flatten().cloned().collect();
@@ -339,23 +339,21 @@ impl<'a> TypeLowerer<'a> {
                     }
                 }
             }
-            SchemaKind::Type(Type::Integer(i)) => {
-                let p = match &i.format {
-                    VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => Primitive::I32,
-                    _ => Primitive::I64,
-                };
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
-            }
-            SchemaKind::Type(Type::Number(n)) => {
-                let p = match &n.format {
-                    VariantOrUnknownOrEmpty::Item(NumberFormat::Float) => Primitive::F32,
-                    _ => Primitive::F64,
-                };
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
-            }
-            SchemaKind::Type(Type::Boolean(_)) => {
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(Primitive::Bool)))
-            }
+            SchemaKind::Type(Type::Integer(i)) => primitive(
+                nullable,
+                integer_primitive(matches!(
+                    i.format,
+                    VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32)
+                )),
+            ),
+            SchemaKind::Type(Type::Number(n)) => primitive(
+                nullable,
+                number_primitive(matches!(
+                    n.format,
+                    VariantOrUnknownOrEmpty::Item(NumberFormat::Float)
+                )),
+            ),
+            SchemaKind::Type(Type::Boolean(_)) => primitive(nullable, Primitive::Bool),
             SchemaKind::Type(Type::Array(a)) => {
                 let item = match &a.items {
                     Some(items) => self.lower_boxed_schema(
@@ -489,27 +487,17 @@ impl<'a> TypeLowerer<'a> {
                     .format
                     .as_deref()
                     .map_or(Primitive::String, string_format);
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
+                primitive(nullable, p)
             }
-            Some("integer") => {
-                let p = if any.format.as_deref() == Some("int32") {
-                    Primitive::I32
-                } else {
-                    Primitive::I64
-                };
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
-            }
-            Some("number") => {
-                let p = if any.format.as_deref() == Some("float") {
-                    Primitive::F32
-                } else {
-                    Primitive::F64
-                };
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
-            }
-            Some("boolean") => {
-                Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(Primitive::Bool)))
-            }
+            Some("integer") => primitive(
+                nullable,
+                integer_primitive(any.format.as_deref() == Some("int32")),
+            ),
+            Some("number") => primitive(
+                nullable,
+                number_primitive(any.format.as_deref() == Some("float")),
+            ),
+            Some("boolean") => primitive(nullable, Primitive::Bool),
             Some(other) => {
                 diags.push(
                     Diagnostic::new(
@@ -1015,6 +1003,29 @@ fn string_format(format: &str) -> Primitive {
         "binary" => Primitive::Binary,
         // Other formats (email, uri-reference, password, ...) are documentation: plain text.
         _ => Primitive::String,
+    }
+}
+
+/// A primitive type, in an `Option` when the schema is `nullable`.
+fn primitive(nullable: bool, p: Primitive) -> Lowered {
+    Lowered::Ref(nullable_if(nullable, TypeRef::Primitive(p)))
+}
+
+/// `integer` is `i32` with `format: int32`, else `i64` (the JSON Schema default range).
+fn integer_primitive(int32: bool) -> Primitive {
+    if int32 {
+        Primitive::I32
+    } else {
+        Primitive::I64
+    }
+}
+
+/// `number` is `f32` with `format: float`, else `f64`.
+fn number_primitive(float: bool) -> Primitive {
+    if float {
+        Primitive::F32
+    } else {
+        Primitive::F64
     }
 }
 

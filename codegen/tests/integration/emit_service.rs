@@ -2,7 +2,7 @@
 //! carrying the SDD, the scope catalogue and the operations catalogue.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-mod op_support;
+use crate::op_support;
 
 use ims_codegen::emit::emit_service;
 use op_support::{lower_ok, model, real_sdd_dir};

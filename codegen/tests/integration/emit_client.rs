@@ -3,7 +3,7 @@
 //! client expresses loosely still produce a method plus a warning, output is deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-mod op_support;
+use crate::op_support;
 
 use ims_codegen::emit::client::{client_diagnostics, client_name, render_client};
 use op_support::{lower_ok, model};

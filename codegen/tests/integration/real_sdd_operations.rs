@@ -2,7 +2,7 @@
 //! repository) lower without errors, with the operations, scopes and media types the specs define.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-mod op_support;
+use crate::op_support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! IR, each rule on a small inline SDD.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-mod op_support;
+use crate::op_support;
 
 use ims_codegen::diagnostics::{Location, Severity};
 use ims_codegen::ir::{
