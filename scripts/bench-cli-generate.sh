@@ -21,12 +21,12 @@ bin="$target/release/ims-codegen"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-"$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null # warm-up: page cache, first write
+"$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null 2>&1 # warm-up: page cache, first write
 times=()
 for i in $(seq 1 "$runs"); do
     rm -f "$out"/*.rs "$out"/*.json
     start=$(date +%s%N)
-    "$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null
+    "$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null 2>&1
     end=$(date +%s%N)
     t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
     times+=("$t")
