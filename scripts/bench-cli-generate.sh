@@ -6,6 +6,7 @@
 #
 #   scripts/bench-cli-generate.sh [SDD] [RUNS]
 set -euo pipefail
+. "$(dirname "$0")/bench-timing.sh"
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 sdd="${1:-$repo/../shared/ims/real-sdd/or_v1p2_rostering_oas3.json}"
@@ -24,14 +25,14 @@ trap 'rm -rf "$out"' EXIT
 "$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null 2>&1 # warm-up: page cache, first write
 times=()
 for i in $(seq 1 "$runs"); do
-    rm -f "$out"/*.rs "$out"/*.json
+    rm -f "$out"/*.rs
     start=$(date +%s%N)
     "$bin" generate --quiet --sdd "$sdd" --out "$out" >/dev/null 2>&1
     end=$(date +%s%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+    t=$(elapsed "$start" "$end")
     times+=("$t")
     printf 'run %d: %s s\n' "$i" "$t"
 done
-median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+median=$(median "${times[@]}")
 printf 'generate --sdd %s: median of %d runs: %s s (%s lines written)\n' \
     "$(basename "$sdd")" "$runs" "$median" "$(cat "$out"/*.rs | wc -l)"

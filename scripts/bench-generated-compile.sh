@@ -7,6 +7,7 @@
 #
 # Prints every run and the median. Target: <= 5 s on the 2-core CI machine.
 set -euo pipefail
+. "$(dirname "$0")/bench-timing.sh"
 
 module="${1:-oneroster_v1p2_rostering}"
 runs="${2:-5}"
@@ -43,13 +44,13 @@ times=()
 for i in $(seq 1 "$runs"); do
     # A new comment changes the crate's source hash: cargo re-checks this crate only.
     printf '//! Compile-time benchmark of one generated module.\n\npub mod %s;\n// run %s %s\n' "$module" "$i" "$(date +%s%N)" > "$lib"
-    start=$(date +%s.%N)
+    start=$(date +%s%N)
     cargo check --quiet --manifest-path "$root/crate/Cargo.toml"
-    end=$(date +%s.%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+    end=$(date +%s%N)
+    t=$(elapsed "$start" "$end")
     times+=("$t")
     printf 'run %d: %.2f s\n' "$i" "$t"
 done
-median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+median=$(median "${times[@]}")
 printf '%s: cargo check of the generated module, median of %d runs: %.2f s (%s lines)\n' \
     "$module" "$runs" "$median" "$(wc -l < "$src")"

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
-use crate::emit::models::{Paths, type_path_with};
+use crate::emit::models::{json_type_path, type_path};
 use crate::ir::{HttpMethod, ParamLocation, ParamStyle, Service, TypeRef};
 
 /// The runtime's catalogue module.
@@ -17,9 +17,9 @@ pub const CATALOGUE: &str = "::ims_runtime::catalogue";
 /// and the module's own `OPERATIONS`).
 pub const SCOPES_FROM_SIBLING: &str = "super::scopes::";
 
-/// `::ims_runtime::catalogue::Method::<M>`.
-pub fn method_path(m: HttpMethod) -> String {
-    let v = match m {
+/// The `ims_runtime::catalogue::Method` variant of `m`, e.g. `Get`.
+pub fn method_variant(m: HttpMethod) -> &'static str {
+    match m {
         HttpMethod::Get => "Get",
         HttpMethod::Put => "Put",
         HttpMethod::Post => "Post",
@@ -28,8 +28,7 @@ pub fn method_path(m: HttpMethod) -> String {
         HttpMethod::Head => "Head",
         HttpMethod::Patch => "Patch",
         HttpMethod::Trace => "Trace",
-    };
-    format!("{CATALOGUE}::Method::{v}")
+    }
 }
 
 /// `::ims_runtime::catalogue::ParamLocation::<L>`.
@@ -47,17 +46,16 @@ pub fn location_variant(l: ParamLocation) -> &'static str {
     }
 }
 
-/// `::ims_runtime::catalogue::ParamStyle::<S>`.
-pub fn style_path(s: ParamStyle) -> String {
-    let v = match s {
+/// The `ims_runtime::catalogue::ParamStyle` variant of `s`, e.g. `CommaSeparated`.
+pub fn style_variant(s: ParamStyle) -> &'static str {
+    match s {
         ParamStyle::Scalar => "Scalar",
         ParamStyle::FormExploded => "FormExploded",
         ParamStyle::CommaSeparated => "CommaSeparated",
         ParamStyle::SpaceDelimited => "SpaceDelimited",
         ParamStyle::PipeDelimited => "PipeDelimited",
         ParamStyle::Json => "Json",
-    };
-    format!("{CATALOGUE}::ParamStyle::{v}")
+    }
 }
 
 /// Scope URI → the name of its constant in the generated `scopes` module.
@@ -98,10 +96,10 @@ const MODELS_FROM_SIBLING: &str = "super::models::";
 /// `super::models`). The one place those two emitters spell types, so switching them to the
 /// `rt::` prelude spelling of the models emitter is a one-line change.
 pub fn sibling_type(t: &TypeRef) -> String {
-    type_path_with(t, MODELS_FROM_SIBLING, Paths::Prelude)
+    type_path(t, MODELS_FROM_SIBLING)
 }
 
 /// [`sibling_type`] of a JSON body's type, or `serde_json::Value` when it has no schema.
 pub fn sibling_json_type(t: Option<&TypeRef>) -> String {
-    t.map_or_else(|| "rt::Value".to_owned(), sibling_type)
+    json_type_path(t, MODELS_FROM_SIBLING)
 }

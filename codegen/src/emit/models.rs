@@ -30,83 +30,29 @@ use crate::ir::{
     UnionDef,
 };
 
-/// How a generated module spells the paths of `std` and `ims_runtime` items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paths {
-    /// Full paths (`::std::vec::Vec`, `::ims_runtime::types::DateTime`): for code with no
-    /// prelude import.
-    Full,
-    /// Through the `rt` alias of `::ims_runtime::codegen` (`rt::Vec`, `rt::DateTime`): for a
-    /// submodule that starts with `use ::ims_runtime::codegen as rt;`.
-    Prelude,
-}
-
-impl Paths {
-    fn vec(self) -> &'static str {
-        self.pick("::std::vec::Vec", "rt::Vec")
-    }
-
-    fn option(self) -> &'static str {
-        self.pick("::std::option::Option", "rt::Option")
-    }
-
-    fn json_value(self) -> &'static str {
-        self.pick(JSON_VALUE, "rt::Value")
-    }
-
-    fn string(self) -> &'static str {
-        self.pick("::std::string::String", "rt::String")
-    }
-
-    fn pick(self, full: &'static str, prelude: &'static str) -> &'static str {
-        match self {
-            Paths::Full => full,
-            Paths::Prelude => prelude,
-        }
-    }
-}
-
-/// The Rust type for `t`, with full paths. `models` is the path prefix of generated types: `""`
-/// inside the `models` module, `"models::"` or `"super::models::"` elsewhere.
+/// The Rust type for `t`, spelled through the `rt` alias of `::ims_runtime::codegen` that every
+/// generated submodule imports (`rt::Vec`, `rt::DateTime`). `models` is the path prefix of
+/// generated types: `""` inside the `models` module, `"super::models::"` from a sibling.
 ///
 /// ```
 /// use ims_codegen::emit::models::type_path;
 /// use ims_codegen::ir::{Primitive, TypeRef};
 /// let t = TypeRef::Vec(Box::new(TypeRef::Named("OrgDType".into())));
-/// assert_eq!(type_path(&t, "super::models::"), "::std::vec::Vec<super::models::OrgDType>");
-/// assert_eq!(type_path(&TypeRef::Primitive(Primitive::DateTime), ""), "::ims_runtime::types::DateTime");
+/// assert_eq!(type_path(&t, "super::models::"), "rt::Vec<super::models::OrgDType>");
+/// assert_eq!(type_path(&TypeRef::Primitive(Primitive::DateTime), ""), "rt::DateTime");
+/// let t = TypeRef::Nullable(Box::new(TypeRef::Primitive(Primitive::Uri)));
+/// assert_eq!(type_path(&t, ""), "rt::Option<rt::Uri>");
 /// ```
 pub fn type_path(t: &TypeRef, models: &str) -> String {
-    type_path_with(t, models, Paths::Full)
-}
-
-/// [`type_path`] spelled as `paths` says.
-///
-/// ```
-/// use ims_codegen::emit::models::{Paths, type_path_with};
-/// use ims_codegen::ir::{Primitive, TypeRef};
-/// let t = TypeRef::Nullable(Box::new(TypeRef::Primitive(Primitive::Uri)));
-/// assert_eq!(type_path_with(&t, "", Paths::Prelude), "rt::Option<rt::Uri>");
-/// ```
-pub fn type_path_with(t: &TypeRef, models: &str, paths: Paths) -> String {
-    let inner = |t: &TypeRef| type_path_with(t, models, paths);
+    let inner = |t: &TypeRef| type_path(t, models);
     match t {
         TypeRef::Named(n) => format!("{models}{n}"),
-        TypeRef::Primitive(p) => primitive_path(*p, paths).to_owned(),
-        TypeRef::Vec(t) => format!("{}<{}>", paths.vec(), inner(t)),
-        TypeRef::Map(t) => format!(
-            "{}<{}, {}>",
-            paths.pick("::std::collections::BTreeMap", "rt::BTreeMap"),
-            paths.string(),
-            inner(t)
-        ),
-        TypeRef::Boxed(t) => format!(
-            "{}<{}>",
-            paths.pick("::std::boxed::Box", "rt::Box"),
-            inner(t)
-        ),
-        TypeRef::Nullable(t) => format!("{}<{}>", paths.option(), inner(t)),
-        TypeRef::Any => paths.json_value().to_owned(),
+        TypeRef::Primitive(p) => primitive_path(*p).to_owned(),
+        TypeRef::Vec(t) => format!("rt::Vec<{}>", inner(t)),
+        TypeRef::Map(t) => format!("rt::BTreeMap<rt::String, {}>", inner(t)),
+        TypeRef::Boxed(t) => format!("rt::Box<{}>", inner(t)),
+        TypeRef::Nullable(t) => format!("rt::Option<{}>", inner(t)),
+        TypeRef::Any => JSON_VALUE.to_owned(),
     }
 }
 
@@ -116,24 +62,21 @@ pub fn json_type_path(t: Option<&TypeRef>, models: &str) -> String {
     t.map_or_else(|| JSON_VALUE.to_owned(), |t| type_path(t, models))
 }
 
-const JSON_VALUE: &str = "::ims_runtime::__private::serde_json::Value";
+const JSON_VALUE: &str = "rt::Value";
 
-/// `paths` is what `models` uses: the `rt` prelude.
-const PATHS: Paths = Paths::Prelude;
-
-fn primitive_path(p: Primitive, paths: Paths) -> &'static str {
+fn primitive_path(p: Primitive) -> &'static str {
     match p {
-        Primitive::String | Primitive::Byte => paths.string(),
+        Primitive::String | Primitive::Byte => "rt::String",
         Primitive::Bool => "bool",
         Primitive::I32 => "i32",
         Primitive::I64 => "i64",
         Primitive::F32 => "f32",
         Primitive::F64 => "f64",
-        Primitive::DateTime => paths.pick("::ims_runtime::types::DateTime", "rt::DateTime"),
-        Primitive::Date => paths.pick("::ims_runtime::types::Date", "rt::Date"),
-        Primitive::Uri => paths.pick("::ims_runtime::types::Uri", "rt::Uri"),
-        Primitive::Uuid => paths.pick("::ims_runtime::types::Uuid", "rt::Uuid"),
-        Primitive::Binary => paths.pick("::std::vec::Vec<u8>", "rt::Vec<u8>"),
+        Primitive::DateTime => "rt::DateTime",
+        Primitive::Date => "rt::Date",
+        Primitive::Uri => "rt::Uri",
+        Primitive::Uuid => "rt::Uuid",
+        Primitive::Binary => "rt::Vec<u8>",
     }
 }
 
@@ -238,7 +181,7 @@ fn field_view(field: &Field) -> FieldView {
     if bare != field.wire_name {
         serde.push(format!("rename = {}", str_lit(&field.wire_name)));
     }
-    let option = PATHS.option();
+    let option = "rt::Option";
     let with = |helper: &str| format!("deserialize_with = \"rt::types::{helper}\"");
     let optional = [
         "default".to_owned(),
@@ -247,22 +190,22 @@ fn field_view(field: &Field) -> FieldView {
     let ty = match (&field.ty, field.required) {
         (TypeRef::Nullable(_), true) => {
             serde.push(with("deserialize_nullable"));
-            type_path_with(&field.ty, "", PATHS)
+            type_path(&field.ty, "")
         }
-        (t, true) => type_path_with(t, "", PATHS),
+        (t, true) => type_path(t, ""),
         (TypeRef::Nullable(inner), false) => {
             serde.extend(optional);
             serde.push(with("deserialize_some"));
-            format!("{option}<{option}<{}>>", type_path_with(inner, "", PATHS))
+            format!("{option}<{option}<{}>>", type_path(inner, ""))
         }
         (TypeRef::Any, false) => {
             serde.extend(optional);
             serde.push(with("deserialize_present"));
-            format!("{option}<{}>", PATHS.json_value())
+            format!("{option}<{}>", JSON_VALUE)
         }
         (t, false) => {
             serde.extend(optional);
-            format!("{option}<{}>", type_path_with(t, "", PATHS))
+            format!("{option}<{}>", type_path(t, ""))
         }
     };
     let attrs = if serde.is_empty() {
@@ -305,11 +248,11 @@ fn render_struct(def: &TypeDef, s: &StructDef) -> Result<String, askama::Error> 
         // unknown members go back out in the order they came in.
         AdditionalProperties::Preserve => map(
             "Members the schema does not declare, kept as received so they are sent back unchanged.",
-            format!("rt::Map<{}, {}>", PATHS.string(), PATHS.json_value()),
+            format!("rt::Map<{}, {}>", "rt::String", JSON_VALUE),
         ),
         AdditionalProperties::Typed(t) => map(
             "Members the schema does not declare (`additionalProperties`), typed.",
-            type_path_with(&TypeRef::Map(Box::new(t.clone())), "", PATHS),
+            type_path(&TypeRef::Map(Box::new(t.clone())), ""),
         ),
     };
     StructTemplate {
@@ -376,7 +319,7 @@ fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
             .variants
             .iter()
             .map(|v| {
-                let ty = type_path_with(&v.ty, "", PATHS);
+                let ty = type_path(&v.ty, "");
                 UnionVariantView {
                     // Every public item is documented (generated modules compile under
                     // `deny(missing_docs)`); say which shape the variant holds.
@@ -400,7 +343,7 @@ fn render_type(def: &TypeDef) -> Result<String, askama::Error> {
         TypeDefKind::Newtype(inner) => NewtypeTemplate {
             doc: type_doc(def, "Value"),
             name: def.name.clone(),
-            inner: type_path_with(inner, "", PATHS),
+            inner: type_path(inner, ""),
         }
         .render(),
     }

@@ -9,7 +9,7 @@ use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::catalogue_paths::{
-    CATALOGUE, location_path, method_path, scope_consts, scope_ref, style_path,
+    CATALOGUE, location_path, method_variant, scope_consts, scope_ref, style_variant,
 };
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::{
@@ -344,16 +344,11 @@ fn rt_opt_str_lit(value: Option<&str>) -> String {
 const SCOPES_FROM_OPERATIONS: &str = "scopes::";
 
 fn rt_method(m: HttpMethod) -> String {
-    format!("rt::Method::{}", variant_of(&method_path(m)))
+    format!("rt::Method::{}", method_variant(m))
 }
 
 fn rt_style(s: IrParamStyle) -> String {
-    format!("rt::ParamStyle::{}", variant_of(&style_path(s)))
-}
-
-/// The last segment of a catalogue enum path (`…::Method::Get` → `Get`).
-fn variant_of(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
+    format!("rt::ParamStyle::{}", style_variant(s))
 }
 
 /// A parameter through the `rt::ParamInfo` constructor of its location.
