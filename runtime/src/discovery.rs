@@ -179,6 +179,22 @@ impl DiscoveryDocument {
     /// [`DiscoveryError::InvalidJson`] / [`DiscoveryError::NotOpenApi`] for a bad SDD,
     /// [`DiscoveryError::NotHttps`] for a non-`https` deployment URL.
     pub fn new(sdd_json: &str, deployment: &Deployment) -> Result<Self, DiscoveryError> {
+        Self::leaving_out(sdd_json, deployment, &[])
+    }
+
+    /// As [`DiscoveryDocument::new`], with the operations in `left_out` removed from `paths`
+    /// (a path item left without any operation is removed too), for a provider that does not
+    /// implement them. An operation is found under its catalogue path (`/users`), or under that
+    /// path prefixed by `base_path` for SDDs whose paths carry it. Operations the SDD does not
+    /// have are ignored.
+    ///
+    /// # Errors
+    /// As [`DiscoveryDocument::new`].
+    pub fn leaving_out(
+        sdd_json: &str,
+        deployment: &Deployment,
+        left_out: &[LeftOut<'_>],
+    ) -> Result<Self, DiscoveryError> {
         deployment.validate()?;
         let mut sdd: Value = serde_json::from_str(sdd_json).map_err(DiscoveryError::InvalidJson)?;
         let root = sdd.as_object_mut().ok_or_else(|| {
@@ -197,6 +213,7 @@ impl DiscoveryDocument {
                 ));
             }
         }
+        remove_operations(root, left_out);
         rewrite_servers(root, &deployment.base_url);
         rewrite_security_schemes(root, deployment)?;
 
@@ -312,6 +329,44 @@ fn with_status(status: StatusCode, body: Body, headers: impl FnOnce(&mut HeaderM
 fn cache_control(max_age: Duration) -> HeaderValue {
     HeaderValue::try_from(format!("public, max-age={}", max_age.as_secs()))
         .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"))
+}
+
+/// An operation to leave out of a served SDD: its method and where `paths` may hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut<'a> {
+    /// The HTTP method (its lower-case name is the key in the path item).
+    pub method: crate::catalogue::Method,
+    /// The operation's path as the catalogue has it (e.g. `/users/{sourcedId}`).
+    pub path: &'a str,
+    /// The service's base path (e.g. `/ims/oneroster/rostering/v1p2`), for SDDs whose `paths`
+    /// keys include it; empty otherwise.
+    pub base_path: &'a str,
+}
+
+/// The keys of a path item that hold operations (OpenAPI 3.0 §4.7.9).
+const OPERATION_KEYS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn remove_operations(root: &mut Map<String, Value>, left_out: &[LeftOut<'_>]) {
+    let Some(Value::Object(paths)) = root.get_mut("paths") else {
+        return;
+    };
+    for op in left_out {
+        let prefixed = format!("{}{}", op.base_path.trim_end_matches('/'), op.path);
+        let method = op.method.as_str().to_ascii_lowercase();
+        for key in [op.path, prefixed.as_str()] {
+            let Some(Value::Object(item)) = paths.get_mut(key) else {
+                continue;
+            };
+            if item.remove(&method).is_some()
+                && !item.keys().any(|k| OPERATION_KEYS.contains(&k.as_str()))
+            {
+                paths.remove(key);
+            }
+            break;
+        }
+    }
 }
 
 /// Formats a URL for the SDD: OpenAPI paths start with `/`, so the server URL has no trailing `/`.

@@ -115,6 +115,9 @@ pub mod code_minor {
     pub const SERVER_BUSY: &str = "server_busy";
     /// 500.
     pub const INTERNAL_SERVER_ERROR: &str = "internal_server_error";
+    /// 501: the provider does not implement the operation (`imsx_codeMajor` `unsupported`; the
+    /// value OneRoster 1.2 Resources declares, used for every service).
+    pub const UNSUPPORTED: &str = "unsupported";
 }
 
 /// An IMS error: HTTP status, codeMinor value and a human-readable description.
@@ -124,12 +127,13 @@ pub mod code_minor {
 #[error("{status} {code_minor}: {description}")]
 pub struct ImsError {
     status: StatusCode,
+    code_major: CodeMajor,
     code_minor: String,
     description: String,
 }
 
 impl ImsError {
-    /// An error with any status and codeMinor.
+    /// An error with any status and codeMinor (`imsx_codeMajor` `failure`).
     pub fn new(
         status: StatusCode,
         code_minor: impl Into<String>,
@@ -137,6 +141,7 @@ impl ImsError {
     ) -> Self {
         Self {
             status,
+            code_major: CodeMajor::Failure,
             code_minor: code_minor.into(),
             description: description.into(),
         }
@@ -210,9 +215,46 @@ impl ImsError {
         )
     }
 
+    /// 501 `unsupported` with `imsx_codeMajor` `unsupported`: the provider does not implement
+    /// `operation` (its operation id, e.g. `getAllUsers`), which the description names. This is
+    /// what every generated service trait method answers until the implementer overrides it.
+    ///
+    /// The 1EdTech specs mark operations a provider may leave out but name no status for the
+    /// answer (OneRoster 1.2 declares none above 500), so the HTTP one for "not implemented" is
+    /// used; a generated client reports it as `ims_runtime::client::ApiError::Unsupported`.
+    ///
+    /// ```
+    /// use ims_runtime::imsx::{CodeMajor, ImsError};
+    /// let e = ImsError::unsupported("getAllUsers");
+    /// assert_eq!(e.status(), http::StatusCode::NOT_IMPLEMENTED);
+    /// assert_eq!(e.code_major(), CodeMajor::Unsupported);
+    /// assert_eq!(e.description(), "getAllUsers is not implemented by this provider");
+    /// ```
+    pub fn unsupported(operation: &str) -> Self {
+        Self {
+            code_major: CodeMajor::Unsupported,
+            ..Self::new(
+                StatusCode::NOT_IMPLEMENTED,
+                code_minor::UNSUPPORTED,
+                format!("{operation} is not implemented by this provider"),
+            )
+        }
+    }
+
+    /// Whether this is the "not implemented by this provider" answer of
+    /// [`ImsError::unsupported`] (`imsx_codeMajor` `unsupported`, or HTTP 501).
+    pub fn is_unsupported(&self) -> bool {
+        self.code_major == CodeMajor::Unsupported || self.status == StatusCode::NOT_IMPLEMENTED
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// `imsx_codeMajor`: `failure`, or `unsupported` for [`ImsError::unsupported`].
+    pub fn code_major(&self) -> CodeMajor {
+        self.code_major
     }
 
     /// The codeMinor value.
@@ -225,10 +267,11 @@ impl ImsError {
         &self.description
     }
 
-    /// The `imsx_StatusInfo` body: failure / error / description / one `TargetEndSystem` field.
+    /// The `imsx_StatusInfo` body: codeMajor (`failure`, or `unsupported`) / error /
+    /// description / one `TargetEndSystem` field.
     pub fn to_status_info(&self) -> StatusInfo {
         StatusInfo {
-            code_major: CodeMajor::Failure,
+            code_major: self.code_major,
             severity: Severity::Error,
             description: Some(self.description.clone()),
             code_minor: Some(CodeMinor {
@@ -251,6 +294,7 @@ impl ImsError {
             .unwrap_or_default();
         Self {
             status,
+            code_major: info.code_major,
             code_minor,
             description: info.description.clone().unwrap_or_default(),
         }
@@ -296,11 +340,32 @@ mod tests {
                 500,
                 "internal_server_error",
             ),
+            (ImsError::unsupported("getAllUsers"), 501, "unsupported"),
         ];
         for (e, status, minor) in cases {
             assert_eq!(e.status().as_u16(), status);
             assert_eq!(e.code_minor(), minor);
         }
+    }
+
+    #[test]
+    fn unsupported_answers_code_major_unsupported_and_round_trips() {
+        let e = ImsError::unsupported("getAllClasses");
+        let json = serde_json::to_value(e.to_status_info()).unwrap();
+        assert_eq!(json["imsx_codeMajor"], "unsupported");
+        assert_eq!(json["imsx_severity"], "error");
+        assert_eq!(
+            json["imsx_description"],
+            "getAllClasses is not implemented by this provider"
+        );
+        assert_eq!(
+            json["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"],
+            "unsupported"
+        );
+        let info: StatusInfo = serde_json::from_value(json).unwrap();
+        let back = ImsError::from_status_info(StatusCode::NOT_IMPLEMENTED, &info);
+        assert_eq!(back, e);
+        assert!(back.is_unsupported());
     }
 
     #[test]
@@ -320,6 +385,7 @@ mod tests {
         );
         let info: StatusInfo = serde_json::from_value(json).unwrap();
         assert_eq!(ImsError::from_status_info(StatusCode::FORBIDDEN, &info), e);
+        assert!(!e.is_unsupported());
         // Optional members may be absent.
         let minimal: StatusInfo =
             serde_json::from_str(r#"{"imsx_codeMajor":"success","imsx_severity":"status"}"#)

@@ -362,42 +362,63 @@ fn print_diagnostics(diags: &Diagnostics, quiet: bool, err: &mut dyn Write) {
     }
 }
 
-/// The text of `ims-codegen list`.
+/// The text of `ims-codegen list`: per service a header line (module, spec, base path and the
+/// discovery endpoint, which is served by the router and is no trait method), the operations
+/// as aligned columns (method, path, Rust method, scopes; widths from the longest entry) and the
+/// scope catalogue.
 pub fn list(services: &[ir::Service]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for s in services {
-        let _ = writeln!(
+        let base_path = if s.base_path.is_empty() {
+            "/"
+        } else {
+            &s.base_path
+        };
+        let _ = write!(
             out,
-            "service {} ({} {} {}), base path {}",
-            s.module,
-            s.spec,
-            s.service,
-            s.version,
-            if s.base_path.is_empty() {
-                "/"
-            } else {
-                &s.base_path
-            }
+            "service {} ({} {} {}), base path {base_path}",
+            s.module, s.spec, s.service, s.version,
         );
+        for op in s.operations.iter().filter(|op| op.is_discovery) {
+            let _ = write!(out, ", discovery: {} {}", op.method.as_str(), op.path);
+        }
+        let _ = writeln!(out);
         let _ = writeln!(out, "  operations:");
-        for op in &s.operations {
-            let scopes = if op.is_discovery || op.scopes.is_public() {
-                "(public)".to_string()
-            } else {
-                op.scopes
-                    .any_of
-                    .iter()
-                    .map(|group| group.join(" + "))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
+        let rows: Vec<[String; 4]> = s
+            .operations
+            .iter()
+            .filter(|op| !op.is_discovery)
+            .map(|op| {
+                let scopes = if op.scopes.is_public() {
+                    "(public)".to_owned()
+                } else {
+                    op.scopes
+                        .any_of
+                        .iter()
+                        .map(|group| group.join(" + "))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                };
+                [
+                    op.method.as_str().to_owned(),
+                    op.path.clone(),
+                    op.fn_name.clone(),
+                    scopes,
+                ]
+            })
+            .collect();
+        let width = |column: usize| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let (method_w, path_w, fn_w) = (width(0), width(1), width(2));
+        for [method, path, fn_name, scopes] in &rows {
             let _ = writeln!(
                 out,
-                "    {:<7} {:<48} {:<36} {scopes}",
-                op.method.as_str(),
-                op.path,
-                op.fn_name
+                "    {method:<method_w$}  {path:<path_w$}  {fn_name:<fn_w$}  {scopes}"
             );
         }
         let _ = writeln!(out, "  scopes:");

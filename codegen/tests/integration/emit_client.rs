@@ -70,7 +70,7 @@ fn client_methods_follow_the_contract_and_collisions_are_renamed() {
     let s = squash(&text);
     // The collection: page + stream; `query` is the ListQuery argument, so the typed `query`
     // parameter is renamed; the other IMS parameters are not separate arguments.
-    assert!(s.contains("pubasyncfnlist_things(&self,query2:rt::Option<&str>,query:&rt::ListQuery)->rt::Result<rt::Page<super::models::ThingSet>,rt::ApiError>"), "{text}");
+    assert!(s.contains("pubasyncfnlist_things(&self,query2:rt::Option<&str>,query:rt::ListQuery)->rt::Result<rt::Page<super::models::ThingSet>,rt::ApiError>"), "{text}");
     assert!(
         s.contains(".arg(\"query\",&query2).list_query(query)"),
         "{text}"
@@ -98,7 +98,7 @@ fn loose_constructs_compile_to_a_method_and_warn() {
     let (service, _) = lower_ok(sdd(), model(""));
     let text = squash(&render_client(&service).unwrap());
     // Not a wrapper: a page method, no stream.
-    assert!(text.contains("pubasyncfnlist_odd(&self,query2:rt::Option<&str>,query:&rt::ListQuery)->rt::Result<rt::Page<super::models::Thing>"));
+    assert!(text.contains("pubasyncfnlist_odd(&self,query2:rt::Option<&str>,query:rt::ListQuery)->rt::Result<rt::Page<super::models::Thing>"));
     assert!(!text.contains("fnlist_odd_stream"));
     // 200 with a body and 204 without: any JSON.
     assert!(text.contains("pubasyncfnput_mixed(&self,id:&str,body:rt::Option<&super::models::Thing>)->rt::Result<rt::serde_json::Value"));

@@ -1063,6 +1063,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Gradebook` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// OneRoster 1.1 Gradebook (ims-codegen model)
     pub trait GradebookService: rt::Send + rt::Sync + 'static {
         /// `GET /categories` (`getAllCategories`)
@@ -1078,7 +1080,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::CategorySetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::CategorySetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_CATEGORIES)
+        }
         /// `GET /categories/{id}` (`getCategory`)
         ///
         /// Fetch one category
@@ -1092,7 +1097,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleCategoryDType>;
+        ) -> impl rt::Reply<super::models::SingleCategoryDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_CATEGORY)
+        }
         /// `PUT /categories/{id}` (`putCategory`)
         ///
         /// Create or replace a category
@@ -1105,7 +1113,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             body: super::models::SingleCategoryDType,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id, body);
+            rt::server::unsupported(&ops::PUT_CATEGORY)
+        }
         /// `DELETE /categories/{id}` (`deleteCategory`)
         ///
         /// Delete a category
@@ -1117,7 +1128,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::DELETE_CATEGORY)
+        }
         /// `GET /classes/{id}/lineItems` (`getLineItemsForClass`)
         ///
         /// List the line items of a class
@@ -1132,7 +1146,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_LINE_ITEMS_FOR_CLASS)
+        }
         /// `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`)
         ///
         /// List the results of a line item in a class
@@ -1148,7 +1165,10 @@ pub mod server {
             id: rt::String,
             li_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>> {
+            let _ = (ctx, id, li_id, query);
+            rt::server::unsupported(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
+        }
         /// `GET /classes/{id}/results` (`getResultsForClass`)
         ///
         /// List the results of a class
@@ -1163,7 +1183,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_RESULTS_FOR_CLASS)
+        }
         /// `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`)
         ///
         /// List a student's results in a class
@@ -1179,7 +1202,10 @@ pub mod server {
             id: rt::String,
             student_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>> {
+            let _ = (ctx, id, student_id, query);
+            rt::server::unsupported(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
+        }
         /// `GET /lineItems` (`getAllLineItems`)
         ///
         /// List line items
@@ -1193,7 +1219,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::LineItemSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_LINE_ITEMS)
+        }
         /// `GET /lineItems/{id}` (`getLineItem`)
         ///
         /// Fetch one line item
@@ -1207,7 +1236,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleLineItemDType>;
+        ) -> impl rt::Reply<super::models::SingleLineItemDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_LINE_ITEM)
+        }
         /// `PUT /lineItems/{id}` (`putLineItem`)
         ///
         /// Create or replace a line item
@@ -1220,7 +1252,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             body: super::models::SingleLineItemDType,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id, body);
+            rt::server::unsupported(&ops::PUT_LINE_ITEM)
+        }
         /// `DELETE /lineItems/{id}` (`deleteLineItem`)
         ///
         /// Delete a line item
@@ -1232,7 +1267,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::DELETE_LINE_ITEM)
+        }
         /// `GET /results` (`getAllResults`)
         ///
         /// List results
@@ -1246,7 +1284,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResultSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_RESULTS)
+        }
         /// `GET /results/{id}` (`getResult`)
         ///
         /// Fetch one result
@@ -1260,7 +1301,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleResultDType>;
+        ) -> impl rt::Reply<super::models::SingleResultDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_RESULT)
+        }
         /// `PUT /results/{id}` (`putResult`)
         ///
         /// Create or replace a result
@@ -1273,7 +1317,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             body: super::models::SingleResultDType,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id, body);
+            rt::server::unsupported(&ops::PUT_RESULT)
+        }
         /// `DELETE /results/{id}` (`deleteResult`)
         ///
         /// Delete a result
@@ -1285,7 +1332,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::DELETE_RESULT)
+        }
     }
     /// The JSON members of a record: the fields `filter` may name and `fields` selects.
     const CATEGORY_D_TYPE_MEMBERS: &[&str] = &[
@@ -1628,9 +1678,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_categories_stream` yields every record.
         pub async fn get_all_categories(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CategorySetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_CATEGORIES).list_query(query);
+            let request = request(&ops::GET_ALL_CATEGORIES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /categories` (`getAllCategories`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1733,11 +1783,11 @@ pub mod client {
         pub async fn get_line_items_for_class(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
             let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/lineItems` (`getLineItemsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1781,12 +1831,12 @@ pub mod client {
             &self,
             id: &str,
             li_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
                 .arg("id", &id)
                 .arg("li_id", &li_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/lineItems/{li_id}/results` (`getResultsForLineItemForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1828,11 +1878,11 @@ pub mod client {
         pub async fn get_results_for_class(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESULTS_FOR_CLASS)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/results` (`getResultsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1876,12 +1926,12 @@ pub mod client {
             &self,
             id: &str,
             student_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
                 .arg("id", &id)
                 .arg("student_id", &student_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/students/{student_id}/results` (`getResultsForStudentForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -1918,9 +1968,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_line_items_stream` yields every record.
         pub async fn get_all_line_items(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(query);
+            let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /lineItems` (`getAllLineItems`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -2018,9 +2068,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_results_stream` yields every record.
         pub async fn get_all_results(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_RESULTS).list_query(query);
+            let request = request(&ops::GET_ALL_RESULTS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /results` (`getAllResults`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.

@@ -538,6 +538,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Resources` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// OneRoster 1.1 Resources (ims-codegen model)
     pub trait ResourcesService: rt::Send + rt::Sync + 'static {
         /// `GET /classes/{id}/resources` (`getResourcesForClass`)
@@ -554,7 +556,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_RESOURCES_FOR_CLASS)
+        }
         /// `GET /courses/{id}/resources` (`getResourcesForCourse`)
         ///
         /// List the resources of a course
@@ -569,7 +574,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_RESOURCES_FOR_COURSE)
+        }
         /// `GET /resources` (`getAllResources`)
         ///
         /// List resources
@@ -583,7 +591,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_RESOURCES)
+        }
         /// `GET /resources/{id}` (`getResource`)
         ///
         /// Fetch one resource
@@ -597,7 +608,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleResourceDType>;
+        ) -> impl rt::Reply<super::models::SingleResourceDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_RESOURCE)
+        }
         /// `GET /users/{id}/resources` (`getResourcesForUser`)
         ///
         /// List the resources of a user
@@ -612,7 +626,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ResourceSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_RESOURCES_FOR_USER)
+        }
     }
     /// The JSON members of a record: the fields `filter` may name and `fields` selects.
     const RESOURCE_D_TYPE_MEMBERS: &[&str] = &[
@@ -793,11 +810,11 @@ pub mod client {
         pub async fn get_resources_for_class(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESOURCES_FOR_CLASS)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/resources` (`getResourcesForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -836,11 +853,11 @@ pub mod client {
         pub async fn get_resources_for_course(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESOURCES_FOR_COURSE)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{id}/resources` (`getResourcesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -874,9 +891,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_resources_stream` yields every record.
         pub async fn get_all_resources(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_RESOURCES).list_query(query);
+            let request = request(&ops::GET_ALL_RESOURCES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /resources` (`getAllResources`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -939,11 +956,11 @@ pub mod client {
         pub async fn get_resources_for_user(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
             let request = request(&ops::GET_RESOURCES_FOR_USER)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users/{id}/resources` (`getResourcesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.

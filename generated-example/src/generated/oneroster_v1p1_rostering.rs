@@ -2516,6 +2516,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Rostering` `1.1`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// OneRoster 1.1 Rostering (ims-codegen model)
     pub trait RosteringService: rt::Send + rt::Sync + 'static {
         /// `GET /academicSessions` (`getAllAcademicSessions`)
@@ -2531,7 +2533,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ACADEMIC_SESSIONS)
+        }
         /// `GET /academicSessions/{id}` (`getAcademicSession`)
         ///
         /// Fetch one academic session
@@ -2545,7 +2550,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_ACADEMIC_SESSION)
+        }
         /// `GET /classes` (`getAllClasses`)
         ///
         /// List classes
@@ -2559,7 +2567,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_CLASSES)
+        }
         /// `GET /classes/{id}` (`getClass`)
         ///
         /// Fetch one class
@@ -2573,7 +2584,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleClassDType>;
+        ) -> impl rt::Reply<super::models::SingleClassDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_CLASS)
+        }
         /// `GET /classes/{id}/students` (`getStudentsForClass`)
         ///
         /// List the students of a class
@@ -2588,7 +2602,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_CLASS)
+        }
         /// `GET /classes/{id}/teachers` (`getTeachersForClass`)
         ///
         /// List the teachers of a class
@@ -2603,7 +2620,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_CLASS)
+        }
         /// `GET /courses` (`getAllCourses`)
         ///
         /// List courses
@@ -2617,7 +2637,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_COURSES)
+        }
         /// `GET /courses/{id}` (`getCourse`)
         ///
         /// Fetch one course
@@ -2631,7 +2654,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleCourseDType>;
+        ) -> impl rt::Reply<super::models::SingleCourseDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_COURSE)
+        }
         /// `GET /courses/{id}/classes` (`getClassesForCourse`)
         ///
         /// List the classes of a course
@@ -2646,7 +2672,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_COURSE)
+        }
         /// `GET /demographics` (`getAllDemographics`)
         ///
         /// List demographics records
@@ -2660,7 +2689,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_DEMOGRAPHICS)
+        }
         /// `GET /demographics/{id}` (`getDemographics`)
         ///
         /// Fetch one demographics record
@@ -2674,7 +2706,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleDemographicsDType>;
+        ) -> impl rt::Reply<super::models::SingleDemographicsDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_DEMOGRAPHICS)
+        }
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
         /// List enrollments
@@ -2688,7 +2723,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ENROLLMENTS)
+        }
         /// `GET /enrollments/{id}` (`getEnrollment`)
         ///
         /// Fetch one enrollment
@@ -2702,7 +2740,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleEnrollmentDType>;
+        ) -> impl rt::Reply<super::models::SingleEnrollmentDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_ENROLLMENT)
+        }
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
         /// List grading periods
@@ -2716,7 +2757,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_GRADING_PERIODS)
+        }
         /// `GET /gradingPeriods/{id}` (`getGradingPeriod`)
         ///
         /// Fetch one grading period
@@ -2730,7 +2774,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_GRADING_PERIOD)
+        }
         /// `GET /orgs` (`getAllOrgs`)
         ///
         /// List organizations
@@ -2744,7 +2791,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ORGS)
+        }
         /// `GET /orgs/{id}` (`getOrg`)
         ///
         /// Fetch one organization
@@ -2758,7 +2808,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleOrgDType>;
+        ) -> impl rt::Reply<super::models::SingleOrgDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_ORG)
+        }
         /// `GET /schools` (`getAllSchools`)
         ///
         /// List schools (orgs of type school)
@@ -2772,7 +2825,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_SCHOOLS)
+        }
         /// `GET /schools/{id}` (`getSchool`)
         ///
         /// Fetch one school
@@ -2786,7 +2842,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleOrgDType>;
+        ) -> impl rt::Reply<super::models::SingleOrgDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_SCHOOL)
+        }
         /// `GET /schools/{id}/classes` (`getClassesForSchool`)
         ///
         /// List the classes of a school
@@ -2801,7 +2860,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_SCHOOL)
+        }
         /// `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
         /// List the enrollments of a class in a school
@@ -2817,7 +2879,10 @@ pub mod server {
             id: rt::String,
             class_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, id, class_id, query);
+            rt::server::unsupported(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`)
         ///
         /// List the students of a class in a school
@@ -2833,7 +2898,10 @@ pub mod server {
             id: rt::String,
             class_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, class_id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`)
         ///
         /// List the teachers of a class in a school
@@ -2849,7 +2917,10 @@ pub mod server {
             id: rt::String,
             class_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, class_id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{id}/courses` (`getCoursesForSchool`)
         ///
         /// List the courses of a school
@@ -2864,7 +2935,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_COURSES_FOR_SCHOOL)
+        }
         /// `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`)
         ///
         /// List the enrollments of a school
@@ -2879,7 +2953,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
+        }
         /// `GET /schools/{id}/students` (`getStudentsForSchool`)
         ///
         /// List the students of a school
@@ -2894,7 +2971,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_SCHOOL)
+        }
         /// `GET /schools/{id}/teachers` (`getTeachersForSchool`)
         ///
         /// List the teachers of a school
@@ -2909,7 +2989,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_SCHOOL)
+        }
         /// `GET /schools/{id}/terms` (`getTermsForSchool`)
         ///
         /// List the terms of a school
@@ -2924,7 +3007,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_TERMS_FOR_SCHOOL)
+        }
         /// `GET /students` (`getAllStudents`)
         ///
         /// List students
@@ -2938,7 +3024,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_STUDENTS)
+        }
         /// `GET /students/{id}` (`getStudent`)
         ///
         /// Fetch one student
@@ -2952,7 +3041,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_STUDENT)
+        }
         /// `GET /students/{id}/classes` (`getClassesForStudent`)
         ///
         /// List the classes of a student
@@ -2967,7 +3059,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_STUDENT)
+        }
         /// `GET /teachers` (`getAllTeachers`)
         ///
         /// List teachers
@@ -2981,7 +3076,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_TEACHERS)
+        }
         /// `GET /teachers/{id}` (`getTeacher`)
         ///
         /// Fetch one teacher
@@ -2995,7 +3093,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_TEACHER)
+        }
         /// `GET /teachers/{id}/classes` (`getClassesForTeacher`)
         ///
         /// List the classes of a teacher
@@ -3010,7 +3111,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_TEACHER)
+        }
         /// `GET /terms` (`getAllTerms`)
         ///
         /// List terms
@@ -3024,7 +3128,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_TERMS)
+        }
         /// `GET /terms/{id}` (`getTerm`)
         ///
         /// Fetch one term
@@ -3038,7 +3145,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_TERM)
+        }
         /// `GET /terms/{id}/classes` (`getClassesForTerm`)
         ///
         /// List the classes of a term
@@ -3053,7 +3163,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_TERM)
+        }
         /// `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
         /// List the grading periods of a term
@@ -3068,7 +3181,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_GRADING_PERIODS_FOR_TERM)
+        }
         /// `GET /users` (`getAllUsers`)
         ///
         /// List users
@@ -3082,7 +3198,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_USERS)
+        }
         /// `GET /users/{id}` (`getUser`)
         ///
         /// Fetch one user
@@ -3096,7 +3215,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_USER)
+        }
         /// `GET /users/{id}/classes` (`getClassesForUser`)
         ///
         /// List the classes of a user
@@ -3111,7 +3233,10 @@ pub mod server {
             ctx: rt::RequestContext,
             id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_USER)
+        }
     }
     /// The JSON members of a record: the fields `filter` may name and `fields` selects.
     const ACADEMIC_SESSION_D_TYPE_MEMBERS: &[&str] = &[
@@ -3944,9 +4069,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
         pub async fn get_all_academic_sessions(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4004,9 +4129,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
         pub async fn get_all_classes(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
+            let request = request(&ops::GET_ALL_CLASSES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4067,11 +4192,11 @@ pub mod client {
         pub async fn get_students_for_class(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4110,11 +4235,11 @@ pub mod client {
         pub async fn get_teachers_for_class(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{id}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4148,9 +4273,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
         pub async fn get_all_courses(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_COURSES).list_query(query);
+            let request = request(&ops::GET_ALL_COURSES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4213,11 +4338,11 @@ pub mod client {
         pub async fn get_classes_for_course(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{id}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4251,9 +4376,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
         pub async fn get_all_demographics(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4311,9 +4436,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
         pub async fn get_all_enrollments(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4371,9 +4496,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
         pub async fn get_all_grading_periods(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4431,9 +4556,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
         pub async fn get_all_orgs(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ORGS).list_query(query);
+            let request = request(&ops::GET_ALL_ORGS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4489,9 +4614,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
         pub async fn get_all_schools(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4554,11 +4679,11 @@ pub mod client {
         pub async fn get_classes_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4602,12 +4727,12 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
             let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4654,12 +4779,12 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4706,12 +4831,12 @@ pub mod client {
             &self,
             id: &str,
             class_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/classes/{class_id}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4753,11 +4878,11 @@ pub mod client {
         pub async fn get_courses_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
             let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4796,11 +4921,11 @@ pub mod client {
         pub async fn get_enrollments_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
             let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4839,11 +4964,11 @@ pub mod client {
         pub async fn get_students_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4882,11 +5007,11 @@ pub mod client {
         pub async fn get_teachers_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4925,11 +5050,11 @@ pub mod client {
         pub async fn get_terms_for_school(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{id}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4963,9 +5088,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
         pub async fn get_all_students(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5028,11 +5153,11 @@ pub mod client {
         pub async fn get_classes_for_student(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students/{id}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5066,9 +5191,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
         pub async fn get_all_teachers(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5131,11 +5256,11 @@ pub mod client {
         pub async fn get_classes_for_teacher(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers/{id}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5169,9 +5294,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
         pub async fn get_all_terms(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_TERMS).list_query(query);
+            let request = request(&ops::GET_ALL_TERMS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5232,11 +5357,11 @@ pub mod client {
         pub async fn get_classes_for_term(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{id}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5275,11 +5400,11 @@ pub mod client {
         pub async fn get_grading_periods_for_term(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
             let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{id}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5313,9 +5438,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
         pub async fn get_all_users(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_USERS).list_query(query);
+            let request = request(&ops::GET_ALL_USERS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5376,11 +5501,11 @@ pub mod client {
         pub async fn get_classes_for_user(
             &self,
             id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("id", &id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users/{id}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.

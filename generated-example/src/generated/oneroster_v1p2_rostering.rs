@@ -2766,6 +2766,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `OneRoster` `Rostering` `1.2`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// OneRoster 1.2 Rostering (ims-codegen model)
     pub trait RosteringService: rt::Send + rt::Sync + 'static {
         /// `GET /academicSessions` (`getAllAcademicSessions`)
@@ -2781,7 +2783,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ACADEMIC_SESSIONS)
+        }
         /// `GET /academicSessions/{sourcedId}` (`getAcademicSession`)
         ///
         /// Fetch one academic session
@@ -2795,7 +2800,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_ACADEMIC_SESSION)
+        }
         /// `GET /classes` (`getAllClasses`)
         ///
         /// List classes
@@ -2809,7 +2817,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_CLASSES)
+        }
         /// `GET /classes/{classSourcedId}/students` (`getStudentsForClass`)
         ///
         /// List the students of a class
@@ -2824,7 +2835,10 @@ pub mod server {
             ctx: rt::RequestContext,
             class_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, class_sourced_id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_CLASS)
+        }
         /// `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`)
         ///
         /// List the teachers of a class
@@ -2839,7 +2853,10 @@ pub mod server {
             ctx: rt::RequestContext,
             class_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, class_sourced_id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_CLASS)
+        }
         /// `GET /classes/{sourcedId}` (`getClass`)
         ///
         /// Fetch one class
@@ -2853,7 +2870,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleClassDType>;
+        ) -> impl rt::Reply<super::models::SingleClassDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_CLASS)
+        }
         /// `GET /courses` (`getAllCourses`)
         ///
         /// List courses
@@ -2867,7 +2887,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_COURSES)
+        }
         /// `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`)
         ///
         /// List the classes of a course
@@ -2882,7 +2905,10 @@ pub mod server {
             ctx: rt::RequestContext,
             course_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, course_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_COURSE)
+        }
         /// `GET /courses/{sourcedId}` (`getCourse`)
         ///
         /// Fetch one course
@@ -2896,7 +2922,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleCourseDType>;
+        ) -> impl rt::Reply<super::models::SingleCourseDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_COURSE)
+        }
         /// `GET /demographics` (`getAllDemographics`)
         ///
         /// List demographics records
@@ -2910,7 +2939,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::DemographicsSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_DEMOGRAPHICS)
+        }
         /// `GET /demographics/{sourcedId}` (`getDemographics`)
         ///
         /// Fetch one demographics record
@@ -2924,7 +2956,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleDemographicsDType>;
+        ) -> impl rt::Reply<super::models::SingleDemographicsDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_DEMOGRAPHICS)
+        }
         /// `GET /enrollments` (`getAllEnrollments`)
         ///
         /// List enrollments
@@ -2938,7 +2973,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ENROLLMENTS)
+        }
         /// `GET /enrollments/{sourcedId}` (`getEnrollment`)
         ///
         /// Fetch one enrollment
@@ -2952,7 +2990,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleEnrollmentDType>;
+        ) -> impl rt::Reply<super::models::SingleEnrollmentDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_ENROLLMENT)
+        }
         /// `GET /gradingPeriods` (`getAllGradingPeriods`)
         ///
         /// List grading periods (academic sessions of type gradingPeriod)
@@ -2966,7 +3007,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_GRADING_PERIODS)
+        }
         /// `GET /gradingPeriods/{sourcedId}` (`getGradingPeriod`)
         ///
         /// Fetch one grading period
@@ -2980,7 +3024,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_GRADING_PERIOD)
+        }
         /// `GET /orgs` (`getAllOrgs`)
         ///
         /// List organizations
@@ -2994,7 +3041,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_ORGS)
+        }
         /// `GET /orgs/{sourcedId}` (`getOrg`)
         ///
         /// Fetch one organization
@@ -3008,7 +3058,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleOrgDType>;
+        ) -> impl rt::Reply<super::models::SingleOrgDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_ORG)
+        }
         /// `GET /schools` (`getAllSchools`)
         ///
         /// List schools (orgs of type school)
@@ -3022,7 +3075,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::OrgSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_SCHOOLS)
+        }
         /// `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`)
         ///
         /// List the classes of a school
@@ -3037,7 +3093,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`)
         ///
         /// List the enrollments of a class in a school
@@ -3053,7 +3112,10 @@ pub mod server {
             school_sourced_id: rt::String,
             class_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, school_sourced_id, class_sourced_id, query);
+            rt::server::unsupported(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`)
         ///
         /// List the students of a class in a school
@@ -3069,7 +3131,10 @@ pub mod server {
             school_sourced_id: rt::String,
             class_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, school_sourced_id, class_sourced_id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`)
         ///
         /// List the teachers of a class in a school
@@ -3085,7 +3150,10 @@ pub mod server {
             school_sourced_id: rt::String,
             class_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, school_sourced_id, class_sourced_id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`)
         ///
         /// List the courses of a school
@@ -3100,7 +3168,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::CourseSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_COURSES_FOR_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`)
         ///
         /// List the enrollments of a school
@@ -3115,7 +3186,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::EnrollmentSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`)
         ///
         /// List the students of a school
@@ -3130,7 +3204,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_STUDENTS_FOR_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`)
         ///
         /// List the teachers of a school
@@ -3145,7 +3222,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_TEACHERS_FOR_SCHOOL)
+        }
         /// `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`)
         ///
         /// List the terms of a school
@@ -3160,7 +3240,10 @@ pub mod server {
             ctx: rt::RequestContext,
             school_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, school_sourced_id, query);
+            rt::server::unsupported(&ops::GET_TERMS_FOR_SCHOOL)
+        }
         /// `GET /schools/{sourcedId}` (`getSchool`)
         ///
         /// Fetch one school
@@ -3174,7 +3257,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleOrgDType>;
+        ) -> impl rt::Reply<super::models::SingleOrgDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_SCHOOL)
+        }
         /// `GET /students` (`getAllStudents`)
         ///
         /// List students (users with the student role)
@@ -3188,7 +3274,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_STUDENTS)
+        }
         /// `GET /students/{sourcedId}` (`getStudent`)
         ///
         /// Fetch one student
@@ -3202,7 +3291,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_STUDENT)
+        }
         /// `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`)
         ///
         /// List the classes of a student
@@ -3217,7 +3309,10 @@ pub mod server {
             ctx: rt::RequestContext,
             student_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, student_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_STUDENT)
+        }
         /// `GET /teachers` (`getAllTeachers`)
         ///
         /// List teachers (users with the teacher role)
@@ -3231,7 +3326,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_TEACHERS)
+        }
         /// `GET /teachers/{sourcedId}` (`getTeacher`)
         ///
         /// Fetch one teacher
@@ -3245,7 +3343,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_TEACHER)
+        }
         /// `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`)
         ///
         /// List the classes of a teacher
@@ -3260,7 +3361,10 @@ pub mod server {
             ctx: rt::RequestContext,
             teacher_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, teacher_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_TEACHER)
+        }
         /// `GET /terms` (`getAllTerms`)
         ///
         /// List terms (academic sessions of type term)
@@ -3274,7 +3378,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_TERMS)
+        }
         /// `GET /terms/{sourcedId}` (`getTerm`)
         ///
         /// Fetch one term
@@ -3288,7 +3395,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType>;
+        ) -> impl rt::Reply<super::models::SingleAcademicSessionDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_TERM)
+        }
         /// `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`)
         ///
         /// List the classes of a term
@@ -3303,7 +3413,10 @@ pub mod server {
             ctx: rt::RequestContext,
             term_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, term_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_TERM)
+        }
         /// `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`)
         ///
         /// List the grading periods of a term
@@ -3318,7 +3431,10 @@ pub mod server {
             ctx: rt::RequestContext,
             term_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::AcademicSessionSetDType>> {
+            let _ = (ctx, term_sourced_id, query);
+            rt::server::unsupported(&ops::GET_GRADING_PERIODS_FOR_TERM)
+        }
         /// `GET /users` (`getAllUsers`)
         ///
         /// List users
@@ -3332,7 +3448,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::UserSetDType>> {
+            let _ = (ctx, query);
+            rt::server::unsupported(&ops::GET_ALL_USERS)
+        }
         /// `GET /users/{sourcedId}` (`getUser`)
         ///
         /// Fetch one user
@@ -3346,7 +3465,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             sourced_id: rt::String,
-        ) -> impl rt::Reply<super::models::SingleUserDType>;
+        ) -> impl rt::Reply<super::models::SingleUserDType> {
+            let _ = (ctx, sourced_id);
+            rt::server::unsupported(&ops::GET_USER)
+        }
         /// `GET /users/{userSourcedId}/classes` (`getClassesForUser`)
         ///
         /// List the classes of a user
@@ -3361,7 +3483,10 @@ pub mod server {
             ctx: rt::RequestContext,
             user_sourced_id: rt::String,
             query: rt::CollectionQuery,
-        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>>;
+        ) -> impl rt::Reply<rt::Listed<super::models::ClassSetDType>> {
+            let _ = (ctx, user_sourced_id, query);
+            rt::server::unsupported(&ops::GET_CLASSES_FOR_USER)
+        }
     }
     /// The JSON members of a record: the fields `filter` may name and `fields` selects.
     const ACADEMIC_SESSION_D_TYPE_MEMBERS: &[&str] = &[
@@ -4231,9 +4356,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_academic_sessions_stream` yields every record.
         pub async fn get_all_academic_sessions(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(query);
+            let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /academicSessions` (`getAllAcademicSessions`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4291,9 +4416,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_classes_stream` yields every record.
         pub async fn get_all_classes(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_CLASSES).list_query(query);
+            let request = request(&ops::GET_ALL_CLASSES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes` (`getAllClasses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4331,11 +4456,11 @@ pub mod client {
         pub async fn get_students_for_class(
             &self,
             class_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{classSourcedId}/students` (`getStudentsForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4375,11 +4500,11 @@ pub mod client {
         pub async fn get_teachers_for_class(
             &self,
             class_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /classes/{classSourcedId}/teachers` (`getTeachersForClass`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4439,9 +4564,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_courses_stream` yields every record.
         pub async fn get_all_courses(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_COURSES).list_query(query);
+            let request = request(&ops::GET_ALL_COURSES).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses` (`getAllCourses`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4479,11 +4604,11 @@ pub mod client {
         pub async fn get_classes_for_course(
             &self,
             course_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("courseSourcedId", &course_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /courses/{courseSourcedId}/classes` (`getClassesForCourse`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4543,9 +4668,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_demographics_stream` yields every record.
         pub async fn get_all_demographics(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(query);
+            let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /demographics` (`getAllDemographics`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4618,9 +4743,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_enrollments_stream` yields every record.
         pub async fn get_all_enrollments(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(query);
+            let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /enrollments` (`getAllEnrollments`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4678,9 +4803,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_grading_periods_stream` yields every record.
         pub async fn get_all_grading_periods(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(query);
+            let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /gradingPeriods` (`getAllGradingPeriods`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4738,9 +4863,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_orgs_stream` yields every record.
         pub async fn get_all_orgs(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_ORGS).list_query(query);
+            let request = request(&ops::GET_ALL_ORGS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /orgs` (`getAllOrgs`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4798,9 +4923,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_schools_stream` yields every record.
         pub async fn get_all_schools(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_SCHOOLS).list_query(query);
+            let request = request(&ops::GET_ALL_SCHOOLS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools` (`getAllSchools`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4838,11 +4963,11 @@ pub mod client {
         pub async fn get_classes_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes` (`getClassesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4887,12 +5012,12 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
             let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments` (`getEnrollmentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4939,12 +5064,12 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/students` (`getStudentsForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -4991,12 +5116,12 @@ pub mod client {
             &self,
             school_sourced_id: &str,
             class_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/classes/{classSourcedId}/teachers` (`getTeachersForClassInSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5038,11 +5163,11 @@ pub mod client {
         pub async fn get_courses_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
             let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/courses` (`getCoursesForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5082,11 +5207,11 @@ pub mod client {
         pub async fn get_enrollments_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
             let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/enrollments` (`getEnrollmentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5126,11 +5251,11 @@ pub mod client {
         pub async fn get_students_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/students` (`getStudentsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5170,11 +5295,11 @@ pub mod client {
         pub async fn get_teachers_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/teachers` (`getTeachersForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5214,11 +5339,11 @@ pub mod client {
         pub async fn get_terms_for_school(
             &self,
             school_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
             let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /schools/{schoolSourcedId}/terms` (`getTermsForSchool`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5278,9 +5403,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_students_stream` yields every record.
         pub async fn get_all_students(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_STUDENTS).list_query(query);
+            let request = request(&ops::GET_ALL_STUDENTS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students` (`getAllStudents`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5343,11 +5468,11 @@ pub mod client {
         pub async fn get_classes_for_student(
             &self,
             student_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("studentSourcedId", &student_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /students/{studentSourcedId}/classes` (`getClassesForStudent`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5382,9 +5507,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_teachers_stream` yields every record.
         pub async fn get_all_teachers(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_TEACHERS).list_query(query);
+            let request = request(&ops::GET_ALL_TEACHERS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers` (`getAllTeachers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5447,11 +5572,11 @@ pub mod client {
         pub async fn get_classes_for_teacher(
             &self,
             teacher_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("teacherSourcedId", &teacher_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /teachers/{teacherSourcedId}/classes` (`getClassesForTeacher`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5486,9 +5611,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_terms_stream` yields every record.
         pub async fn get_all_terms(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_TERMS).list_query(query);
+            let request = request(&ops::GET_ALL_TERMS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms` (`getAllTerms`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5551,11 +5676,11 @@ pub mod client {
         pub async fn get_classes_for_term(
             &self,
             term_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{termSourcedId}/classes` (`getClassesForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5595,11 +5720,11 @@ pub mod client {
         pub async fn get_grading_periods_for_term(
             &self,
             term_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
             let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /terms/{termSourcedId}/gradingPeriods` (`getGradingPeriodsForTerm`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5634,9 +5759,9 @@ pub mod client {
         /// Returns one page with `X-Total-Count` and `Link`; `get_all_users_stream` yields every record.
         pub async fn get_all_users(
             &self,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
-            let request = request(&ops::GET_ALL_USERS).list_query(query);
+            let request = request(&ops::GET_ALL_USERS).list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users` (`getAllUsers`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.
@@ -5699,11 +5824,11 @@ pub mod client {
         pub async fn get_classes_for_user(
             &self,
             user_sourced_id: &str,
-            query: &rt::ListQuery,
+            query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
             let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("userSourcedId", &user_sourced_id)
-                .list_query(query);
+                .list_query(&query);
             self.api.call_page(request).await
         }
         /// Every record of `GET /users/{userSourcedId}/classes` (`getClassesForUser`), page after page: follows `Link: rel="next"`, else `limit`/`offset`; bounded by `ApiClient::max_pages`, ends after the first error.

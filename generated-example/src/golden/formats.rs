@@ -116,6 +116,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `formats and nullable` `formats and nullable` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// formats and nullable
     pub trait FormatsAndNullableService: rt::Send + rt::Sync + 'static {}
     /// Mounts every operation under `BASE_PATH` as its `operations` entry describes; protected operations check their scopes with `#[ims_scope]`. Add authentication with `with_auth` and the discovery endpoint with `with_discovery`, then call `into_router`.

@@ -151,6 +151,8 @@ pub mod server {
     }
     /// The operations of `Fixture` `Media` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// Media fixture
     pub trait MediaService: rt::Send + rt::Sync + 'static {
         /// `GET /credentials` (`getCredentials`)
@@ -160,7 +162,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             since: rt::Option<rt::DateTime>,
-        ) -> impl rt::Reply<rt::Vec<super::models::Credential>>;
+        ) -> impl rt::Reply<rt::Vec<super::models::Credential>> {
+            let _ = (ctx, since);
+            rt::server::unsupported(&ops::GET_CREDENTIALS)
+        }
         /// `POST /credentials` (`upsertCredential`)
         ///
         /// Public: needs no token.
@@ -168,7 +173,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             body: super::models::Credential,
-        ) -> impl rt::Reply<UpsertCredentialSuccess>;
+        ) -> impl rt::Reply<UpsertCredentialSuccess> {
+            let _ = (ctx, body);
+            rt::server::unsupported(&ops::UPSERT_CREDENTIAL)
+        }
         /// `POST /credentials/form` (`postCredentialForm`)
         ///
         /// Public: needs no token.
@@ -176,7 +184,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             body: rt::Vec<u8>,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, body);
+            rt::server::unsupported(&ops::POST_CREDENTIAL_FORM)
+        }
         /// `PUT /credentials/raw` (`putCredentialRaw`)
         ///
         /// Public: needs no token.
@@ -184,7 +195,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             body: rt::Vec<u8>,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, body);
+            rt::server::unsupported(&ops::PUT_CREDENTIAL_RAW)
+        }
     }
     /// The JSON members of a record: the fields `filter` may name and `fields` selects.
     const CREDENTIAL_MEMBERS: &[&str] = &["id"];

@@ -86,6 +86,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `Params` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// Params fixture
     pub trait ParamsService: rt::Send + rt::Sync + 'static {
         /// `GET /schools/{schoolId}/classes/{classId}` (`getClass`)
@@ -103,7 +105,20 @@ pub mod server {
             tags: rt::Option<rt::Vec<rt::String>>,
             r#where: rt::Option<rt::BTreeMap<rt::String, rt::Value>>,
             x_request_id: rt::Option<rt::Uuid>,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (
+                ctx,
+                school_id,
+                class_id,
+                filter,
+                ids,
+                limit,
+                tags,
+                r#where,
+                x_request_id,
+            );
+            rt::server::unsupported(&ops::GET_CLASS)
+        }
     }
     async fn handle_get_class<S: ParamsService>(
         rt::State(svc): rt::State<rt::Arc<S>>,

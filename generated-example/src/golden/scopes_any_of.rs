@@ -215,6 +215,8 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `ScopesAnyOf` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// Scopes fixture
     pub trait ScopesAnyOfService: rt::Send + rt::Sync + 'static {
         /// `GET /items` (`getAllItems`)
@@ -222,7 +224,10 @@ pub mod server {
         /// Both scopes in one object, meant as alternatives.
         ///
         /// Scopes: `ALL_READONLY`, or `CORE_READONLY`.
-        fn get_all_items(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
+        fn get_all_items(&self, ctx: rt::RequestContext) -> impl rt::Reply<()> {
+            let _ = ctx;
+            rt::server::unsupported(&ops::GET_ALL_ITEMS)
+        }
         /// `GET /items/{id}/children` (`getItemChildren`)
         ///
         /// Inherits the top-level requirement.
@@ -232,7 +237,10 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::GET_ITEM_CHILDREN)
+        }
         /// `DELETE /items/{id}/children` (`deleteItemChildren`)
         ///
         /// Alternatives as separate objects.
@@ -242,11 +250,17 @@ pub mod server {
             &self,
             ctx: rt::RequestContext,
             id: rt::String,
-        ) -> impl rt::Reply<()>;
+        ) -> impl rt::Reply<()> {
+            let _ = (ctx, id);
+            rt::server::unsupported(&ops::DELETE_ITEM_CHILDREN)
+        }
         /// `GET /status` (`getStatus`)
         ///
         /// Public: needs no token.
-        fn get_status(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
+        fn get_status(&self, ctx: rt::RequestContext) -> impl rt::Reply<()> {
+            let _ = ctx;
+            rt::server::unsupported(&ops::GET_STATUS)
+        }
     }
     #[rt::ims_scope(super::scopes::ALL_READONLY, super::scopes::CORE_READONLY)]
     async fn handle_get_all_items<S: ScopesAnyOfService>(

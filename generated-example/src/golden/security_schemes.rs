@@ -181,20 +181,31 @@ pub mod server {
     use ::ims_runtime::codegen as rt;
     /// The operations of `Fixture` `Schemes` `1.0`, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses.
     ///
+    /// Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.
+    ///
     /// Schemes fixture
     pub trait SchemesService: rt::Send + rt::Sync + 'static {
         /// `POST /launch` (`postLaunch`)
         ///
         /// Scopes: `OPENID`.
-        fn post_launch(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
+        fn post_launch(&self, ctx: rt::RequestContext) -> impl rt::Reply<()> {
+            let _ = ctx;
+            rt::server::unsupported(&ops::POST_LAUNCH)
+        }
         /// `GET /profile` (`getProfile`)
         ///
         /// Scopes: any valid token.
-        fn get_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
+        fn get_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()> {
+            let _ = ctx;
+            rt::server::unsupported(&ops::GET_PROFILE)
+        }
         /// `PUT /profile` (`putProfile`)
         ///
         /// Scopes: `PROFILE_UPDATE`.
-        fn put_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()>;
+        fn put_profile(&self, ctx: rt::RequestContext) -> impl rt::Reply<()> {
+            let _ = ctx;
+            rt::server::unsupported(&ops::PUT_PROFILE)
+        }
     }
     #[rt::ims_scope(super::scopes::OPENID)]
     async fn handle_post_launch<S: SchemesService>(

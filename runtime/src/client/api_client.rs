@@ -181,6 +181,14 @@ impl ApiRequest {
             })
     }
 
+    /// The operation id of a catalogued request (e.g. `getAllUsers`), else `METHOD /path`.
+    pub(crate) fn operation_name(&self) -> String {
+        match self.operation {
+            Some((op, _)) => op.id.to_owned(),
+            None => format!("{} {}", self.method, self.path),
+        }
+    }
+
     fn fail(mut self, message: String) -> Self {
         if self.error.is_none() {
             self.error = Some(message);
@@ -648,7 +656,8 @@ impl ApiClient {
                             .get(http::header::WWW_AUTHENTICATE)
                             .and_then(|v| v.to_str().ok())
                             .map(str::to_owned);
-                        return Err(ApiError::from_status(status, &body, www));
+                        let operation = || request.operation_name();
+                        return Err(ApiError::from_status(operation, status, &body, www));
                     }
                     return Ok(RawResponse { url, headers, body });
                 }

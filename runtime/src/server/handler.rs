@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use super::input::RequestInput;
 use super::respond::{self, Listed};
+use crate::catalogue::OperationInfo;
 use crate::imsx::ImsError;
 use crate::query::CollectionQuery;
 use crate::query::fields::Fields;
@@ -39,6 +40,24 @@ pub type Handled = Result<Response, ImsError>;
 pub trait Reply<T>: Future<Output = Result<T, ImsError>> + Send {}
 
 impl<T, F: Future<Output = Result<T, ImsError>> + Send> Reply<T> for F {}
+
+/// The answer of an operation the provider does not implement: 501 with `imsx_codeMajor`
+/// `unsupported` naming `op` ([`ImsError::unsupported`]). Every method of a generated service
+/// trait returns this until the implementer overrides it, so a provider implements the subset
+/// of a spec it serves.
+///
+/// ```
+/// use ims_runtime::catalogue::{Method, OperationInfo};
+/// static GET_ALL_USERS: OperationInfo =
+///     OperationInfo::new(Method::Get, "/users", &[]).id("getAllUsers", "get_all_users");
+/// let reply = ims_runtime::server::unsupported::<()>(&GET_ALL_USERS);
+/// let error = reply.into_inner().unwrap_err();
+/// assert_eq!(error.status(), http::StatusCode::NOT_IMPLEMENTED);
+/// assert_eq!(error.description(), "getAllUsers is not implemented by this provider");
+/// ```
+pub fn unsupported<T: Send>(op: &OperationInfo) -> std::future::Ready<Result<T, ImsError>> {
+    std::future::ready(Err(ImsError::unsupported(op.id)))
+}
 
 /// A JSON answer with status `status`: `body` with `fields` applied inside the `wrapper` member
 /// (or to the top-level object), restricted to the record's `members` (empty: any member).

@@ -11,7 +11,9 @@
 //!   `X-Total-Count`, RFC 8288 `Link`) and single-object responses; [`Listed`] is what a
 //!   collection method returns.
 //! - [`Reply`], [`Handled`], [`json()`], [`empty()`], [`bytes()`] and [`collection()`]: what a
-//!   generated trait method returns and what its handler answers with, so a handler is a few lines.
+//!   generated trait method returns and what its handler answers with, so a handler is a few lines;
+//!   [`unsupported()`]: the 501 "not implemented by this provider" every trait method answers
+//!   until the implementer overrides it.
 //! - [`select()`]: filter, sort and page a slice of records in memory.
 //! - [`ServiceRouter`]: mounts the operations under the base path, behind an
 //!   [`AuthLayer`](crate::resource_server::AuthLayer), with the discovery endpoint beside it, an imsx 404
@@ -29,7 +31,7 @@ mod select;
 
 pub use body::{DEFAULT_BODY_LIMIT, FormBody, JsonBody, OptionalJsonBody, RawBody};
 pub use context::RequestContext;
-pub use handler::{Handled, Reply, bytes, collection, empty, json};
+pub use handler::{Handled, Reply, bytes, collection, empty, json, unsupported};
 pub use input::{RequestInput, ServerSettings};
 pub use respond::Listed;
 pub use router::{ServiceRouter, positional_route};

@@ -10,8 +10,8 @@ use axum::{Extension, Router};
 use http::{Method, StatusCode};
 
 use super::input::ServerSettings;
-use crate::catalogue::{OperationInfo, ServiceInfo};
-use crate::discovery::{Deployment, DiscoveryDocument, DiscoveryError};
+use crate::catalogue::{self, OperationInfo, ServiceInfo};
+use crate::discovery::{Deployment, DiscoveryDocument, DiscoveryError, LeftOut};
 use crate::imsx::{ImsError, code_minor};
 use crate::query::paging::PagingLimits;
 use crate::resource_server::AuthLayer;
@@ -22,7 +22,37 @@ struct Route {
     /// What axum mounts (see [`positional_route`]).
     positional: String,
     protected: bool,
+    /// The catalogued operation this route serves (added with [`ServiceRouter::serve`]).
+    operation: Option<CataloguedOperation>,
     endpoint: MethodRouter,
+}
+
+/// What the router keeps of a catalogued operation: enough to find it again and to name it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct CataloguedOperation {
+    id: &'static str,
+    method: catalogue::Method,
+    path: &'static str,
+}
+
+impl CataloguedOperation {
+    fn of(op: &OperationInfo) -> Self {
+        Self {
+            id: op.id,
+            method: op.method,
+            path: op.path,
+        }
+    }
+}
+
+/// The discovery endpoint as configured by [`ServiceRouter::with_discovery`].
+struct DiscoveryMount {
+    deployment: Deployment,
+    path: String,
+    router: Router,
+    /// How many operations were left out of the document `router` serves; operations declared
+    /// not implemented after `with_discovery` make [`ServiceRouter::into_router`] rebuild it.
+    left_out: usize,
 }
 
 /// The operations of one service, assembled into an [`axum::Router`] by
@@ -42,13 +72,33 @@ struct Route {
 /// [`ServiceRouter::with_auth`] they answer 401, failing closed. Public operations and the
 /// discovery endpoint never require a token. Unknown paths answer 404 `unknownobject` and a known
 /// path with another method 405 with `Allow`, both as `imsx_StatusInfo`.
+///
+/// # Implementing a service in part
+///
+/// Every generated trait method answers 501 `unsupported` until it is implemented, and the
+/// router mounts every operation either way. By default the discovery document still lists every
+/// operation: the router cannot see which methods an implementation overrides. Say which ones it
+/// does not serve with [`ServiceRouter::not_implemented`] or [`ServiceRouter::implemented_only`]:
+/// those operations leave the served SDD and answer 501 `unsupported` whatever the service does.
+/// They stay mounted (behind the same authentication) rather than answering 404, so a client
+/// that did not read the document gets the typed "not supported" answer instead of a 404
+/// `unknownobject` that reads as "no such record".
+///
+/// ```ignore
+/// let app = oneroster::server::router(MyStore::default())
+///     .implemented_only(&[&oneroster::operations::GET_ALL_USERS, &oneroster::operations::GET_USER])
+///     .with_auth(auth)
+///     .with_discovery(&deployment)?
+///     .into_router();
+/// ```
 pub struct ServiceRouter {
     base_path: String,
     sdd_json: String,
     discovery_path: Option<String>,
     routes: Vec<Route>,
     auth: Option<AuthLayer>,
-    discovery: Option<Router>,
+    discovery: Option<DiscoveryMount>,
+    not_implemented: Vec<CataloguedOperation>,
     settings: ServerSettings,
 }
 
@@ -65,6 +115,14 @@ impl std::fmt::Debug for ServiceRouter {
             .field("routes", &routes)
             .field("auth", &self.auth.is_some())
             .field("discovery", &self.discovery.is_some())
+            .field(
+                "not_implemented",
+                &self
+                    .not_implemented
+                    .iter()
+                    .map(|o| o.id)
+                    .collect::<Vec<_>>(),
+            )
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -108,6 +166,16 @@ fn join(base: &str, path: &str) -> String {
     }
 }
 
+/// The endpoint of an operation declared not implemented: 501 `unsupported` naming it.
+fn unsupported_endpoint(method: &Method, id: &'static str) -> MethodRouter {
+    let answer = move || async move { ImsError::unsupported(id) };
+    match MethodFilter::try_from(method.clone()) {
+        Ok(filter) => axum::routing::on(filter, answer),
+        // `serve` only mounts methods axum can route, so this arm is not reached.
+        Err(_) => axum::routing::any(answer),
+    }
+}
+
 async fn not_found() -> ImsError {
     ImsError::unknown_object("no operation of this service is mounted at this path")
 }
@@ -132,6 +200,7 @@ impl ServiceRouter {
             routes: Vec::new(),
             auth: None,
             discovery: None,
+            not_implemented: Vec::new(),
             settings: ServerSettings::default(),
         }
     }
@@ -151,10 +220,21 @@ impl ServiceRouter {
     /// method and path is left out and logged at `error` level rather than panicking later.
     #[must_use]
     pub fn route(
+        self,
+        method: Method,
+        path: &str,
+        protected: bool,
+        endpoint: MethodRouter,
+    ) -> Self {
+        self.add_route(method, path, protected, None, endpoint)
+    }
+
+    fn add_route(
         mut self,
         method: Method,
         path: &str,
         protected: bool,
+        operation: Option<CataloguedOperation>,
         endpoint: MethodRouter,
     ) -> Self {
         let Some(positional) = positional_route(path) else {
@@ -174,6 +254,7 @@ impl ServiceRouter {
             path: path.to_owned(),
             positional,
             protected,
+            operation,
             endpoint,
         });
         self
@@ -196,7 +277,79 @@ impl ServiceRouter {
             return self;
         };
         let endpoint = axum::routing::on(filter, handler).with_state(Arc::clone(state));
-        self.route(method, op.path, !op.scopes.is_public(), endpoint)
+        let protected = !op.scopes.is_public();
+        self.add_route(
+            method,
+            op.path,
+            protected,
+            Some(CataloguedOperation::of(op)),
+            endpoint,
+        )
+    }
+
+    /// Declares that the service does not implement `operations` (generated `operations::*`
+    /// constants): they are left out of the served discovery document and answer 501
+    /// `unsupported` (`ImsError::unsupported`) whatever the service's method does. They stay
+    /// mounted, behind the same authentication as before. Without this call every operation is
+    /// listed. May be called before or after [`ServiceRouter::with_discovery`]; repeated calls add up.
+    #[must_use]
+    pub fn not_implemented(mut self, operations: &[&OperationInfo]) -> Self {
+        for op in operations {
+            self.declare_not_implemented(CataloguedOperation::of(op));
+        }
+        self
+    }
+
+    /// Declares that the service implements only `operations`: every other catalogued operation
+    /// mounted so far (a generated `router(svc)` mounts them all) is
+    /// [not implemented](ServiceRouter::not_implemented).
+    #[must_use]
+    pub fn implemented_only(mut self, operations: &[&OperationInfo]) -> Self {
+        let implemented: Vec<CataloguedOperation> = operations
+            .iter()
+            .map(|op| CataloguedOperation::of(op))
+            .collect();
+        let others: Vec<CataloguedOperation> = self
+            .routes
+            .iter()
+            .filter_map(|r| r.operation)
+            .filter(|op| !implemented.contains(op))
+            .collect();
+        for op in others {
+            self.declare_not_implemented(op);
+        }
+        self
+    }
+
+    fn declare_not_implemented(&mut self, op: CataloguedOperation) {
+        if !self.not_implemented.contains(&op) {
+            self.not_implemented.push(op);
+        }
+    }
+
+    /// The operations declared not implemented, by operation id, in declaration order.
+    pub fn not_implemented_operations(&self) -> Vec<&'static str> {
+        self.not_implemented.iter().map(|op| op.id).collect()
+    }
+
+    fn left_out(&self) -> Vec<LeftOut<'_>> {
+        self.not_implemented
+            .iter()
+            .map(|op| LeftOut {
+                method: op.method,
+                path: op.path,
+                base_path: &self.base_path,
+            })
+            .collect()
+    }
+
+    fn discovery_router(
+        &self,
+        deployment: &Deployment,
+        path: &str,
+    ) -> Result<Router, DiscoveryError> {
+        DiscoveryDocument::leaving_out(&self.sdd_json, deployment, &self.left_out())?
+            .router(&join(&self.base_path, path))
     }
 
     /// Authenticates every protected operation with `auth` (the discovery endpoint and public
@@ -208,19 +361,25 @@ impl ServiceRouter {
     }
 
     /// Serves the service's SDD, rewritten for `deployment`, at `BASE_PATH` + `DISCOVERY_PATH`,
-    /// unauthenticated, with `ETag` / `If-None-Match`. A service without a discovery path is
+    /// unauthenticated, with `ETag` / `If-None-Match`, without the operations declared
+    /// [not implemented](ServiceRouter::not_implemented). A service without a discovery path is
     /// returned unchanged.
     ///
     /// # Errors
     /// From [`DiscoveryDocument::new`] (bad SDD, non-https deployment URLs) and
     /// [`DiscoveryDocument::router`].
     pub fn with_discovery(mut self, deployment: &Deployment) -> Result<Self, DiscoveryError> {
-        let Some(path) = &self.discovery_path else {
+        let Some(path) = self.discovery_path.clone() else {
             tracing::debug!(base_path = %self.base_path, "service has no discovery endpoint");
             return Ok(self);
         };
-        let document = DiscoveryDocument::new(&self.sdd_json, deployment)?;
-        self.discovery = Some(document.router(&join(&self.base_path, path))?);
+        let router = self.discovery_router(deployment, &path)?;
+        self.discovery = Some(DiscoveryMount {
+            deployment: deployment.clone(),
+            path,
+            router,
+            left_out: self.not_implemented.len(),
+        });
         Ok(self)
     }
 
@@ -250,13 +409,34 @@ impl ServiceRouter {
     /// The finished router: every operation at `BASE_PATH` + its path, the discovery endpoint if
     /// configured, the imsx 404 fallback and 405 with `Allow`. Error bodies use the code-minor
     /// spelling the SDD declares (`imsx_CodeMinor` in OneRoster 1.x).
-    pub fn into_router(self) -> Router {
+    pub fn into_router(mut self) -> Router {
+        let discovery = self.discovery.take().and_then(|mount| {
+            if mount.left_out == self.not_implemented.len() {
+                return Some(mount.router);
+            }
+            // Operations were declared not implemented after `with_discovery`: the same SDD and
+            // deployment, already accepted there, with more paths removed.
+            match self.discovery_router(&mount.deployment, &mount.path) {
+                Ok(router) => Some(router),
+                Err(e) => {
+                    tracing::error!(error = %e, "discovery endpoint not mounted: rebuilding the document failed");
+                    None
+                }
+            }
+        });
         let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
         for route in self.routes {
             let path = route.positional;
+            let declared = route
+                .operation
+                .filter(|op| self.not_implemented.contains(op));
+            let endpoint = match declared {
+                Some(op) => unsupported_endpoint(&route.method, op.id),
+                None => route.endpoint,
+            };
             let endpoint = match (&self.auth, route.protected) {
-                (Some(auth), true) => route.endpoint.route_layer(auth.clone()),
-                _ => route.endpoint,
+                (Some(auth), true) => endpoint.route_layer(auth.clone()),
+                _ => endpoint,
             };
             let full = join(&self.base_path, &path);
             let merged = match by_path.remove(&full) {
@@ -269,7 +449,7 @@ impl ServiceRouter {
         for (path, endpoint) in by_path {
             router = router.route(&path, endpoint);
         }
-        if let Some(discovery) = self.discovery {
+        if let Some(discovery) = discovery {
             router = router.merge(discovery);
         }
         let router = router

@@ -254,6 +254,57 @@ fn list_shows_operations_with_method_path_and_scopes() {
     assert!(out.contains("ROSTER_DEMOGRAPHICS_READONLY"), "{out}");
 }
 
+/// Where each whitespace-separated token of `line` starts (in characters).
+fn token_starts(line: &str) -> Vec<usize> {
+    let chars: Vec<char> = line.chars().collect();
+    (0..chars.len())
+        .filter(|&i| !chars[i].is_whitespace() && (i == 0 || chars[i - 1].is_whitespace()))
+        .collect()
+}
+
+#[test]
+fn list_aligns_its_columns_and_shows_discovery_once_in_the_header() {
+    let m = model();
+    let (code, out, err) = cli(&["list", m.to_str().unwrap()]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let header = out.lines().next().unwrap();
+    let (_, discovery) = header
+        .split_once(", discovery: ")
+        .unwrap_or_else(|| panic!("no discovery endpoint in the header: {header}"));
+    let (method, path) = discovery.split_once(' ').unwrap();
+    assert_eq!(method, "GET", "{header}");
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| l.trim() != "operations:")
+        .skip(1)
+        .take_while(|l| l.trim() != "scopes:")
+        .collect();
+    assert!(rows.len() > 30, "{out}");
+    // The discovery operation is no trait method: it is not an operation row.
+    assert!(
+        rows.iter()
+            .all(|r| r.split_whitespace().nth(1) != Some(path)),
+        "{out}"
+    );
+    // Method, path, Rust name and scopes start in the same column on every row, however long
+    // the paths (OneRoster 1.2 has paths of more than 48 characters).
+    let longest = rows
+        .iter()
+        .map(|r| r.split_whitespace().nth(1).unwrap().len())
+        .max()
+        .unwrap();
+    assert!(longest > 48, "{out}");
+    let columns: Vec<Vec<usize>> = rows.iter().map(|r| token_starts(r)[..4].to_vec()).collect();
+    assert!(
+        columns.iter().all(|c| c == &columns[0]),
+        "misaligned columns:\n{out}"
+    );
+    assert!(
+        rows.iter().all(|r| !r.ends_with(' ')),
+        "trailing spaces:\n{out}"
+    );
+}
+
 #[test]
 fn swagger_2_sdd_is_refused_naming_the_version() {
     let dir = tempfile::tempdir().unwrap();

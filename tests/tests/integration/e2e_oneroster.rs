@@ -182,100 +182,109 @@ async fn typed_calls(
             out.push(($id, $e.await.map(|_| ())))
         };
     }
-    call!("getAllAcademicSessions", c.get_all_academic_sessions(&q));
+    call!(
+        "getAllAcademicSessions",
+        c.get_all_academic_sessions(q.clone())
+    );
     call!(
         "getAcademicSession",
         c.get_academic_session(&ids.term, None)
     );
-    call!("getAllClasses", c.get_all_classes(&q));
+    call!("getAllClasses", c.get_all_classes(q.clone()));
     call!(
         "getStudentsForClass",
-        c.get_students_for_class(&ids.class, &q)
+        c.get_students_for_class(&ids.class, q.clone())
     );
     call!(
         "getTeachersForClass",
-        c.get_teachers_for_class(&ids.class, &q)
+        c.get_teachers_for_class(&ids.class, q.clone())
     );
     call!("getClass", c.get_class(&ids.class, None));
-    call!("getAllCourses", c.get_all_courses(&q));
+    call!("getAllCourses", c.get_all_courses(q.clone()));
     call!(
         "getClassesForCourse",
-        c.get_classes_for_course(&ids.course, &q)
+        c.get_classes_for_course(&ids.course, q.clone())
     );
     call!("getCourse", c.get_course(&ids.course, None));
-    call!("getAllDemographics", c.get_all_demographics(&q));
+    call!("getAllDemographics", c.get_all_demographics(q.clone()));
     call!(
         "getDemographics",
         c.get_demographics(&ids.demographics, None)
     );
-    call!("getAllEnrollments", c.get_all_enrollments(&q));
+    call!("getAllEnrollments", c.get_all_enrollments(q.clone()));
     call!("getEnrollment", c.get_enrollment(&ids.enrollment, None));
-    call!("getAllGradingPeriods", c.get_all_grading_periods(&q));
+    call!("getAllGradingPeriods", c.get_all_grading_periods(q.clone()));
     call!(
         "getGradingPeriod",
         c.get_grading_period(&ids.grading_period, None)
     );
-    call!("getAllOrgs", c.get_all_orgs(&q));
+    call!("getAllOrgs", c.get_all_orgs(q.clone()));
     call!("getOrg", c.get_org(&ids.district, None));
-    call!("getAllSchools", c.get_all_schools(&q));
+    call!("getAllSchools", c.get_all_schools(q.clone()));
     call!(
         "getClassesForSchool",
-        c.get_classes_for_school(&ids.school, &q)
+        c.get_classes_for_school(&ids.school, q.clone())
     );
     call!(
         "getEnrollmentsForClassInSchool",
-        c.get_enrollments_for_class_in_school(&ids.school, &ids.class, &q)
+        c.get_enrollments_for_class_in_school(&ids.school, &ids.class, q.clone())
     );
     call!(
         "getStudentsForClassInSchool",
-        c.get_students_for_class_in_school(&ids.school, &ids.class, &q)
+        c.get_students_for_class_in_school(&ids.school, &ids.class, q.clone())
     );
     call!(
         "getTeachersForClassInSchool",
-        c.get_teachers_for_class_in_school(&ids.school, &ids.class, &q)
+        c.get_teachers_for_class_in_school(&ids.school, &ids.class, q.clone())
     );
     call!(
         "getCoursesForSchool",
-        c.get_courses_for_school(&ids.school, &q)
+        c.get_courses_for_school(&ids.school, q.clone())
     );
     call!(
         "getEnrollmentsForSchool",
-        c.get_enrollments_for_school(&ids.school, &q)
+        c.get_enrollments_for_school(&ids.school, q.clone())
     );
     call!(
         "getStudentsForSchool",
-        c.get_students_for_school(&ids.school, &q)
+        c.get_students_for_school(&ids.school, q.clone())
     );
     call!(
         "getTeachersForSchool",
-        c.get_teachers_for_school(&ids.school, &q)
+        c.get_teachers_for_school(&ids.school, q.clone())
     );
-    call!("getTermsForSchool", c.get_terms_for_school(&ids.school, &q));
+    call!(
+        "getTermsForSchool",
+        c.get_terms_for_school(&ids.school, q.clone())
+    );
     call!("getSchool", c.get_school(&ids.school, None));
-    call!("getAllStudents", c.get_all_students(&q));
+    call!("getAllStudents", c.get_all_students(q.clone()));
     call!("getStudent", c.get_student(&ids.student, None));
     call!(
         "getClassesForStudent",
-        c.get_classes_for_student(&ids.student, &q)
+        c.get_classes_for_student(&ids.student, q.clone())
     );
-    call!("getAllTeachers", c.get_all_teachers(&q));
+    call!("getAllTeachers", c.get_all_teachers(q.clone()));
     call!("getTeacher", c.get_teacher(&ids.teacher, None));
     call!(
         "getClassesForTeacher",
-        c.get_classes_for_teacher(&ids.teacher, &q)
+        c.get_classes_for_teacher(&ids.teacher, q.clone())
     );
-    call!("getAllTerms", c.get_all_terms(&q));
+    call!("getAllTerms", c.get_all_terms(q.clone()));
     call!("getTerm", c.get_term(&ids.term, None));
-    call!("getClassesForTerm", c.get_classes_for_term(&ids.term, &q));
+    call!(
+        "getClassesForTerm",
+        c.get_classes_for_term(&ids.term, q.clone())
+    );
     call!(
         "getGradingPeriodsForTerm",
-        c.get_grading_periods_for_term(&ids.term, &q)
+        c.get_grading_periods_for_term(&ids.term, q.clone())
     );
-    call!("getAllUsers", c.get_all_users(&q));
+    call!("getAllUsers", c.get_all_users(q.clone()));
     call!("getUser", c.get_user(&ids.teacher, None));
     call!(
         "getClassesForUser",
-        c.get_classes_for_user(&ids.student, &q)
+        c.get_classes_for_user(&ids.student, q.clone())
     );
     out
 }
@@ -382,7 +391,7 @@ async fn client_pages_through_every_user_exactly_once_with_limit_100() {
     let mut pages = 0;
     let mut query = ListQuery::new().limit(100);
     loop {
-        let page = client.get_all_users(&query).await.unwrap();
+        let page = client.get_all_users(query.clone()).await.unwrap();
         pages += 1;
         assert_eq!(page.total, Some(expected.len() as u64));
         let Some(next) = page.next else { break };
@@ -450,7 +459,7 @@ async fn filter_and_fields_projection_work_through_the_client() {
 
     // Unknown filter field → 400 invalid_filter_field, surfaced as a typed error.
     let err = client
-        .get_all_users(&ListQuery::new().filter("shoeSize='42'"))
+        .get_all_users(ListQuery::new().filter("shoeSize='42'"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(400));

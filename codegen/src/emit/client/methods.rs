@@ -1,9 +1,9 @@
 //! The methods of one operation: arguments (path, then query other than the IMS collection
 //! ones of a collection, header and cookie parameters, typed; required ones plain — `&str`,
 //! `&[&str]`, `&T`, or by value for `bool` and numbers — optional ones `Option<…>`; then the
-//! `&ListQuery` of a collection; then the body), their docs, the request the template builds and
-//! the `ApiClient` call that sends it; plus `<fn>_stream` for a collection whose records lowering
-//! found.
+//! `ListQuery` of a collection, by value as for the stream; then the body), their docs, the
+//! request the template builds and the `ApiClient` call that sends it; plus `<fn>_stream` for a
+//! collection whose records lowering found.
 
 use crate::emit::catalogue_paths::{location_variant, sibling_json_type, sibling_type};
 use crate::emit::doc::{DocBuilder, code_span};
@@ -248,9 +248,10 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
             "{}: the IMS collection parameters (`filter`, `sort`, `orderBy`, `fields`, `limit`, `offset`).",
             code_span(q)
         ));
+        // By value, as for `<fn>_stream` (whose stream outlives the call and so owns it).
         args.push(ArgView {
             name: q.clone(),
-            ty: "&rt::ListQuery".to_owned(),
+            ty: "rt::ListQuery".to_owned(),
         });
     }
     let (with_body, body) = body_view(op, doc);

@@ -112,6 +112,7 @@ pub fn render_server(service: &Service) -> Result<String, Diagnostic> {
             .trusted(format!(
                 "The operations of {names}, one method per operation (the discovery endpoint is served by the router). Errors are `imsx_StatusInfo` responses."
             ))
+            .trusted("Every method has a default body answering 501 with `imsx_codeMajor` `unsupported` and a description naming the operation (`ImsError::unsupported`): implement the operations you serve and leave the others out (an `async fn` in the impl is fine). The router still mounts every operation and the discovery document lists them all unless you say otherwise with `ServiceRouter::not_implemented` or `ServiceRouter::implemented_only`.")
             .prose(Some(&service.title))
             .attrs(),
         trait_name: trait_name.clone(),

@@ -24,6 +24,8 @@ pub(crate) struct MethodView {
     pub(crate) args: Vec<ArgView>,
     /// `T` of `impl Reply<T>`.
     pub(crate) output: String,
+    /// The operation's `operations` constant, named by the default "not supported" body.
+    pub(crate) op_const: String,
 }
 
 /// One variant of a success enum.
@@ -197,6 +199,7 @@ pub(crate) fn method_view(service: &Service, op: &Operation) -> MethodView {
         name: op.fn_name.clone(),
         args,
         output,
+        op_const: op.const_name.clone(),
     }
 }
 

@@ -214,7 +214,7 @@ async fn generated_client_reads_the_generated_server_over_tls() {
 
     // One page: total and the next link.
     let page = client
-        .get_all_resources(&ListQuery::new().filter("title='Lab 2'").limit(2))
+        .get_all_resources(ListQuery::new().filter("title='Lab 2'").limit(2))
         .await
         .unwrap();
     assert_eq!(page.total, Some(5));
@@ -225,7 +225,7 @@ async fn generated_client_reads_the_generated_server_over_tls() {
     let one = client.get_resource("res-07", None).await.unwrap();
     assert_eq!(one.resource.vendor_resource_id, "VR-7");
     let held = client
-        .get_resources_for_class("class-1", &ListQuery::new())
+        .get_resources_for_class("class-1", ListQuery::new())
         .await
         .unwrap();
     assert_eq!(held.total, Some(2));

@@ -2,3 +2,4 @@
 
 mod generated_models;
 mod generated_service;
+mod partial_service;
