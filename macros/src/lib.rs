@@ -14,7 +14,7 @@ use proc_macro::TokenStream;
 /// `scopes::ROSTER_CORE_READONLY`). Several arguments are alternatives (any one suffices); an
 /// `all(...)` group lists scopes that must be held together.
 ///
-/// ```ignore
+/// ```
 /// use ims_runtime::ims_scope;
 ///
 /// #[ims_scope(
@@ -24,6 +24,10 @@ use proc_macro::TokenStream;
 /// async fn get_orgs(/* any extractors; a body extractor last */) -> &'static str {
 ///     "only reached with one of the two scopes"
 /// }
+///
+/// // Still an axum handler, now behind the scope check.
+/// let route: ims_runtime::axum::routing::MethodRouter = ims_runtime::axum::routing::get(get_orgs);
+/// # drop(route);
 /// ```
 ///
 /// The handler gains a leading `::ims_runtime::resource_server::Scoped<_>` extractor that answers 401 without
