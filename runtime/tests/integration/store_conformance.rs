@@ -703,3 +703,71 @@ mod refresh_endpoint {
         assert_eq!(again.status(), StatusCode::OK);
     }
 }
+
+/// `GET /health`: 200 `{"status":"ok"}` while the store answers, 503 with the store's error
+/// when it does not; no authentication, never cached.
+mod health_endpoint {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use http::{Request, StatusCode, header};
+    use ims_runtime::authorization_server::{AuthorizationServer, SqliteStore, Store};
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    use crate::store_conformance_pg::TestDb;
+
+    async fn health(store: Arc<dyn Store>) -> (StatusCode, Option<String>, Value) {
+        let server = AuthorizationServer::builder("https://as.example.edu", store)
+            .build()
+            .await
+            .unwrap();
+        health_of(&server).await
+    }
+
+    async fn health_of(server: &AuthorizationServer) -> (StatusCode, Option<String>, Value) {
+        let r = server
+            .router()
+            .oneshot(Request::get("/health").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = r.status();
+        let cache = r
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, cache, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn sqlite_store_is_healthy() {
+        let (status, cache, body) = health(Arc::new(SqliteStore::in_memory().unwrap())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(cache.as_deref(), Some("no-store"));
+        assert_eq!(body, json!({"status": "ok"}));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_store_is_healthy_until_its_database_goes_away() {
+        let db = TestDb::create().await;
+        let server = AuthorizationServer::builder("https://as.example.edu", db.store().await)
+            .build()
+            .await
+            .unwrap();
+        let (status, _, body) = health_of(&server).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+        drop(db); // DROP DATABASE … WITH (FORCE): every connection of the store is cut
+        let (status, cache, body) = health_of(&server).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(cache.as_deref(), Some("no-store"));
+        assert_eq!(body["status"], "unavailable");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("authorization store: "),
+            "{body}"
+        );
+    }
+}
