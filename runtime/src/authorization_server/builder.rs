@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cache_coherence;
 #[cfg(feature = "client")]
 use super::jwks_fetch::{JwksFetcher, JwksUriPolicy};
 use super::key_rotation::{self, KeyPolicy, SigningKeys};
 use super::keys::SigningAlgorithm;
+use super::live_tokens::LIVE_TOKEN_RECHECK;
 use super::model::GrantType;
 use super::owner::{ResourceOwnerAuthenticator, StaticUsers};
 use super::rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
@@ -44,6 +46,7 @@ pub struct AuthorizationServerBuilder {
     token_rate_limit: Option<RateLimit>,
     registration_rate_limit: Option<RateLimit>,
     authenticator: Option<Arc<dyn ResourceOwnerAuthenticator>>,
+    revocation_recheck: Duration,
     #[cfg(feature = "client")]
     jwks_uri_policy: JwksUriPolicy,
 }
@@ -79,6 +82,7 @@ impl AuthorizationServerBuilder {
             token_rate_limit: Some(DEFAULT_TOKEN_RATE_LIMIT),
             registration_rate_limit: Some(DEFAULT_REGISTRATION_RATE_LIMIT),
             authenticator: None,
+            revocation_recheck: LIVE_TOKEN_RECHECK,
             #[cfg(feature = "client")]
             jwks_uri_policy: JwksUriPolicy::default(),
         }
@@ -223,6 +227,17 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// How long the revocation check of a resource server in this process
+    /// ([`RevocationCheck`](crate::resource_server::RevocationCheck)) reuses a store's "not
+    /// revoked" answer for one token (default 1 s). Revocations made through this server are
+    /// seen at once; those made by other instances as soon as the store's change feed delivers
+    /// them (PostgreSQL), and at the latest after this interval (a store without a feed, or a
+    /// lost notification). `Duration::ZERO` asks the store on every request.
+    pub fn revocation_recheck(mut self, recheck: Duration) -> Self {
+        self.revocation_recheck = recheck;
+        self
+    }
+
     /// Who logs resource owners in at `/authorize`. Without one, every login fails.
     pub fn resource_owner_authenticator(
         mut self,
@@ -316,26 +331,30 @@ impl AuthorizationServerBuilder {
             alg: settings.signing_alg,
             access_token_lifetime: settings.access_token_lifetime,
         };
+        // Subscribed before the keys are read, so a rotation elsewhere in between is not missed.
+        let changes = self.store.changes();
         let ring = key_rotation::load_or_create(self.store.as_ref(), key_policy).await?;
         let resource_owners = self
             .authenticator
             .unwrap_or_else(|| Arc::new(StaticUsers::new()));
-        Ok(AuthorizationServer {
-            state: Arc::new(ServerState {
-                settings,
-                clients: ClientDirectory::new(Arc::clone(&self.store)),
-                revocations: Revocations::new(Arc::clone(&self.store)),
-                store: self.store,
-                signing_keys: SigningKeys::new(ring),
-                resource_owners,
-                token_limiter: self.token_rate_limit.as_ref().map(RateLimit::limiter),
-                registration_limiter: self
-                    .registration_rate_limit
-                    .as_ref()
-                    .map(RateLimit::limiter),
-                #[cfg(feature = "client")]
-                jwks_fetcher: JwksFetcher::new(self.jwks_uri_policy),
-            }),
-        })
+        let state = Arc::new(ServerState {
+            settings,
+            clients: ClientDirectory::new(Arc::clone(&self.store)),
+            revocations: Revocations::new(Arc::clone(&self.store), self.revocation_recheck),
+            store: self.store,
+            signing_keys: SigningKeys::new(ring),
+            resource_owners,
+            token_limiter: self.token_rate_limit.as_ref().map(RateLimit::limiter),
+            registration_limiter: self
+                .registration_rate_limit
+                .as_ref()
+                .map(RateLimit::limiter),
+            #[cfg(feature = "client")]
+            jwks_fetcher: JwksFetcher::new(self.jwks_uri_policy),
+        });
+        if let Some(changes) = changes {
+            cache_coherence::follow(Arc::downgrade(&state), changes);
+        }
+        Ok(AuthorizationServer { state })
     }
 }
