@@ -481,7 +481,62 @@ fn parse_entity_tags(value: &str) -> Option<Vec<&str>> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_entity_tags;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::catalogue::Method as OpMethod;
+
+    #[test]
+    fn left_out_operations_leave_paths_and_emptied_path_items() {
+        let sdd = serde_json::json!({
+            "openapi": "3.0.1",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/users": {"get": {}, "post": {}, "parameters": []},
+                "/users/{id}": {"get": {}, "parameters": []},
+                "/ims/x/v1/classes": {"get": {}},
+                "/orgs": {"get": {}}
+            }
+        })
+        .to_string();
+        let deployment = Deployment::new("https://api.example.edu".parse().unwrap());
+        let left_out = [
+            LeftOut {
+                method: OpMethod::Get,
+                path: "/users",
+                base_path: "/ims/x/v1",
+            },
+            LeftOut {
+                method: OpMethod::Get,
+                path: "/users/{id}",
+                base_path: "/ims/x/v1",
+            },
+            // Found under the base path when the SDD's keys carry it.
+            LeftOut {
+                method: OpMethod::Get,
+                path: "/classes",
+                base_path: "/ims/x/v1/",
+            },
+            // Not in the SDD: ignored.
+            LeftOut {
+                method: OpMethod::Delete,
+                path: "/orgs",
+                base_path: "",
+            },
+        ];
+        let doc = DiscoveryDocument::leaving_out(&sdd, &deployment, &left_out).unwrap();
+        let served: Value = serde_json::from_slice(doc.body()).unwrap();
+        assert_eq!(
+            served["paths"],
+            serde_json::json!({
+                "/users": {"post": {}, "parameters": []},
+                "/orgs": {"get": {}}
+            })
+        );
+        let all = DiscoveryDocument::new(&sdd, &deployment).unwrap();
+        let served: Value = serde_json::from_slice(all.body()).unwrap();
+        assert_eq!(served["paths"].as_object().unwrap().len(), 4);
+        assert_ne!(all.etag(), doc.etag());
+    }
 
     #[test]
     fn if_none_match_list_parses_weak_strong_star_and_quoted_commas() {

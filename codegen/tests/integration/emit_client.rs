@@ -72,7 +72,7 @@ fn client_methods_follow_the_contract_and_collisions_are_renamed() {
     // parameter is renamed; the other IMS parameters are not separate arguments.
     assert!(s.contains("pubasyncfnlist_things(&self,query2:rt::Option<&str>,query:rt::ListQuery)->rt::Result<rt::Page<super::models::ThingSet>,rt::ApiError>"), "{text}");
     assert!(
-        s.contains(".arg(\"query\",&query2).list_query(query)"),
+        s.contains(".arg(\"query\",&query2).list_query(&query)"),
         "{text}"
     );
     // `list_things_stream` is an operation's own name, so the stream method is renamed.

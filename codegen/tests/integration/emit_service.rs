@@ -105,6 +105,29 @@ fn header_names_generator_version_sdd_file_and_hash() {
 }
 
 #[test]
+fn every_trait_method_defaults_to_the_unsupported_answer() {
+    let text = emit(sample(), "");
+    let s = squash(&text);
+    // Arguments are consumed (no unused-variable warning) and the operation is named by its
+    // catalogue constant.
+    assert!(
+        s.contains("->implrt::Reply<super::models::Thing>{let_=(ctx,id);rt::server::unsupported(&ops::GET_THING)}"),
+        "{text}"
+    );
+    assert!(
+        s.contains("rt::server::unsupported(&ops::CREATE_THING)}"),
+        "{text}"
+    );
+    assert_eq!(s.matches("rt::server::unsupported(").count(), 2, "{text}");
+    assert!(
+        text.contains(
+            "Every method has a default body answering 501 with `imsx_codeMajor` `unsupported`"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn emission_is_deterministic() {
     let a = emit(sample(), "");
     let b = emit(sample(), "");

@@ -171,6 +171,8 @@ pub mod client {
     use ::ims_runtime::codegen as rt;
     /// Calls `naming keywords collisions odd names` `naming keywords collisions odd names` `1.0` over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.
     ///
+    /// Errors are `ApiError`s: an operation the provider does not implement (HTTP 501, or `imsx_codeMajor` `unsupported`) fails with `ApiError::Unsupported` naming it, every other error status with `ApiError::Status` and its `imsx_StatusInfo`.
+    ///
     /// naming: keywords, collisions, odd names
     #[derive(rt::Debug)]
     pub struct NamingKeywordsCollisionsOddNamesClient {

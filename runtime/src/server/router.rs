@@ -535,6 +535,52 @@ mod tests {
     }
 
     #[test]
+    fn implemented_only_declares_every_other_catalogued_operation_not_implemented() {
+        use crate::catalogue::{Method as CatalogueMethod, ScopeRequirement};
+        const fn op(id: &'static str, path: &'static str) -> OperationInfo {
+            OperationInfo {
+                id,
+                fn_name: id,
+                method: CatalogueMethod::Get,
+                path,
+                summary: None,
+                params: &[],
+                request_media_types: &[],
+                response_statuses: &["200"],
+                scopes: ScopeRequirement { any_of: &[] },
+                is_discovery: false,
+            }
+        }
+        static USERS: OperationInfo = op("getAllUsers", "/users");
+        static USER: OperationInfo = op("getUser", "/users/{id}");
+        static CLASSES: OperationInfo = op("getAllClasses", "/classes");
+        let state = Arc::new(());
+        let router = ServiceRouter::new("/ims/x/v1", "{}", None)
+            .serve(&USERS, &state, || async { "users" })
+            .serve(&USER, &state, || async { "user" })
+            .serve(&CLASSES, &state, || async { "classes" })
+            // Not catalogued: never declared by `implemented_only`.
+            .route(
+                Method::GET,
+                "/health",
+                false,
+                axum::routing::get(|| async { "ok" }),
+            );
+        assert!(router.not_implemented_operations().is_empty());
+        let router = router.implemented_only(&[&USERS]);
+        assert_eq!(
+            router.not_implemented_operations(),
+            ["getUser", "getAllClasses"]
+        );
+        // Declaring twice changes nothing; declarations add up.
+        let router = router.not_implemented(&[&CLASSES, &USERS]);
+        assert_eq!(
+            router.not_implemented_operations(),
+            ["getUser", "getAllClasses", "getAllUsers"]
+        );
+    }
+
+    #[test]
     fn join_handles_the_root() {
         assert_eq!(join("", ""), "/");
         assert_eq!(join("/ims/x/v1", "/users"), "/ims/x/v1/users");

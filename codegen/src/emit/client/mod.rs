@@ -47,6 +47,7 @@ pub fn render_client(service: &Service) -> Result<String, Diagnostic> {
                 "Calls {} over https with tokens from a token source: each method asks for the operation's first scope alternative and falls back to the next when the token endpoint answers `invalid_scope`; idempotent calls are retried on 429/503.",
                 service_label(service)
             ))
+            .trusted("Errors are `ApiError`s: an operation the provider does not implement (HTTP 501, or `imsx_codeMajor` `unsupported`) fails with `ApiError::Unsupported` naming it, every other error status with `ApiError::Status` and its `imsx_StatusInfo`.")
             .prose(Some(&service.title))
             .attrs(),
         name,
