@@ -5,16 +5,20 @@
 //! A generated handler reads its parameters from [`RequestInput`] by the operation's catalogue
 //! entry, calls the trait method and answers with one of these:
 //!
+//! (from the generated OneRoster 1.2 Rostering module, `generated-example/src/generated/`)
+//!
+//! <!-- compiled: generated-example/src/generated/oneroster_v1p2_rostering.rs -->
 //! ```ignore
+//! #[rt::ims_scope(super::scopes::ROSTER_CORE_READONLY, super::scopes::ROSTER_READONLY)]
 //! async fn handle_get_user<S: RosteringService>(
 //!     rt::State(svc): rt::State<rt::Arc<S>>,
 //!     ctx: rt::RequestContext,
 //!     input: rt::RequestInput,
 //! ) -> rt::Handled {
 //!     let op = &ops::GET_USER;
-//!     let sourced_id = input.required(op, "sourcedId")?;
+//!     let arg_sourced_id = input.required(op, "sourcedId")?;
 //!     let fields = input.fields()?;
-//!     let out = svc.get_user(ctx, sourced_id).await?;
+//!     let out = svc.get_user(ctx, arg_sourced_id).await?;
 //!     rt::server::json(200, &out, fields, rt::Some("user"), USER_D_TYPE_MEMBERS)
 //! }
 //! ```

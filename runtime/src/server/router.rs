@@ -61,10 +61,14 @@ struct DiscoveryMount {
 /// A generated `server::router(svc)` returns one with every operation added; the application then
 /// chooses authentication, discovery and paging limits:
 ///
+/// (from `examples/first-hour`, README.md's "The first hour")
+///
+/// <!-- compiled: examples/first-hour/src/main.rs -->
 /// ```ignore
-/// let app = oneroster::server::router(MyStore::default())
-///     .with_auth(AuthLayer::new(verifier, "oneroster"))
-///     .with_discovery(&deployment)?
+/// let api = router(roster)
+///     .implemented_only(&[&operations::GET_ALL_USERS, &operations::GET_USER]) // optional
+///     .with_auth(AuthLayer::new(verifier, "oneroster")) // 401/403 before your code runs
+///     .with_discovery(&deployment)? // the SDD at BASE_PATH/discovery, lists these two only
 ///     .into_router();
 /// ```
 ///
