@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CLI end to end: `ims-codegen generate --sdd FILE` (release build), as a user runs it. Prints
 # every run and the median. Default input: the official OneRoster 1.2 Rostering SDD in
-# ../shared/ims/real-sdd/ (1EdTech's file, read as a test input only). Target: < 0.1 s median
+# ../shared/ims/real-sdd/ or $IMS_REAL_SDD_DIR (1EdTech's file, read as a test input only). Target: < 0.1 s median
 # on the 2-core CI machine. The in-process stage figures are `cargo bench -p ims-codegen --bench pipeline`.
 #
 #   scripts/bench-cli-generate.sh [SDD] [RUNS]
@@ -9,10 +9,10 @@ set -euo pipefail
 . "$(dirname "$0")/bench-timing.sh"
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-sdd="${1:-$repo/../shared/ims/real-sdd/or_v1p2_rostering_oas3.json}"
+sdd="${1:-${IMS_REAL_SDD_DIR:-$repo/../shared/ims/real-sdd}/or_v1p2_rostering_oas3.json}"
 runs="${2:-5}"
 [ -f "$sdd" ] || {
-    echo "error: $sdd not found: the official 1EdTech SDDs live in shared/ims/real-sdd/ beside the checkout" >&2
+    echo "error: $sdd not found: the official 1EdTech SDDs live in ../shared/ims/real-sdd/ (the team's shared folder beside the clone; see its SOURCES.md) or in \$IMS_REAL_SDD_DIR" >&2
     exit 2
 }
 target="${CARGO_TARGET_DIR:-$HOME/.cache/ims-codegen-target}"

@@ -1,7 +1,8 @@
 //! End-to-end generator benchmarks: load + lower + emit (+ syn check + prettyplease) in-process.
 //!
 //! - `pipeline/or_v1p2_rostering_sdd`: the official OneRoster 1.2 Rostering SDD from
-//!   `../shared/ims/real-sdd/` (skipped with a message when the folder is absent). Target < 100 ms.
+//!   `../shared/ims/real-sdd/` or `IMS_REAL_SDD_DIR` (left out, saying where the files come from,
+//!   when they are missing). Target < 100 ms.
 //! - `pipeline/spec_models/<id>`: every bundled `spec-models/*/model.yaml`.
 //! - `stages/{load,lower,render,format}`: the same OneRoster 1.2 run cut into its stages (read and
 //!   parse the SDD; lower to the IR; render the templates; `syn` check + `prettyplease`), so a
@@ -25,20 +26,22 @@ fn workspace() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The official OneRoster 1.2 Rostering SDD, or what is missing and how to provide it.
+fn official_or12() -> Result<PathBuf, ims_test_prerequisites::Missing> {
+    ims_test_prerequisites::locate_real_sdd_dir().map(|dir| dir.join("or_v1p2_rostering_oas3.json"))
+}
+
 fn bench_pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(20);
 
-    let or12 = workspace().join("../shared/ims/real-sdd/or_v1p2_rostering_oas3.json");
-    if or12.is_file() {
-        let inputs = [Input::Sdd(or12)];
-        assert!(run(&inputs).is_ok(), "the OneRoster 1.2 SDD must generate");
-        group.bench_function("or_v1p2_rostering_sdd", |b| b.iter(|| run(&inputs)));
-    } else {
-        eprintln!(
-            "skipping or_v1p2_rostering_sdd: {} not found (the official files live in shared/ims/real-sdd beside the checkout)",
-            or12.display()
-        );
+    match official_or12() {
+        Ok(or12) => {
+            let inputs = [Input::Sdd(or12)];
+            assert!(run(&inputs).is_ok(), "the OneRoster 1.2 SDD must generate");
+            group.bench_function("or_v1p2_rostering_sdd", |b| b.iter(|| run(&inputs)));
+        }
+        Err(missing) => eprintln!("not benchmarked: or_v1p2_rostering_sdd\n{missing}"),
     }
 
     let mut models: Vec<PathBuf> = std::fs::read_dir(workspace().join("spec-models"))
@@ -67,11 +70,13 @@ fn bench_pipeline(c: &mut Criterion) {
 }
 
 fn bench_stages(c: &mut Criterion) {
-    let or12 = workspace().join("../shared/ims/real-sdd/or_v1p2_rostering_oas3.json");
-    if !or12.is_file() {
-        eprintln!("skipping stages: {} not found", or12.display());
-        return;
-    }
+    let or12 = match official_or12() {
+        Ok(path) => path,
+        Err(missing) => {
+            eprintln!("not benchmarked: stages\n{missing}");
+            return;
+        }
+    };
     let mut group = c.benchmark_group("stages");
     group.sample_size(20);
     let mut diags = Diagnostics::default();

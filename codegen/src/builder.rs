@@ -10,21 +10,35 @@
 //! }
 //! // src/lib.rs:  pub mod oneroster { ims_runtime::include_spec!("oneroster_v1p2_rostering"); }
 //! ```
+//!
+//! Relative paths (models, SDDs, the output folder) start from the crate's folder, the
+//! `CARGO_MANIFEST_DIR` cargo runs build scripts in, not from the workspace root; a missing file is
+//! reported with the absolute path that was looked for.
+//!
+//! Diagnostics read as the CLI prints them (rustc style: `error[IMS…]`, `--> file:line:col`, the
+//! quoted line with a caret, `= help`). Warnings go to cargo as `cargo:warning=` lines, one per line
+//! of that text. On errors, [`BuildError`]'s `Display` *and* `Debug` are that text, so `?` in a
+//! `main` returning `Result<(), BuildError>` or `Result<(), Box<dyn Error>>` (which prints the
+//! error with `Debug`) and `.unwrap()` all show it under cargo's `--- stderr`, not a struct dump.
 
+use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, Renderer, Severity, codes};
 use crate::pipeline::{self, GeneratedFile, Input};
 use crate::write::{self, WriteError};
 
-/// Why [`Builder::compile`] failed.
-#[derive(Debug, thiserror::Error)]
+/// Why [`Builder::compile`] failed. `Display` and `Debug` print the same text (see the module docs).
+#[derive(thiserror::Error)]
 pub enum BuildError {
-    /// The inputs have errors; every diagnostic is listed.
-    #[error("ims-codegen: {} error(s) in the inputs\n\n{diagnostics}", diagnostics.error_count())]
+    /// The inputs have errors; `text` renders every diagnostic as the CLI does.
+    #[error("ims-codegen: {} error(s) in the inputs; no file was written\n\n{text}", diagnostics.error_count())]
     Input {
         /// All diagnostics of the run (errors and warnings).
         diagnostics: Diagnostics,
+        /// The diagnostics rendered like rustc, with the quoted source lines.
+        text: String,
     },
     /// No `out_dir` was set and `OUT_DIR` is not in the environment (not running under cargo).
     #[error(
@@ -37,6 +51,13 @@ pub enum BuildError {
     /// Writing a file failed.
     #[error("ims-codegen: {0}")]
     Write(#[from] WriteError),
+}
+
+impl fmt::Debug for BuildError {
+    /// The `Display` text: `main` returning an error prints it with `Debug`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// Configures and runs code generation from a build script.
@@ -76,21 +97,24 @@ impl Builder {
         }
     }
 
-    /// Adds a `model.yaml` (relative paths are relative to the crate's manifest folder).
+    /// Adds a `model.yaml`. A relative path starts from the crate's folder (`CARGO_MANIFEST_DIR`);
+    /// the SDD the model names is relative to the model's folder.
     #[must_use]
     pub fn model(mut self, path: impl AsRef<Path>) -> Self {
         self.inputs.push(Input::Model(path.as_ref().to_path_buf()));
         self
     }
 
-    /// Adds an SDD alone; its model is inferred.
+    /// Adds an SDD alone; its model is inferred. A relative path starts from the crate's folder
+    /// (`CARGO_MANIFEST_DIR`).
     #[must_use]
     pub fn sdd(mut self, path: impl AsRef<Path>) -> Self {
         self.inputs.push(Input::Sdd(path.as_ref().to_path_buf()));
         self
     }
 
-    /// Where to write `<module>.rs` files (default: the `OUT_DIR` cargo gives build scripts).
+    /// Where to write `<module>.rs` files (default: the `OUT_DIR` cargo gives build scripts). A
+    /// relative path starts from the crate's folder (`CARGO_MANIFEST_DIR`).
     #[must_use]
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.out_dir = Some(dir.as_ref().to_path_buf());
@@ -121,34 +145,82 @@ impl Builder {
         self
     }
 
-    /// Generates and writes the files (each only if its bytes changed).
+    /// Generates and writes the files (each only if its bytes changed). Warnings are printed as
+    /// `cargo:warning` lines; errors come back as [`BuildError::Input`] and nothing is written.
     pub fn compile(self) -> Result<Compiled, BuildError> {
+        let on = self.cargo_directives;
+        let mut stdout = std::io::stdout().lock();
+        let mut none = std::io::sink();
+        let directives: &mut dyn Write = if on { &mut stdout } else { &mut none };
+        self.compile_printing_to(directives)
+    }
+
+    /// [`Builder::compile`], with the `cargo:` directives written to `directives`.
+    fn compile_printing_to(self, directives: &mut dyn Write) -> Result<Compiled, BuildError> {
         if self.inputs.is_empty() {
             return Err(BuildError::NoInputs);
         }
+        let base = crate_dir();
         let out_dir = match self.out_dir {
-            Some(d) => d,
+            Some(d) => base.join(d),
             None => std::env::var_os("OUT_DIR")
                 .map(PathBuf::from)
                 .ok_or(BuildError::NoOutDir)?,
         };
-        let output = pipeline::run_with(&self.inputs, &self.emit);
-        if self.cargo_directives {
-            // Only real files read: cargo re-runs the script when one of them changes.
-            for path in &output.files_read {
-                println!("cargo:rerun-if-changed={}", path.display());
-            }
-            for d in output
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity() == crate::diagnostics::Severity::Warning)
-            {
-                println!("cargo:warning={}", d.to_string().replace('\n', " "));
+        let mut missing = Diagnostics::new();
+        let mut inputs = Vec::with_capacity(self.inputs.len());
+        for input in self.inputs {
+            let input = resolve_input(&base, input);
+            let (kind, path) = match &input {
+                Input::Model(p) => ("model", p),
+                Input::Sdd(p) | Input::NamedSdd { sdd: p, .. } => ("SDD", p),
+            };
+            match input_file_problem(path) {
+                None => inputs.push(input),
+                Some(problem) => {
+                    // Watched too: cargo re-runs the script once the file appears.
+                    let _ = writeln!(directives, "cargo:rerun-if-changed={}", path.display());
+                    missing.push(
+                        Diagnostic::new(
+                            codes::INPUT_UNREADABLE,
+                            format!("{kind} file `{}` {problem}", path.display()),
+                            Location::None,
+                        )
+                        .with_help(format!(
+                            "relative paths given to `ims_codegen::Builder` start from the crate's folder \
+                             (CARGO_MANIFEST_DIR, where cargo runs build.rs): {}",
+                            base.display()
+                        )),
+                    );
+                }
             }
         }
-        if !output.is_ok() {
+        let mut output = if inputs.is_empty() {
+            pipeline::Output::default()
+        } else {
+            pipeline::run_with(&inputs, &self.emit)
+        };
+        // Only real files read: cargo re-runs the script when one of them changes.
+        for path in &output.files_read {
+            let _ = writeln!(directives, "cargo:rerun-if-changed={}", path.display());
+        }
+        let mut renderer = Renderer::new();
+        for d in output
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Warning)
+        {
+            // One directive per line: cargo shows each as its own `warning:` line.
+            for line in renderer.render(d).lines() {
+                let _ = writeln!(directives, "cargo:warning={line}");
+            }
+        }
+        if !missing.is_empty() || !output.is_ok() {
+            missing.extend(std::mem::take(&mut output.diagnostics));
+            let text = renderer.render_all(missing.iter());
             return Err(BuildError::Input {
-                diagnostics: output.diagnostics,
+                diagnostics: missing,
+                text,
             });
         }
         write::write_files(&out_dir, &output.files)?;
@@ -157,6 +229,37 @@ impl Builder {
             out_dir,
             diagnostics: output.diagnostics,
         })
+    }
+}
+
+/// The folder relative paths start from: the crate's (`CARGO_MANIFEST_DIR`, which cargo sets for
+/// build scripts), else the current folder.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
+/// `input` with its path made absolute against `base`.
+fn resolve_input(base: &Path, input: Input) -> Input {
+    match input {
+        Input::Model(p) => Input::Model(base.join(p)),
+        Input::Sdd(p) => Input::Sdd(base.join(p)),
+        Input::NamedSdd { sdd, module } => Input::NamedSdd {
+            sdd: base.join(sdd),
+            module,
+        },
+    }
+}
+
+/// Why `path` cannot be an input file, if it cannot.
+fn input_file_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(_) => Some("is a folder, not a file".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("not found".to_string()),
+        Err(e) => Some(format!("cannot be read: {e}")),
     }
 }
 
@@ -184,8 +287,9 @@ mod tests {
         assert_eq!(written, compiled.files[0].contents);
     }
 
+    /// What a build script sees for a model with errors: `?` in `main` prints `Debug`.
     #[test]
-    fn build_error_display_lists_every_diagnostic() {
+    fn build_error_reads_like_rustc_in_display_and_debug() {
         let dir = tempfile::tempdir().unwrap();
         let model = dir.path().join("model.yaml");
         std::fs::write(
@@ -193,20 +297,90 @@ mod tests {
             "spec: X\nservice: Y\nversion: \"1\"\nmodule: bad-name\nsdd: missing.json\n",
         )
         .unwrap();
+        let mut directives = Vec::new();
         let err = Builder::new()
             .model(&model)
             .out_dir(dir.path().join("out"))
+            .compile_printing_to(&mut directives)
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("ims-codegen: 2 error(s) in the inputs; no file was written\n\n"),
+            "{text}"
+        );
+        let expected_first = format!(
+            "error[IMS0011]: invalid module name `bad-name`: it must be a snake_case Rust identifier\n  --> {}:4:1\n   |\n 4 | module: bad-name\n   | ^\n",
+            model.display()
+        );
+        assert!(text.contains(&expected_first), "{text}");
+        assert!(text.contains("error[IMS0012]"), "{text}");
+        assert_eq!(format!("{err:?}"), text);
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        assert_eq!(format!("{boxed:?}"), text, "what `main` prints");
+        assert!(!dir.path().join("out").exists());
+        let directives = String::from_utf8(directives).unwrap();
+        assert!(
+            directives.contains(&format!("cargo:rerun-if-changed={}", model.display())),
+            "{directives}"
+        );
+    }
+
+    #[test]
+    fn a_missing_relative_input_names_the_path_looked_for_and_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Builder::new()
+            .model("no/such/model.yaml")
+            .out_dir(dir.path())
             .cargo_directives(false)
             .compile()
             .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("2 error(s)"), "{text}");
+        let looked_for = crate_dir().join("no/such/model.yaml");
+        assert!(looked_for.is_absolute());
         assert!(
-            text.contains("IMS0011") && text.contains("IMS0012"),
+            text.contains(&format!(
+                "error[IMS0001]: model file `{}` not found",
+                looked_for.display()
+            )),
             "{text}"
         );
-        assert!(text.contains("model.yaml:4:1"), "{text}");
-        assert!(!dir.path().join("out").exists());
+        assert!(
+            text.contains("start from the crate's folder (CARGO_MANIFEST_DIR"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn warnings_become_one_cargo_warning_per_rendered_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let sdd = dir.path().join("sdd.json");
+        // No `servers` and no model: IMS0450 (operations mounted at the root) is a warning.
+        std::fs::write(
+            &sdd,
+            r#"{"openapi": "3.0.0", "info": {"title": "Things", "version": "1.0"},
+                "paths": {"/things": {"get": {"operationId": "getThings",
+                  "responses": {"200": {"description": "OK"}}}}}}"#,
+        )
+        .unwrap();
+        let mut directives = Vec::new();
+        let compiled = Builder::new()
+            .sdd(&sdd)
+            .out_dir(dir.path().join("out"))
+            .compile_printing_to(&mut directives)
+            .unwrap();
+        let warning = compiled
+            .diagnostics
+            .iter()
+            .find(|d| d.severity() == Severity::Warning)
+            .expect("the SDD yields a warning");
+        let rendered = Renderer::new().render(warning);
+        assert!(rendered.lines().count() > 1, "{rendered}");
+        let expected: String = rendered
+            .lines()
+            .map(|l| format!("cargo:warning={l}\n"))
+            .collect();
+        let directives = String::from_utf8(directives).unwrap();
+        assert!(directives.contains(&expected), "{directives}");
     }
 
     #[test]

@@ -35,15 +35,38 @@ pub struct StaleFile {
     pub staleness: Staleness,
 }
 
-/// An I/O failure while writing.
+/// Why writing (or comparing) the output failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write `{}`: {source}", path.display())]
-pub struct WriteError {
-    /// The file (or folder) concerned.
-    pub path: PathBuf,
-    /// The cause.
-    #[source]
-    pub source: std::io::Error,
+pub enum WriteError {
+    /// An I/O failure on a file or folder.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        /// The file (or folder) concerned.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output folder names something that exists and is not a folder (e.g. `--out` a file).
+    #[error(
+        "the output folder `{}` is not a directory (something else of that name exists): name a folder, or remove it",
+        path.display()
+    )]
+    NotADirectory {
+        /// The output folder asked for.
+        path: PathBuf,
+    },
+}
+
+/// Fails with [`WriteError::NotADirectory`] when `dir` exists and is not a folder; the OS would
+/// only say "File exists" (create) or "Not a directory" about a file inside it.
+fn ensure_not_a_file(dir: &Path) -> Result<(), WriteError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(WriteError::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Writes `contents` to `path` unless it already holds exactly these bytes.
@@ -51,7 +74,7 @@ pub struct WriteError {
 /// The new text goes to a temporary file in the same folder, then is renamed over `path`, so a
 /// reader (or an interrupted run) never sees half a file.
 pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<WriteOutcome, WriteError> {
-    let err = |source| WriteError {
+    let err = |source| WriteError::Io {
         path: path.to_path_buf(),
         source,
     };
@@ -91,7 +114,8 @@ pub fn write_files(
     dir: &Path,
     files: &[GeneratedFile],
 ) -> Result<Vec<(PathBuf, WriteOutcome)>, WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError {
+    ensure_not_a_file(dir)?;
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
@@ -106,6 +130,7 @@ pub fn write_files(
 
 /// Reports which files in `dir` are missing or differ from `files`, writing nothing.
 pub fn check_files(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<StaleFile>, WriteError> {
+    ensure_not_a_file(dir)?;
     let mut stale = Vec::new();
     for f in files {
         let path = dir.join(&f.file_name);
@@ -119,7 +144,7 @@ pub fn check_files(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<StaleFile>
                 path,
                 staleness: Staleness::Missing,
             }),
-            Err(source) => return Err(WriteError { path, source }),
+            Err(source) => return Err(WriteError::Io { path, source }),
         }
     }
     Ok(stale)
@@ -168,6 +193,30 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("m.rs")]);
+    }
+
+    #[test]
+    fn an_output_folder_that_is_a_file_is_not_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.rs");
+        std::fs::write(&out, "keep me").unwrap();
+        for err in [
+            write_files(&out, &[file("a")]).unwrap_err(),
+            check_files(&out, &[file("a")]).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, WriteError::NotADirectory { path } if *path == out),
+                "{err:?}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the output folder `{}` is not a directory (something else of that name exists): name a folder, or remove it",
+                    out.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
     }
 
     #[test]

@@ -3,20 +3,17 @@
 //! Exit codes: 0 success, 1 errors in the inputs, 2 usage errors, 3 stale or missing files
 //! (`generate --check`), 4 I/O errors while writing or comparing output.
 
-pub mod render;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, Renderer};
 use crate::ir;
 use crate::pipeline::{self, Input};
 use crate::spec_model::is_valid_module_name;
 use crate::write::{self, Staleness, WriteOutcome};
-use render::Renderer;
 
 /// Success.
 pub const EXIT_OK: u8 = 0;

@@ -5,11 +5,13 @@
 //! Every diagnostic carries a [`Code`] of the registry in [`codes`], which fixes its severity.
 
 pub mod codes;
+pub mod render;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use codes::Code;
+pub use render::Renderer;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

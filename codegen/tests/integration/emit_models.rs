@@ -224,30 +224,16 @@ fn emitted_models_compile_and_round_trip() {
     for (name, path) in fixtures() {
         modules.push_str(&format!("pub mod {name} {{\n{}\n}}\n", render_file(&path)));
     }
-    let real = root.join("../shared/ims/real-sdd");
-    let mut real_count = 0;
-    if real.is_dir() {
-        for (name, file) in [
-            ("oneroster", "or_v1p2_rostering_oas3.json"),
-            ("open_badges", "ob_v3p0_oas.json"),
-            ("case", "case_v1p1_oas3.json"),
-        ] {
-            modules.push_str(&format!(
-                "pub mod {name} {{\n{}\n}}\n",
-                render_file(&real.join(file))
-            ));
-            real_count += 1;
-        }
-    } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is missing (required when CI is set)",
-            real.display()
-        );
-        eprintln!(
-            "note: {} is absent; compiling the fixtures only",
-            real.display()
-        );
+    let real = ims_test_prerequisites::real_sdd_dir();
+    for (name, file) in [
+        ("oneroster", "or_v1p2_rostering_oas3.json"),
+        ("open_badges", "ob_v3p0_oas.json"),
+        ("case", "case_v1p1_oas3.json"),
+    ] {
+        modules.push_str(&format!(
+            "pub mod {name} {{\n{}\n}}\n",
+            render_file(&real.join(file))
+        ));
     }
     let dir = tempfile::tempdir().expect("tempdir");
     // Set IMS_KEEP_MODELS_CHECK=1 to keep the scratch crate for inspection (e.g. clippy).
@@ -271,8 +257,7 @@ fn emitted_models_compile_and_round_trip() {
     std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).expect("lock file");
     std::fs::create_dir(dir.path().join("src")).expect("src");
     let lib = format!(
-        "#![deny(warnings)]\n#![allow(missing_docs)]\n{modules}\n#[cfg(test)]\nmod checks {{\n{CHECKS}\n{}\n}}\n",
-        if real_count > 0 { REAL_CHECKS } else { "" }
+        "#![deny(warnings)]\n#![allow(missing_docs)]\n{modules}\n#[cfg(test)]\nmod checks {{\n{CHECKS}\n{REAL_CHECKS}\n}}\n"
     );
     std::fs::write(dir.path().join("src/lib.rs"), lib).expect("lib.rs");
     // A target folder of its own: the outer `cargo test` may still hold the shared one's lock.
@@ -404,7 +389,7 @@ fn odd_names_still_map_to_their_wire_names() {
 }
 "##;
 
-/// Checks on the official files (only when they are present).
+/// Checks on the official files.
 const REAL_CHECKS: &str = r##"
 #[test]
 fn oneroster_org_type_round_trips_school_and_ext_campus() {

@@ -11,7 +11,9 @@ pub enum ClientError {
         "refusing plain http URL `{0}`: use https (loopback http only with allow_loopback_http)"
     )]
     InsecureUrl(String),
-    /// Network failure or timeout.
+    /// Network failure or timeout: the URL (without user info) and every cause, outermost first,
+    /// e.g. `https://host/users: error sending request: client error (Connect): tcp connect error:
+    /// Connection refused (os error 111)`.
     #[error("request failed: {0}")]
     Transport(String),
     /// The response exceeded the size cap.
@@ -35,7 +37,65 @@ pub enum ClientError {
 
 impl ClientError {
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
-        // reqwest errors may carry the URL; they never carry our secrets (sent in headers/body).
-        ClientError::Transport(e.without_url().to_string())
+        // reqwest's own text is only "error sending request": the cause (refused, DNS, TLS,
+        // timeout) is in its source chain, and the URL says which call. Secrets travel in headers
+        // and bodies, never in the URL; user info is dropped all the same.
+        let url = e.url().map(display_url);
+        let mut text = url.map(|u| format!("{u}: ")).unwrap_or_default();
+        text.push_str(&error_chain(&e.without_url()));
+        ClientError::Transport(text)
+    }
+}
+
+/// `url` without user info and fragment.
+fn display_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    // Both only fail for URLs that cannot have user info (e.g. `data:`), which then have none.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// The error's text followed by each of its causes, joined with `: `; a cause whose text its
+/// parent already contains is left out, so nothing is said twice.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&said)) {
+            parts.push(said);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo client once said only "request failed: error sending request".
+    #[tokio::test]
+    async fn transport_error_names_the_url_and_the_cause() {
+        // A port that was just free: nothing listens there, so the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(9);
+        let url = format!("http://user:pw@127.0.0.1:{port}/ims/users?limit=1");
+        let Err(e) = reqwest::Client::new().get(&url).send().await else {
+            panic!("nothing listens on {port}");
+        };
+        let text = ClientError::from_reqwest(e).to_string();
+        assert!(
+            text.starts_with(&format!(
+                "request failed: http://127.0.0.1:{port}/ims/users?limit=1: error sending request"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("Connection refused"), "{text}");
+        assert!(!text.contains("pw"), "{text}");
     }
 }

@@ -2,8 +2,10 @@
 //! HTTPS, trusting only the development CA: client_credentials with client_secret_basic and with
 //! private_key_jwt (RFC 7523), introspection, revocation, then `active: false`.
 //!
-//! Needs `python3` with `authlib` and `requests` (`.ci/run` installs them). Without them the test
-//! prints how to install and passes locally, but FAILS when `CI` is set.
+//! Needs Python with `authlib` and `requests`: `scripts/test.sh` installs them (pinned in
+//! `scripts/python-requirements.txt`) into `.venv/` and sets `IMS_PYTHON`; `python3` otherwise.
+//! Without them the test FAILS, naming that command: it exists to run Authlib, so it never passes
+//! without it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::authz_support;
@@ -58,24 +60,9 @@ roundtrip(p, "private_key_jwt")
 print(json.dumps(out))
 "#;
 
-fn authlib_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import authlib, requests"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 #[tokio::test]
 async fn authlib_client_credentials_introspect_and_revoke_over_https() {
-    if !authlib_available() {
-        let msg = "authlib interop test needs `python3 -m pip install authlib requests`";
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg} (CI is set, so this is a failure)");
-        }
-        eprintln!("SKIPPED: {msg}");
-        return;
-    }
+    let python = ims_test_prerequisites::python_with(&["authlib", "requests"]);
     let h = Harness::start().await;
     let basic_client = h.cc_client(&[ROSTER_RO]).await;
     // An RSA key for the private_key_jwt client.
@@ -109,7 +96,7 @@ async fn authlib_client_credentials_introspect_and_revoke_over_https() {
 
     let issuer = h.issuer.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
+        Command::new(&python)
             .arg(&script)
             .env("AS", issuer)
             .env("CA", &ca)

@@ -237,6 +237,18 @@ fn unwritable_output_folder_exits_with_4() {
         blocker.to_str().unwrap(),
     ]);
     assert_eq!(code, EXIT_IO, "{err}");
+    // Said as it is, not as the OS's `File exists`; with --check too.
+    let said = format!("`{}` is not a directory", blocker.display());
+    assert!(err.contains(&said) && !err.contains("File exists"), "{err}");
+    let (code, _, err) = cli(&[
+        "generate",
+        m.to_str().unwrap(),
+        "--out",
+        blocker.to_str().unwrap(),
+        "--check",
+    ]);
+    assert_eq!(code, EXIT_IO, "{err}");
+    assert!(err.contains(&said), "{err}");
 }
 
 #[test]

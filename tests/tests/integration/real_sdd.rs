@@ -1,5 +1,6 @@
-//! Acceptance over the official 1EdTech files in `../shared/ims/real-sdd/` (test inputs only, never
-//! copied into the repository):
+//! Acceptance over the official 1EdTech files in `../shared/ims/real-sdd/` (or `IMS_REAL_SDD_DIR`;
+//! test inputs only, never copied into the repository); without them these tests fail, saying where
+//! the files come from:
 //!
 //! - every positive file generates from the SDD alone, and all generated modules COMPILE together
 //!   in a scratch crate that depends on `ims-runtime`; in that crate every `example` attached to a
@@ -20,6 +21,7 @@ use std::process::Command;
 
 use ims_codegen::cli::{EXIT_INPUT, run_args};
 use ims_codegen::pipeline::{self, Input};
+use ims_test_prerequisites::real_sdd_dir;
 use serde_json::Value;
 
 const POSITIVE: &[&str] = &[
@@ -45,24 +47,6 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The folder of official files; `None` (with a message) when absent, a failure under `CI`.
-fn real_sdd_dir() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ims/real-sdd"
-    ));
-    if dir.is_dir() {
-        return Some(dir.to_path_buf());
-    }
-    let msg = format!(
-        "official SDD folder {} not found: the real-SDD acceptance tests need it (it sits beside the checkout as shared/ims/real-sdd)",
-        dir.display()
-    );
-    assert!(std::env::var_os("CI").is_none(), "{msg}");
-    eprintln!("SKIPPED: {msg}");
-    None
-}
-
 fn run_cli(args: &[&str]) -> (u8, String) {
     let mut out = Vec::new();
     let mut err = Vec::new();
@@ -76,7 +60,7 @@ fn run_cli(args: &[&str]) -> (u8, String) {
 
 #[test]
 fn negative_files_are_refused_with_a_diagnostic_naming_the_problem() {
-    let Some(dir) = real_sdd_dir() else { return };
+    let dir = real_sdd_dir();
     for (file, words) in NEGATIVE {
         let path = dir.join(file);
         let (code, err) = run_cli(&["check", "--sdd", path.to_str().unwrap()]);
@@ -237,13 +221,12 @@ fn bundled_models() -> Vec<(String, Input)> {
 
 #[test]
 fn positive_files_generate_compile_and_round_trip_their_examples() {
-    // The official positive files (when present; a failure under CI) plus the bundled models.
-    let mut inputs: Vec<(String, Input)> = Vec::new();
-    if let Some(dir) = real_sdd_dir() {
-        for file in POSITIVE {
-            inputs.push((file.to_string(), Input::Sdd(dir.join(file))));
-        }
-    }
+    // The official positive files plus the bundled models.
+    let dir = real_sdd_dir();
+    let mut inputs: Vec<(String, Input)> = POSITIVE
+        .iter()
+        .map(|file| (file.to_string(), Input::Sdd(dir.join(file))))
+        .collect();
     inputs.extend(bundled_models());
     let mut modules = Vec::new();
     let mut examples = Vec::new();

@@ -71,27 +71,9 @@ pub fn has(diags: &[Diagnostic], severity: Severity, code: &str) -> bool {
         .any(|d| d.severity() == severity && d.code == code)
 }
 
-/// The folder of the official 1EdTech files, or `None` (with a message) when it is absent.
-/// Under `CI` its absence is a failure.
-pub fn real_sdd_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ims/real-sdd"
-    ));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "official SDDs missing at {} (required when CI is set)",
-        dir.display()
-    );
-    eprintln!(
-        "skipping: official SDDs not found at {} (set up ../shared/ims/real-sdd to run this test)",
-        dir.display()
-    );
-    None
-}
+/// The folder of the official 1EdTech files; the test fails, saying where they come from, when
+/// it is missing.
+pub use ims_test_prerequisites::real_sdd_dir;
 
 /// A minimal response object.
 pub fn ok_response() -> serde_json::Value {

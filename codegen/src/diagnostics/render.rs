@@ -1,4 +1,5 @@
-//! Prints diagnostics like rustc, with the source line and a caret for line:col locations.
+//! Renders diagnostics like rustc, with the source line and a caret for line:col locations: the
+//! text the CLI prints and [`crate::Builder`]'s errors and `cargo:warning` lines carry.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -47,6 +48,18 @@ impl Renderer {
         }
         if let Some(help) = &d.help {
             let _ = write!(out, "\n  = help: {help}");
+        }
+        out
+    }
+
+    /// The text of several diagnostics, each followed by a blank line (as the CLI prints them).
+    pub fn render_all<'a>(
+        &mut self,
+        diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    ) -> String {
+        let mut out = String::new();
+        for d in diagnostics {
+            let _ = write!(out, "{}\n\n", self.render(d));
         }
         out
     }
