@@ -5,6 +5,8 @@
 #
 #   scripts/test.sh [CARGO TEST ARGS...]     e.g. scripts/test.sh -p ims-runtime -- authz_
 #
+# Without arguments it then builds and runs examples/first-hour (README.md, "The first hour").
+#
 # 1. Python peers: a project-local virtual environment `.venv/` holds the pinned packages of
 #    scripts/python-requirements.txt (pip runs only when that file changed); the tests get its
 #    interpreter through IMS_PYTHON. An IMS_PYTHON already set is used as it is.
@@ -133,4 +135,10 @@ check_real_sdd
 
 status=0
 cargo test --workspace "$@" || status=$?
+if [ "$#" -eq 0 ]; then
+  # The README's first hour: a crate outside the workspace, built and run as a user's would be.
+  # It exits non-zero when an answer differs from what the README shows.
+  note "examples/first-hour: cargo run"
+  (cd examples/first-hour && cargo run --quiet) || status=$?
+fi
 exit "$status"
