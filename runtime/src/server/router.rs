@@ -86,15 +86,7 @@ struct DiscoveryMount {
 /// those operations leave the served SDD and answer 501 `unsupported` whatever the service does.
 /// They stay mounted (behind the same authentication) rather than answering 404, so a client
 /// that did not read the document gets the typed "not supported" answer instead of a 404
-/// `unknownobject` that reads as "no such record".
-///
-/// ```ignore
-/// let app = oneroster::server::router(MyStore::default())
-///     .implemented_only(&[&oneroster::operations::GET_ALL_USERS, &oneroster::operations::GET_USER])
-///     .with_auth(auth)
-///     .with_discovery(&deployment)?
-///     .into_router();
-/// ```
+/// `unknownobject` that reads as "no such record". The example above serves two operations.
 pub struct ServiceRouter {
     base_path: String,
     sdd_json: String,
