@@ -7,6 +7,8 @@
 //! The second way is for code that needs what a doctest cannot have, such as a build script's
 //! `OUT_DIR`. This test fails on an `ignore` block without that line, or whose text the named
 //! file does not contain (indentation may differ by a constant amount).
+// A missing README or source fails the test loudly.
+#![allow(clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
