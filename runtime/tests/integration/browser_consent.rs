@@ -127,7 +127,7 @@ async fn browser(driver: &Driver) -> (Client, tempfile::TempDir) {
         "--no-first-run".to_owned(),
         "--disable-quic".to_owned(),
         "--disable-sync".to_owned(),
-        "--window-size=900,900".to_owned(),
+        "--window-size=900,620".to_owned(),
         format!("--user-data-dir={}", profile.path().display()),
         format!(
             "--ignore-certificate-errors-spki-list={}",
@@ -265,6 +265,7 @@ async fn a_person_signs_in_approves_and_the_client_receives_the_code() {
         "Terms of service",
         "Privacy policy",
         "About this application",
+        "wallet.example.org",
     ] {
         assert!(text.contains(shown), "{shown:?} not on the page: {text}");
     }
