@@ -127,7 +127,7 @@ async fn browser(driver: &Driver) -> (Client, tempfile::TempDir) {
         "--no-first-run".to_owned(),
         "--disable-quic".to_owned(),
         "--disable-sync".to_owned(),
-        "--window-size=900,620".to_owned(),
+        "--window-size=900,760".to_owned(),
         format!("--user-data-dir={}", profile.path().display()),
         format!(
             "--ignore-certificate-errors-spki-list={}",
