@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use ims_runtime::authorization_server::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
-    RegisteredClient, StoredSigningKey, TokenEndpointAuthMethod,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation, RegisteredClient, StoredSigningKey, TokenEndpointAuthMethod,
 };
 use ims_runtime::authorization_server::{SqliteStore, Store, StoreOptions, open_store};
 
@@ -385,6 +385,104 @@ mod cases {
         assert!(s.take_pending("live-p").await.unwrap().is_some());
     }
 
+    fn consent(subject: &str, client_id: &str, scope: &str) -> ConsentRecord {
+        ConsentRecord {
+            subject: subject.into(),
+            client_id: client_id.into(),
+            scope: scope.into(),
+            granted_at: NOW,
+        }
+    }
+
+    pub async fn consents_are_remembered_widened_and_listed_per_subject(s: Arc<dyn Store>) {
+        assert_eq!(s.get_consent("alice", "a").await.unwrap(), None);
+        s.put_consent(consent("alice", "a", "s2 s1")).await.unwrap();
+        s.put_consent(consent("alice", "b", "s1")).await.unwrap();
+        s.put_consent(consent("bob", "a", "s3")).await.unwrap();
+        // A second approval widens: the union, sorted, never a replacement.
+        let mut wider = consent("alice", "a", "s3 s1");
+        wider.granted_at = NOW + 5;
+        s.put_consent(wider).await.unwrap();
+        let got = s.get_consent("alice", "a").await.unwrap().unwrap();
+        assert_eq!(got.scope, "s1 s2 s3");
+        assert_eq!(got.granted_at, NOW + 5);
+        let listed = s.consents_of("alice").await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|c| (c.client_id.as_str(), c.scope.as_str()))
+                .collect::<Vec<_>>(),
+            [("a", "s1 s2 s3"), ("b", "s1")]
+        );
+        assert_eq!(s.consents_of("carol").await.unwrap(), vec![]);
+        // Consents outlive every purge: they have no expiry.
+        s.purge_expired(LATER + 1).await.unwrap();
+        assert!(s.get_consent("bob", "a").await.unwrap().is_some());
+    }
+
+    pub async fn concurrent_widenings_of_one_consent_lose_no_scope(s: Arc<dyn Store>) {
+        concurrently(&s, |s, i| async move {
+            s.put_consent(consent("alice", "a", &format!("s{i:02}")))
+                .await
+        })
+        .await;
+        let got = s.get_consent("alice", "a").await.unwrap().unwrap();
+        let expected: Vec<String> = (0..TASKS).map(|i| format!("s{i:02}")).collect();
+        assert_eq!(got.scope, expected.join(" "));
+    }
+
+    pub async fn withdrawing_a_consent_revokes_that_subjects_grants_at_that_client_only(
+        s: Arc<dyn Store>,
+    ) {
+        s.put_consent(consent("alice", "a", "s")).await.unwrap();
+        s.put_consent(consent("alice", "b", "s")).await.unwrap();
+        s.put_consent(consent("bob", "a", "s")).await.unwrap();
+        // alice at a: a refresh family (g1), an unredeemed code (g2) and a code-only grant's
+        // access token (g3); alice at b (g4) and bob at a (g5) must survive.
+        s.insert_refresh(refresh("rt-1", "g1", "a")).await.unwrap();
+        s.insert_code(code("code-2", "g2", "a")).await.unwrap();
+        s.insert_code(code("code-3", "g3", "a")).await.unwrap();
+        assert!(matches!(
+            s.consume_code("code-3").await.unwrap(),
+            CodeConsumption::Consumed(_)
+        ));
+        s.insert_refresh(refresh("rt-4", "g4", "b")).await.unwrap();
+        let mut bobs = refresh("rt-5", "g5", "a");
+        bobs.subject = "bob".into();
+        s.insert_refresh(bobs).await.unwrap();
+        let mut bobs_code = code("code-5", "g5", "a");
+        bobs_code.subject = "bob".into();
+        s.insert_code(bobs_code).await.unwrap();
+        for (g, jti) in [
+            ("g1", "at-1"),
+            ("g3", "at-3"),
+            ("g4", "at-4"),
+            ("g5", "at-5"),
+        ] {
+            assert!(s.record_access_token(g, jti, LATER).await.unwrap());
+        }
+
+        assert!(s.withdraw_consent("alice", "a", NOW).await.unwrap());
+
+        assert_eq!(s.get_consent("alice", "a").await.unwrap(), None);
+        assert!(s.get_refresh("rt-1").await.unwrap().unwrap().revoked);
+        assert!(s.is_access_token_revoked("at-1").await.unwrap());
+        assert!(s.is_access_token_revoked("at-3").await.unwrap());
+        // The unredeemed code's grant is revoked: a token issued from it is born revoked.
+        assert!(!s.record_access_token("g2", "at-2", LATER).await.unwrap());
+        assert!(s.is_access_token_revoked("at-2").await.unwrap());
+        // Others untouched.
+        assert!(s.get_consent("alice", "b").await.unwrap().is_some());
+        assert!(s.get_consent("bob", "a").await.unwrap().is_some());
+        assert!(!s.get_refresh("rt-4").await.unwrap().unwrap().revoked);
+        assert!(!s.get_refresh("rt-5").await.unwrap().unwrap().revoked);
+        assert!(!s.is_access_token_revoked("at-4").await.unwrap());
+        assert!(!s.is_access_token_revoked("at-5").await.unwrap());
+        // Nothing left to withdraw: `false`, and still no error.
+        assert!(!s.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!s.withdraw_consent("carol", "a", NOW).await.unwrap());
+    }
+
     pub async fn health_answers(s: Arc<dyn Store>) {
         s.health().await.unwrap();
     }
@@ -452,6 +550,9 @@ macro_rules! every_case {
             a_pending_authorization_is_taken_once,
             signing_keys_are_stored_and_replaced,
             expired_rows_are_purged_and_live_ones_kept,
+            consents_are_remembered_widened_and_listed_per_subject,
+            concurrent_widenings_of_one_consent_lose_no_scope,
+            withdrawing_a_consent_revokes_that_subjects_grants_at_that_client_only,
             health_answers,
         );
     };
@@ -537,8 +638,51 @@ mod sqlite {
     }
 
     #[tokio::test]
+    async fn a_version_2_file_gains_consents_and_its_codes_subjects() {
+        // A v2 file (before consents) holding an unredeemed code of alice's: made by taking a
+        // current file back to version 2.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authz.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        store.insert_code(code_of("alice")).await.unwrap();
+        drop(store);
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP INDEX codes_client_subject; DROP INDEX refresh_client_subject;
+                 DROP TABLE consents; ALTER TABLE codes DROP COLUMN subject;
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            ims_runtime::authorization_server::sqlite::SCHEMA_VERSION
+        );
+        // The migrated code's subject was filled in: withdrawing alice's consent reaches it.
+        assert!(store.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!store.record_access_token("g", "at", LATER).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn sqlite_has_no_change_feed() {
         assert!(SqliteStore::in_memory().unwrap().changes().is_none());
+    }
+}
+
+/// An unredeemed code of `subject`'s at client `a`, grant `g`.
+fn code_of(subject: &str) -> CodeRecord {
+    CodeRecord {
+        code_hash: "code".into(),
+        grant_id: "g".into(),
+        client_id: "a".into(),
+        redirect_uri: "https://tool.example.edu/cb".into(),
+        redirect_uri_sent: true,
+        code_challenge: "c".into(),
+        scope: "s".into(),
+        subject: subject.into(),
+        expires_at: LATER,
     }
 }
 
@@ -575,6 +719,34 @@ mod postgres {
     }
 
     every_case!(open());
+
+    #[tokio::test]
+    async fn a_version_1_database_gains_consents_and_its_codes_subjects() {
+        // A v1 database (before consents) holding an unredeemed code of alice's: made by
+        // taking a current database back to version 1.
+        let db = TestDb::create().await;
+        let store = db.store().await;
+        store.insert_code(code_of("alice")).await.unwrap();
+        drop(store);
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(
+                "DROP TABLE consents; ALTER TABLE codes DROP COLUMN subject;
+                 DROP INDEX IF EXISTS refresh_client_subject;
+                 DELETE FROM schema_version WHERE version > 1;",
+            )
+            .await
+            .unwrap();
+        let m = migrate_store(&db.url, &small_pool()).await.unwrap();
+        assert_eq!((m.from, m.to), (1, SCHEMA_VERSION));
+        let store = db.store().await;
+        // The migrated code's subject was filled in: withdrawing alice's consent reaches it.
+        assert!(store.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!store.record_access_token("g", "at", LATER).await.unwrap());
+    }
 
     #[tokio::test]
     async fn a_fresh_database_is_migrated_reopening_is_a_no_op_and_a_newer_one_is_refused() {
