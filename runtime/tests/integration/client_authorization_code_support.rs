@@ -13,7 +13,9 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use ims_runtime::authorization_server::{AuthorizationServer, SqliteStore, StaticUsers};
+use ims_runtime::authorization_server::{
+    AuthorizationServer, AuthorizationServerBuilder, SqliteStore, StaticUsers,
+};
 use ims_runtime::client::{
     AuthorizationCodeEndpoints, AuthorizationCodeSource, ClientMetadata, Discovered,
     DiscoveryClient, HttpPolicy, Registration, RegistrationClient, TokenSourceOptions,
@@ -64,6 +66,8 @@ pub const SDD: &str = r#"{
 #[derive(Default)]
 pub struct Counters {
     pub discovery: AtomicUsize,
+    /// Discovery answers `304 Not Modified`.
+    pub discovery_304: AtomicUsize,
     pub token: AtomicUsize,
     pub revoke: AtomicUsize,
     pub register: AtomicUsize,
@@ -100,8 +104,8 @@ impl Drop for Provider {
 }
 
 async fn count(counters: Arc<Counters>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let c = match path {
+    let path = req.uri().path().to_owned();
+    let c = match path.as_str() {
         DISCOVERY_PATH => Some(&counters.discovery),
         "/token" => Some(&counters.token),
         "/revoke" => Some(&counters.revoke),
@@ -111,7 +115,11 @@ async fn count(counters: Arc<Counters>, req: Request, next: Next) -> Response {
     if let Some(c) = c {
         c.fetch_add(1, Ordering::SeqCst);
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    if path == DISCOVERY_PATH && response.status() == StatusCode::NOT_MODIFIED {
+        counters.discovery_304.fetch_add(1, Ordering::SeqCst);
+    }
+    response
 }
 
 impl Provider {
@@ -122,12 +130,20 @@ impl Provider {
 
     /// The provider, with the discovery document adjusted (e.g. its max-age).
     pub async fn start_with(adjust: impl FnOnce(DiscoveryDocument) -> DiscoveryDocument) -> Self {
+        Self::start_configured(|b| b, adjust).await
+    }
+
+    /// The provider with its authorization server and discovery document adjusted.
+    pub async fn start_configured(
+        configure: impl FnOnce(AuthorizationServerBuilder) -> AuthorizationServerBuilder,
+        adjust: impl FnOnce(DiscoveryDocument) -> DiscoveryDocument,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let issuer = format!("https://127.0.0.1:{port}");
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
-        let server = AuthorizationServer::builder(issuer.clone(), store)
+        let builder = AuthorizationServer::builder(issuer.clone(), store)
             .scopes(SCOPES)
             .without_registration_rate_limit()
             .without_token_rate_limit()
@@ -135,10 +151,8 @@ impl Provider {
                 StaticUsers::new()
                     .with_user(ALICE.0, ALICE.1, 1_000)
                     .with_user(BOB.0, BOB.1, 1_000),
-            ))
-            .build()
-            .await
-            .unwrap();
+            ));
+        let server = configure(builder).build().await.unwrap();
         let url = |p: &str| format!("{issuer}{p}").parse().unwrap();
         let deployment = Deployment::new(url("/ims/ob/v3p0"))
             .with_authorization_url(url("/authorize"))

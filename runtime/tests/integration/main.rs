@@ -24,6 +24,8 @@ mod authz_token_refresh;
 mod client_api_calls;
 mod client_api_paging;
 mod client_authorization_code;
+mod client_discovery;
+mod client_registration;
 mod client_token;
 mod discovery_endpoint;
 mod jwt_remote_jwks;
