@@ -14,7 +14,8 @@ use ims_runtime::client::{
 use serde_json::Value;
 
 use crate::client_authorization_code_support::{
-    ALICE, CRED_RO, CRED_UPSERT, PROFILE_RO, Provider, REDIRECT, SCOPES, sqlite_store,
+    ALICE, BOB, CRED_RO, CRED_UPSERT, PROFILE_PATH, PROFILE_RO, Provider, REDIRECT, SCOPES,
+    sqlite_store,
 };
 
 fn query(url: &str) -> Vec<(String, String)> {
@@ -441,4 +442,72 @@ async fn secrets_and_tokens_are_redacted_in_debug() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "the store file is private to its owner");
     }
+}
+
+const PROFILE_SCOPES: &[&[&str]] = &[&[PROFILE_RO]];
+
+#[tokio::test]
+async fn the_api_client_takes_the_user_token_source_like_the_client_credentials_one() {
+    use ims_runtime::client::{ApiClient, ApiRequest};
+    let p = Provider::start().await;
+    let (found, reg) = p.register().await;
+    let store = Arc::new(MemoryUserTokenStore::new());
+    let alice = Arc::new(p.source(&found, &reg, store.clone(), "alice"));
+    let bob = Arc::new(p.source(&found, &reg, store.clone(), "bob"));
+    p.authorize(&alice, ALICE, &[PROFILE_RO, CRED_RO]).await;
+    p.authorize(&bob, BOB, &[PROFILE_RO]).await;
+    let call = |source: Arc<ims_runtime::client::AuthorizationCodeSource>| {
+        let base = p.issuer.clone();
+        let policy = p.policy();
+        async move {
+            let api = ApiClient::new(&base, source, policy).unwrap();
+            api.call_value(ApiRequest::new(http::Method::GET, PROFILE_PATH).scopes(PROFILE_SCOPES))
+                .await
+        }
+    };
+    let a = call(Arc::clone(&alice)).await.unwrap();
+    let b = call(Arc::clone(&bob)).await.unwrap();
+    assert_ne!(
+        a["sub"], b["sub"],
+        "each account calls with its own user's token"
+    );
+    assert_eq!(a["client_id"], reg.client_id.as_str());
+
+    // CL-08: the resource server refuses the (revoked) access token → one refresh, one retry.
+    let stored = store.tokens("alice").unwrap().unwrap();
+    let r = p
+        .browser()
+        .post(p.url("/revoke"))
+        .header(
+            "authorization",
+            basic_authorization(&reg.client_id, &reg.client_secret),
+        )
+        .form(&[
+            ("token", stored.access_token.expose()),
+            ("token_type_hint", "access_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (tokens_before, api_before) = (
+        p.counters.token(),
+        p.counters.api.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    let again = call(Arc::clone(&alice)).await.unwrap();
+    assert_eq!(again["sub"], a["sub"]);
+    assert_eq!(
+        p.counters.token() - tokens_before,
+        1,
+        "one refresh after the 401"
+    );
+    assert_eq!(
+        p.counters.api.load(std::sync::atomic::Ordering::SeqCst) - api_before,
+        2,
+        "one retry"
+    );
+    assert_ne!(
+        store.tokens("alice").unwrap().unwrap().access_token,
+        stored.access_token
+    );
 }

@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::Request;
+use axum::http::StatusCode as AxumStatus;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use ims_runtime::authorization_server::{
     AuthorizationServer, AuthorizationServerBuilder, SqliteStore, StaticUsers,
 };
@@ -22,6 +23,7 @@ use ims_runtime::client::{
     UserTokenStore,
 };
 use ims_runtime::discovery::{Deployment, DiscoveryDocument};
+use ims_runtime::resource_server::{AuthLayer, Principal};
 use ims_runtime::tls::serve_tls;
 use ims_runtime::tls::testing::shared_dev_pem;
 use reqwest::StatusCode;
@@ -34,6 +36,7 @@ pub const PROFILE_RO: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/prof
 pub const PROFILE_UPDATE: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update";
 pub const SCOPES: [&str; 4] = [CRED_RO, CRED_UPSERT, PROFILE_RO, PROFILE_UPDATE];
 pub const DISCOVERY_PATH: &str = "/ims/ob/v3p0/discovery";
+pub const PROFILE_PATH: &str = "/ims/ob/v3p0/profile";
 pub const REDIRECT: &str = "https://wallet.example.com/callback";
 pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 pub const BOB: (&str, &str) = ("bob", "tr0ub4dor&3");
@@ -71,6 +74,7 @@ pub struct Counters {
     pub token: AtomicUsize,
     pub revoke: AtomicUsize,
     pub register: AtomicUsize,
+    pub api: AtomicUsize,
 }
 
 impl Counters {
@@ -103,6 +107,14 @@ impl Drop for Provider {
     }
 }
 
+/// `GET /ims/ob/v3p0/profile`: who the token belongs to (needs `profile.readonly`).
+async fn profile(axum::Extension(who): axum::Extension<Principal>) -> Response {
+    if !who.has_scope(PROFILE_RO) {
+        return AxumStatus::FORBIDDEN.into_response();
+    }
+    axum::Json(serde_json::json!({"sub": who.sub, "client_id": who.client_id})).into_response()
+}
+
 async fn count(counters: Arc<Counters>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let c = match path.as_str() {
@@ -110,13 +122,14 @@ async fn count(counters: Arc<Counters>, req: Request, next: Next) -> Response {
         "/token" => Some(&counters.token),
         "/revoke" => Some(&counters.revoke),
         "/register" => Some(&counters.register),
+        PROFILE_PATH => Some(&counters.api),
         _ => None,
     };
     if let Some(c) = c {
         c.fetch_add(1, Ordering::SeqCst);
     }
     let response = next.run(req).await;
-    if path == DISCOVERY_PATH && response.status() == StatusCode::NOT_MODIFIED {
+    if path == DISCOVERY_PATH && response.status() == AxumStatus::NOT_MODIFIED {
         counters.discovery_304.fetch_add(1, Ordering::SeqCst);
     }
     response
@@ -162,8 +175,16 @@ impl Provider {
         let discovery = adjust(DiscoveryDocument::new(SDD, &deployment).unwrap());
         let counters = Arc::new(Counters::default());
         let c = Arc::clone(&counters);
+        // A protected API: the signed-in user's profile, as the badge host would serve it.
+        let api = Router::new()
+            .route(PROFILE_PATH, axum::routing::get(profile))
+            .layer(AuthLayer::new(
+                Arc::new(server.local_verifier().unwrap()),
+                "ob",
+            ));
         let router: Router = server
             .router()
+            .merge(api)
             .merge(discovery.router(DISCOVERY_PATH).unwrap())
             .layer(middleware::from_fn(move |req, next| {
                 count(Arc::clone(&c), req, next)
