@@ -5,7 +5,7 @@ use super::error::OAuthError;
 use super::key_rotation::SigningKeys;
 use super::secrets;
 use super::state::ServerState;
-use super::store_views::GrantTokens;
+use super::store::views::GrantTokens;
 
 /// Tokens longer than this are not ours (and are not parsed).
 const MAX_ACCESS_TOKEN_LEN: usize = 8 * 1024;

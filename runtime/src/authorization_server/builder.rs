@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cache_coherence;
 #[cfg(feature = "client")]
 use super::jwks_fetch::{JwksFetcher, JwksUriPolicy};
 use super::key_rotation::{self, KeyPolicy, SigningKeys};
@@ -316,26 +317,30 @@ impl AuthorizationServerBuilder {
             alg: settings.signing_alg,
             access_token_lifetime: settings.access_token_lifetime,
         };
+        // Subscribed before the keys are read, so a rotation elsewhere in between is not missed.
+        let changes = self.store.changes();
         let ring = key_rotation::load_or_create(self.store.as_ref(), key_policy).await?;
         let resource_owners = self
             .authenticator
             .unwrap_or_else(|| Arc::new(StaticUsers::new()));
-        Ok(AuthorizationServer {
-            state: Arc::new(ServerState {
-                settings,
-                clients: ClientDirectory::new(Arc::clone(&self.store)),
-                revocations: Revocations::new(Arc::clone(&self.store)),
-                store: self.store,
-                signing_keys: SigningKeys::new(ring),
-                resource_owners,
-                token_limiter: self.token_rate_limit.as_ref().map(RateLimit::limiter),
-                registration_limiter: self
-                    .registration_rate_limit
-                    .as_ref()
-                    .map(RateLimit::limiter),
-                #[cfg(feature = "client")]
-                jwks_fetcher: JwksFetcher::new(self.jwks_uri_policy),
-            }),
-        })
+        let state = Arc::new(ServerState {
+            settings,
+            clients: ClientDirectory::new(Arc::clone(&self.store)),
+            revocations: Revocations::new(Arc::clone(&self.store)),
+            store: self.store,
+            signing_keys: SigningKeys::new(ring),
+            resource_owners,
+            token_limiter: self.token_rate_limit.as_ref().map(RateLimit::limiter),
+            registration_limiter: self
+                .registration_rate_limit
+                .as_ref()
+                .map(RateLimit::limiter),
+            #[cfg(feature = "client")]
+            jwks_fetcher: JwksFetcher::new(self.jwks_uri_policy),
+        });
+        if let Some(changes) = changes {
+            cache_coherence::follow(Arc::downgrade(&state), changes);
+        }
+        Ok(AuthorizationServer { state })
     }
 }

@@ -66,6 +66,19 @@ pub(crate) async fn load_or_create(
     rotate(store, policy, now).await
 }
 
+/// Replaces the ring in use by the one stored, without ever creating a key (another instance
+/// changed the keys; creating one here could make instances configured with different
+/// algorithms rotate each other forever). Keeps the ring in use when the store has no active key.
+pub(crate) async fn reload_stored(
+    store: &dyn Store,
+    keys: &SigningKeys,
+) -> Result<(), AuthorizationServerSetupError> {
+    if let Some(ring) = KeyRing::from_stored(store.signing_keys().await?, super::secrets::now())? {
+        keys.replace(ring);
+    }
+    Ok(())
+}
+
 /// Creates and activates a new key; the previous active key retires once every token it signed
 /// has expired.
 async fn rotate(

@@ -3,8 +3,9 @@
 //!
 //! Every revocation this server performs (`/revoke`, refresh-token family and code-replay
 //! revocation, client deletion) calls [`LiveTokens::forget_all`], so those are visible on the
-//! next request. Revocations made by another instance sharing the store are seen within
-//! [`LIVE_TOKEN_RECHECK`]. An epoch guards the race where a lookup that started before a
+//! next request. Revocations made by another instance sharing the store are applied when the
+//! store's change feed delivers them (`cache_coherence`), and are seen within
+//! [`LIVE_TOKEN_RECHECK`] even if a notification is lost. An epoch guards the race where a lookup that started before a
 //! revocation finishes after it: its answer is then not remembered.
 
 use std::collections::HashMap;

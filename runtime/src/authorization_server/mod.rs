@@ -11,10 +11,13 @@
 //! | `POST /register`, `GET/PUT/DELETE /register/{client_id}` | RFC 7591 as profiled by IMS (OB 3.0 / CLR 2.0), RFC 7592 |
 //! | `GET /jwks.json` | RFC 7517 (public members only) |
 //! | `GET /.well-known/oauth-authorization-server`, `/.well-known/openid-configuration` | RFC 8414 / OIDC Discovery |
+//! | `GET /health` | not an RFC: 200 `{"status":"ok"}` when the store answers, 503 otherwise (for load balancers) |
 //!
 //! Access tokens are JWTs per RFC 9068 (`typ: at+jwt`; `iss`, `sub`, `aud`, `client_id`,
 //! `scope`, `jti`, `iat`, `exp`). Everything correctness depends on lives behind [`Store`]
-//! ([`SqliteStore`] by default), so several instances can share one database.
+//! ([`SqliteStore`] by default, `PostgresStore` for several instances on one database; pick one
+//! by URL with [`open_store`]). With PostgreSQL, revocations, client changes and key rotations
+//! made on one instance reach the others' caches through `LISTEN/NOTIFY` (`cache_coherence`).
 //!
 //! `/token` and `/register` (with its RFC 7592 management endpoints) are rate limited per client
 //! IP by default (see [`AuthorizationServerBuilder::token_rate_limit`]); requests without a known
@@ -35,7 +38,8 @@
 //! | [`keys`], `key_rotation` | signing-key material; its lifecycle in the store (bootstrap at build, rotation, staging) |
 //! | `revocation`, `live_tokens` | revoking tokens and the same-process revocation check |
 //! | [`error`] | [`OAuthError`] with its [`OAuthErrorCode`], and [`AuthorizationServerSetupError`] |
-//! | [`store`], `store_views`, [`sqlite`], [`model`] | the storage contract, its narrow per-capability views, its SQLite implementation and the records it keeps |
+//! | [`store`] (`views`, [`sqlite`], `postgres`, `open`), [`model`] | the storage contract, its narrow per-capability views, its SQLite and PostgreSQL implementations, opening one by URL, and the records it keeps |
+//! | `cache_coherence` | applying other instances' changes (the store's change feed) to this instance's caches |
 //! | [`owner`], [`secrets`], `rate_limit`, `jwks_fetch` | resource-owner login, hashing and random values, request limits, clients' `jwks_uri` fetches |
 //!
 //! ```no_run
@@ -58,6 +62,7 @@
 mod access_tokens;
 mod admin;
 mod builder;
+mod cache_coherence;
 mod claims;
 mod client_auth;
 mod endpoints;
@@ -78,10 +83,8 @@ mod router;
 pub mod scope;
 pub mod secrets;
 mod server;
-pub mod sqlite;
 mod state;
 pub mod store;
-mod store_views;
 
 pub use admin::{IssuedClient, NewClient};
 pub use builder::{
@@ -97,5 +100,8 @@ pub use model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
 pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 pub use server::AuthorizationServer;
-pub use sqlite::SqliteStore;
-pub use store::{Store, StoreError};
+pub use store::open::{SchemaMigration, StoreOpenError, StoreOptions, migrate_store, open_store};
+#[cfg(feature = "postgres")]
+pub use store::postgres::PostgresStore;
+pub use store::sqlite::{self, SqliteStore};
+pub use store::{REFRESH_ROTATION_GRACE, Store, StoreChange, StoreError};

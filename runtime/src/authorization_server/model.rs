@@ -174,8 +174,15 @@ pub struct RefreshRecord {
 pub enum RefreshRotation {
     /// The old token was live and is now used; the new one is stored.
     Rotated,
-    /// The old token had been used or revoked before: the caller must revoke the family.
+    /// The old token had been used (longer than
+    /// [`REFRESH_ROTATION_GRACE`](super::store::REFRESH_ROTATION_GRACE) ago) or revoked: a replay,
+    /// the caller must revoke the family.
     Replayed,
+    /// Another request rotated the old token moments ago (within
+    /// [`REFRESH_ROTATION_GRACE`](super::store::REFRESH_ROTATION_GRACE)): the loser of a
+    /// concurrent refresh, not a replay. The caller answers `invalid_grant` and leaves the family
+    /// alone (Hydra's failure was to answer such losers with a 5xx or to revoke the family).
+    ConcurrentlyRotated,
     /// No such token.
     NotFound,
 }

@@ -55,6 +55,11 @@ impl Revocations {
         result
     }
 
+    /// Forgets every token known to be live (another instance revoked something).
+    pub(crate) fn forget_live_tokens(&self) {
+        self.live_tokens.forget_all();
+    }
+
     /// Whether the access token with this `jti` was revoked, asking the store every time.
     pub(crate) async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         self.store.is_access_token_revoked(jti).await
@@ -80,7 +85,8 @@ impl Revocations {
 
 /// Lets a resource server in the same process see this server's revocations at once (RFC 7009
 /// `/revoke`, refresh-token family revocation, code-replay revocation, client deletion), and
-/// revocations by other instances sharing the store within one second (a "not revoked" answer
+/// revocations by other instances sharing the store as soon as the store's change feed delivers
+/// them (PostgreSQL: `LISTEN/NOTIFY`), at the latest within one second (a "not revoked" answer
 /// is reused that long). Fails closed on store errors.
 impl RevocationCheck for AuthorizationServer {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, bool> {

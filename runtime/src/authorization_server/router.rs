@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 
 use super::AuthorizationServer;
-use super::endpoints::{authorize, introspect, metadata, register, revoke, token};
+use super::endpoints::{authorize, health, introspect, metadata, register, revoke, token};
 use super::rate_limit;
 use super::state::ServerState;
 use crate::resource_server::failure_limit::IpWindowLimiter;
@@ -19,7 +19,8 @@ const FORM_BODY_LIMIT: usize = 16 * 1024;
 const REGISTRATION_BODY_LIMIT: usize = 64 * 1024;
 
 impl AuthorizationServer {
-    /// The axum router with every endpoint (paths relative to the issuer URL).
+    /// The axum router with every endpoint (paths relative to the issuer URL), and `GET /health`
+    /// (200 `{"status":"ok"}` when the store answers, else 503; no authentication, `no-store`).
     pub fn router(&self) -> Router {
         let form_limit = DefaultBodyLimit::max(FORM_BODY_LIMIT);
         let registration_body_limit = DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT);
@@ -59,6 +60,7 @@ impl AuthorizationServer {
                 ),
             )
             .route("/jwks.json", get(metadata::jwks))
+            .route("/health", get(health::health))
             .route(
                 "/.well-known/oauth-authorization-server",
                 get(metadata::oauth_metadata),

@@ -17,8 +17,10 @@ use super::revocation::Revocations;
 use super::store::{Store, StoreError};
 use crate::resource_server::failure_limit::IpWindowLimiter;
 
-/// How long a cached client record is trusted before it is re-read from the store (other
-/// instances may have changed it; this instance invalidates its own changes immediately).
+/// How long a cached client record is trusted before it is re-read from the store. This instance
+/// invalidates its own changes immediately, and other instances' changes when the store's
+/// change feed delivers them (PostgreSQL); the TTL bounds what a store without a feed, or a lost
+/// notification, can leave stale.
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
 /// Bound on cached clients; past it the cache starts over (cheap to refill).
 const MAX_CACHED_CLIENTS: usize = 10_000;
@@ -137,6 +139,13 @@ impl ClientDirectory {
     /// How many clients are stored (for the dynamic-registration cap).
     pub(crate) async fn count(&self) -> Result<u64, StoreError> {
         self.store.count_clients().await
+    }
+
+    /// Drops every cached client (the change feed may have missed changes).
+    pub(crate) fn forget_all(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
     }
 
     /// Drops a client from the cache (after this instance changed or deleted it).

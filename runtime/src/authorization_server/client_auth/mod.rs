@@ -20,7 +20,7 @@ use super::form::Form;
 use super::jwks_fetch::JwksFetcher;
 use super::model::RegisteredClient;
 use super::state::{ClientDirectory, ServerState};
-use super::store_views::AssertionIds;
+use super::store::views::AssertionIds;
 
 /// What client authentication needs: the client directory, the server's accepted methods and
 /// assertion audience, and (for `private_key_jwt`) replay protection and `jwks_uri` fetching.

@@ -14,7 +14,7 @@ use crate::authorization_server::form::Form;
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::secrets;
 use crate::authorization_server::state::{ClientDirectory, ServerState};
-use crate::authorization_server::store_views::RefreshTokens;
+use crate::authorization_server::store::views::RefreshTokens;
 
 /// Refresh tokens longer than this are not ours (and are not hashed and looked up).
 const MAX_REFRESH_TOKEN_LEN: usize = 512;

@@ -2,6 +2,7 @@
 //! the server state (what it may touch) once per request.
 
 pub(crate) mod authorize;
+pub(crate) mod health;
 pub(crate) mod introspect;
 pub(crate) mod metadata;
 pub(crate) mod register;

@@ -21,7 +21,7 @@ use crate::authorization_server::error::OAuthErrorCode;
 use crate::authorization_server::owner::ResourceOwnerAuthenticator;
 use crate::authorization_server::pages::secure_headers;
 use crate::authorization_server::state::{ClientDirectory, ServerState};
-use crate::authorization_server::store_views::{AuthorizationCodes, PendingAuthorizations};
+use crate::authorization_server::store::views::{AuthorizationCodes, PendingAuthorizations};
 
 /// The cookie binding the login form to the browser (double-submit CSRF token).
 const CSRF_COOKIE: &str = "__Host-ims-authz-csrf";

@@ -20,7 +20,7 @@ use crate::authorization_server::model::GrantType;
 use crate::authorization_server::revocation::Revocations;
 use crate::authorization_server::scope;
 use crate::authorization_server::state::ServerState;
-use crate::authorization_server::store_views::{AuthorizationCodes, RefreshTokens};
+use crate::authorization_server::store::views::{AuthorizationCodes, RefreshTokens};
 
 /// What the token endpoint and its grant handlers work with.
 pub(crate) struct TokenEndpoint<'a> {

@@ -1,5 +1,13 @@
 //! The refresh token grant (RFC 6749 §6) with rotation: each refresh token works once; a
 //! replayed one revokes its whole family (RFC 9700 §4.14.2).
+//!
+//! The grace rule for concurrent refreshes (ORY Hydra's "graceful refresh" problem): when
+//! several requests present the same live token at once, exactly one gets a new token; the
+//! others, arriving within [`REFRESH_ROTATION_GRACE`] of that rotation, get `invalid_grant` and
+//! the family stays (a client retrying a request, or two tabs, must not lose the user's grant).
+//! A presentation later than that is a replay and revokes the family, as before.
+//!
+//! [`REFRESH_ROTATION_GRACE`]: crate::authorization_server::REFRESH_ROTATION_GRACE
 
 use axum::response::Response;
 
@@ -28,19 +36,16 @@ pub(super) async fn grant(
     if record.client_id != client.client_id {
         return Err(invalid());
     }
-    if record.used {
-        // Replay after rotation: revoke the whole family.
-        endpoint
-            .revocations
-            .revoke_grant(&record.grant_id, now)
-            .await?;
-        tracing::warn!(client_id = %record.client_id, "refresh token replay; family revoked");
+    // A used token goes to the store anyway: only the store can tell a concurrent duplicate of
+    // a rotation moments ago (grace) from a replay (revoke the family).
+    if !record.used && (record.revoked || record.expires_at <= now) {
         return Err(invalid());
     }
-    if record.revoked || record.expires_at <= now {
-        return Err(invalid());
-    }
-    let scope = narrowed_scope(form, &record.scope)?;
+    let scope = if record.used {
+        String::new()
+    } else {
+        narrowed_scope(form, &record.scope)?
+    };
     let new_rt = secrets::random_token();
     let new_record = RefreshRecord {
         token_hash: secrets::hash_secret(&new_rt),
@@ -60,6 +65,14 @@ pub(super) async fn grant(
                 .revocations
                 .revoke_grant(&record.grant_id, now)
                 .await?;
+            tracing::warn!(client_id = %record.client_id, "refresh token replay; family revoked");
+            return Err(invalid());
+        }
+        RefreshRotation::ConcurrentlyRotated => {
+            tracing::info!(
+                client_id = %record.client_id,
+                "refresh token presented again while being rotated; family kept"
+            );
             return Err(invalid());
         }
         RefreshRotation::NotFound => return Err(invalid()),

@@ -2,10 +2,10 @@
 //! the views it uses, so what it can read or change is visible in its type. The views are thin
 //! borrows of one [`Store`]; the trait itself stays the single contract a backend implements.
 
-use super::model::{
+use super::{Store, StoreResult};
+use crate::authorization_server::model::{
     CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
 };
-use super::store::{Store, StoreResult};
 
 /// Authorization codes (RFC 6749 §4.1.2): issued at `/authorize`, redeemed once at `/token`.
 #[derive(Clone, Copy)]

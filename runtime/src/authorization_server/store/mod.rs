@@ -1,11 +1,24 @@
-//! The storage contract of the authorization server.
+//! The storage contract of the authorization server and its implementations.
 //!
 //! Everything correctness depends on goes through this trait — clients, codes, refresh-token
 //! families, revocations, assertion `jti`s, pending authorizations and signing keys — so several
-//! server instances behind a load balancer can share one database (e.g. PostgreSQL). The
+//! server instances behind a load balancer can share one database (PostgreSQL). The
 //! operations that must be atomic across instances are single calls here:
 //! [`Store::consume_code`], [`Store::rotate_refresh`], [`Store::use_jti`],
 //! [`Store::take_pending`] and [`Store::record_access_token`].
+//!
+//! | module | job |
+//! |---|---|
+//! | this one | the [`Store`] trait, [`StoreError`], [`StoreChange`] (the change feed) |
+//! | `views` | the trait split per capability, as the endpoints hold it |
+//! | [`sqlite`] | [`SqliteStore`](sqlite::SqliteStore): one file, the embedded default |
+//! | [`postgres`] | [`PostgresStore`](postgres::PostgresStore): one database shared by several instances (feature `postgres`) |
+//! | [`open`] | [`open_store`](open::open_store): a store chosen by URL, [`StoreOptions`](open::StoreOptions), [`StoreOpenError`](open::StoreOpenError) |
+//!
+//! Both implementations pass the same conformance suite
+//! (`runtime/tests/integration/store_conformance.rs`).
+
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
@@ -13,6 +26,49 @@ use super::model::{
     CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
     RegisteredClient, StoredSigningKey,
 };
+
+pub mod open;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sqlite;
+pub(crate) mod views;
+
+/// How long after a refresh token was rotated another presentation of it counts as a concurrent
+/// duplicate of that rotation ([`RefreshRotation::ConcurrentlyRotated`]: `invalid_grant`, the
+/// family stays) rather than a replay ([`RefreshRotation::Replayed`]: the family is revoked).
+/// Measured on the store's clock in whole seconds, so the effective window is 2–3 s.
+pub const REFRESH_ROTATION_GRACE: Duration = Duration::from_secs(2);
+
+/// A change one instance made that other instances sharing the store must apply to their caches
+/// (see [`Store::changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// One access token was revoked.
+    AccessTokenRevoked {
+        /// Its `jti`.
+        jti: String,
+    },
+    /// A grant (a refresh-token family and every access token issued under it) was revoked.
+    GrantRevoked {
+        /// The grant id.
+        grant_id: String,
+    },
+    /// A client was created, replaced (e.g. a new secret) or disabled.
+    ClientChanged {
+        /// The client id.
+        client_id: String,
+    },
+    /// A client was deleted (and its grants revoked).
+    ClientDeleted {
+        /// The client id.
+        client_id: String,
+    },
+    /// A signing key was added or changed (rotation, staging, activation, retirement).
+    SigningKeysChanged,
+    /// Changes may have been missed (the feed reconnected to the database): drop every cache
+    /// and reload the signing keys.
+    Resync,
+}
 
 /// A storage failure (I/O, corruption, lock poisoning). Never caused by client input.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +104,10 @@ pub trait Store: Send + Sync + 'static {
     fn insert_refresh(&self, token: RefreshRecord) -> BoxFuture<'_, StoreResult<()>>;
     /// Looks up a refresh token by hash.
     fn get_refresh(&self, token_hash: &str) -> BoxFuture<'_, StoreResult<Option<RefreshRecord>>>;
-    /// Atomically marks `old_hash` used and stores `new` — only if `old_hash` was live.
+    /// Atomically marks `old_hash` used and stores `new` — only if `old_hash` was live. Of any
+    /// number of concurrent calls for one token exactly one gets `Rotated`; the others get
+    /// `ConcurrentlyRotated` (within [`REFRESH_ROTATION_GRACE`] of that rotation) or `Replayed`,
+    /// never an error.
     fn rotate_refresh(
         &self,
         old_hash: &str,
@@ -96,4 +155,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes expired codes, tokens, `jti`s, revocations and pending requests.
     fn purge_expired(&self, now: u64) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Whether the store answers (the health endpoint asks this). The default reads the client
+    /// count; implementations override it with their cheapest round trip.
+    fn health(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move { self.count_clients().await.map(|_| ()) })
+    }
+
+    /// A feed of the changes every instance sharing this store makes (its own included), for
+    /// keeping per-process caches coherent; `None` when the store has no such feed (SQLite: one
+    /// process, whose own changes the server applies directly).
+    ///
+    /// A receiver that lags ([`tokio::sync::broadcast::error::RecvError::Lagged`]) must treat it
+    /// as [`StoreChange::Resync`].
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
+        None
+    }
 }

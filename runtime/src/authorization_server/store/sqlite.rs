@@ -1,5 +1,8 @@
 //! The default [`Store`]: one SQLite file (WAL mode), surviving restarts.
 //!
+//! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] are applied in order
+//! when the file is opened, and a file written by a newer binary is refused.
+//!
 //! All access goes through one connection behind a mutex on tokio's blocking pool. That keeps
 //! every operation trivially atomic inside the process, and `BEGIN IMMEDIATE` transactions keep
 //! the read-modify-write operations atomic against other processes opening the same file. The
@@ -12,13 +15,16 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::model::{
+use super::open::StoreOpenError;
+use super::{Store, StoreError, StoreResult};
+use crate::authorization_server::model::{
     CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
     RegisteredClient, StoredSigningKey,
 };
-use super::store::{Store, StoreError, StoreResult};
 
-const SCHEMA: &str = "
+/// Version 1: the schema as first released (created with `IF NOT EXISTS`, so a file from before
+/// versioning, `user_version` 0, is brought to version 1 by running it).
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY,
     rat_hash TEXT,
@@ -76,6 +82,22 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 );
 ";
 
+/// Version 2: when a refresh token was rotated (store clock, epoch seconds), for the
+/// concurrent-refresh grace rule ([`super::REFRESH_ROTATION_GRACE`]).
+const SCHEMA_V2: &str = "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER;";
+
+/// The schema migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
+pub(crate) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The store's clock in epoch seconds, as SQL (one clock for the grace rule).
+const SQL_NOW: &str = "CAST(strftime('%s','now') AS INTEGER)";
+
+/// [`super::REFRESH_ROTATION_GRACE`] in whole seconds.
+const GRACE_SECS: i64 = super::REFRESH_ROTATION_GRACE.as_secs() as i64;
+
 /// Revoked-grant markers are kept this long (seconds) so late redemptions stay refused.
 const REVOKED_GRANT_RETENTION: u64 = 400 * 24 * 3600;
 
@@ -114,29 +136,48 @@ impl SqliteStore {
     ///
     /// The file holds hashed client secrets and the private signing keys: keep it readable by the
     /// server's user only.
+    /// A file written by a newer binary (schema version above [`SCHEMA_VERSION`]) is refused.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path)
-            .map_err(|e| StoreError(format!("cannot open `{}`: {e}", path.display())))?;
+        Self::open_versioned(path).map_err(|e| StoreError(e.to_string()))
+    }
+
+    /// [`Self::open`] with a typed error (what [`super::open::open_store`] reports).
+    pub(crate) fn open_versioned(path: &Path) -> Result<Self, StoreOpenError> {
+        let conn = Connection::open(path).map_err(|e| {
+            StoreOpenError::Connect(format!("cannot open `{}`: {e}", path.display()))
+        })?;
         Self::init(conn, true)
     }
 
     /// A private in-memory database (unit tests and examples; nothing survives the process).
     pub fn in_memory() -> StoreResult<Self> {
         Self::init(Connection::open_in_memory().map_err(err)?, false)
+            .map_err(|e| StoreError(e.to_string()))
     }
 
-    fn init(conn: Connection, wal: bool) -> StoreResult<Self> {
+    /// The schema version of the file (`user_version`).
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError("lock poisoned".into()))?;
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)
+    }
+
+    fn init(mut conn: Connection, wal: bool) -> Result<Self, StoreOpenError> {
+        let setup = |e: rusqlite::Error| StoreOpenError::Migration(e.to_string());
         if wal {
             // WAL + synchronous=NORMAL: committed transactions survive a process crash; readers
             // in other processes never block the writer.
             conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(err)?;
+                .map_err(setup)?;
             conn.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(err)?;
+                .map_err(setup)?;
         }
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+            .map_err(setup)?;
+        migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -159,6 +200,38 @@ impl SqliteStore {
             .map_err(err)?
         })
     }
+}
+
+/// Brings the file to [`SCHEMA_VERSION`] in one immediate transaction (so two processes opening
+/// a new file at once do not both migrate it), or refuses a file from a newer binary.
+fn migrate(conn: &mut Connection) -> Result<(), StoreOpenError> {
+    let setup = |e: rusqlite::Error| StoreOpenError::Migration(e.to_string());
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(setup)?;
+    let found: u32 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(setup)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreOpenError::SchemaTooNew {
+            found: i64::from(found),
+            supported: i64::from(SCHEMA_VERSION),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)
+            .map_err(|e| StoreOpenError::Migration(format!("schema version {}: {e}", i + 1)))?;
+    }
+    if found < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(setup)?;
+        tracing::info!(
+            from = found,
+            to = SCHEMA_VERSION,
+            "SQLite store schema migrated"
+        );
+    }
+    tx.commit().map_err(setup)
 }
 
 fn revoke_grant_tx(
@@ -350,8 +423,10 @@ impl Store for SqliteStore {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let changed = tx.execute(
-                "UPDATE refresh_tokens SET used = 1
-                 WHERE token_hash = ?1 AND used = 0 AND revoked = 0",
+                &format!(
+                    "UPDATE refresh_tokens SET used = 1, used_at = {SQL_NOW}
+                     WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+                ),
                 [&h],
             )?;
             let result = if changed == 1 {
@@ -370,17 +445,22 @@ impl Store for SqliteStore {
                 )?;
                 RefreshRotation::Rotated
             } else {
-                let exists: Option<i64> = tx
+                // Rotated by someone else within the grace window (and not revoked since): a
+                // concurrent loser. Otherwise a replay.
+                let recent: Option<bool> = tx
                     .query_row(
-                        "SELECT 1 FROM refresh_tokens WHERE token_hash = ?1",
-                        [&h],
+                        &format!(
+                            "SELECT revoked = 0 AND used_at IS NOT NULL AND used_at >= {SQL_NOW} - ?2
+                             FROM refresh_tokens WHERE token_hash = ?1"
+                        ),
+                        params![&h, GRACE_SECS],
                         |r| r.get(0),
                     )
                     .optional()?;
-                if exists.is_some() {
-                    RefreshRotation::Replayed
-                } else {
-                    RefreshRotation::NotFound
+                match recent {
+                    Some(true) => RefreshRotation::ConcurrentlyRotated,
+                    Some(false) => RefreshRotation::Replayed,
+                    None => RefreshRotation::NotFound,
                 }
             };
             tx.commit()?;
@@ -540,5 +620,9 @@ impl Store for SqliteStore {
             )?;
             tx.commit()
         })
+    }
+
+    fn health(&self) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(|c| c.query_row("SELECT 1", [], |_| Ok(())))
     }
 }
