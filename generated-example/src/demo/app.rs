@@ -25,6 +25,7 @@ use ims_runtime::authorization_server::model::GrantType;
 use ims_runtime::authorization_server::secrets::verify_secret;
 use ims_runtime::authorization_server::{
     AuthorizationServer, AuthorizationServerSetupError, NewClient, SqliteStore, Store, StoreError,
+    StoreOpenError, StoreOptions, open_store,
 };
 use ims_runtime::client::{
     ClientAuth, ClientCredentialsSource, ClientError, ClientSecret, HttpPolicy, TokenSourceOptions,
@@ -40,6 +41,7 @@ use super::data_dir::{SetupLock, ensure_certificates, write_atomically};
 use super::public_url::{PublicUrl, PublicUrlError};
 use super::seed::{Seed, SeedError};
 use super::store::DemoStore;
+use super::token_verifier::CurrentKeysVerifier;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
 use crate::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
 
@@ -62,7 +64,8 @@ pub const CA_FILE: &str = "ca.pem";
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// How long in-flight requests may take to finish after a shutdown request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// The store health endpoint of the authorization server router.
+/// The store health endpoint the authorization server router mounts (200 when the store answers,
+/// 503 otherwise): what a load balancer polls.
 pub const HEALTH_PATH: &str = "/health";
 /// How often expired authorization-server rows are purged.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -102,6 +105,9 @@ pub enum DemoError {
     /// The authorization server's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The authorization server's store could not be opened or migrated.
+    #[error(transparent)]
+    StoreOpen(#[from] StoreOpenError),
     /// The sample data could not be built.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -337,9 +343,9 @@ impl Demo {
         let clients = ensure_clients(&authz, store.as_ref(), &dir).await?;
         drop(setup);
 
-        // The resource server trusts exactly this issuer's keys and asks its store about
-        // revocations on every request.
-        let verifier = authz.local_verifier()?;
+        // The resource server trusts exactly this issuer's keys (following rotations made by
+        // any instance) and asks its store about revocations on every request.
+        let verifier = CurrentKeysVerifier::new(authz.clone())?;
 
         let service_url = public_url.join(BASE_PATH);
         let token_url = public_url.join("/token");
@@ -537,16 +543,10 @@ fn public_addr(bound: SocketAddr) -> SocketAddr {
 
 /// Opens the authorization server's store: `database` when given, else the SQLite file in the
 /// data directory (what the demo always used).
-pub(crate) async fn open_authz_store(
-    database: Option<&str>,
-    dir: &Path,
-) -> Result<Arc<dyn Store>, DemoError> {
+async fn open_authz_store(database: Option<&str>, dir: &Path) -> Result<Arc<dyn Store>, DemoError> {
     match database {
         None => Ok(Arc::new(SqliteStore::open(&dir.join(AUTHZ_DB))?)),
-        Some(url) => match url.strip_prefix("sqlite://") {
-            Some(path) => Ok(Arc::new(SqliteStore::open(Path::new(path))?)),
-            None => Err(DemoError::Api(format!("unsupported database `{url}`"))),
-        },
+        Some(url) => Ok(open_store(url, &StoreOptions::default()).await?),
     }
 }
 

@@ -10,17 +10,18 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
+use ims_runtime::authorization_server::{StoreOptions, migrate_store};
 use ims_runtime::client::{ListQuery, TokenSource};
 
 use super::app::{
-    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, http_policy,
-    token_source,
+    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, database_label,
+    http_policy, token_source,
 };
 use super::public_url::PublicUrl;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
@@ -220,12 +221,19 @@ pub async fn run_serve(args: &ServeArgs) -> Result<(), DemoError> {
     running.run_until(signal).await
 }
 
-/// The `migrate` subcommand: opens the store, which applies every pending schema migration, and
-/// reports where it stands.
+/// The `migrate` subcommand: brings the store to this binary's schema version (what `serve` also
+/// does at start) and says from which version it came.
 pub async fn run_migrate(args: &MigrateArgs) -> Result<String, DemoError> {
-    let label = super::app::database_label(Some(&args.database), std::path::Path::new("."));
-    super::app::open_authz_store(Some(&args.database), std::path::Path::new(".")).await?;
-    Ok(format!("{label}: schema up to date"))
+    let done = migrate_store(&args.database, &StoreOptions::default()).await?;
+    let label = database_label(Some(&args.database), Path::new("."));
+    Ok(if done.from == done.to {
+        format!("{label}: schema version {} is current", done.to)
+    } else {
+        format!(
+            "{label}: schema migrated from version {} to {}",
+            done.from, done.to
+        )
+    })
 }
 
 /// A future resolving on the first SIGINT or SIGTERM (Ctrl-C elsewhere); the handlers are

@@ -8,4 +8,5 @@ mod demo_operations;
 mod demo_public_url;
 mod demo_seed;
 mod demo_shared_data_dir;
+mod multi_instance;
 mod oneroster_v1p2_org;
