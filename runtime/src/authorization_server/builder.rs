@@ -9,6 +9,7 @@ use super::cache_coherence;
 use super::jwks_fetch::{JwksFetcher, JwksUriPolicy};
 use super::key_rotation::{self, KeyPolicy, SigningKeys};
 use super::keys::SigningAlgorithm;
+use super::live_tokens::LIVE_TOKEN_RECHECK;
 use super::model::GrantType;
 use super::owner::{ResourceOwnerAuthenticator, StaticUsers};
 use super::rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
@@ -45,6 +46,7 @@ pub struct AuthorizationServerBuilder {
     token_rate_limit: Option<RateLimit>,
     registration_rate_limit: Option<RateLimit>,
     authenticator: Option<Arc<dyn ResourceOwnerAuthenticator>>,
+    revocation_recheck: Duration,
     #[cfg(feature = "client")]
     jwks_uri_policy: JwksUriPolicy,
 }
@@ -80,6 +82,7 @@ impl AuthorizationServerBuilder {
             token_rate_limit: Some(DEFAULT_TOKEN_RATE_LIMIT),
             registration_rate_limit: Some(DEFAULT_REGISTRATION_RATE_LIMIT),
             authenticator: None,
+            revocation_recheck: LIVE_TOKEN_RECHECK,
             #[cfg(feature = "client")]
             jwks_uri_policy: JwksUriPolicy::default(),
         }
@@ -224,6 +227,17 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// How long the revocation check of a resource server in this process
+    /// ([`RevocationCheck`](crate::resource_server::RevocationCheck)) reuses a store's "not
+    /// revoked" answer for one token (default 1 s). Revocations made through this server are
+    /// seen at once; those made by other instances as soon as the store's change feed delivers
+    /// them (PostgreSQL), and at the latest after this interval (a store without a feed, or a
+    /// lost notification). `Duration::ZERO` asks the store on every request.
+    pub fn revocation_recheck(mut self, recheck: Duration) -> Self {
+        self.revocation_recheck = recheck;
+        self
+    }
+
     /// Who logs resource owners in at `/authorize`. Without one, every login fails.
     pub fn resource_owner_authenticator(
         mut self,
@@ -326,7 +340,7 @@ impl AuthorizationServerBuilder {
         let state = Arc::new(ServerState {
             settings,
             clients: ClientDirectory::new(Arc::clone(&self.store)),
-            revocations: Revocations::new(Arc::clone(&self.store)),
+            revocations: Revocations::new(Arc::clone(&self.store), self.revocation_recheck),
             store: self.store,
             signing_keys: SigningKeys::new(ring),
             resource_owners,

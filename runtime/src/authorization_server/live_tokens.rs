@@ -13,26 +13,43 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long a "not revoked" answer from the store is reused.
+/// How long a "not revoked" answer from the store is reused by default (see
+/// [`AuthorizationServerBuilder::revocation_recheck`](super::AuthorizationServerBuilder::revocation_recheck)).
 pub const LIVE_TOKEN_RECHECK: Duration = Duration::from_secs(1);
 
 /// Bound on remembered tokens; past it the map starts over (a cache, never a source of truth).
 const MAX_REMEMBERED: usize = 100_000;
 
 /// See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LiveTokens {
     epoch: AtomicU64,
     until: Mutex<HashMap<String, Instant>>,
+    recheck: Duration,
+}
+
+impl Default for LiveTokens {
+    fn default() -> Self {
+        Self::new(LIVE_TOKEN_RECHECK)
+    }
 }
 
 impl LiveTokens {
+    /// Reuses a "not revoked" answer for `recheck`.
+    pub(crate) fn new(recheck: Duration) -> Self {
+        Self {
+            epoch: AtomicU64::new(0),
+            until: Mutex::new(HashMap::new()),
+            recheck,
+        }
+    }
+
     /// The epoch to pass to [`Self::remember`] for a store lookup starting now.
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
 
-    /// Whether `jti` was confirmed not revoked less than [`LIVE_TOKEN_RECHECK`] ago.
+    /// Whether `jti` was confirmed not revoked less than the recheck interval ago.
     pub(crate) fn is_known_live(&self, jti: &str) -> bool {
         let Ok(map) = self.until.lock() else {
             return false;
@@ -53,7 +70,7 @@ impl LiveTokens {
         if map.len() >= MAX_REMEMBERED {
             map.clear();
         }
-        map.insert(jti.to_owned(), Instant::now() + LIVE_TOKEN_RECHECK);
+        map.insert(jti.to_owned(), Instant::now() + self.recheck);
     }
 
     /// Forgets every remembered token: call after any revocation.

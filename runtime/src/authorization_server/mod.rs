@@ -102,6 +102,6 @@ pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 
 pub use server::AuthorizationServer;
 pub use store::open::{SchemaMigration, StoreOpenError, StoreOptions, migrate_store, open_store};
 #[cfg(feature = "postgres")]
-pub use store::postgres::PostgresStore;
+pub use store::postgres::{self, PostgresStore};
 pub use store::sqlite::{self, SqliteStore};
 pub use store::{REFRESH_ROTATION_GRACE, Store, StoreChange, StoreError};

@@ -3,6 +3,7 @@
 //! makes on each request ([`RevocationCheck`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
@@ -19,10 +20,11 @@ pub(crate) struct Revocations {
 }
 
 impl Revocations {
-    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+    /// A "not revoked" answer is reused for `recheck`.
+    pub(crate) fn new(store: Arc<dyn Store>, recheck: Duration) -> Self {
         Self {
             store,
-            live_tokens: LiveTokens::default(),
+            live_tokens: LiveTokens::new(recheck),
         }
     }
 
@@ -86,8 +88,10 @@ impl Revocations {
 /// Lets a resource server in the same process see this server's revocations at once (RFC 7009
 /// `/revoke`, refresh-token family revocation, code-replay revocation, client deletion), and
 /// revocations by other instances sharing the store as soon as the store's change feed delivers
-/// them (PostgreSQL: `LISTEN/NOTIFY`), at the latest within one second (a "not revoked" answer
-/// is reused that long). Fails closed on store errors.
+/// them (PostgreSQL: `LISTEN/NOTIFY`), at the latest within the recheck interval (a "not revoked"
+/// answer is reused that long: one second unless
+/// [`AuthorizationServerBuilder::revocation_recheck`](super::AuthorizationServerBuilder::revocation_recheck)
+/// says otherwise). Fails closed on store errors.
 impl RevocationCheck for AuthorizationServer {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(self.state.revocations.is_revoked_cached(jti))

@@ -3,7 +3,8 @@
 //!
 //! One module per area; run one with `cargo test -p ims-runtime --test integration jwt_verify::`.
 //! The shared harnesses are `common` (keys, hand-built JWTs), `authz_support` (the embedded
-//! authorization server over TLS) and `client_api_support` (an API + token endpoint for the client).
+//! authorization server over TLS), `client_api_support` (an API + token endpoint for the client)
+//! and `store_conformance_pg` (a fresh PostgreSQL database per test, from `IMS_TEST_POSTGRES_URL`).
 
 mod authz_support;
 mod client_api_support;
@@ -29,4 +30,7 @@ mod rs_bearer;
 mod rs_introspection;
 mod server_router;
 mod server_select;
+mod store_conformance;
+mod store_conformance_coherence;
+mod store_conformance_pg;
 mod tls_serve;

@@ -106,7 +106,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<SchemaMigration, Stor
             supported: SCHEMA_VERSION,
         });
     }
-    for (version, sql) in (1..).zip(MIGRATIONS.iter()).skip(found.max(0) as usize) {
+    for (version, sql) in (1_i64..).zip(MIGRATIONS.iter()).skip(found.max(0) as usize) {
         tx.batch_execute(sql).await.map_err(|e| {
             StoreOpenError::Migration(format!(
                 "schema version {version}: {} (use a database of its own for the \

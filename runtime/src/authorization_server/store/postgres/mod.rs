@@ -84,10 +84,16 @@ impl std::fmt::Debug for PostgresStore {
 /// A driver error as text, with the server's message when there is one (the `Display` of a
 /// database error alone says only "db error").
 fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.code().code(), db.message());
     }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
 }
 
 fn err(e: impl Into<PgError>) -> StoreError {
