@@ -385,7 +385,10 @@ impl Demo {
             token = %token_url,
             metadata = %public_url.join("/.well-known/oauth-authorization-server"),
             health = %format!("{origin}{HEALTH_PATH}"),
-            store = %database_label(options.database.as_deref(), &dir),
+            store = %options.database.as_deref().map_or_else(
+                || format!("sqlite://{}", dir.join(AUTHZ_DB).display()),
+                redact_database_url,
+            ),
             data_dir = %dir.display(),
             users = seed.users.len(),
             startup_ms = started.elapsed().as_millis(),
@@ -550,11 +553,8 @@ async fn open_authz_store(database: Option<&str>, dir: &Path) -> Result<Arc<dyn 
     }
 }
 
-/// The store as the banner shows it: a PostgreSQL password is replaced by `***`.
-pub fn database_label(database: Option<&str>, dir: &Path) -> String {
-    let Some(text) = database else {
-        return format!("sqlite://{}", dir.join(AUTHZ_DB).display());
-    };
+/// A store URL as logs and output show it: a password is replaced by `***`.
+pub fn redact_database_url(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(mut url) if url.password().is_some() => {
             // Cannot fail: the URL has a host, or it would have no password.

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,8 @@ use ims_runtime::authorization_server::{StoreOptions, migrate_store};
 use ims_runtime::client::{ListQuery, TokenSource};
 
 use super::app::{
-    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, database_label,
-    http_policy, token_source,
+    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, http_policy,
+    redact_database_url, token_source,
 };
 use super::public_url::PublicUrl;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
@@ -225,7 +225,7 @@ pub async fn run_serve(args: &ServeArgs) -> Result<(), DemoError> {
 /// does at start) and says from which version it came.
 pub async fn run_migrate(args: &MigrateArgs) -> Result<String, DemoError> {
     let done = migrate_store(&args.database, &StoreOptions::default()).await?;
-    let label = database_label(Some(&args.database), Path::new("."));
+    let label = redact_database_url(&args.database);
     Ok(if done.from == done.to {
         format!("{label}: schema version {} is current", done.to)
     } else {

@@ -209,3 +209,20 @@ fn migrate_creates_an_sqlite_store_and_is_repeatable() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mysql://"));
 }
+
+#[test]
+fn store_urls_are_shown_without_their_password() {
+    use ims_generated_example::demo::app::redact_database_url;
+    assert_eq!(
+        redact_database_url("postgres://ims:hunter2@db.example.edu:5432/ims"),
+        "postgres://ims:***@db.example.edu:5432/ims"
+    );
+    assert_eq!(
+        redact_database_url("postgres://ims@127.0.0.1/ims"),
+        "postgres://ims@127.0.0.1/ims"
+    );
+    assert_eq!(
+        redact_database_url("sqlite:///var/lib/demo/authz.sqlite"),
+        "sqlite:///var/lib/demo/authz.sqlite"
+    );
+}
