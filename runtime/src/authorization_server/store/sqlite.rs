@@ -1,7 +1,8 @@
 //! The default [`Store`]: one SQLite file (WAL mode), surviving restarts.
 //!
-//! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] are applied in order
-//! when the file is opened, and a file written by a newer binary is refused.
+//! The schema is versioned with SQLite's `user_version`: the numbered migrations
+//! (`MIGRATIONS`) are applied in order when the file is opened, and a file written by a newer
+//! binary is refused.
 //!
 //! All access goes through one connection behind a mutex on tokio's blocking pool. That keeps
 //! every operation trivially atomic inside the process, and `BEGIN IMMEDIATE` transactions keep
