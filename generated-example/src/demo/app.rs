@@ -38,7 +38,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::data_dir::{SetupLock, ensure_certificates, write_atomically};
-use super::public_url::{PublicUrl, PublicUrlError};
+use super::public_url::PublicUrl;
 use super::seed::{Seed, SeedError};
 use super::store::DemoStore;
 use super::token_verifier::CurrentKeysVerifier;
@@ -140,9 +140,6 @@ pub enum DemoError {
     /// The server task panicked or was cancelled.
     #[error("server task: {0}")]
     Task(#[from] tokio::task::JoinError),
-    /// The public URL is not an https origin.
-    #[error(transparent)]
-    PublicUrl(#[from] PublicUrlError),
     /// Another instance held the data directory's setup lock for too long.
     #[error(
         "another oneroster-demo has been setting up the data directory for {}s (lock `{path}`); \
