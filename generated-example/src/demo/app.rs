@@ -2,14 +2,17 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `/token`, `/jwks.json`, `/revoke`, `/introspect`, `/.well-known/oauth-authorization-server` | the embedded authorization server (issuer `https://<addr>`) |
+//! | `/token`, `/jwks.json`, `/revoke`, `/introspect`, `/.well-known/oauth-authorization-server` | the embedded authorization server (issuer: the public URL, `https://<addr>` by default) |
 //! | `/ims/oneroster/rostering/v1p2/...` | the generated router over [`DemoStore`], bearer tokens required |
 //! | `/ims/oneroster/rostering/v1p2/discovery/...` | the SDD, rewritten for this deployment, unauthenticated |
 //!
 //! The data directory holds everything that must survive a restart: the development CA and
 //! server certificate (`ca.pem`, `ca-key.pem`, `cert.pem`, `key.pem`), the authorization
-//! server's SQLite database (`authz.sqlite`: signing keys, clients, revocations) and the two
-//! demo clients (`clients.json`).
+//! server's SQLite database (`authz.sqlite`: signing keys, clients, revocations; unless
+//! [`DemoOptions::database`] names another store) and the two demo clients (`clients.json`).
+//!
+//! Several instances may share one data directory and one database (see [`DemoOptions`]): the
+//! first one to start writes the files, the later ones reuse them (see [`super::data_dir`]).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -22,20 +25,23 @@ use ims_runtime::authorization_server::model::GrantType;
 use ims_runtime::authorization_server::secrets::verify_secret;
 use ims_runtime::authorization_server::{
     AuthorizationServer, AuthorizationServerSetupError, NewClient, SqliteStore, Store, StoreError,
+    StoreOpenError, StoreOptions, open_store,
 };
 use ims_runtime::client::{
     ClientAuth, ClientCredentialsSource, ClientError, ClientSecret, HttpPolicy, TokenSourceOptions,
 };
 use ims_runtime::discovery::{Deployment, DiscoveryError};
 use ims_runtime::resource_server::AuthLayer;
-use ims_runtime::tls::dev::DevCertificates;
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::data_dir::{SetupLock, ensure_certificates, write_atomically};
+use super::public_url::PublicUrl;
 use super::seed::{Seed, SeedError};
 use super::store::DemoStore;
+use super::token_verifier::CurrentKeysVerifier;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
 use crate::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
 
@@ -58,6 +64,9 @@ pub const CA_FILE: &str = "ca.pem";
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// How long in-flight requests may take to finish after a shutdown request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The store health endpoint the authorization server router mounts (200 when the store answers,
+/// 503 otherwise): what a load balancer polls.
+pub const HEALTH_PATH: &str = "/health";
 /// How often expired authorization-server rows are purged.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -96,6 +105,9 @@ pub enum DemoError {
     /// The authorization server's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The authorization server's store could not be opened or migrated.
+    #[error(transparent)]
+    StoreOpen(#[from] StoreOpenError),
     /// The sample data could not be built.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -128,6 +140,18 @@ pub enum DemoError {
     /// The server task panicked or was cancelled.
     #[error("server task: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// Another instance held the data directory's setup lock for too long.
+    #[error(
+        "another oneroster-demo has been setting up the data directory for {}s (lock `{path}`); \
+         stop it or use another --data-dir",
+        waited.as_secs()
+    )]
+    SetupLockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this instance waited.
+        waited: Duration,
+    },
 }
 
 /// Where to listen and where to keep state.
@@ -137,6 +161,21 @@ pub struct DemoConfig {
     pub addr: SocketAddr,
     /// Folder for certificates, the SQLite store and `clients.json` (created if missing).
     pub data_dir: PathBuf,
+}
+
+/// How an instance takes part in a deployment of several: where the authorization server keeps
+/// its state and which origin clients use. The defaults are one instance on its own: the SQLite
+/// file in the data directory, issuer `https://<addr>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// The authorization server's store: `sqlite://PATH` or `postgres://…` (see
+    /// `ims_runtime::authorization_server::open_store`); `None` is `DATA_DIR/authz.sqlite`.
+    /// Instances behind one load balancer share one PostgreSQL database.
+    pub database: Option<String>,
+    /// The origin clients use (e.g. the load balancer's): the issuer, and the base of every URL
+    /// in the metadata and discovery documents. `None` is `https://<addr>`. Instances behind
+    /// one balancer need the same one, so that they accept each other's tokens.
+    pub public_url: Option<PublicUrl>,
 }
 
 /// Which of the two demo clients.
@@ -222,18 +261,12 @@ impl Clients {
 
     fn save(&self, data_dir: &Path) -> Result<(), DemoError> {
         let path = data_dir.join(CLIENTS_FILE);
-        let tmp = data_dir.join(format!("{CLIENTS_FILE}.tmp"));
         let text = serde_json::to_vec_pretty(self).map_err(|e| DemoError::ClientsFile {
             path: path.clone(),
             detail: e.to_string(),
         })?;
-        write_private(&tmp, &text)?;
-        // Rename so a crash never leaves a half-written file behind.
-        std::fs::rename(&tmp, &path).map_err(|source| DemoError::Io {
-            what: "cannot replace clients file",
-            path,
-            source,
-        })
+        // Other instances and the `client` subcommand read it while we write.
+        write_atomically(&path, &text, true)
     }
 }
 
@@ -242,11 +275,21 @@ impl Clients {
 pub struct Demo;
 
 impl Demo {
-    /// Starts the provider: binds `config.addr`, makes sure the data directory holds a
-    /// development CA and server certificate for the address, opens the authorization server's
-    /// SQLite store, reuses or creates the `full` and `core` clients, seeds the data and serves
-    /// everything over TLS until [`RunningDemo::shutdown`].
+    /// [`Self::start_with`] with the default [`DemoOptions`]: one instance, the SQLite store in
+    /// the data directory, issuer `https://<addr>`.
     pub async fn start(config: DemoConfig) -> Result<RunningDemo, DemoError> {
+        Self::start_with(config, DemoOptions::default()).await
+    }
+
+    /// Starts the provider: binds `config.addr`; under the data directory's setup lock, makes
+    /// sure it holds a development CA and a server certificate for the address and the public
+    /// URL's host, opens (and migrates) the authorization server's store, and reuses or creates
+    /// the `full` and `core` clients; then seeds the data and serves everything over TLS until
+    /// [`RunningDemo::shutdown`].
+    pub async fn start_with(
+        config: DemoConfig,
+        options: DemoOptions,
+    ) -> Result<RunningDemo, DemoError> {
         let started = Instant::now();
         let dir = config.data_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|source| DemoError::Io {
@@ -266,29 +309,43 @@ impl Demo {
         })?;
         let addr = public_addr(bound);
         let origin = format!("https://{addr}");
+        let public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::from_addr(addr));
+        let issuer = public_url.as_str().to_owned();
 
-        // Certificates: reused when they still cover this address, regenerated (CA included)
-        // otherwise, so `ca.pem` always matches the certificate served.
+        // Everything another instance may be writing at the same moment is set up under one
+        // lock: the first instance writes, the later ones find valid files and reuse them.
+        let setup = SetupLock::acquire(&dir).await?;
+        // Certificates: reused when they still cover these hosts, regenerated (CA included)
+        // otherwise, so `ca.pem` always matches the certificate served. Instances sharing the
+        // data directory share one host list (listen address, `localhost`, the public host).
         let ip = addr.ip().to_string();
-        let certs = DevCertificates::ensure(&dir, &[ip.as_str(), "localhost"])?;
+        let mut hosts = vec![ip.as_str(), "localhost"];
+        if !hosts.contains(&public_url.host()) {
+            hosts.push(public_url.host());
+        }
+        let certs = ensure_certificates(&dir, &hosts)?;
         let tls = certs.tls_config()?;
         let ca_pem = certs.ca_pem_bytes()?;
 
-        let sqlite = Arc::new(SqliteStore::open(&dir.join(AUTHZ_DB))?);
-        let authz = AuthorizationServer::builder(origin.clone(), sqlite.clone())
+        let store = open_authz_store(options.database.as_deref(), &dir).await?;
+        let authz = AuthorizationServer::builder(issuer.clone(), store.clone())
             .scopes(ALL_SCOPES)
             // Clients come from clients.json; nobody needs to register at a demo.
             .dynamic_registration(false)
             .build()
             .await?;
-        let clients = ensure_clients(&authz, sqlite.as_ref(), &dir).await?;
+        let clients = ensure_clients(&authz, store.as_ref(), &dir).await?;
+        drop(setup);
 
-        // The resource server trusts exactly this issuer's keys (loaded once: the demo never
-        // rotates them) and asks its store about revocations on every request.
-        let verifier = authz.local_verifier()?;
+        // The resource server trusts exactly this issuer's keys (following rotations made by
+        // any instance) and asks its store about revocations on every request.
+        let verifier = CurrentKeysVerifier::new(authz.clone())?;
 
-        let service_url = format!("{origin}{BASE_PATH}");
-        let token_url = format!("{origin}/token");
+        let service_url = public_url.join(BASE_PATH);
+        let token_url = public_url.join("/token");
         let seed = Arc::new(Seed::generate(&service_url)?);
         let deployment =
             Deployment::new(parse_url(&service_url)?).with_token_url(parse_url(&token_url)?);
@@ -320,9 +377,15 @@ impl Demo {
         });
 
         tracing::info!(
+            issuer = %issuer,
             service = %service_url,
             token = %token_url,
-            metadata = %format!("{origin}/.well-known/oauth-authorization-server"),
+            metadata = %public_url.join("/.well-known/oauth-authorization-server"),
+            health = %format!("{origin}{HEALTH_PATH}"),
+            store = %options.database.as_deref().map_or_else(
+                || format!("sqlite://{}", dir.join(AUTHZ_DB).display()),
+                redact_database_url,
+            ),
             data_dir = %dir.display(),
             users = seed.users.len(),
             startup_ms = started.elapsed().as_millis(),
@@ -331,9 +394,11 @@ impl Demo {
         Ok(RunningDemo {
             addr,
             base_url: origin,
+            public_url,
             ca_pem,
             clients,
             data_dir: dir,
+            authz,
             seed,
             stop: Some(stop),
             server_task,
@@ -348,14 +413,19 @@ impl Demo {
 pub struct RunningDemo {
     /// The address served (an unspecified listen address is reported as loopback).
     pub addr: SocketAddr,
-    /// `https://<addr>`: the issuer, and the origin the service is mounted under.
+    /// `https://<addr>`: where this instance is reached directly (what [`Self::url`] and the
+    /// token source use).
     pub base_url: String,
+    /// The origin clients are told about: the issuer, and the base of the metadata and
+    /// discovery URLs (`https://<addr>` unless [`DemoOptions::public_url`] was given).
+    pub public_url: PublicUrl,
     /// The development CA certificate (PEM), the only root clients should trust.
     pub ca_pem: Vec<u8>,
     /// The two demo clients.
     pub clients: Clients,
     /// The data directory.
     pub data_dir: PathBuf,
+    authz: AuthorizationServer,
     seed: Arc<Seed>,
     stop: Option<oneshot::Sender<()>>,
     server_task: JoinHandle<Result<(), TlsError>>,
@@ -366,6 +436,11 @@ impl RunningDemo {
     /// The data served (with [`Seed::ids`] for path parameters).
     pub fn seed(&self) -> &Seed {
         &self.seed
+    }
+
+    /// The embedded authorization server (for administration in-process: clients, keys).
+    pub fn authorization_server(&self) -> &AuthorizationServer {
+        &self.authz
     }
 
     /// `https://<addr>/ims/oneroster/rostering/v1p2`.
@@ -466,6 +541,27 @@ fn public_addr(bound: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, bound.port())
 }
 
+/// Opens the authorization server's store: `database` when given, else the SQLite file in the
+/// data directory (what the demo always used).
+async fn open_authz_store(database: Option<&str>, dir: &Path) -> Result<Arc<dyn Store>, DemoError> {
+    match database {
+        None => Ok(Arc::new(SqliteStore::open(&dir.join(AUTHZ_DB))?)),
+        Some(url) => Ok(open_store(url, &StoreOptions::default()).await?),
+    }
+}
+
+/// A store URL as logs and output show it: a password is replaced by `***`.
+pub fn redact_database_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            // Cannot fail: the URL has a host, or it would have no password.
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => text.to_owned(),
+    }
+}
+
 fn parse_url(text: &str) -> Result<url::Url, DemoError> {
     url::Url::parse(text).map_err(|source| DemoError::Url {
         url: text.to_owned(),
@@ -561,30 +657,4 @@ async fn still_valid(
             .is_some_and(|hash| verify_secret(&c.client_secret, hash))
         && file == expected
         && stored == expected)
-}
-
-/// Writes a file only its owner can read (it holds client secrets).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
-    let err = |source| DemoError::Io {
-        what: "cannot write",
-        path: path.to_path_buf(),
-        source,
-    };
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(err)?;
-        f.write_all(bytes).map_err(err)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, bytes).map_err(err)
-    }
 }

@@ -1,8 +1,9 @@
-//! The `oneroster-demo` command line: `serve` and `client`.
+//! The `oneroster-demo` command line: `serve`, `migrate` and `client`.
 //!
 //! ```text
-//! oneroster-demo serve  --addr 127.0.0.1:8443 --data-dir DIR
-//! oneroster-demo client --data-dir DIR [--addr 127.0.0.1:8443] [--client full|core]
+//! oneroster-demo serve   --addr 127.0.0.1:8443 --data-dir DIR [--database URL] [--public-url URL]
+//! oneroster-demo migrate --database URL
+//! oneroster-demo client  --data-dir DIR [--addr 127.0.0.1:8443] [--client full|core]
 //! ```
 //!
 //! Usage errors exit with status 2 (clap's convention), runtime failures with 1.
@@ -15,11 +16,14 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
+use ims_runtime::authorization_server::{StoreOptions, migrate_store};
 use ims_runtime::client::{ListQuery, TokenSource};
 
 use super::app::{
-    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, http_policy, token_source,
+    CA_FILE, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, http_policy,
+    redact_database_url, token_source,
 };
+use super::public_url::PublicUrl;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
 use crate::oneroster_v1p2_rostering::models::RoleDTypeRoleType;
 use crate::oneroster_v1p2_rostering::scopes;
@@ -45,6 +49,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the provider until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Apply the authorization server's schema migrations to a database, then exit.
+    Migrate(MigrateArgs),
     /// Fetch a token and page through all users of a running provider.
     Client(ClientArgs),
 }
@@ -55,9 +61,28 @@ pub struct ServeArgs {
     /// Listen address.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub addr: SocketAddr,
-    /// Folder for ca.pem, the SQLite store and clients.json (created if missing).
+    /// Folder for ca.pem, the SQLite store and clients.json (created if missing). Instances
+    /// behind one load balancer may share it: the first one writes, the others reuse.
     #[arg(long)]
     pub data_dir: PathBuf,
+    /// The authorization server's store: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`
+    /// [default: the SQLite file authz.sqlite in --data-dir]. Instances behind one load
+    /// balancer share one PostgreSQL database.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// The https origin clients use, e.g. a load balancer's: the issuer and the base of the
+    /// metadata and discovery URLs. Instances behind one balancer need the same one
+    /// [default: https://ADDR].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<PublicUrl>,
+}
+
+/// Arguments of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to migrate: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, value_name = "URL")]
+    pub database: String,
 }
 
 /// Arguments of `client`.
@@ -182,12 +207,33 @@ fn api_service_url(origin: &str) -> String {
 pub async fn run_serve(args: &ServeArgs) -> Result<(), DemoError> {
     // Handlers first: a signal that arrives while starting must stop us cleanly, not kill us.
     let signal = shutdown_signal().map_err(DemoError::Signals)?;
-    let running = Demo::start(DemoConfig {
-        addr: args.addr,
-        data_dir: args.data_dir.clone(),
-    })
+    let running = Demo::start_with(
+        DemoConfig {
+            addr: args.addr,
+            data_dir: args.data_dir.clone(),
+        },
+        DemoOptions {
+            database: args.database.clone(),
+            public_url: args.public_url.clone(),
+        },
+    )
     .await?;
     running.run_until(signal).await
+}
+
+/// The `migrate` subcommand: brings the store to this binary's schema version (what `serve` also
+/// does at start) and says from which version it came.
+pub async fn run_migrate(args: &MigrateArgs) -> Result<String, DemoError> {
+    let done = migrate_store(&args.database, &StoreOptions::default()).await?;
+    let label = redact_database_url(&args.database);
+    Ok(if done.from == done.to {
+        format!("{label}: schema version {} is current", done.to)
+    } else {
+        format!(
+            "{label}: schema migrated from version {} to {}",
+            done.from, done.to
+        )
+    })
 }
 
 /// A future resolving on the first SIGINT or SIGTERM (Ctrl-C elsewhere); the handlers are
@@ -239,6 +285,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match &cli.command {
             Command::Serve(args) => run_serve(args).await,
+            Command::Migrate(args) => run_migrate(args).await.map(|done| println!("{done}")),
             Command::Client(args) => run_client(args).await.map(|summary| {
                 println!("{summary}");
             }),

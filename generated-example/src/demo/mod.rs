@@ -4,13 +4,22 @@
 //! - [`store`]: an in-memory implementation of the generated `RosteringService` trait.
 //! - [`app`]: TLS + the embedded authorization server + the service on one listener
 //!   ([`app::Demo::start`] is what tests use).
-//! - [`cli`]: the `serve` and `client` subcommands.
+//! - [`public_url`]: `--public-url`, the origin (issuer) instances behind one balancer share.
+//! - [`data_dir`]: the data directory several instances share (setup lock, atomic files).
+//! - [`token_verifier`]: the resource server's verifier, following signing-key rotations.
+//! - [`cli`]: the `serve`, `migrate` and `client` subcommands.
 
 pub mod app;
 pub mod cli;
+pub mod data_dir;
+pub mod public_url;
 pub mod seed;
 pub mod store;
+pub mod token_verifier;
 
-pub use app::{ClientCredentials, ClientKind, Clients, Demo, DemoConfig, DemoError, RunningDemo};
+pub use app::{
+    ClientCredentials, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, RunningDemo,
+};
+pub use public_url::{PublicUrl, PublicUrlError};
 pub use seed::{SampleIds, Seed};
 pub use store::DemoStore;

@@ -142,10 +142,87 @@ fn usage_errors_exit_with_2() {
         &["serve"][..],
         &["client", "--data-dir", "x", "--client", "admin"],
         &["serve", "--data-dir", "x", "--addr", "not-an-address"],
+        &[
+            "serve",
+            "--data-dir",
+            "x",
+            "--public-url",
+            "http://lb.example.edu",
+        ],
+        &[
+            "serve",
+            "--data-dir",
+            "x",
+            "--public-url",
+            "https://lb.example.edu/or",
+        ],
+        &["migrate"],
         &["frobnicate"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
+}
+
+#[test]
+fn a_bad_public_url_says_what_to_give() {
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--data-dir",
+            "x",
+            "--public-url",
+            "https://lb.example.edu/oneroster?x=1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("must not have a path"), "{stderr}");
+    assert!(stderr.contains("e.g. `https://lb.example.edu`"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_an_sqlite_store_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("authz.sqlite");
+    let url = format!("sqlite://{}", db.display());
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .args(["migrate", "--database", &url])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("sqlite://"));
+        assert!(db.exists());
+    }
+    let out = Command::new(BIN)
+        .args(["migrate", "--database", "mysql://db.example.edu/authz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mysql://"));
+}
+
+#[test]
+fn store_urls_are_shown_without_their_password() {
+    use ims_generated_example::demo::app::redact_database_url;
+    assert_eq!(
+        redact_database_url("postgres://ims:hunter2@db.example.edu:5432/ims"),
+        "postgres://ims:***@db.example.edu:5432/ims"
+    );
+    assert_eq!(
+        redact_database_url("postgres://ims@127.0.0.1/ims"),
+        "postgres://ims@127.0.0.1/ims"
+    );
+    assert_eq!(
+        redact_database_url("sqlite:///var/lib/demo/authz.sqlite"),
+        "sqlite:///var/lib/demo/authz.sqlite"
+    );
 }

@@ -5,5 +5,8 @@
 mod demo_app;
 mod demo_cli;
 mod demo_operations;
+mod demo_public_url;
 mod demo_seed;
+mod demo_shared_data_dir;
+mod multi_instance;
 mod oneroster_v1p2_org;
