@@ -97,7 +97,7 @@ macro_rules! credential_host_test {
 
             #[derive(Clone)]
             enum Stored {
-                Json($Credential),
+                Json(Box<$Credential>),
                 Jws(String),
             }
 
@@ -140,7 +140,7 @@ macro_rules! credential_host_test {
                     };
                     for c in &matching[range.start as usize..range.end as usize] {
                         match c {
-                            Stored::Json(c) => page.credential.get_or_insert_default().push(c.clone()),
+                            Stored::Json(c) => page.credential.get_or_insert_default().push((**c).clone()),
                             Stored::Jws(j) => page
                                 .compact_jws_string
                                 .get_or_insert_default()
@@ -163,11 +163,11 @@ macro_rules! credential_host_test {
                             );
                             match same {
                                 Some(i) => {
-                                    all[i] = Stored::Json(c.clone());
+                                    all[i] = Stored::Json(Box::new(c.clone()));
                                     Ok(UpsertCredentialSuccess::Status200(c))
                                 }
                                 None => {
-                                    all.push(Stored::Json(c.clone()));
+                                    all.push(Stored::Json(Box::new(c.clone())));
                                     Ok(UpsertCredentialSuccess::Status201(c))
                                 }
                             }
