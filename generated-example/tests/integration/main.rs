@@ -2,6 +2,7 @@
 //! binary so they link once. Run one module with
 //! `cargo test -p ims-generated-example --test integration demo_seed::`.
 
+mod credential_hosts;
 mod demo_app;
 mod demo_cli;
 mod demo_operations;
