@@ -46,16 +46,9 @@ const PUBLIC_URL: &str = "https://oneroster.lb.test";
 const POLL_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL server from `IMS_TEST_POSTGRES_URL`, or a failure saying how to get one.
+#[track_caller]
 fn postgres_url() -> String {
-    std::env::var("IMS_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "IMS_TEST_POSTGRES_URL is not set: the multi-instance test needs a PostgreSQL server \
-             where it may create databases. Run the tests through `scripts/test.sh` (it starts a \
-             throwaway cluster and sets the variable), or install Debian's `postgresql` package, \
-             start a cluster and set e.g. \
-             IMS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    })
+    ims_test_prerequisites::postgres_url()
 }
 
 /// A database of its own for one test, dropped by [`Self::drop_database`].

@@ -9,21 +9,13 @@ use ims_runtime::authorization_server::{Store, StoreOptions, open_store};
 use tokio_postgres::NoTls;
 
 /// The variable naming the test server.
-pub const ENV: &str = "IMS_TEST_POSTGRES_URL";
+pub const ENV: &str = ims_test_prerequisites::POSTGRES_URL_VAR;
 
 /// The server's URL (a database the test user may connect to, e.g. `postgres`), or a failure
-/// that says how to get one.
+/// that says how to get one (the user must be allowed to `CREATE DATABASE`).
+#[track_caller]
 pub fn server_url() -> String {
-    match std::env::var(ENV) {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "{ENV} is not set: the PostgreSQL store tests need a PostgreSQL server. Run \
-             `scripts/test.sh` (it starts a throwaway cluster and sets {ENV}), or install \
-             Debian's `postgresql` package, start a cluster and set e.g. \
-             {ENV}=postgres://postgres@127.0.0.1:5432/postgres (the user must be allowed to \
-             CREATE DATABASE)"
-        ),
-    }
+    ims_test_prerequisites::postgres_url()
 }
 
 /// A database of its own, dropped (`WITH (FORCE)`) with the guard.
