@@ -26,6 +26,16 @@ pub mod oneroster_v1p1_resources;
 #[path = "generated/oneroster_v1p1_gradebook.rs"]
 pub mod oneroster_v1p1_gradebook;
 
+/// Open Badges 3.0 (`spec-models/openbadges_v3p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/openbadges_v3p0.rs"]
+pub mod openbadges_v3p0;
+
+/// Comprehensive Learner Record 2.0 (`spec-models/clr_v2p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/clr_v2p0.rs"]
+pub mod clr_v2p0;
+
 pub mod golden;
 
 pub mod demo;

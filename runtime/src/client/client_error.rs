@@ -28,6 +28,10 @@ pub enum ClientError {
         /// The RFC 6749 `error` code (sanitised).
         error: String,
     },
+    /// The user has to authorize (again): no tokens are stored, or the refresh token was refused
+    /// (`invalid_grant`: revoked, expired or reused) and the tokens were dropped (CL-09).
+    #[error("the user must authorize again: {0}")]
+    AuthorizationRequired(String),
     /// A response that violates the protocol (missing `access_token`, wrong `token_type`, …).
     #[error("invalid response: {0}")]
     InvalidResponse(String),

@@ -36,6 +36,19 @@ impl std::fmt::Debug for AccessToken {
 }
 
 impl AccessToken {
+    /// A token from its parts (the authorization-code source rebuilds stored tokens).
+    pub(crate) fn from_parts(
+        secret: ClientSecret,
+        scopes: Vec<String>,
+        expires_at: Instant,
+    ) -> Self {
+        Self {
+            secret,
+            scopes,
+            expires_at,
+        }
+    }
+
     /// The token value, for `Authorization: Bearer …`.
     pub fn secret(&self) -> &str {
         self.secret.expose()

@@ -8,6 +8,7 @@
 
 mod authz_support;
 mod client_api_support;
+mod client_authorization_code_support;
 mod common;
 
 mod authz_authorize;
@@ -22,6 +23,7 @@ mod authz_token_client_credentials;
 mod authz_token_refresh;
 mod client_api_calls;
 mod client_api_paging;
+mod client_authorization_code;
 mod client_token;
 mod discovery_endpoint;
 mod jwt_remote_jwks;
