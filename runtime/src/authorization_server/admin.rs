@@ -1,8 +1,10 @@
 //! Administration of an [`AuthorizationServer`] by its operator (not over HTTP): creating and
-//! replacing clients, and rotating the signing keys.
+//! replacing clients, resource owners' consents (listing, withdrawing), and rotating the
+//! signing keys.
 
 use super::key_rotation::{KeyAdministration, KeyPolicy};
-use super::model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
+use super::model::{ConsentRecord, GrantType, RegisteredClient, TokenEndpointAuthMethod};
+use super::store::StoreError;
 use super::{AuthorizationServer, AuthorizationServerSetupError, secrets};
 
 /// A client to create with [`AuthorizationServer::create_client`].
@@ -139,6 +141,32 @@ impl AuthorizationServer {
     ) -> Result<(), AuthorizationServerSetupError> {
         self.state.clients.put(client).await?;
         Ok(())
+    }
+
+    /// The consents a resource owner (`sub`) has given, one per client, ordered by client id.
+    pub async fn consents_of(&self, subject: &str) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.state.store.consents_of(subject).await
+    }
+
+    /// Withdraws a resource owner's consent to a client: the consent is forgotten (the next
+    /// authorization shows the approve step again) and every token the client holds for that
+    /// owner stops working: its refresh-token families, the access tokens issued under them and
+    /// any unredeemed code. In the same process this is visible on the next request; other
+    /// instances sharing a PostgreSQL store hear of it through the change feed. `true` if there
+    /// was a consent or a grant not yet revoked.
+    pub async fn withdraw_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .state
+            .store
+            .withdraw_consent(subject, client_id, secrets::now())
+            .await;
+        // Also on error: part of it may have committed, and forgetting is always safe.
+        self.state.revocations.forget_live_tokens();
+        result
     }
 
     /// Rotates the signing key: a new key signs from now on, the previous one stays in the JWKS

@@ -239,3 +239,18 @@ impl std::fmt::Debug for StoredSigningKey {
             .finish_non_exhaustive()
     }
 }
+
+/// A resource owner's remembered consent to one client: the scopes they approved (the union of
+/// every approval since the last withdrawal). A later authorization request by the same client
+/// for these scopes or fewer skips the approve step for a signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// The resource owner (`sub`).
+    pub subject: String,
+    /// The client.
+    pub client_id: String,
+    /// The approved scopes (space-separated, sorted, no duplicates).
+    pub scope: String,
+    /// When the consent was last given or widened (epoch seconds).
+    pub granted_at: u64,
+}

@@ -41,13 +41,75 @@ struct ClientLink<'a> {
     label: &'static str,
 }
 
+/// One requested scope on the consent page: what it lets the client do, when the scope is one
+/// this crate knows, and the scope itself.
+struct ScopeLine<'a> {
+    label: Option<&'static str>,
+    scope: &'a str,
+}
+
+/// What the scopes of the 1EdTech services this project serves let a client do, in words a
+/// resource owner reads on the consent page (by the scope's last path segment under each
+/// service's scope prefix).
+const SCOPE_LABELS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/",
+        &[
+            ("credential.readonly", "Read your Open Badges"),
+            ("credential.upsert", "Add and update your Open Badges"),
+            ("profile.readonly", "Read your badge profile"),
+            ("profile.update", "Update your badge profile"),
+        ],
+    ),
+    (
+        "https://purl.imsglobal.org/spec/clr/v2p0/scope/",
+        &[
+            (
+                "credential.readonly",
+                "Read your Comprehensive Learner Records",
+            ),
+            (
+                "credential.upsert",
+                "Add and update your Comprehensive Learner Records",
+            ),
+            ("profile.readonly", "Read your learner record profile"),
+            ("profile.update", "Update your learner record profile"),
+        ],
+    ),
+    (
+        "https://purl.imsglobal.org/spec/or/v1p2/scope/",
+        &[
+            ("roster-core.readonly", "Read rosters (core data)"),
+            ("roster.readonly", "Read rosters"),
+            ("roster-demographics.readonly", "Read demographics"),
+            ("roster.createput", "Create and update rosters"),
+            ("roster.delete", "Delete roster data"),
+            ("gradebook.readonly", "Read gradebooks"),
+            ("gradebook.createput", "Create and update gradebook entries"),
+            ("gradebook.delete", "Delete gradebook entries"),
+            ("resource.readonly", "Read learning resources"),
+        ],
+    ),
+];
+
+/// The words for a known scope (see [`SCOPE_LABELS`]).
+fn scope_label(scope: &str) -> Option<&'static str> {
+    if scope == "offline_access" {
+        return Some("Keep access while you are away (refresh tokens)");
+    }
+    SCOPE_LABELS.iter().find_map(|(prefix, labels)| {
+        let name = scope.strip_prefix(prefix)?;
+        labels.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+    })
+}
+
 #[derive(Template)]
 #[template(path = "authorization_server/login.html")]
 struct LoginPage<'a> {
     client_name: &'a str,
     logo_uri: Option<&'a str>,
     links: Vec<ClientLink<'a>>,
-    scopes: Vec<&'a str>,
+    scopes: Vec<ScopeLine<'a>>,
     message: Option<&'a str>,
     request_id: &'a str,
     csrf_token: &'a str,
@@ -95,7 +157,15 @@ impl<'a> LoginPage<'a> {
                 .unwrap_or(&client.client_id),
             logo_uri: https("logo_uri"),
             links,
-            scopes: consent.scope.split(' ').filter(|s| !s.is_empty()).collect(),
+            scopes: consent
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(|scope| ScopeLine {
+                    label: scope_label(scope),
+                    scope,
+                })
+                .collect(),
             message: consent.message,
             request_id: consent.request_id,
             csrf_token: consent.csrf_token,
@@ -178,7 +248,7 @@ mod tests {
     fn consent<'a>(c: &'a RegisteredClient, message: Option<&'static str>) -> Consent<'a> {
         Consent {
             client: c,
-            scope: "a<b c",
+            scope: "a<b c https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly",
             request_id: "r\"1",
             csrf_token: "c'1",
             message,
@@ -213,6 +283,9 @@ mod tests {
         ));
         assert!(html.contains("<li><code>a&lt;b</code></li>"));
         assert!(html.contains("<li><code>c</code></li>"));
+        assert!(html.contains(
+            "<li>Read your Open Badges <code>https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly</code></li>"
+        ));
         assert!(html.contains("name=\"request_id\" value=\"r&quot;1\""));
         assert!(html.contains("name=\"csrf_token\" value=\"c&#x27;1\""));
     }
@@ -243,6 +316,23 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()[header::X_FRAME_OPTIONS], "DENY");
         assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
+    }
+
+    #[test]
+    fn known_scopes_have_words_and_unknown_ones_do_not() {
+        assert_eq!(
+            scope_label("https://purl.imsglobal.org/spec/clr/v2p0/scope/profile.update"),
+            Some("Update your learner record profile")
+        );
+        assert_eq!(
+            scope_label("https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsertx"),
+            None
+        );
+        assert_eq!(
+            scope_label("https://purl.imsglobal.org/spec/ob/v3p0/scope/"),
+            None
+        );
+        assert!(scope_label("offline_access").is_some());
     }
 
     #[test]

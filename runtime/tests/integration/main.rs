@@ -12,6 +12,7 @@ mod client_authorization_code_support;
 mod common;
 
 mod authz_authorize;
+mod authz_consent;
 mod authz_durability;
 mod authz_interop_authlib;
 mod authz_introspect;
@@ -21,6 +22,7 @@ mod authz_revoke;
 mod authz_token_authorization_code;
 mod authz_token_client_credentials;
 mod authz_token_refresh;
+mod browser_consent;
 mod client_api_calls;
 mod client_api_paging;
 mod client_authorization_code;

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use ims_runtime::authorization_server::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
-    RegisteredClient, StoredSigningKey, TokenEndpointAuthMethod,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation, RegisteredClient, StoredSigningKey, TokenEndpointAuthMethod,
 };
 use ims_runtime::authorization_server::{SqliteStore, Store, StoreOptions, open_store};
 
@@ -385,6 +385,104 @@ mod cases {
         assert!(s.take_pending("live-p").await.unwrap().is_some());
     }
 
+    fn consent(subject: &str, client_id: &str, scope: &str) -> ConsentRecord {
+        ConsentRecord {
+            subject: subject.into(),
+            client_id: client_id.into(),
+            scope: scope.into(),
+            granted_at: NOW,
+        }
+    }
+
+    pub async fn consents_are_remembered_widened_and_listed_per_subject(s: Arc<dyn Store>) {
+        assert_eq!(s.get_consent("alice", "a").await.unwrap(), None);
+        s.put_consent(consent("alice", "a", "s2 s1")).await.unwrap();
+        s.put_consent(consent("alice", "b", "s1")).await.unwrap();
+        s.put_consent(consent("bob", "a", "s3")).await.unwrap();
+        // A second approval widens: the union, sorted, never a replacement.
+        let mut wider = consent("alice", "a", "s3 s1");
+        wider.granted_at = NOW + 5;
+        s.put_consent(wider).await.unwrap();
+        let got = s.get_consent("alice", "a").await.unwrap().unwrap();
+        assert_eq!(got.scope, "s1 s2 s3");
+        assert_eq!(got.granted_at, NOW + 5);
+        let listed = s.consents_of("alice").await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|c| (c.client_id.as_str(), c.scope.as_str()))
+                .collect::<Vec<_>>(),
+            [("a", "s1 s2 s3"), ("b", "s1")]
+        );
+        assert_eq!(s.consents_of("carol").await.unwrap(), vec![]);
+        // Consents outlive every purge: they have no expiry.
+        s.purge_expired(LATER + 1).await.unwrap();
+        assert!(s.get_consent("bob", "a").await.unwrap().is_some());
+    }
+
+    pub async fn concurrent_widenings_of_one_consent_lose_no_scope(s: Arc<dyn Store>) {
+        concurrently(&s, |s, i| async move {
+            s.put_consent(consent("alice", "a", &format!("s{i:02}")))
+                .await
+        })
+        .await;
+        let got = s.get_consent("alice", "a").await.unwrap().unwrap();
+        let expected: Vec<String> = (0..TASKS).map(|i| format!("s{i:02}")).collect();
+        assert_eq!(got.scope, expected.join(" "));
+    }
+
+    pub async fn withdrawing_a_consent_revokes_that_subjects_grants_at_that_client_only(
+        s: Arc<dyn Store>,
+    ) {
+        s.put_consent(consent("alice", "a", "s")).await.unwrap();
+        s.put_consent(consent("alice", "b", "s")).await.unwrap();
+        s.put_consent(consent("bob", "a", "s")).await.unwrap();
+        // alice at a: a refresh family (g1), an unredeemed code (g2) and a code-only grant's
+        // access token (g3); alice at b (g4) and bob at a (g5) must survive.
+        s.insert_refresh(refresh("rt-1", "g1", "a")).await.unwrap();
+        s.insert_code(code("code-2", "g2", "a")).await.unwrap();
+        s.insert_code(code("code-3", "g3", "a")).await.unwrap();
+        assert!(matches!(
+            s.consume_code("code-3").await.unwrap(),
+            CodeConsumption::Consumed(_)
+        ));
+        s.insert_refresh(refresh("rt-4", "g4", "b")).await.unwrap();
+        let mut bobs = refresh("rt-5", "g5", "a");
+        bobs.subject = "bob".into();
+        s.insert_refresh(bobs).await.unwrap();
+        let mut bobs_code = code("code-5", "g5", "a");
+        bobs_code.subject = "bob".into();
+        s.insert_code(bobs_code).await.unwrap();
+        for (g, jti) in [
+            ("g1", "at-1"),
+            ("g3", "at-3"),
+            ("g4", "at-4"),
+            ("g5", "at-5"),
+        ] {
+            assert!(s.record_access_token(g, jti, LATER).await.unwrap());
+        }
+
+        assert!(s.withdraw_consent("alice", "a", NOW).await.unwrap());
+
+        assert_eq!(s.get_consent("alice", "a").await.unwrap(), None);
+        assert!(s.get_refresh("rt-1").await.unwrap().unwrap().revoked);
+        assert!(s.is_access_token_revoked("at-1").await.unwrap());
+        assert!(s.is_access_token_revoked("at-3").await.unwrap());
+        // The unredeemed code's grant is revoked: a token issued from it is born revoked.
+        assert!(!s.record_access_token("g2", "at-2", LATER).await.unwrap());
+        assert!(s.is_access_token_revoked("at-2").await.unwrap());
+        // Others untouched.
+        assert!(s.get_consent("alice", "b").await.unwrap().is_some());
+        assert!(s.get_consent("bob", "a").await.unwrap().is_some());
+        assert!(!s.get_refresh("rt-4").await.unwrap().unwrap().revoked);
+        assert!(!s.get_refresh("rt-5").await.unwrap().unwrap().revoked);
+        assert!(!s.is_access_token_revoked("at-4").await.unwrap());
+        assert!(!s.is_access_token_revoked("at-5").await.unwrap());
+        // Nothing left to withdraw: `false`, and still no error.
+        assert!(!s.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!s.withdraw_consent("carol", "a", NOW).await.unwrap());
+    }
+
     pub async fn health_answers(s: Arc<dyn Store>) {
         s.health().await.unwrap();
     }
@@ -452,6 +550,9 @@ macro_rules! every_case {
             a_pending_authorization_is_taken_once,
             signing_keys_are_stored_and_replaced,
             expired_rows_are_purged_and_live_ones_kept,
+            consents_are_remembered_widened_and_listed_per_subject,
+            concurrent_widenings_of_one_consent_lose_no_scope,
+            withdrawing_a_consent_revokes_that_subjects_grants_at_that_client_only,
             health_answers,
         );
     };

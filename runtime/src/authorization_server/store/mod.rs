@@ -1,11 +1,13 @@
 //! The storage contract of the authorization server and its implementations.
 //!
 //! Everything correctness depends on goes through this trait — clients, codes, refresh-token
-//! families, revocations, assertion `jti`s, pending authorizations and signing keys — so several
+//! families, revocations, assertion `jti`s, pending authorizations, resource owners' consents
+//! and signing keys — so several
 //! server instances behind a load balancer can share one database (PostgreSQL). The
 //! operations that must be atomic across instances are single calls here:
 //! [`Store::consume_code`], [`Store::rotate_refresh`], [`Store::use_jti`],
-//! [`Store::take_pending`] and [`Store::record_access_token`].
+//! [`Store::take_pending`], [`Store::record_access_token`], [`Store::put_consent`] and
+//! [`Store::withdraw_consent`].
 //!
 //! | module | job |
 //! |---|---|
@@ -23,8 +25,8 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
-    RegisteredClient, StoredSigningKey,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation, RegisteredClient, StoredSigningKey,
 };
 
 pub mod open;
@@ -68,6 +70,19 @@ pub enum StoreChange {
     /// Changes may have been missed (the feed reconnected to the database): drop every cache
     /// and reload the signing keys.
     Resync,
+}
+
+/// The union of two space-separated scope lists, sorted and without duplicates: how
+/// [`Store::put_consent`] widens a stored consent.
+pub fn merge_scopes(a: &str, b: &str) -> String {
+    let mut all: Vec<&str> = a
+        .split(' ')
+        .chain(b.split(' '))
+        .filter(|s| !s.is_empty())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all.join(" ")
 }
 
 /// A storage failure (I/O, corruption, lock poisoning). Never caused by client input.
@@ -147,6 +162,29 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id_hash: &str,
     ) -> BoxFuture<'_, StoreResult<Option<PendingAuthorization>>>;
+
+    /// The resource owner's remembered consent to a client, if any.
+    fn get_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<ConsentRecord>>>;
+    /// Remembers a consent. An existing consent of the same subject to the same client is
+    /// widened, atomically: the stored scope becomes the union of both (see [`merge_scopes`]),
+    /// so two approvals racing lose neither's scopes.
+    fn put_consent(&self, consent: ConsentRecord) -> BoxFuture<'_, StoreResult<()>>;
+    /// Every consent a resource owner has given, ordered by client id.
+    fn consents_of(&self, subject: &str) -> BoxFuture<'_, StoreResult<Vec<ConsentRecord>>>;
+    /// Withdraws a resource owner's consent to a client, in one transaction: deletes the consent
+    /// and revokes every grant the client holds for that subject (its codes, refresh-token
+    /// families and the access tokens issued under them), as [`Store::revoke_grant`] does.
+    /// `true` if there was a consent or a grant not yet revoked.
+    fn withdraw_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>>;
 
     /// Every stored signing key.
     fn signing_keys(&self) -> BoxFuture<'_, StoreResult<Vec<StoredSigningKey>>>;

@@ -17,10 +17,10 @@ use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::open::StoreOpenError;
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, merge_scopes};
 use crate::authorization_server::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
-    RegisteredClient, StoredSigningKey,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation, RegisteredClient, StoredSigningKey,
 };
 
 /// Version 1: the schema as first released (created with `IF NOT EXISTS`, so a file from before
@@ -87,8 +87,24 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 /// concurrent-refresh grace rule ([`super::REFRESH_ROTATION_GRACE`]).
 const SCHEMA_V2: &str = "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER;";
 
+/// Version 3: resource owners' remembered consents, and the subject of each code as a column
+/// (filled from the stored record) so withdrawing a consent finds the grants it started.
+const SCHEMA_V3: &str = "
+CREATE TABLE consents (
+    subject TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (subject, client_id)
+);
+ALTER TABLE codes ADD COLUMN subject TEXT;
+UPDATE codes SET subject = json_extract(body, '$.subject');
+CREATE INDEX codes_client_subject ON codes(client_id, subject);
+CREATE INDEX refresh_client_subject ON refresh_tokens(client_id, subject);
+";
+
 /// The schema migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-pub(crate) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+pub(crate) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -256,6 +272,15 @@ fn revoke_grant_tx(
     Ok(())
 }
 
+fn consent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRecord> {
+    Ok(ConsentRecord {
+        subject: r.get(0)?,
+        client_id: r.get(1)?,
+        scope: r.get(2)?,
+        granted_at: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+    })
+}
+
 impl Store for SqliteStore {
     fn get_client(&self, client_id: &str) -> BoxFuture<'_, StoreResult<Option<RegisteredClient>>> {
         let id = client_id.to_owned();
@@ -327,12 +352,13 @@ impl Store for SqliteStore {
     fn insert_code(&self, code: CodeRecord) -> BoxFuture<'_, StoreResult<()>> {
         self.run(move |c| {
             c.execute(
-                "INSERT INTO codes (code_hash, grant_id, client_id, body, used, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                "INSERT INTO codes (code_hash, grant_id, client_id, subject, body, used, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
                 params![
                     code.code_hash,
                     code.grant_id,
                     code.client_id,
+                    code.subject,
                     to_json(&code)?,
                     u(code.expires_at)
                 ],
@@ -578,6 +604,91 @@ impl Store for SqliteStore {
             )?;
             tx.commit()?;
             body.map(|b| from_json(&b)).transpose()
+        })
+    }
+
+    fn get_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<ConsentRecord>>> {
+        let (sub, ci) = (subject.to_owned(), client_id.to_owned());
+        self.run(move |c| {
+            c.query_row(
+                "SELECT subject, client_id, scope, granted_at FROM consents
+                 WHERE subject = ?1 AND client_id = ?2",
+                params![sub, ci],
+                consent_row,
+            )
+            .optional()
+        })
+    }
+
+    fn put_consent(&self, consent: ConsentRecord) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |c| {
+            // Read and widen in one immediate transaction: a concurrent approval waits.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored: Option<String> = tx
+                .query_row(
+                    "SELECT scope FROM consents WHERE subject = ?1 AND client_id = ?2",
+                    params![consent.subject, consent.client_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let scope = merge_scopes(stored.as_deref().unwrap_or(""), &consent.scope);
+            tx.execute(
+                "INSERT INTO consents (subject, client_id, scope, granted_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(subject, client_id) DO UPDATE
+                 SET scope = excluded.scope, granted_at = excluded.granted_at",
+                params![
+                    consent.subject,
+                    consent.client_id,
+                    scope,
+                    u(consent.granted_at)
+                ],
+            )?;
+            tx.commit()
+        })
+    }
+
+    fn consents_of(&self, subject: &str) -> BoxFuture<'_, StoreResult<Vec<ConsentRecord>>> {
+        let sub = subject.to_owned();
+        self.run(move |c| {
+            let mut st = c.prepare(
+                "SELECT subject, client_id, scope, granted_at FROM consents
+                 WHERE subject = ?1 ORDER BY client_id",
+            )?;
+            st.query_map([sub], consent_row)?.collect()
+        })
+    }
+
+    fn withdraw_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        let (sub, ci) = (subject.to_owned(), client_id.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let deleted = tx.execute(
+                "DELETE FROM consents WHERE subject = ?1 AND client_id = ?2",
+                params![sub, ci],
+            )?;
+            let grants: Vec<String> = {
+                let mut st = tx.prepare(
+                    "SELECT grant_id FROM refresh_tokens WHERE client_id = ?1 AND subject = ?2
+                     UNION SELECT grant_id FROM codes WHERE client_id = ?1 AND subject = ?2
+                     EXCEPT SELECT grant_id FROM revoked_grants",
+                )?;
+                st.query_map(params![ci, sub], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            for g in &grants {
+                revoke_grant_tx(&tx, g, now)?;
+            }
+            tx.commit()?;
+            Ok(deleted > 0 || !grants.is_empty())
         })
     }
 

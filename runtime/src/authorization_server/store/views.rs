@@ -4,7 +4,8 @@
 
 use super::{Store, StoreResult};
 use crate::authorization_server::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation,
 };
 
 /// Authorization codes (RFC 6749 §4.1.2): issued at `/authorize`, redeemed once at `/token`.
@@ -89,5 +90,24 @@ impl AssertionIds<'_> {
         expires_at: u64,
     ) -> StoreResult<bool> {
         self.0.use_jti(client_id, jti, expires_at).await
+    }
+}
+
+/// Resource owners' remembered consents (per subject and client).
+#[derive(Clone, Copy)]
+pub(crate) struct Consents<'a>(pub(crate) &'a dyn Store);
+
+impl Consents<'_> {
+    pub(crate) async fn get(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<ConsentRecord>> {
+        self.0.get_consent(subject, client_id).await
+    }
+
+    /// Remembers (widens) a consent.
+    pub(crate) async fn remember(&self, consent: ConsentRecord) -> StoreResult<()> {
+        self.0.put_consent(consent).await
     }
 }

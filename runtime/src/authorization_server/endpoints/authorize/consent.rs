@@ -1,32 +1,22 @@
 //! `POST /authorize`: the resource owner's login and decision on the consent page
 //! (RFC 6749 §4.1.2). The form is bound to the browser (double-submit cookie) and to one pending
-//! request, used once; approval issues a code, denial redirects with `access_denied`.
+//! request, used once; approval is remembered as the owner's consent to the client, issues a
+//! code and starts a sign-in session; denial redirects with `access_denied`.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::{AuthorizeEndpoint, CSRF_COOKIE, append_query, error_redirect, redirect};
+use super::{Approved, AuthorizeEndpoint, CSRF_COOKIE, cookie_value, error_redirect, session};
 use crate::authorization_server::error::OAuthErrorCode;
 use crate::authorization_server::form::Form;
-use crate::authorization_server::model::{CodeRecord, PendingAuthorization};
+use crate::authorization_server::model::{ConsentRecord, PendingAuthorization};
 use crate::authorization_server::pages::{Consent, error_page, login_page};
 use crate::authorization_server::secrets;
 use crate::authorization_server::state::ServerState;
-
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
 
 pub(crate) async fn authorize_post(
     State(state): State<Arc<ServerState>>,
@@ -98,30 +88,38 @@ pub(crate) async fn authorize_post(
         }
         return page;
     };
-    let code = secrets::random_token();
-    let record = CodeRecord {
-        code_hash: secrets::hash_secret(&code),
-        grant_id: secrets::random_id(),
-        client_id: pending.client_id.clone(),
-        redirect_uri: pending.redirect_uri.clone(),
-        redirect_uri_sent: pending.redirect_uri_sent,
-        code_challenge: pending.code_challenge.clone(),
-        scope: pending.scope.clone(),
-        subject,
-        expires_at: now + endpoint.code_lifetime,
-    };
-    if let Err(e) = endpoint.codes.insert(record).await {
+    if let Err(e) = endpoint
+        .consents
+        .remember(ConsentRecord {
+            subject: subject.clone(),
+            client_id: pending.client_id.clone(),
+            scope: pending.scope.clone(),
+            granted_at: now,
+        })
+        .await
+    {
         tracing::error!(error = %e, "store failure at /authorize");
         return error_page("The server could not process the request.");
     }
-    let location = append_query(
-        &pending.redirect_uri,
-        &[
-            ("code", code.as_str()),
-            ("state", pending.state.as_str()),
-            ("scope", pending.scope.as_str()),
-            ("iss", endpoint.issuer),
-        ],
-    );
-    redirect(&location, StatusCode::SEE_OTHER)
+    let mut response = endpoint
+        .issue_code(
+            &Approved {
+                client_id: &pending.client_id,
+                redirect_uri: &pending.redirect_uri,
+                redirect_uri_sent: pending.redirect_uri_sent,
+                state: &pending.state,
+                code_challenge: &pending.code_challenge,
+                scope: &pending.scope,
+                subject: &subject,
+            },
+            StatusCode::SEE_OTHER,
+        )
+        .await;
+    if response.status() == StatusCode::SEE_OTHER
+        && let Some(cookie) = session::issue(endpoint.issuer, &subject, now)
+        && let Ok(v) = HeaderValue::from_str(&session::set_cookie(&cookie))
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }

@@ -1,14 +1,17 @@
 //! `GET /authorize`: the authorization request (RFC 6749 §4.1.1). The client and redirect URI
 //! are checked first (a failure is a 400 page, never a redirect), then the rest is checked and
-//! answered by redirect; a valid request is kept as pending and the login + consent page shown.
+//! answered by redirect. A valid request from a signed-in browser whose scopes the owner has
+//! already approved for this client gets its code at once; any other valid request is kept as
+//! pending and the login + consent page shown.
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::{AuthorizeEndpoint, CSRF_COOKIE, error_redirect};
+use super::session::{self, SESSION_COOKIE};
+use super::{Approved, AuthorizeEndpoint, CSRF_COOKIE, cookie_value, error_redirect};
 use crate::authorization_server::error::OAuthErrorCode;
 use crate::authorization_server::form::Form;
 use crate::authorization_server::model::{GrantType, PendingAuthorization};
@@ -51,8 +54,18 @@ fn redirect_matches(registered: &str, presented: &str) -> bool {
         && p.password().is_none()
 }
 
+/// Whether a remembered consent covers every requested scope token (exact, case-sensitive).
+fn consent_covers(consented: &str, requested: &str) -> bool {
+    let consented: Vec<&str> = consented.split(' ').collect();
+    requested
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .all(|r| consented.contains(&r))
+}
+
 pub(crate) async fn authorize_get(
     State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let endpoint = AuthorizeEndpoint::from_state(&state);
@@ -158,6 +171,30 @@ pub(crate) async fn authorize_get(
             }
         }
     };
+    let now = secrets::now();
+    let signed_in = cookie_value(&headers, SESSION_COOKIE)
+        .and_then(|c| session::verify(endpoint.issuer, c, now));
+    if let Some(subject) = signed_in {
+        match endpoint.consents.get(&subject, &client.client_id).await {
+            Ok(Some(consent)) if consent_covers(&consent.scope, &scope) => {
+                let approved = Approved {
+                    client_id: &client.client_id,
+                    redirect_uri: &redirect_uri,
+                    redirect_uri_sent: sent,
+                    state,
+                    code_challenge: challenge,
+                    scope: &scope,
+                    subject: &subject,
+                };
+                return endpoint.issue_code(&approved, StatusCode::FOUND).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "store failure at /authorize");
+                return error_page("The server could not process the request.");
+            }
+        }
+    }
     let request_id = secrets::random_token();
     let csrf = secrets::random_token();
     let pending = PendingAuthorization {
@@ -169,7 +206,7 @@ pub(crate) async fn authorize_get(
         state: state.to_owned(),
         code_challenge: challenge.to_owned(),
         scope,
-        expires_at: secrets::now() + PENDING_LIFETIME,
+        expires_at: now + PENDING_LIFETIME,
     };
     let page = login_page(&Consent {
         client: &client,
@@ -196,6 +233,15 @@ fn with_csrf_cookie(mut page: Response, csrf: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_consent_covers_the_same_or_fewer_scopes_only() {
+        assert!(consent_covers("a b c", "a c"));
+        assert!(consent_covers("a b", "a b"));
+        assert!(!consent_covers("a b", "a b c"));
+        assert!(!consent_covers("a b", "A"));
+        assert!(!consent_covers("ab", "a"));
+    }
 
     #[test]
     fn redirect_match_is_exact_except_loopback_port() {

@@ -71,8 +71,24 @@ CREATE TABLE signing_keys (
 );
 ";
 
+/// Version 2: resource owners' remembered consents, and the subject of each code as a column
+/// (filled from the stored record) so withdrawing a consent finds the grants it started.
+const V2: &str = "
+CREATE TABLE consents (
+    subject TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (subject, client_id)
+);
+ALTER TABLE codes ADD COLUMN subject TEXT;
+UPDATE codes SET subject = body::jsonb ->> 'subject';
+CREATE INDEX codes_client_subject ON codes (client_id, subject);
+CREATE INDEX refresh_client_subject ON refresh_tokens (client_id, subject);
+";
+
 /// The migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

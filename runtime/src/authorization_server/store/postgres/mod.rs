@@ -19,9 +19,11 @@
 //! | `use_jti` | `INSERT … ON CONFLICT DO NOTHING` |
 //! | `take_pending` | `DELETE … RETURNING` |
 //! | `revoke_grant`, `record_access_token`, `insert_refresh`, `delete_client` | one transaction each under the grant's advisory lock (`pg_advisory_xact_lock`), so a token recorded while its grant is being revoked is revoked too |
+//! | `put_consent`, `withdraw_consent` | one transaction each under the (subject, client) advisory lock; the withdrawal then revokes each grant under its grant lock |
 //!
 //! **Change feed** (`change_feed`): `put_client`, `delete_client`, `revoke_grant`,
-//! `revoke_access_token` and `put_signing_key` `NOTIFY` in the same statement or transaction as
+//! `withdraw_consent` (one `GrantRevoked` per grant), `revoke_access_token` and
+//! `put_signing_key` `NOTIFY` in the same statement or transaction as
 //! the change, so other instances hear of it only once it is committed.
 //!
 //! **Schema**: versioned migrations in the binary (`migrations`), applied when the store opens.
@@ -42,10 +44,10 @@ pub use migrations::SCHEMA_VERSION;
 
 use self::change_feed::{CHANNEL, FEED_CAPACITY, encode};
 use super::open::{SchemaMigration, StoreOpenError, StoreOptions};
-use super::{REFRESH_ROTATION_GRACE, Store, StoreChange, StoreError, StoreResult};
+use super::{REFRESH_ROTATION_GRACE, Store, StoreChange, StoreError, StoreResult, merge_scopes};
 use crate::authorization_server::model::{
-    CodeConsumption, CodeRecord, PendingAuthorization, RefreshRecord, RefreshRotation,
-    RegisteredClient, StoredSigningKey,
+    CodeConsumption, CodeRecord, ConsentRecord, PendingAuthorization, RefreshRecord,
+    RefreshRotation, RegisteredClient, StoredSigningKey,
 };
 
 /// Revoked-grant markers are kept this long (seconds) so late redemptions stay refused.
@@ -59,6 +61,10 @@ const SQL_NOW: &str = "EXTRACT(EPOCH FROM now())::BIGINT";
 
 /// Advisory-lock class of grant locks (`pg_advisory_xact_lock(GRANT_LOCK, hashtext(grant_id))`).
 const GRANT_LOCK: i32 = 7301;
+
+/// Advisory-lock class of consent locks (one per subject and client), taken by `put_consent`
+/// and `withdraw_consent` so a widening and a withdrawal never interleave.
+const CONSENT_LOCK: i32 = 7302;
 
 /// PostgreSQL-backed [`Store`]. Cheap to clone; the change-feed listener stops when the last
 /// clone is dropped.
@@ -315,6 +321,30 @@ async fn revoke_grant_tx(
     Ok(())
 }
 
+async fn lock_consent(
+    tx: &deadpool_postgres::Transaction<'_>,
+    subject: &str,
+    client_id: &str,
+) -> Result<(), tokio_postgres::Error> {
+    // The unit separator cannot occur in a client id or subject we issue; a collision of two
+    // other pairs only serializes them, it never breaks anything.
+    let key = format!("{subject}\u{1f}{client_id}");
+    let st = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .await?;
+    tx.execute(&st, &[&CONSENT_LOCK, &key]).await?;
+    Ok(())
+}
+
+fn consent_row(r: &tokio_postgres::Row) -> ConsentRecord {
+    ConsentRecord {
+        subject: r.get(0),
+        client_id: r.get(1),
+        scope: r.get(2),
+        granted_at: from_db(r.get(3)),
+    }
+}
+
 async fn one_shot(
     c: &deadpool_postgres::Object,
     sql: &str,
@@ -428,12 +458,13 @@ impl Store for PostgresStore {
             let body = serde_json::to_string(&code)?;
             one_shot(
                 c,
-                "INSERT INTO codes (code_hash, grant_id, client_id, body, used, expires_at)
-                 VALUES ($1, $2, $3, $4, FALSE, $5)",
+                "INSERT INTO codes (code_hash, grant_id, client_id, subject, body, used, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, FALSE, $6)",
                 &[
                     &code.code_hash,
                     &code.grant_id,
                     &code.client_id,
+                    &code.subject,
                     &body,
                     &u(code.expires_at),
                 ],
@@ -702,6 +733,121 @@ impl Store for PostgresStore {
             Ok(row
                 .map(|r| serde_json::from_str(r.get::<_, &str>(0)))
                 .transpose()?)
+        })
+    }
+
+    fn get_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> BoxFuture<'_, StoreResult<Option<ConsentRecord>>> {
+        let (sub, ci) = (subject.to_owned(), client_id.to_owned());
+        op!(self, |c| {
+            let row = one_row(
+                c,
+                "SELECT subject, client_id, scope, granted_at FROM consents
+                 WHERE subject = $1 AND client_id = $2",
+                &[&sub, &ci],
+            )
+            .await?;
+            Ok(row.as_ref().map(consent_row))
+        })
+    }
+
+    fn put_consent(&self, consent: ConsentRecord) -> BoxFuture<'_, StoreResult<()>> {
+        op!(self, |c| {
+            let tx = c.transaction().await?;
+            lock_consent(&tx, &consent.subject, &consent.client_id).await?;
+            let st = tx
+                .prepare_cached("SELECT scope FROM consents WHERE subject = $1 AND client_id = $2")
+                .await?;
+            let stored: Option<String> = tx
+                .query_opt(&st, &[&consent.subject, &consent.client_id])
+                .await?
+                .map(|r| r.get(0));
+            let scope = merge_scopes(stored.as_deref().unwrap_or(""), &consent.scope);
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO consents (subject, client_id, scope, granted_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (subject, client_id) DO UPDATE
+                     SET scope = excluded.scope, granted_at = excluded.granted_at",
+                )
+                .await?;
+            tx.execute(
+                &st,
+                &[
+                    &consent.subject,
+                    &consent.client_id,
+                    &scope,
+                    &u(consent.granted_at),
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn consents_of(&self, subject: &str) -> BoxFuture<'_, StoreResult<Vec<ConsentRecord>>> {
+        let sub = subject.to_owned();
+        op!(self, |c| {
+            let st = c
+                .prepare_cached(
+                    "SELECT subject, client_id, scope, granted_at FROM consents
+                     WHERE subject = $1 ORDER BY client_id",
+                )
+                .await?;
+            Ok(c.query(&st, &[&sub])
+                .await?
+                .iter()
+                .map(consent_row)
+                .collect())
+        })
+    }
+
+    fn withdraw_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        now: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        let (sub, ci) = (subject.to_owned(), client_id.to_owned());
+        op!(self, |c| {
+            let tx = c.transaction().await?;
+            lock_consent(&tx, &sub, &ci).await?;
+            let st = tx
+                .prepare_cached("DELETE FROM consents WHERE subject = $1 AND client_id = $2")
+                .await?;
+            let deleted = tx.execute(&st, &[&sub, &ci]).await?;
+            let st = tx
+                .prepare_cached(
+                    "SELECT grant_id FROM refresh_tokens WHERE client_id = $1 AND subject = $2
+                     UNION SELECT grant_id FROM codes WHERE client_id = $1 AND subject = $2
+                     EXCEPT SELECT grant_id FROM revoked_grants
+                     ORDER BY 1",
+                )
+                .await?;
+            let grants: Vec<String> = tx
+                .query(&st, &[&ci, &sub])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            // Sorted order, as in `delete_client`: no lock cycles between two withdrawals.
+            for g in &grants {
+                lock_grant(&tx, g).await?;
+                revoke_grant_tx(&tx, g, now).await?;
+                notify(
+                    &tx,
+                    &StoreChange::GrantRevoked {
+                        grant_id: g.clone(),
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(deleted > 0 || !grants.is_empty())
         })
     }
 
