@@ -1,0 +1,205 @@
+//! VC-JWT credentials (OB 3.0 §8.2): a compact JWS whose protected header carries the signer's
+//! public key as `jwk`, verified with that key.
+//!
+//! The generated `upsertCredential` handler takes the JSON body only (its generator does not
+//! yet emit the `text/plain` alternative), so [`accept_compact_jws`] sits in front of it: a
+//! `text/plain` body is verified here and handed on as the JSON credential it carries, with the
+//! original JWS (or why it failed) in a header only this layer may set. The handler still runs
+//! the token and scope checks first, so a request without a valid token gets 401/403, never a
+//! signature verdict.
+
+use std::collections::HashSet;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::Value;
+
+/// Set on a rewritten request: the compact JWS the credential came in (verified).
+pub const JWS_HEADER: &str = "x-badges-demo-compact-jws";
+/// Set on a rewritten request: why the compact JWS was refused (the handler answers 400).
+pub const JWS_ERROR_HEADER: &str = "x-badges-demo-compact-jws-error";
+/// Largest `text/plain` body read (a credential with an embedded image stays well below).
+pub const MAX_JWS_BYTES: usize = 1024 * 1024;
+
+/// Why a compact JWS was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    /// Not three base64url parts, or a header that does not parse.
+    #[error("not a compact JWS: {0}")]
+    Malformed(String),
+    /// The header has no `jwk`.
+    #[error("the JWS header carries no `jwk` to verify it with")]
+    NoJwk,
+    /// `alg` is symmetric or `none`, or the key does not fit it.
+    #[error("the JWS algorithm `{0}` is not accepted (asymmetric keys only)")]
+    Algorithm(String),
+    /// The signature does not verify with the `jwk`.
+    #[error("the JWS signature does not verify with the key in its `jwk` header")]
+    Signature,
+    /// The payload is not a credential.
+    #[error("the JWS payload is not a credential: {0}")]
+    Payload(String),
+}
+
+/// Verifies `jws` with the key in its `jwk` header and returns the credential it carries: the
+/// payload's `vc` claim (VC-JWT of VC 1.1) or the payload itself (VC 2.0 JOSE).
+pub fn verify_compact_jws(jws: &str) -> Result<Value, JwsError> {
+    let header =
+        jsonwebtoken::decode_header(jws).map_err(|e| JwsError::Malformed(e.to_string()))?;
+    let jwk = header.jwk.as_ref().ok_or(JwsError::NoJwk)?;
+    // A symmetric key in the header would let anyone sign: only public-key algorithms count.
+    let fits = matches!(
+        (&jwk.algorithm, header.alg),
+        (
+            AlgorithmParameters::RSA(_),
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+        ) | (
+            AlgorithmParameters::EllipticCurve(_),
+            Algorithm::ES256 | Algorithm::ES384
+        ) | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
+    );
+    if !fits {
+        return Err(JwsError::Algorithm(format!("{:?}", header.alg)));
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| JwsError::Malformed(e.to_string()))?;
+    let mut validation = Validation::new(header.alg);
+    // A credential's validity is its own business (validFrom/validUntil); the JWS only proves
+    // who signed it.
+    validation.required_spec_claims = HashSet::new();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    let data =
+        jsonwebtoken::decode::<Value>(jws, &key, &validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => JwsError::Signature,
+            _ => JwsError::Malformed(e.to_string()),
+        })?;
+    let payload = data.claims;
+    let credential = match payload.get("vc") {
+        Some(vc) if vc.is_object() => vc.clone(),
+        _ => payload,
+    };
+    if !credential.is_object() {
+        return Err(JwsError::Payload("not a JSON object".into()));
+    }
+    Ok(credential)
+}
+
+/// A fresh Ed25519 signer for VC-JWT credentials (the demo consumer and tests sign with it).
+pub struct VcJwtSigner {
+    key: EncodingKey,
+    jwk: Jwk,
+}
+
+impl std::fmt::Debug for VcJwtSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VcJwtSigner").finish_non_exhaustive()
+    }
+}
+
+impl VcJwtSigner {
+    /// A new random Ed25519 key.
+    pub fn generate() -> Result<Self, JwsError> {
+        let pkcs8 = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .map_err(|e| JwsError::Malformed(format!("cannot generate a key: {e}")))?;
+        let key = EncodingKey::from_ed_der(pkcs8.as_ref());
+        let jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA)
+            .map_err(|e| JwsError::Malformed(e.to_string()))?;
+        Ok(Self { key, jwk })
+    }
+
+    /// `credential` as a VC-JWT: `{"vc": credential, "iss": …, "jti": …}` signed with EdDSA,
+    /// the public key in the header's `jwk`.
+    pub fn sign(&self, credential: &Value) -> Result<String, JwsError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.jwk = Some(self.jwk.clone());
+        let issuer = match credential.get("issuer") {
+            Some(Value::String(s)) => Value::String(s.clone()),
+            Some(other) => other.get("id").cloned().unwrap_or(Value::Null),
+            None => Value::Null,
+        };
+        let claims = serde_json::json!({
+            "vc": credential,
+            "iss": issuer,
+            "jti": credential.get("id").cloned().unwrap_or(Value::Null),
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| JwsError::Malformed(e.to_string()))
+    }
+}
+
+fn is_text_plain(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/plain"))
+}
+
+/// Middleware for the whole application: strips [`JWS_HEADER`] and [`JWS_ERROR_HEADER`] from
+/// every request (only this layer may set them), and turns a `text/plain` `POST` to one of
+/// `upsert_paths` into the JSON request the generated handler takes.
+pub async fn accept_compact_jws(
+    upsert_paths: &'static [&'static str],
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.headers_mut().remove(JWS_HEADER);
+    request.headers_mut().remove(JWS_ERROR_HEADER);
+    if request.method() != Method::POST
+        || !upsert_paths.contains(&request.uri().path())
+        || !is_text_plain(request.headers())
+    {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_JWS_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the compact JWS exceeds 1 MiB",
+            )
+                .into_response();
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let (credential, marker) = match verify_compact_jws(&text) {
+        Ok(credential) => (credential, (JWS_HEADER, text.clone())),
+        Err(e) => {
+            // Hand on what the payload claims (unverified) so the handler can still answer
+            // 401/403 first; the error header makes it answer 400 after those checks.
+            let claimed = jsonwebtoken::dangerous::insecure_decode::<Value>(&text)
+                .ok()
+                .map(|d| match d.claims.get("vc") {
+                    Some(vc) if vc.is_object() => vc.clone(),
+                    _ => d.claims,
+                })
+                .unwrap_or(Value::Null);
+            (claimed, (JWS_ERROR_HEADER, e.to_string()))
+        }
+    };
+    let Ok(value) = HeaderValue::from_str(&marker.1) else {
+        return (StatusCode::BAD_REQUEST, "the compact JWS is not ASCII").into_response();
+    };
+    parts.headers.insert(marker.0, value);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = Body::from(credential.to_string());
+    next.run(Request::from_parts(parts, body)).await
+}
