@@ -242,12 +242,19 @@ impl BadgesHost {
             .into_router()
             .merge(clr_discovery);
 
-        // Each service router has its own imsx 404/405 fallback; `route_service` hands each
-        // its whole subtree with the path unchanged, so the two fallbacks never meet.
+        // Each service router has its own imsx 404/405 fallback, so they cannot be merged;
+        // `route_service` hands each its whole subtree with the path unchanged (as a service:
+        // axum refuses a bare `Router` there).
         let app: Router = authz
             .router()
-            .route_service(&format!("{}/{{*rest}}", openbadges_v3p0::BASE_PATH), ob)
-            .route_service(&format!("{}/{{*rest}}", clr_v2p0::BASE_PATH), clr)
+            .route_service(
+                &format!("{}/{{*rest}}", openbadges_v3p0::BASE_PATH),
+                ob.into_service(),
+            )
+            .route_service(
+                &format!("{}/{{*rest}}", clr_v2p0::BASE_PATH),
+                clr.into_service(),
+            )
             .layer(axum::middleware::from_fn(|request, next| {
                 accept_compact_jws(UPSERT_PATHS, request, next)
             }));

@@ -110,7 +110,8 @@ impl std::fmt::Debug for VcJwtSigner {
 impl VcJwtSigner {
     /// A new random Ed25519 key.
     pub fn generate() -> Result<Self, JwsError> {
-        let pkcs8 = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(
+        // PKCS#8 v1: `Jwk::from_encoding_key` recognises an Ed25519 key by the v1 length.
+        let pkcs8 = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8v1(
             &aws_lc_rs::rand::SystemRandom::new(),
         )
         .map_err(|e| JwsError::Malformed(format!("cannot generate a key: {e}")))?;
@@ -202,4 +203,60 @@ pub async fn accept_compact_jws(
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = Body::from(credential.to_string());
     next.run(Request::from_parts(parts, body)).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn credential() -> Value {
+        serde_json::json!({"id": "https://example.org/c/1", "issuer": "https://example.org/i", "name": "x"})
+    }
+
+    #[test]
+    fn a_signed_credential_verifies_with_its_header_key() {
+        let signer = VcJwtSigner::generate().unwrap();
+        let jws = signer.sign(&credential()).unwrap();
+        assert_eq!(verify_compact_jws(&jws).unwrap(), credential());
+    }
+
+    #[test]
+    fn a_changed_payload_fails_the_signature() {
+        let signer = VcJwtSigner::generate().unwrap();
+        let jws = signer.sign(&credential()).unwrap();
+        let other = signer
+            .sign(&serde_json::json!({"id": "https://example.org/c/2", "issuer": "https://example.org/i"}))
+            .unwrap();
+        let parts: Vec<&str> = jws.split('.').collect();
+        let other_parts: Vec<&str> = other.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], other_parts[1], parts[2]);
+        assert_eq!(verify_compact_jws(&forged), Err(JwsError::Signature));
+    }
+
+    #[test]
+    fn a_symmetric_key_in_the_header_is_refused() {
+        let mut header = Header::new(Algorithm::HS256);
+        header.jwk = Some(
+            serde_json::from_value(serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})).unwrap(),
+        );
+        let jws =
+            jsonwebtoken::encode(&header, &credential(), &EncodingKey::from_secret(b"secret"))
+                .unwrap();
+        assert!(matches!(
+            verify_compact_jws(&jws),
+            Err(JwsError::Algorithm(_))
+        ));
+    }
+
+    #[test]
+    fn no_jwk_is_refused() {
+        let jws = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &credential(),
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert_eq!(verify_compact_jws(&jws), Err(JwsError::NoJwk));
+    }
 }
