@@ -3,6 +3,7 @@
 //! `cargo test -p ims-generated-example --test integration demo_seed::`.
 
 mod badges_authlib;
+mod badges_cli;
 mod badges_consumer;
 mod badges_e2e;
 mod badges_support;
