@@ -383,6 +383,29 @@ pub struct RequestBody {
     pub description: Option<String>,
     /// Accepted media types (sorted, JSON kinds first).
     pub contents: Vec<Content>,
+    /// The typed enum both the server trait and the client take when a required body accepts
+    /// several media types (e.g. an OB 3.0 credential as `application/json` or a compact JWS as
+    /// `text/plain`): decided in lower, emitted in `models`. `None`: one media type is used.
+    pub alternatives: Option<BodyAlternatives>,
+}
+
+/// A request body offered in several media types: one enum variant per media type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyAlternatives {
+    /// The enum's name in `models`, e.g. `UpsertCredentialBody` (unique among the model types).
+    pub enum_name: String,
+    /// One variant per media type, in the body's content order (JSON first).
+    pub variants: Vec<BodyVariant>,
+}
+
+/// One media type of a [`BodyAlternatives`] enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyVariant {
+    /// The variant name, e.g. `Json` or `Text` (the media type's name when two share a kind).
+    pub name: String,
+    /// The media type, its kind and schema type. JSON and form variants hold the schema type,
+    /// text variants a `String`, binary ones the bytes.
+    pub content: Content,
 }
 
 /// A response status key.
@@ -765,4 +788,34 @@ pub enum RecordsAccess {
     OptionalMember(String),
     /// An optional and nullable array member: `page.users.flatten().unwrap_or_default()`.
     OptionalNullableMember(String),
+    /// Several array members (OB 3.0 `credential` and `compactJwsString`): paging counts them
+    /// together, and the stream yields the record enum ([`Records::record`] names it) with one
+    /// variant per member, the members' records in member order within each page.
+    Members(RecordEnum),
+}
+
+/// The record enum of a page with several array members, emitted in `models`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordEnum {
+    /// The enum's name, e.g. `GetCredentialsRecord` (unique among the model types).
+    pub enum_name: String,
+    /// One arm per array member, in member order.
+    pub arms: Vec<RecordArm>,
+}
+
+/// One array member of a page and the enum variant its records become.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordArm {
+    /// The variant, e.g. `Credential`.
+    pub variant: String,
+    /// The struct field (Rust name), e.g. `compact_jws_string`.
+    pub member: String,
+    /// The member's JSON name, e.g. `compactJwsString` (for docs).
+    pub wire_name: String,
+    /// The element type.
+    pub record: TypeRef,
+    /// Whether the member is optional (`Option<Vec<_>>`): read with `unwrap_or_default()`.
+    pub optional: bool,
+    /// Whether it is also nullable (`Option<Option<Vec<_>>>`): read with `flatten()` first.
+    pub nullable: bool,
 }

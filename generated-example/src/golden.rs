@@ -25,6 +25,11 @@ pub mod formats {
     include!("golden/formats.rs");
 }
 
+/// Golden output for `tests/fixtures/operations/credential_collections/`.
+pub mod credential_collections {
+    include!("golden/credential_collections.rs");
+}
+
 /// Golden output for `tests/fixtures/operations/media_and_responses/`.
 pub mod media_and_responses {
     include!("golden/media_and_responses.rs");

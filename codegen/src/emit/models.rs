@@ -26,8 +26,8 @@ use crate::diagnostics::{Diagnostic, Location, codes};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
 use crate::ir::{
-    AdditionalProperties, EnumDef, Field, Primitive, StructDef, TypeDef, TypeDefKind, TypeRef,
-    UnionDef,
+    AdditionalProperties, EnumDef, Field, MediaKind, Payload, Primitive, Records, RecordsAccess,
+    StructDef, TypeDef, TypeDefKind, TypeRef, UnionDef,
 };
 
 /// The Rust type for `t`, spelled through the `rt` alias of `::ims_runtime::codegen` that every
@@ -121,6 +121,14 @@ struct UnionVariantView {
 #[derive(Template)]
 #[template(path = "models/union.rs.askama", escape = "none")]
 struct UnionTemplate {
+    doc: String,
+    name: String,
+    variants: Vec<UnionVariantView>,
+}
+
+#[derive(Template)]
+#[template(path = "models/operation_enum.rs.askama", escape = "none")]
+struct OperationEnumTemplate {
     doc: String,
     name: String,
     variants: Vec<UnionVariantView>,
@@ -350,13 +358,105 @@ fn render_type(def: &TypeDef) -> Result<String, askama::Error> {
 }
 
 /// Renders `pub mod models { ... }` for the service's types (Rust source text; the caller parses
-/// it with syn and formats it).
+/// it with syn and formats it), plus the enums lower made for operations (request bodies of
+/// several media types, records of pages of several array members), all sorted by name.
 pub fn render_models(service: &crate::ir::Service) -> Result<String, Diagnostic> {
-    render_types(&service.spec, &service.service, &service.types)
+    let extra = operation_enums(service);
+    render_items(&service.spec, &service.service, &service.types, extra)
+}
+
+/// The `(name, enum)` views of the enums lower made for `service`'s operations.
+fn operation_enums(service: &crate::ir::Service) -> Vec<OperationEnumTemplate> {
+    let mut out = Vec::new();
+    for op in &service.operations {
+        let heading = format!("{} {}", op.method.as_str(), op.path);
+        if let Some(alts) = op
+            .request_body
+            .as_ref()
+            .and_then(|b| b.alternatives.as_ref())
+        {
+            out.push(OperationEnumTemplate {
+                doc: DocBuilder::new()
+                    .trusted(format!(
+                        "The request body of {} ({}), one variant per media type it is sent as.",
+                        code_span(&op.id),
+                        code_span(&heading)
+                    ))
+                    .attrs(),
+                name: alts.enum_name.clone(),
+                variants: alts
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let ty = match v.content.kind {
+                            MediaKind::Json | MediaKind::Form => {
+                                json_type_path(v.content.ty.as_ref(), "")
+                            }
+                            MediaKind::Text => "rt::String".to_owned(),
+                            MediaKind::Binary => "rt::Vec<u8>".to_owned(),
+                        };
+                        UnionVariantView {
+                            doc: DocBuilder::new()
+                                .trusted(format!("Sent as {}.", code_span(&v.content.media_type)))
+                                .attrs(),
+                            rust_name: v.name.clone(),
+                            ty,
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        let records = op
+            .api
+            .success
+            .client_payload
+            .as_ref()
+            .and_then(|p| match p {
+                Payload::Json(j) => j.records.as_ref(),
+                _ => None,
+            });
+        if let Some(Records {
+            access: RecordsAccess::Members(e),
+            ..
+        }) = records
+        {
+            out.push(OperationEnumTemplate {
+                doc: DocBuilder::new()
+                    .trusted(format!(
+                        "One record of a page of {} ({}): the page holds several arrays, counted together by paging.",
+                        code_span(&op.id),
+                        code_span(&heading)
+                    ))
+                    .attrs(),
+                name: e.enum_name.clone(),
+                variants: e
+                    .arms
+                    .iter()
+                    .map(|a| UnionVariantView {
+                        doc: DocBuilder::new()
+                            .trusted(format!("A record of the member {}.", code_span(&a.wire_name)))
+                            .attrs(),
+                        rust_name: a.variant.clone(),
+                        ty: type_path(&a.record, ""),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
 }
 
 /// [`render_models`] for a bare list of types (`spec` and `service` name them in the doc).
 pub fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<String, Diagnostic> {
+    render_items(spec, service, types, Vec::new())
+}
+
+fn render_items(
+    spec: &str,
+    service: &str,
+    types: &[TypeDef],
+    extra: Vec<OperationEnumTemplate>,
+) -> Result<String, Diagnostic> {
     let fail = |e: askama::Error| {
         Diagnostic::new(
             codes::MODELS_TEMPLATE_FAILED,
@@ -365,11 +465,19 @@ pub fn render_types(spec: &str, service: &str, types: &[TypeDef]) -> Result<Stri
         )
         .with_help("this is a bug in ims-codegen's templates; please report it")
     };
-    let items = types
+    let mut named = types
         .iter()
-        .map(render_type)
+        .map(|def| render_type(def).map(|item| (def.name.clone(), item)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
+    if !extra.is_empty() {
+        for e in extra {
+            let item = e.render().map_err(fail)?;
+            named.push((e.name, item));
+        }
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let items = named.into_iter().map(|(_, item)| item).collect();
     ModelsTemplate {
         doc: DocBuilder::new()
             .trusted(format!(

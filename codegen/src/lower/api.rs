@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use crate::ir::{
-    JsonPayload, MediaKind, Operation, OperationApi, Payload, RecordMembers, Records,
-    RecordsAccess, Response, ResponseStatus, ServiceApi, Serving, SuccessResponse, SuccessShape,
-    TypeDef, TypeDefKind, TypeRef,
+    BodyAlternatives, BodyVariant, JsonPayload, MediaKind, Operation, OperationApi, Payload,
+    RecordArm, RecordEnum, RecordMembers, Records, RecordsAccess, Response, ResponseStatus,
+    ServiceApi, Serving, SuccessResponse, SuccessShape, TypeDef, TypeDefKind, TypeRef,
 };
 use crate::lower::naming::{NameTable, const_name, type_name};
 use crate::lower::path_template::{self, template_of};
@@ -39,7 +39,15 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
         .map(|op| client_fns.insert(&op.fn_name))
         .collect();
     let mut members = MemberConsts::default();
+    // The body and record enums live in `models` beside the schema types.
+    let mut model_names = NameTable::new();
+    for name in types.keys() {
+        model_names.reserve(name);
+    }
     for (op, client_fn) in operations.iter_mut().zip(client_names) {
+        if let Some(body) = op.request_body.as_mut() {
+            body.alternatives = body_alternatives(&op.type_name, body, &mut model_names);
+        }
         let path = template_of(op);
         let problem = path_template::parse(&op.path)
             .map_or_else(Some, |pieces| path_template::route_problem(&pieces));
@@ -51,6 +59,9 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
             Serving::Handler(format!("handle_{}", op.fn_name.trim_start_matches("r#")))
         };
         let mut success = success_shape(op, &types, &mut members);
+        if op.is_collection() && !op.is_discovery {
+            several_member_records(&op.type_name, &mut success, &types, &mut model_names);
+        }
         if success.responses.len() > 1 && matches!(serving, Serving::Handler(_)) {
             success.enum_name =
                 Some(server_types.insert(&type_name(&format!("{}Success", op.type_name))));
@@ -72,6 +83,115 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
         trait_name,
         client_name,
         record_members: members.finish(),
+    }
+}
+
+/// The enum of a required body with several media types: one variant per media type, named by
+/// its kind (`Json`, `Form`, `Text`, `Bytes`) unless two share a kind, then by the media type.
+fn body_alternatives(
+    op_type_name: &str,
+    body: &crate::ir::RequestBody,
+    model_names: &mut NameTable,
+) -> Option<BodyAlternatives> {
+    if !body.required || body.contents.len() < 2 {
+        return None;
+    }
+    let kind_name = |kind: MediaKind| match kind {
+        MediaKind::Json => "Json",
+        MediaKind::Form => "Form",
+        MediaKind::Text => "Text",
+        MediaKind::Binary => "Bytes",
+    };
+    let mut variant_names = NameTable::new();
+    let variants = body
+        .contents
+        .iter()
+        .map(|content| {
+            let shared = body
+                .contents
+                .iter()
+                .filter(|c| c.kind == content.kind)
+                .count()
+                > 1;
+            let name = if shared {
+                type_name(&content.media_type)
+            } else {
+                kind_name(content.kind).to_owned()
+            };
+            BodyVariant {
+                name: variant_names.insert(&name),
+                content: content.clone(),
+            }
+        })
+        .collect();
+    Some(BodyAlternatives {
+        enum_name: model_names.insert(&type_name(&format!("{op_type_name}Body"))),
+        variants,
+    })
+}
+
+/// A collection page that is a struct of two or more array members and nothing else (OB 3.0
+/// `GetOpenBadgeCredentialsResponse`: `credential` and `compactJwsString`) streams an enum of
+/// their records, `<Op>Record`. Paging is unchanged (`X-Total-Count`, `Link`, limit/offset count
+/// the records of all members together), so one stream over both keeps the page arithmetic
+/// right where two streams would each see short pages.
+fn several_member_records(
+    op_type_name: &str,
+    success: &mut SuccessShape,
+    types: &BTreeMap<&str, &TypeDef>,
+    model_names: &mut NameTable,
+) {
+    let Some(Payload::Json(page)) = &success.client_payload else {
+        return;
+    };
+    if page.records.is_some() {
+        return;
+    }
+    let Some(TypeDefKind::Struct(s)) = page
+        .ty
+        .as_ref()
+        .and_then(|t| struct_of(types, t))
+        .map(|d| &d.kind)
+    else {
+        return;
+    };
+    if s.fields.len() < 2 || s.extensions_field.is_some() {
+        return;
+    }
+    let mut variant_names = NameTable::new();
+    let mut arms = Vec::with_capacity(s.fields.len());
+    for f in &s.fields {
+        let (record, optional, nullable) = match (&f.ty, f.required) {
+            (TypeRef::Vec(inner), required) => (inner.as_ref(), !required, false),
+            (TypeRef::Nullable(n), required) => match n.as_ref() {
+                TypeRef::Vec(inner) => (inner.as_ref(), true, !required),
+                _ => return,
+            },
+            _ => return,
+        };
+        arms.push(RecordArm {
+            variant: variant_names.insert(&type_name(&f.wire_name)),
+            member: f.rust_name.clone(),
+            wire_name: f.wire_name.clone(),
+            record: record.clone(),
+            optional,
+            nullable,
+        });
+    }
+    let enum_name = model_names.insert(&type_name(&format!("{op_type_name}Record")));
+    let records = Records {
+        record: TypeRef::Named(enum_name.clone()),
+        access: RecordsAccess::Members(RecordEnum { enum_name, arms }),
+    };
+    for payload in success
+        .responses
+        .iter_mut()
+        .map(|r| &mut r.payload)
+        .chain(success.client_payload.as_mut())
+    {
+        if let Payload::Json(json) = payload {
+            json.records = Some(records.clone());
+        }
     }
 }
 

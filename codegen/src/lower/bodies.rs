@@ -151,5 +151,7 @@ pub fn lower_request_body<'a>(
         required: body.required,
         description: body.description.clone(),
         contents,
+        // Decided with the other names of the generated modules (lower/api.rs).
+        alternatives: None,
     })
 }

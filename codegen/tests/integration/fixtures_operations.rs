@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use ims_codegen::diagnostics::Diagnostics;
 use ims_codegen::emit::emit_service;
-use ims_codegen::ir::{MediaKind, ParamStyle, ResponseStatus, SecurityPattern, Service};
+use ims_codegen::ir::{
+    MediaKind, ParamStyle, Payload, RecordsAccess, ResponseStatus, SecurityPattern, Service,
+    TypeRef,
+};
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(concat!(
@@ -217,6 +220,100 @@ fn media_types_and_statuses_are_all_kept() {
     assert_eq!(
         raw.request_body.as_ref().unwrap().contents[0].kind,
         MediaKind::Binary
+    );
+}
+
+#[test]
+fn a_page_of_two_arrays_streams_an_enum_of_both_records() {
+    let s = good("credential_collections");
+    let get = s.operations.iter().find(|o| o.id == "getItems").unwrap();
+    assert!(get.is_collection());
+    assert_eq!(get.api.stream_fn.as_deref(), Some("get_items_stream"));
+    let Some(Payload::Json(page)) = &get.api.success.client_payload else {
+        panic!("the page is JSON");
+    };
+    let records = page.records.as_ref().expect("the page has records");
+    assert_eq!(records.record, TypeRef::Named("GetItemsRecord".into()));
+    let RecordsAccess::Members(e) = &records.access else {
+        panic!("two array members: {:?}", records.access);
+    };
+    let arms: Vec<(&str, &str, bool)> = e
+        .arms
+        .iter()
+        .map(|a| (a.variant.as_str(), a.wire_name.as_str(), a.optional))
+        .collect();
+    // `item` is required (read as is), `signed` optional (`unwrap_or_default()`).
+    assert_eq!(arms, [("Item", "item", false), ("Signed", "signed", true)]);
+    // The server still answers the page with X-Total-Count and Link over both arrays.
+    assert_eq!(
+        get.api
+            .success
+            .collection_page()
+            .map(|p| p.wrapper.is_none()),
+        Some(true)
+    );
+    // `since` stays a typed argument of its own, outside the collection query.
+    let since = get.params.iter().find(|p| p.name == "since").unwrap();
+    assert!(!get.is_collection_param(since));
+}
+
+#[test]
+fn a_required_body_of_two_media_types_is_an_enum_named_clear_of_the_models() {
+    let s = good("credential_collections");
+    let post = s.operations.iter().find(|o| o.id == "putItem").unwrap();
+    let alts = post
+        .request_body
+        .as_ref()
+        .and_then(|b| b.alternatives.as_ref())
+        .expect("two media types make an enum");
+    // `PutItemBody` is a schema of the SDD: the enum steps aside.
+    assert_eq!(alts.enum_name, "PutItemBody2");
+    let variants: Vec<(&str, &str)> = alts
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.content.media_type.as_str()))
+        .collect();
+    assert_eq!(
+        variants,
+        [("Json", "application/json"), ("Text", "text/plain")]
+    );
+    // 200 and 201 stay distinct variants of the handler's success enum.
+    let statuses: Vec<(u16, &str)> = post
+        .api
+        .success
+        .responses
+        .iter()
+        .map(|r| (r.status, r.variant.as_str()))
+        .collect();
+    assert_eq!(statuses, [(200, "Status200"), (201, "Status201")]);
+    assert_eq!(
+        post.api.success.enum_name.as_deref(),
+        Some("PutItemSuccess")
+    );
+    // Several media types of one kind are named by media type.
+    let media = good("media_and_responses");
+    let upsert = media
+        .operations
+        .iter()
+        .find(|o| o.id == "upsertCredential")
+        .unwrap();
+    let names: Vec<&str> = upsert
+        .request_body
+        .as_ref()
+        .and_then(|b| b.alternatives.as_ref())
+        .unwrap()
+        .variants
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ApplicationJson",
+            "ApplicationLdJson",
+            "ApplicationVndImsFixtureV1Json",
+            "Text"
+        ]
     );
 }
 

@@ -90,6 +90,19 @@ pub mod models {
         #[serde(flatten)]
         pub extensions: rt::Map<rt::String, rt::Value>,
     }
+    /// The request body of `upsertCredential` (`POST /credentials`), one variant per media type it is sent as.
+    #[derive(rt::Debug, rt::Clone, rt::PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum UpsertCredentialBody {
+        /// Sent as `application/json`.
+        ApplicationJson(Credential),
+        /// Sent as `application/ld+json`.
+        ApplicationLdJson(Credential),
+        /// Sent as `application/vnd.ims.fixture.v1+json`.
+        ApplicationVndImsFixtureV1Json(Credential),
+        /// Sent as `text/plain`.
+        Text(rt::String),
+    }
 }
 /// The operations catalogue: id, method, path, parameters and the scopes each operation needs.
 #[allow(dead_code)]
@@ -181,7 +194,7 @@ pub mod server {
         fn upsert_credential(
             &self,
             ctx: rt::RequestContext,
-            body: super::models::Credential,
+            body: super::models::UpsertCredentialBody,
         ) -> impl rt::Reply<UpsertCredentialSuccess> {
             let _ = (ctx, body);
             rt::server::unsupported(&ops::UPSERT_CREDENTIAL)
@@ -225,9 +238,32 @@ pub mod server {
         rt::State(svc): rt::State<rt::Arc<S>>,
         ctx: rt::RequestContext,
         _input: rt::RequestInput,
-        body: rt::server::JsonBody<super::models::Credential>,
+        body: rt::server::RawBody,
     ) -> rt::Handled {
-        let out = svc.upsert_credential(ctx, body.0).await?;
+        let body = if body.is("application/json") {
+            super::models::UpsertCredentialBody::ApplicationJson(body.json()?)
+        } else if body.is("application/ld+json") {
+            super::models::UpsertCredentialBody::ApplicationLdJson(body.json()?)
+        } else if body.is("application/vnd.ims.fixture.v1+json") {
+            super::models::UpsertCredentialBody::ApplicationVndImsFixtureV1Json(
+                body.json()?,
+            )
+        } else if body.is("text/plain") {
+            super::models::UpsertCredentialBody::Text(body.text()?)
+        } else {
+            return rt::Err(
+                body
+                    .unsupported_media_type(
+                        &[
+                            "application/json",
+                            "application/ld+json",
+                            "application/vnd.ims.fixture.v1+json",
+                            "text/plain",
+                        ],
+                    ),
+            );
+        };
+        let out = svc.upsert_credential(ctx, body).await?;
         match out {
             UpsertCredentialSuccess::Status200(value) => {
                 rt::server::json(200, &value, rt::None, rt::None, CREDENTIAL_MEMBERS)
@@ -323,17 +359,28 @@ pub mod client {
         ///
         /// Public: sends no token.
         ///
-        /// `body`: the request body, sent as `application/json`.
-        ///
-        /// The SDD also accepts `application/ld+json`, `application/vnd.ims.fixture.v1+json`, `text/plain`; this method always sends the first media type.
+        /// `body`: the request body, sent as the media type of its variant: `application/json` (`ApplicationJson`), `application/ld+json` (`ApplicationLdJson`), `application/vnd.ims.fixture.v1+json` (`ApplicationVndImsFixtureV1Json`), `text/plain` (`Text`).
         ///
         /// Returns the body as JSON (`null` when empty): the SDD's success responses carry different payloads.
         pub async fn upsert_credential(
             &self,
-            body: &super::models::Credential,
+            body: &super::models::UpsertCredentialBody,
         ) -> rt::Result<rt::serde_json::Value, rt::ApiError> {
-            let request = request(&ops::UPSERT_CREDENTIAL)
-                .json_body("application/json", body);
+            let request = request(&ops::UPSERT_CREDENTIAL);
+            let request = match body {
+                super::models::UpsertCredentialBody::ApplicationJson(value) => {
+                    request.json_body("application/json", value)
+                }
+                super::models::UpsertCredentialBody::ApplicationLdJson(value) => {
+                    request.json_body("application/ld+json", value)
+                }
+                super::models::UpsertCredentialBody::ApplicationVndImsFixtureV1Json(
+                    value,
+                ) => request.json_body("application/vnd.ims.fixture.v1+json", value),
+                super::models::UpsertCredentialBody::Text(value) => {
+                    request.raw_body("text/plain", value.as_bytes().to_vec())
+                }
+            };
             self.api.call_value(request).await
         }
         /// `POST /credentials/form` (`postCredentialForm`)

@@ -154,3 +154,68 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         })
     }
 }
+
+/// The media types a body of several alternatives is checked against, in the SDD's order.
+///
+/// The generated handler of an operation whose body has several media types (OB 3.0
+/// `upsertCredential`: `application/json` or `text/plain`) reads a [`RawBody`], tests its
+/// `Content-Type` with [`RawBody::is`] for each alternative, decodes the matching one and
+/// answers anything else with [`RawBody::unsupported_media_type`] (415 `imsx_StatusInfo`).
+impl RawBody {
+    /// Whether the body's `Content-Type` essence is `media_type` (compared without parameters
+    /// and case-insensitively). Exact, unlike [`JsonBody`]'s any-JSON rule: the alternatives
+    /// may include several JSON media types, each its own variant.
+    pub fn is(&self, media_type: &str) -> bool {
+        let Some(sent) = self.media_type.as_deref() else {
+            return false;
+        };
+        let wanted = media_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        sent == wanted
+    }
+
+    /// The body as JSON of type `T`: 400 when it is not JSON, 422 when it has the wrong shape.
+    ///
+    /// # Errors
+    /// As [`JsonBody`].
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ImsError> {
+        parse_json(&self.bytes)
+    }
+
+    /// The body as a form of type `T` (`application/x-www-form-urlencoded`).
+    ///
+    /// # Errors
+    /// 422 `invaliddata` when the fields do not match.
+    pub fn form<T: DeserializeOwned>(&self) -> Result<T, ImsError> {
+        serde_urlencoded::from_bytes(&self.bytes).map_err(|e| {
+            ImsError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code_minor::INVALID_DATA,
+                format!("the form body does not match the expected fields: {e}"),
+            )
+        })
+    }
+
+    /// The body as text (`text/*`).
+    ///
+    /// # Errors
+    /// 400 `invaliddata` when it is not UTF-8.
+    pub fn text(&self) -> Result<String, ImsError> {
+        String::from_utf8(self.bytes.clone())
+            .map_err(|_| bad_request("the request body is not UTF-8 text"))
+    }
+
+    /// The body's bytes (any other media type).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes.clone()
+    }
+
+    /// 415 `imsx_StatusInfo` naming the media types the operation accepts.
+    pub fn unsupported_media_type(&self, accepted: &[&str]) -> ImsError {
+        unsupported(&accepted.join(" or "))
+    }
+}

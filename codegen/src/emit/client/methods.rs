@@ -42,6 +42,20 @@ pub(crate) struct BodyView {
     /// `&[u8]` sent as bytes.
     pub(crate) binary: bool,
     pub(crate) required: bool,
+    /// A body of several media types: `match body { <Enum>::<variant>(value) => … }` after
+    /// the request is built, one arm per media type (then `method` is unused).
+    pub(crate) arms: Vec<BodyArmView>,
+    pub(crate) enum_path: String,
+}
+
+/// One arm of the match over a body enum: `.<method>(<media>, <value converted>)`.
+pub(crate) struct BodyArmView {
+    pub(crate) variant: String,
+    /// `json_body`, `form_body` or `raw_body`.
+    pub(crate) method: &'static str,
+    pub(crate) media_type: String,
+    pub(crate) text: bool,
+    pub(crate) binary: bool,
 }
 
 /// How a `_stream` method takes the records out of a page.
@@ -51,6 +65,18 @@ pub(crate) struct StreamView {
     /// The member holding the records, if any.
     pub(crate) member: Option<String>,
     pub(crate) newtype: bool,
+    pub(crate) flatten: bool,
+    pub(crate) unwrap_or_default: bool,
+    /// A page of several array members: each member's records become a variant of the
+    /// `record_enum` (then `member`, `newtype`, `flatten` and `unwrap_or_default` are unused).
+    pub(crate) arms: Vec<StreamArmView>,
+    pub(crate) record_enum: String,
+}
+
+/// One array member of a page of several: `page.<member>[.flatten()][.unwrap_or_default()]`.
+pub(crate) struct StreamArmView {
+    pub(crate) variant: String,
+    pub(crate) member: String,
     pub(crate) flatten: bool,
     pub(crate) unwrap_or_default: bool,
 }
@@ -134,6 +160,55 @@ fn body_view(op: &Operation, doc: DocBuilder) -> (DocBuilder, Option<(ArgView, B
         return (doc, None);
     };
     let name = "body".to_owned();
+    if let Some(alts) = &body.alternatives {
+        let enum_path = format!("super::models::{}", alts.enum_name);
+        let accepted: Vec<String> = alts
+            .variants
+            .iter()
+            .map(|v| format!("{} (`{}`)", code_span(&v.content.media_type), v.name))
+            .collect();
+        let d = doc
+            .trusted(format!(
+                "{}: the request body, sent as the media type of its variant: {}.",
+                code_span(&name),
+                accepted.join(", ")
+            ))
+            .prose(body.description.as_deref());
+        let arms = alts
+            .variants
+            .iter()
+            .map(|v| BodyArmView {
+                variant: v.name.clone(),
+                method: match v.content.kind {
+                    MediaKind::Json => "json_body",
+                    MediaKind::Form => "form_body",
+                    MediaKind::Text | MediaKind::Binary => "raw_body",
+                },
+                media_type: str_lit(&v.content.media_type),
+                text: v.content.kind == MediaKind::Text,
+                binary: v.content.kind == MediaKind::Binary,
+            })
+            .collect();
+        return (
+            d,
+            Some((
+                ArgView {
+                    name: name.clone(),
+                    ty: format!("&{enum_path}"),
+                },
+                BodyView {
+                    method: "json_body",
+                    media_type: String::new(),
+                    name,
+                    text: false,
+                    binary: false,
+                    required: true,
+                    arms,
+                    enum_path,
+                },
+            )),
+        );
+    }
     let (ty, encoding) = match content.kind {
         MediaKind::Json => (format!("&{}", sibling_json_type(content.ty.as_ref())), 0),
         MediaKind::Form => (format!("&{}", sibling_json_type(content.ty.as_ref())), 1),
@@ -185,6 +260,8 @@ fn body_view(op: &Operation, doc: DocBuilder) -> (DocBuilder, Option<(ArgView, B
                 text: content.kind == MediaKind::Text,
                 binary: content.kind == MediaKind::Binary,
                 required: body.required,
+                arms: Vec::new(),
+                enum_path: String::new(),
             },
         )),
     )
@@ -342,6 +419,20 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
                 RecordsAccess::Member(m) => (Some(m.clone()), false, false, false),
                 RecordsAccess::OptionalMember(m) => (Some(m.clone()), false, false, true),
                 RecordsAccess::OptionalNullableMember(m) => (Some(m.clone()), false, true, true),
+                RecordsAccess::Members(_) => (None, false, false, false),
+            };
+            let arms = match &records.access {
+                RecordsAccess::Members(e) => e
+                    .arms
+                    .iter()
+                    .map(|a| StreamArmView {
+                        variant: a.variant.clone(),
+                        member: a.member.clone(),
+                        flatten: a.nullable,
+                        unwrap_or_default: a.optional,
+                    })
+                    .collect(),
+                _ => Vec::new(),
             };
             out.push(MethodView {
                 doc: stream_doc.attrs(),
@@ -365,6 +456,8 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
                     newtype,
                     flatten,
                     unwrap_or_default,
+                    arms,
+                    record_enum: sibling_type(&records.record),
                 }),
             });
         }

@@ -11,7 +11,9 @@ use crate::emit::catalogue_paths::{
 use crate::emit::literal::str_lit;
 use crate::ir::{Operation, Payload, Service, SuccessResponse};
 
-use super::trait_def::{answers_collection, body_view, projects_fields, typed_params};
+use super::trait_def::{
+    BodyAlternativesView, answers_collection, body_view, projects_fields, typed_params,
+};
 
 /// One parameter read: `let <local> = input.<getter>(op, "<wire>")?;`.
 pub(crate) struct ParamRead {
@@ -58,6 +60,8 @@ pub(crate) struct HandlerView {
     pub(crate) params: Vec<ParamRead>,
     /// The request body extractor type.
     pub(crate) body: Option<String>,
+    /// A body of several media types, decoded into its enum before the call.
+    pub(crate) body_alternatives: Option<BodyAlternativesView>,
     /// `fields` of a single-object operation, applied to the answer.
     pub(crate) projection: bool,
     /// Reads the collection query itself (a collection not answered as a page).
@@ -205,7 +209,16 @@ pub(crate) fn handler_view(
     params.extend(others);
     let body = body_view(op);
     if let Some(b) = &body {
-        call_args.push(if b.raw { "body.bytes" } else { "body.0" }.to_owned());
+        call_args.push(
+            if b.alternatives.is_some() {
+                "body"
+            } else if b.raw {
+                "body.bytes"
+            } else {
+                "body.0"
+            }
+            .to_owned(),
+        );
     }
     let scopes = scope_args(service, op)?;
     let (single, arms) = if collection.is_some() || success.enum_name.is_some() {
@@ -232,6 +245,7 @@ pub(crate) fn handler_view(
         name: name.to_owned(),
         op_const: op.const_name.clone(),
         params,
+        body_alternatives: body.as_ref().and_then(|b| b.alternatives.clone()),
         body: body.map(|b| b.extractor),
         projection: projects_fields(op),
         query_members,

@@ -6,6 +6,7 @@
 
 use crate::emit::catalogue_paths::{scope_consts, sibling_json_type, sibling_type};
 use crate::emit::doc::{DocBuilder, code_span};
+use crate::emit::literal::str_lit;
 use crate::emit::operation_docs::{call_span, deprecated_line, operation_doc, scopes_line};
 use crate::ir::{MediaKind, Operation, Param, ParamLocation, Payload, Service};
 
@@ -90,10 +91,69 @@ pub(crate) struct BodyView {
     pub(crate) extractor: String,
     /// Raw bytes are `body.bytes`, everything else `body.0`.
     pub(crate) raw: bool,
+    /// A body of several media types: the handler decodes the `RawBody` into the enum first
+    /// and passes `body`.
+    pub(crate) alternatives: Option<BodyAlternativesView>,
+}
+
+/// The decoding of a body of several media types into its `models` enum.
+#[derive(Clone)]
+pub(crate) struct BodyAlternativesView {
+    /// `super::models::<Enum>`.
+    pub(crate) enum_path: String,
+    pub(crate) arms: Vec<BodyArmView>,
+    /// The accepted media types as a list of literals, for the 415 answer.
+    pub(crate) accepted: String,
+}
+
+/// One media type: `if body.is(<media>) { <Enum>::<variant>(body.<decode>()?) }`.
+#[derive(Clone)]
+pub(crate) struct BodyArmView {
+    pub(crate) media_type: String,
+    pub(crate) variant: String,
+    /// `json`, `form`, `text` or `to_bytes` (the last one cannot fail: no `?`).
+    pub(crate) decode: &'static str,
+    pub(crate) fallible: bool,
 }
 
 pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
     let body = op.request_body.as_ref()?;
+    if let Some(alts) = &body.alternatives {
+        let enum_path = format!("super::models::{}", alts.enum_name);
+        let arms = alts
+            .variants
+            .iter()
+            .map(|v| {
+                let decode = match v.content.kind {
+                    MediaKind::Json => "json",
+                    MediaKind::Form => "form",
+                    MediaKind::Text => "text",
+                    MediaKind::Binary => "to_bytes",
+                };
+                BodyArmView {
+                    media_type: str_lit(&v.content.media_type),
+                    variant: v.name.clone(),
+                    decode,
+                    fallible: v.content.kind != MediaKind::Binary,
+                }
+            })
+            .collect::<Vec<_>>();
+        let accepted = arms
+            .iter()
+            .map(|a| a.media_type.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Some(BodyView {
+            ty: enum_path.clone(),
+            extractor: "rt::server::RawBody".to_owned(),
+            raw: false,
+            alternatives: Some(BodyAlternativesView {
+                enum_path,
+                arms,
+                accepted: format!("[{accepted}]"),
+            }),
+        });
+    }
     let json = body.contents.iter().find(|c| c.kind == MediaKind::Json);
     let form = body
         .contents
@@ -106,12 +166,14 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
                 extractor: format!("rt::server::JsonBody<{t}>"),
                 ty: t,
                 raw: false,
+                alternatives: None,
             }
         } else {
             BodyView {
                 extractor: format!("rt::server::OptionalJsonBody<{t}>"),
                 ty: format!("rt::Option<{t}>"),
                 raw: false,
+                alternatives: None,
             }
         }
     } else if let (Some(content), true) = (form, body.required) {
@@ -120,12 +182,14 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
             extractor: format!("rt::server::FormBody<{t}>"),
             ty: t,
             raw: false,
+            alternatives: None,
         }
     } else {
         BodyView {
             extractor: "rt::server::RawBody".to_owned(),
             ty: "rt::Vec<u8>".to_owned(),
             raw: true,
+            alternatives: None,
         }
     })
 }
