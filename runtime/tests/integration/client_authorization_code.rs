@@ -14,7 +14,8 @@ use ims_runtime::client::{
 use serde_json::Value;
 
 use crate::client_authorization_code_support::{
-    ALICE, CRED_RO, CRED_UPSERT, PROFILE_RO, Provider, REDIRECT, SCOPES, sqlite_store,
+    ALICE, BOB, CRED_RO, CRED_UPSERT, PROFILE_PATH, PROFILE_RO, Provider, REDIRECT, SCOPES,
+    sqlite_store,
 };
 
 fn query(url: &str) -> Vec<(String, String)> {
@@ -441,4 +442,192 @@ async fn secrets_and_tokens_are_redacted_in_debug() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "the store file is private to its owner");
     }
+}
+
+const PROFILE_SCOPES: &[&[&str]] = &[&[PROFILE_RO]];
+
+#[tokio::test]
+async fn the_api_client_takes_the_user_token_source_like_the_client_credentials_one() {
+    use ims_runtime::client::{ApiClient, ApiRequest};
+    let p = Provider::start().await;
+    let (found, reg) = p.register().await;
+    let store = Arc::new(MemoryUserTokenStore::new());
+    let alice = Arc::new(p.source(&found, &reg, store.clone(), "alice"));
+    let bob = Arc::new(p.source(&found, &reg, store.clone(), "bob"));
+    p.authorize(&alice, ALICE, &[PROFILE_RO, CRED_RO]).await;
+    p.authorize(&bob, BOB, &[PROFILE_RO]).await;
+    let call = |source: Arc<ims_runtime::client::AuthorizationCodeSource>| {
+        let base = p.issuer.clone();
+        let policy = p.policy();
+        async move {
+            let api = ApiClient::new(&base, source, policy).unwrap();
+            api.call_value(ApiRequest::new(http::Method::GET, PROFILE_PATH).scopes(PROFILE_SCOPES))
+                .await
+        }
+    };
+    let a = call(Arc::clone(&alice)).await.unwrap();
+    let b = call(Arc::clone(&bob)).await.unwrap();
+    assert_ne!(
+        a["sub"], b["sub"],
+        "each account calls with its own user's token"
+    );
+    assert_eq!(a["client_id"], reg.client_id.as_str());
+
+    // CL-08: the resource server refuses the (revoked) access token → one refresh, one retry.
+    let stored = store.tokens("alice").unwrap().unwrap();
+    let r = p
+        .browser()
+        .post(p.url("/revoke"))
+        .header(
+            "authorization",
+            basic_authorization(&reg.client_id, &reg.client_secret),
+        )
+        .form(&[
+            ("token", stored.access_token.expose()),
+            ("token_type_hint", "access_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (tokens_before, api_before) = (
+        p.counters.token(),
+        p.counters.api.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    let again = call(Arc::clone(&alice)).await.unwrap();
+    assert_eq!(again["sub"], a["sub"]);
+    assert_eq!(
+        p.counters.token() - tokens_before,
+        1,
+        "one refresh after the 401"
+    );
+    assert_eq!(
+        p.counters.api.load(std::sync::atomic::Ordering::SeqCst) - api_before,
+        2,
+        "one retry"
+    );
+    assert_ne!(
+        store.tokens("alice").unwrap().unwrap().access_token,
+        stored.access_token
+    );
+}
+
+/// A token endpoint answering with a status and body the test sets (for the code exchange).
+async fn fake_token(
+    axum::extract::State(answer): axum::extract::State<Arc<std::sync::Mutex<(u16, String)>>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (status, body) = answer.lock().unwrap().clone();
+    (
+        axum::http::StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn code_exchange_responses_are_validated_like_client_credentials_ones() {
+    use ims_runtime::client::{
+        AuthorizationCodeEndpoints, AuthorizationCodeSource, HttpPolicy, TokenSourceOptions,
+    };
+    let answer = Arc::new(std::sync::Mutex::new((200, String::new())));
+    let router = axum::Router::new()
+        .route("/token", axum::routing::post(fake_token))
+        .with_state(Arc::clone(&answer));
+    let server = ims_runtime::tls::testing::TestServer::start(router)
+        .await
+        .unwrap();
+    let registration = Registration::from_stored(
+        &server.url("/register"),
+        serde_json::from_value(serde_json::json!({
+            "client_id": "c1", "client_secret": "s1", "client_id_issued_at": 1,
+            "client_secret_expires_at": 0, "redirect_uris": [REDIRECT], "scope": CRED_RO,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let url = |p: &str| url::Url::parse(&server.url(p)).unwrap();
+    let endpoints = AuthorizationCodeEndpoints {
+        authorization_url: url("/authorize"),
+        token_url: url("/token"),
+        refresh_url: url("/token"),
+        revocation_url: None,
+        issuer: server.url(""),
+        iss_parameter_supported: true,
+    };
+    let source = AuthorizationCodeSource::new(
+        endpoints,
+        &registration,
+        REDIRECT,
+        Arc::new(MemoryUserTokenStore::new()),
+        "alice",
+        TokenSourceOptions {
+            http: HttpPolicy::default().with_ca_pem(server.ca_pem().to_vec()),
+            ..TokenSourceOptions::default()
+        },
+    )
+    .unwrap();
+    let exchange = |body: String| {
+        *answer.lock().unwrap() = (200, body);
+        let r = source.authorization_request(&[CRED_RO]).unwrap();
+        let mut cb = url::Url::parse(REDIRECT).unwrap();
+        cb.query_pairs_mut()
+            .append_pair("code", "c")
+            .append_pair("state", &r.state)
+            .append_pair("iss", &server.url(""));
+        let source = &source;
+        async move { source.complete(cb.as_str()).await }
+    };
+    // CL-05: no access_token, wrong token_type, an error member in a 200, not JSON.
+    for body in [
+        r#"{"token_type":"Bearer"}"#.to_owned(),
+        r#"{"access_token":"a","token_type":"mac"}"#.to_owned(),
+        r#"{"error":"invalid_grant"}"#.to_owned(),
+        "<html>".to_owned(),
+    ] {
+        assert!(
+            matches!(
+                exchange(body.clone()).await,
+                Err(AuthorizationCodeError::Client(
+                    ClientError::InvalidResponse(_) | ClientError::TokenEndpoint { .. }
+                ))
+            ),
+            "{body}"
+        );
+    }
+    // CL-10: a response over the cap is refused.
+    let huge = format!(
+        r#"{{"access_token":"{}","token_type":"Bearer"}}"#,
+        "a".repeat(70_000)
+    );
+    assert!(matches!(
+        exchange(huge).await,
+        Err(AuthorizationCodeError::Client(
+            ClientError::ResponseTooLarge(_)
+        ))
+    ));
+    // CL-06: an empty scope grants nothing, so no operation gets this token.
+    let granted = exchange(r#"{"access_token":"a","token_type":"bearer","scope":"","expires_in":3600,"refresh_token":"r"}"#.into())
+        .await
+        .unwrap();
+    assert!(granted.is_empty());
+    assert!(matches!(
+        source.token(&[CRED_RO]).await,
+        Err(ClientError::TokenEndpoint { error, .. }) if error == "invalid_scope"
+    ));
+    // CL-07: a huge expires_in is capped (24 h), a missing one defaults (5 min).
+    exchange(
+        r#"{"access_token":"b","token_type":"Bearer","scope":"x","expires_in":1000000000000}"#
+            .into(),
+    )
+    .await
+    .unwrap();
+    let t = source.token(&["x"]).await.unwrap();
+    assert!(t.expires_at() <= std::time::Instant::now() + std::time::Duration::from_secs(86_400));
+    exchange(r#"{"access_token":"c","token_type":"Bearer","scope":"x"}"#.into())
+        .await
+        .unwrap();
+    let t = source.token(&["x"]).await.unwrap();
+    assert!(t.expires_at() <= std::time::Instant::now() + std::time::Duration::from_secs(300));
 }

@@ -11,15 +11,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::Request;
+use axum::http::StatusCode as AxumStatus;
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use ims_runtime::authorization_server::{AuthorizationServer, SqliteStore, StaticUsers};
+use axum::response::{IntoResponse, Response};
+use ims_runtime::authorization_server::{
+    AuthorizationServer, AuthorizationServerBuilder, SqliteStore, StaticUsers,
+};
 use ims_runtime::client::{
     AuthorizationCodeEndpoints, AuthorizationCodeSource, ClientMetadata, Discovered,
     DiscoveryClient, HttpPolicy, Registration, RegistrationClient, TokenSourceOptions,
     UserTokenStore,
 };
 use ims_runtime::discovery::{Deployment, DiscoveryDocument};
+use ims_runtime::resource_server::{AuthLayer, Principal};
 use ims_runtime::tls::serve_tls;
 use ims_runtime::tls::testing::shared_dev_pem;
 use reqwest::StatusCode;
@@ -32,6 +36,7 @@ pub const PROFILE_RO: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/prof
 pub const PROFILE_UPDATE: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update";
 pub const SCOPES: [&str; 4] = [CRED_RO, CRED_UPSERT, PROFILE_RO, PROFILE_UPDATE];
 pub const DISCOVERY_PATH: &str = "/ims/ob/v3p0/discovery";
+pub const PROFILE_PATH: &str = "/ims/ob/v3p0/profile";
 pub const REDIRECT: &str = "https://wallet.example.com/callback";
 pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 pub const BOB: (&str, &str) = ("bob", "tr0ub4dor&3");
@@ -64,9 +69,12 @@ pub const SDD: &str = r#"{
 #[derive(Default)]
 pub struct Counters {
     pub discovery: AtomicUsize,
+    /// Discovery answers `304 Not Modified`.
+    pub discovery_304: AtomicUsize,
     pub token: AtomicUsize,
     pub revoke: AtomicUsize,
     pub register: AtomicUsize,
+    pub api: AtomicUsize,
 }
 
 impl Counters {
@@ -99,19 +107,32 @@ impl Drop for Provider {
     }
 }
 
+/// `GET /ims/ob/v3p0/profile`: who the token belongs to (needs `profile.readonly`).
+async fn profile(axum::Extension(who): axum::Extension<Principal>) -> Response {
+    if !who.has_scope(PROFILE_RO) {
+        return AxumStatus::FORBIDDEN.into_response();
+    }
+    axum::Json(serde_json::json!({"sub": who.sub, "client_id": who.client_id})).into_response()
+}
+
 async fn count(counters: Arc<Counters>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let c = match path {
+    let path = req.uri().path().to_owned();
+    let c = match path.as_str() {
         DISCOVERY_PATH => Some(&counters.discovery),
         "/token" => Some(&counters.token),
         "/revoke" => Some(&counters.revoke),
         "/register" => Some(&counters.register),
+        PROFILE_PATH => Some(&counters.api),
         _ => None,
     };
     if let Some(c) = c {
         c.fetch_add(1, Ordering::SeqCst);
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    if path == DISCOVERY_PATH && response.status() == AxumStatus::NOT_MODIFIED {
+        counters.discovery_304.fetch_add(1, Ordering::SeqCst);
+    }
+    response
 }
 
 impl Provider {
@@ -122,12 +143,20 @@ impl Provider {
 
     /// The provider, with the discovery document adjusted (e.g. its max-age).
     pub async fn start_with(adjust: impl FnOnce(DiscoveryDocument) -> DiscoveryDocument) -> Self {
+        Self::start_configured(|b| b, adjust).await
+    }
+
+    /// The provider with its authorization server and discovery document adjusted.
+    pub async fn start_configured(
+        configure: impl FnOnce(AuthorizationServerBuilder) -> AuthorizationServerBuilder,
+        adjust: impl FnOnce(DiscoveryDocument) -> DiscoveryDocument,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let issuer = format!("https://127.0.0.1:{port}");
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
-        let server = AuthorizationServer::builder(issuer.clone(), store)
+        let builder = AuthorizationServer::builder(issuer.clone(), store)
             .scopes(SCOPES)
             .without_registration_rate_limit()
             .without_token_rate_limit()
@@ -135,10 +164,8 @@ impl Provider {
                 StaticUsers::new()
                     .with_user(ALICE.0, ALICE.1, 1_000)
                     .with_user(BOB.0, BOB.1, 1_000),
-            ))
-            .build()
-            .await
-            .unwrap();
+            ));
+        let server = configure(builder).build().await.unwrap();
         let url = |p: &str| format!("{issuer}{p}").parse().unwrap();
         let deployment = Deployment::new(url("/ims/ob/v3p0"))
             .with_authorization_url(url("/authorize"))
@@ -148,8 +175,16 @@ impl Provider {
         let discovery = adjust(DiscoveryDocument::new(SDD, &deployment).unwrap());
         let counters = Arc::new(Counters::default());
         let c = Arc::clone(&counters);
+        // A protected API: the signed-in user's profile, as the badge host would serve it.
+        let api = Router::new()
+            .route(PROFILE_PATH, axum::routing::get(profile))
+            .layer(AuthLayer::new(
+                Arc::new(server.local_verifier().unwrap()),
+                "ob",
+            ));
         let router: Router = server
             .router()
+            .merge(api)
             .merge(discovery.router(DISCOVERY_PATH).unwrap())
             .layer(middleware::from_fn(move |req, next| {
                 count(Arc::clone(&c), req, next)

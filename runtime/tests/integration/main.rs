@@ -26,6 +26,8 @@ mod browser_consent;
 mod client_api_calls;
 mod client_api_paging;
 mod client_authorization_code;
+mod client_discovery;
+mod client_registration;
 mod client_token;
 mod discovery_endpoint;
 mod jwt_remote_jwks;
