@@ -35,10 +35,12 @@ impl askama::filters::Escaper for HtmlEscaper {
     }
 }
 
-/// A link to the client's own pages, shown on the consent page.
+/// A link to the client's own pages, shown on the consent page with the host it leads to (so
+/// the owner sees whose site it is without following it).
 struct ClientLink<'a> {
     href: &'a str,
     label: &'static str,
+    host: String,
 }
 
 /// One requested scope on the consent page: what it lets the client do, when the scope is one
@@ -149,7 +151,16 @@ impl<'a> LoginPage<'a> {
             ("policy_uri", "Privacy policy"),
         ]
         .into_iter()
-        .filter_map(|(key, label)| https(key).map(|href| ClientLink { href, label }))
+        .filter_map(|(key, label)| {
+            https(key).map(|href| ClientLink {
+                href,
+                label,
+                host: url::Url::parse(href)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            })
+        })
         .collect();
         Self {
             client_name: client
@@ -305,7 +316,7 @@ mod tests {
         );
         assert!(html.contains("<img src=\"https://tool.example.edu/logo.png\""));
         assert!(html.contains(
-            "<li><a href=\"https://tool.example.edu/tos\" rel=\"noopener noreferrer\">Terms of service</a></li>"
+            "<li><a href=\"https://tool.example.edu/tos\" rel=\"noopener noreferrer\">Terms of service</a> <small>tool.example.edu</small></li>"
         ));
         assert!(
             !html.contains("javascript:") && !html.contains("data:"),

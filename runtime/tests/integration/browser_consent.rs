@@ -2,7 +2,9 @@
 //! WebDriver (`fantoccini` over a `chromedriver` this test starts on a free loopback port).
 //!
 //! - A person signs in and approves; the client's https redirect URI (a listener of this test)
-//!   receives the code with its `state` and `iss`, and the code redeems.
+//!   receives the code with its `state` and `iss`, and the code redeems. The next authorization
+//!   from the same (signed-in) browser skips the page; after the consent is withdrawn the page
+//!   is back.
 //! - A client named `<img src=x onerror=alert(1)>` is shown as that text: no element is made
 //!   of it and no alert opens (DR-11).
 //! - A screenshot of the consent page goes to `<target dir>/consent-page.png` (the copy in
@@ -127,7 +129,7 @@ async fn browser(driver: &Driver) -> (Client, tempfile::TempDir) {
         "--no-first-run".to_owned(),
         "--disable-quic".to_owned(),
         "--disable-sync".to_owned(),
-        "--window-size=900,900".to_owned(),
+        "--window-size=900,760".to_owned(),
         format!("--user-data-dir={}", profile.path().display()),
         format!(
             "--ignore-certificate-errors-spki-list={}",
@@ -229,7 +231,7 @@ fn target_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_signs_in_approves_and_the_client_receives_the_code() {
+async fn a_person_signs_in_approves_the_client_receives_the_code_and_consent_is_remembered() {
     let driver = start_driver().await;
     let h = badge_server().await;
     let (origin, mut received, _stop) = client_site().await;
@@ -265,6 +267,7 @@ async fn a_person_signs_in_approves_and_the_client_receives_the_code() {
         "Terms of service",
         "Privacy policy",
         "About this application",
+        "wallet.example.org",
     ] {
         assert!(text.contains(shown), "{shown:?} not on the page: {text}");
     }
@@ -321,6 +324,31 @@ async fn a_person_signs_in_approves_and_the_client_receives_the_code() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
+
+    // The browser is now signed in and the consent remembered: the next authorization by this
+    // client for these scopes goes straight back to the client, no page.
+    let (_, challenge) = pkce();
+    browser
+        .goto(&authorize_url(&h, &c.client_id, &redirect, &challenge))
+        .await
+        .unwrap();
+    let query = tokio::time::timeout(Duration::from_secs(60), received.recv())
+        .await
+        .expect("the redirect URI was not called again")
+        .unwrap();
+    assert!(query_param(&format!("{redirect}?{query}"), "code").is_some());
+    let landed = browser.current_url().await.unwrap();
+    assert!(landed.as_str().starts_with(&redirect), "{landed}");
+    // Withdrawn: the page (and its approve step) again.
+    assert!(h.server.withdraw_consent(USER, &c.client_id).await.unwrap());
+    browser
+        .goto(&authorize_url(&h, &c.client_id, &redirect, &challenge))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[name=decision][value=approve]"))
+        .await
+        .unwrap();
     browser.close().await.unwrap();
 }
 

@@ -638,8 +638,51 @@ mod sqlite {
     }
 
     #[tokio::test]
+    async fn a_version_2_file_gains_consents_and_its_codes_subjects() {
+        // A v2 file (before consents) holding an unredeemed code of alice's: made by taking a
+        // current file back to version 2.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authz.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        store.insert_code(code_of("alice")).await.unwrap();
+        drop(store);
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP INDEX codes_client_subject; DROP INDEX refresh_client_subject;
+                 DROP TABLE consents; ALTER TABLE codes DROP COLUMN subject;
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            ims_runtime::authorization_server::sqlite::SCHEMA_VERSION
+        );
+        // The migrated code's subject was filled in: withdrawing alice's consent reaches it.
+        assert!(store.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!store.record_access_token("g", "at", LATER).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn sqlite_has_no_change_feed() {
         assert!(SqliteStore::in_memory().unwrap().changes().is_none());
+    }
+}
+
+/// An unredeemed code of `subject`'s at client `a`, grant `g`.
+fn code_of(subject: &str) -> CodeRecord {
+    CodeRecord {
+        code_hash: "code".into(),
+        grant_id: "g".into(),
+        client_id: "a".into(),
+        redirect_uri: "https://tool.example.edu/cb".into(),
+        redirect_uri_sent: true,
+        code_challenge: "c".into(),
+        scope: "s".into(),
+        subject: subject.into(),
+        expires_at: LATER,
     }
 }
 
@@ -676,6 +719,34 @@ mod postgres {
     }
 
     every_case!(open());
+
+    #[tokio::test]
+    async fn a_version_1_database_gains_consents_and_its_codes_subjects() {
+        // A v1 database (before consents) holding an unredeemed code of alice's: made by
+        // taking a current database back to version 1.
+        let db = TestDb::create().await;
+        let store = db.store().await;
+        store.insert_code(code_of("alice")).await.unwrap();
+        drop(store);
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(
+                "DROP TABLE consents; ALTER TABLE codes DROP COLUMN subject;
+                 DROP INDEX IF EXISTS refresh_client_subject;
+                 DELETE FROM schema_version WHERE version > 1;",
+            )
+            .await
+            .unwrap();
+        let m = migrate_store(&db.url, &small_pool()).await.unwrap();
+        assert_eq!((m.from, m.to), (1, SCHEMA_VERSION));
+        let store = db.store().await;
+        // The migrated code's subject was filled in: withdrawing alice's consent reaches it.
+        assert!(store.withdraw_consent("alice", "a", NOW).await.unwrap());
+        assert!(!store.record_access_token("g", "at", LATER).await.unwrap());
+    }
 
     #[tokio::test]
     async fn a_fresh_database_is_migrated_reopening_is_a_no_op_and_a_newer_one_is_refused() {
