@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use clap::Args;
 use ims_runtime::client::{
-    ApiError, ApiRequest, AuthorizationCodeEndpoints, AuthorizationCodeError,
-    AuthorizationCodeSource, ClientError, ClientMetadata, DiscoveryClient, DiscoveryClientError,
-    HttpPolicy, ListQuery, LogoutOutcome, Registration, RegistrationClient, RegistrationError,
-    SqliteUserTokenStore, TokenSourceOptions, UserTokenStore, UserTokenStoreError,
+    ApiError, AuthorizationCodeEndpoints, AuthorizationCodeError, AuthorizationCodeSource,
+    ClientError, ClientMetadata, DiscoveryClient, DiscoveryClientError, HttpPolicy, ListQuery,
+    LogoutOutcome, Registration, RegistrationClient, RegistrationError, SqliteUserTokenStore,
+    TokenSourceOptions, UserTokenStore, UserTokenStoreError,
 };
 use serde_json::{Value, json};
 
@@ -488,22 +488,18 @@ pub async fn run(args: &ConsumerArgs) -> Result<ConsumerSummary, ConsumerError> 
     }
     summary.scopes = source.granted_scopes().await?;
 
-    // The JSON upsert goes through the generated client; the VC-JWT one as text/plain through
-    // its ApiClient (the generated method sends the first media type only).
+    // One credential as JSON, one as a VC-JWT (text/plain): both arrays of the listing fill.
     let signer = VcJwtSigner::generate()?;
     let jws = signer.sign(&sample(api, "jwt"))?;
     match api {
         Api::OpenBadges => {
             let client = OpenBadgesClient::with_policy(&origin, source.clone(), policy.clone())?;
+            use openbadges_v3p0::models::UpsertCredentialBody;
+            let json = UpsertCredentialBody::Json(serde_json::from_value(sample(api, "json"))?);
+            client.upsert_credential(&json).await?;
             client
-                .upsert_credential(&serde_json::from_value(sample(api, "json"))?)
+                .upsert_credential(&UpsertCredentialBody::Text(jws))
                 .await?;
-            let request = ApiRequest::operation(
-                openbadges_v3p0::BASE_PATH,
-                &openbadges_v3p0::operations::UPSERT_CREDENTIAL,
-            )
-            .raw_body("text/plain", jws);
-            client.api().call_value(request).await?;
             let mut offset = 0;
             loop {
                 let page = client
@@ -526,15 +522,12 @@ pub async fn run(args: &ConsumerArgs) -> Result<ConsumerSummary, ConsumerError> 
         }
         Api::Clr => {
             let client = ClrClient::with_policy(&origin, source.clone(), policy.clone())?;
+            use clr_v2p0::models::UpsertCredentialBody;
+            let json = UpsertCredentialBody::Json(serde_json::from_value(sample(api, "json"))?);
+            client.upsert_credential(&json).await?;
             client
-                .upsert_credential(&serde_json::from_value(sample(api, "json"))?)
+                .upsert_credential(&UpsertCredentialBody::Text(jws))
                 .await?;
-            let request = ApiRequest::operation(
-                clr_v2p0::BASE_PATH,
-                &clr_v2p0::operations::UPSERT_CREDENTIAL,
-            )
-            .raw_body("text/plain", jws);
-            client.api().call_value(request).await?;
             let mut offset = 0;
             loop {
                 let page = client

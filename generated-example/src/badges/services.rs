@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::store::{BadgeStore, NewCredential, Spec, StoredCredential};
-use super::vc_jwt::{JWS_ERROR_HEADER, JWS_HEADER};
+use super::vc_jwt::verify_compact_jws;
 use crate::clr_v2p0::models as clr;
 use crate::clr_v2p0::server::{ClrService, UpsertCredentialSuccess as ClrUpsert};
 use crate::openbadges_v3p0::models as ob;
@@ -53,21 +53,9 @@ fn upsert(
     ctx: &RequestContext,
     credential: Value,
     valid_from: &DateTime,
+    compact_jws: Option<String>,
 ) -> Result<bool, ImsError> {
     let sub = subject(ctx)?;
-    if let Some(reason) = ctx.headers.get(JWS_ERROR_HEADER) {
-        return Err(bad_request(
-            reason
-                .to_str()
-                .unwrap_or("the compact JWS was refused")
-                .to_owned(),
-        ));
-    }
-    let compact_jws = ctx
-        .headers
-        .get(JWS_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let issuer =
         issuer_id(&credential).ok_or_else(|| bad_request("the credential's issuer has no id"))?;
     let id = credential
@@ -85,6 +73,14 @@ fn upsert(
     let created = store.upsert(spec, &sub, &new).map_err(internal)?;
     tracing::info!(spec = ?spec, sub = %sub, credential = %id, created, jws = compact_jws.is_some(), "credential upserted");
     Ok(created)
+}
+
+/// The credential a `text/plain` body carries: a compact JWS verified with the key in its
+/// `jwk` header (400 when it does not verify), its payload read as the spec's credential.
+fn from_compact_jws<C: DeserializeOwned>(jws: &str) -> Result<C, ImsError> {
+    let value = verify_compact_jws(jws).map_err(|e| bad_request(e.to_string()))?;
+    serde_json::from_value(value)
+        .map_err(|e| bad_request(format!("the JWS payload is not a credential: {e}")))
 }
 
 /// Shared listing: one page split into the JSON credentials and the compact JWS strings.
@@ -181,10 +177,27 @@ impl OpenBadgesService for OpenBadgesHost {
     async fn upsert_credential(
         &self,
         ctx: RequestContext,
-        body: ob::AchievementCredential,
+        body: ob::UpsertCredentialBody,
     ) -> Result<ObUpsert, ImsError> {
+        let (body, jws) = match body {
+            ob::UpsertCredentialBody::Json(c) => (c, None),
+            ob::UpsertCredentialBody::Text(jws) => {
+                let jws = jws.trim().to_owned();
+                (
+                    from_compact_jws::<ob::AchievementCredential>(&jws)?,
+                    Some(jws),
+                )
+            }
+        };
         let value = serde_json::to_value(&body).map_err(internal)?;
-        let created = upsert(&self.store, Spec::OpenBadges, &ctx, value, &body.valid_from)?;
+        let created = upsert(
+            &self.store,
+            Spec::OpenBadges,
+            &ctx,
+            value,
+            &body.valid_from,
+            jws,
+        )?;
         Ok(if created {
             ObUpsert::Status201(body)
         } else {
@@ -237,10 +250,17 @@ impl ClrService for ClrHost {
     async fn upsert_credential(
         &self,
         ctx: RequestContext,
-        body: clr::ClrCredential,
+        body: clr::UpsertCredentialBody,
     ) -> Result<ClrUpsert, ImsError> {
+        let (body, jws) = match body {
+            clr::UpsertCredentialBody::Json(c) => (c, None),
+            clr::UpsertCredentialBody::Text(jws) => {
+                let jws = jws.trim().to_owned();
+                (from_compact_jws::<clr::ClrCredential>(&jws)?, Some(jws))
+            }
+        };
         let value = serde_json::to_value(&body).map_err(internal)?;
-        let created = upsert(&self.store, Spec::Clr, &ctx, value, &body.valid_from)?;
+        let created = upsert(&self.store, Spec::Clr, &ctx, value, &body.valid_from, jws)?;
         Ok(if created {
             ClrUpsert::Status201(body)
         } else {

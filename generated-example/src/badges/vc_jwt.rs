@@ -1,30 +1,13 @@
 //! VC-JWT credentials (OB 3.0 §8.2): a compact JWS whose protected header carries the signer's
-//! public key as `jwk`, verified with that key.
-//!
-//! The generated `upsertCredential` handler takes the JSON body only (its generator does not
-//! yet emit the `text/plain` alternative), so [`accept_compact_jws`] sits in front of it: a
-//! `text/plain` body is verified here and handed on as the JSON credential it carries, with the
-//! original JWS (or why it failed) in a header only this layer may set. The handler still runs
-//! the token and scope checks first, so a request without a valid token gets 401/403, never a
-//! signature verdict.
+//! public key as `jwk`, verified with that key. The generated `upsertCredential` handler hands a
+//! `text/plain` body to the service as `UpsertCredentialBody::Text` after the token and scope
+//! checks, so a request without a valid token gets 401/403, never a signature verdict.
 
 use std::collections::HashSet;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
-
-/// Set on a rewritten request: the compact JWS the credential came in (verified).
-pub const JWS_HEADER: &str = "x-badges-demo-compact-jws";
-/// Set on a rewritten request: why the compact JWS was refused (the handler answers 400).
-pub const JWS_ERROR_HEADER: &str = "x-badges-demo-compact-jws-error";
-/// Largest `text/plain` body read (a credential with an embedded image stays well below).
-pub const MAX_JWS_BYTES: usize = 1024 * 1024;
 
 /// Why a compact JWS was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,70 +122,6 @@ impl VcJwtSigner {
         jsonwebtoken::encode(&header, &claims, &self.key)
             .map_err(|e| JwsError::Malformed(e.to_string()))
     }
-}
-
-fn is_text_plain(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/plain"))
-}
-
-/// Middleware for the whole application: strips [`JWS_HEADER`] and [`JWS_ERROR_HEADER`] from
-/// every request (only this layer may set them), and turns a `text/plain` `POST` to one of
-/// `upsert_paths` into the JSON request the generated handler takes.
-pub async fn accept_compact_jws(
-    upsert_paths: &'static [&'static str],
-    mut request: Request,
-    next: Next,
-) -> Response {
-    request.headers_mut().remove(JWS_HEADER);
-    request.headers_mut().remove(JWS_ERROR_HEADER);
-    if request.method() != Method::POST
-        || !upsert_paths.contains(&request.uri().path())
-        || !is_text_plain(request.headers())
-    {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_JWS_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the compact JWS exceeds 1 MiB",
-            )
-                .into_response();
-        }
-    };
-    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-    let (credential, marker) = match verify_compact_jws(&text) {
-        Ok(credential) => (credential, (JWS_HEADER, text.clone())),
-        Err(e) => {
-            // Hand on what the payload claims (unverified) so the handler can still answer
-            // 401/403 first; the error header makes it answer 400 after those checks.
-            let claimed = jsonwebtoken::dangerous::insecure_decode::<Value>(&text)
-                .ok()
-                .map(|d| match d.claims.get("vc") {
-                    Some(vc) if vc.is_object() => vc.clone(),
-                    _ => d.claims,
-                })
-                .unwrap_or(Value::Null);
-            (claimed, (JWS_ERROR_HEADER, e.to_string()))
-        }
-    };
-    let Ok(value) = HeaderValue::from_str(&marker.1) else {
-        return (StatusCode::BAD_REQUEST, "the compact JWS is not ASCII").into_response();
-    };
-    parts.headers.insert(marker.0, value);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = Body::from(credential.to_string());
-    next.run(Request::from_parts(parts, body)).await
 }
 
 #[cfg(test)]
