@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ims_generated_example::badges::vc_jwt::VcJwtSigner;
+use ims_runtime::authorization_server::REFRESH_ROTATION_GRACE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -357,7 +358,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_family() {
         StatusCode::OK
     );
     // Reuse of the old one: past the server's grace window for concurrent rotation, it is theft.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(REFRESH_ROTATION_GRACE + std::time::Duration::from_secs(1)).await;
     let (status, body) = host.refresh(&client, &old).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_grant");
