@@ -8,6 +8,10 @@
 //! Run: `cargo bench -p ims-generated-example --bench badges_authorization_code` (env `AC_SECS`,
 //! default 5; `AC_CONC`, default 8 concurrent logins). Prints round trips/s.
 //!
+//! Measured 2026-12-03 on the shared 2-core machine while other builds ran (not a quiet
+//! machine), `AC_SECS=5`, 8 concurrent logins, client and host in one process: 2,359 round trips
+//! in 5.02 s = 470 round trips/s.
+//!
 //! Refresh throughput with 32 concurrent callers on one token family (exactly one network
 //! refresh per expiry) is measured by the runtime's `client_user_token_refresh` bench.
 
