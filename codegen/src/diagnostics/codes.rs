@@ -173,7 +173,7 @@ registry! {
     MODELS_TEMPLATE_FAILED = "IMS0610", Error, "internal error: rendering the models template failed";
     // IMS07xx: what the typed client can only express loosely.
     CLIENT_RETURNS_JSON = "IMS0701", Warning, "a client method returns `serde_json::Value`: the 2xx responses carry different payloads";
-    CLIENT_NO_RECORD_STREAM = "IMS0702", Warning, "a collection without a one-array wrapper body gets no `_stream` client method";
+    CLIENT_NO_RECORD_STREAM = "IMS0702", Warning, "a collection whose body is neither a one-array wrapper nor a struct of arrays gets no `_stream` client method";
     // IMS09xx: the run as a whole.
     MODULE_GENERATED_TWICE = "IMS0900", Error, "two inputs generate the same module";
 }

@@ -17,6 +17,7 @@ use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteSt
 use ims_runtime::client::{
     ClientAuth, ClientCredentialsSource, ClientSecret, HttpPolicy, TokenSource, TokenSourceOptions,
 };
+use ims_runtime::discovery::Deployment;
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::testing::TestServer;
 use serde_json::{Value, json};
@@ -214,13 +215,40 @@ macro_rules! credential_host_test {
             async fn served_and_called_through_the_generated_server_and_client() {
                 let auth = Auth::start(&ALL).await;
                 let verifier = auth.authz.local_verifier().unwrap();
+                // The deployment's URLs: the served SDD must carry them on `OAuth2ACG`.
+                let url = |path: &str| url::Url::parse(&format!("https://127.0.0.1:1{path}")).unwrap();
+                let deployment = Deployment::new(url(BASE_PATH))
+                    .with_authorization_url(url("/authorize"))
+                    .with_token_url(url("/token"))
+                    .with_refresh_url(url("/token"))
+                    .with_registration_url(url("/register"));
                 let api = server::router(Host::default())
                     .with_auth(AuthLayer::new(Arc::new(verifier), "credentials"))
+                    .with_discovery(&deployment)
+                    .unwrap()
                     .into_router();
                 let srv = TestServer::start(auth.authz.router().merge(api)).await.unwrap();
                 let source = auth.source(&srv, &ALL).await;
                 let client =
                     $Client::with_policy(&srv.url(""), source.clone(), policy(&srv)).unwrap();
+
+                // Discovery needs no token and names the deployment's endpoints.
+                let sdd: Value = srv
+                    .client()
+                    .get(srv.url(&format!("{BASE_PATH}/discovery")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let acg = &sdd["components"]["securitySchemes"]["OAuth2ACG"];
+                let flow = &acg["flows"]["authorizationCode"];
+                assert_eq!(flow["authorizationUrl"], "https://127.0.0.1:1/authorize", "{acg}");
+                assert_eq!(flow["tokenUrl"], "https://127.0.0.1:1/token");
+                assert_eq!(flow["refreshUrl"], "https://127.0.0.1:1/token");
+                assert_eq!(acg["x-imssf-registrationUrl"], "https://127.0.0.1:1/register");
+                assert!(flow["scopes"].get(scopes::PROFILE_UPDATE).is_some());
 
                 // Upsert as JSON: 201 created, then the same id again: 200 replaced.
                 let first = credential("urn:uuid:one", "2024-01-01T00:00:00Z");

@@ -370,7 +370,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
             }
             _ => {
                 doc = doc.trusted(
-                    "Returns one page with `X-Total-Count` and `Link`. No record stream: the success body is not a wrapper with one array member.",
+                    "Returns one page with `X-Total-Count` and `Link`. No record stream: the success body is neither a wrapper with one array member nor a struct of array members only.",
                 );
             }
         }

@@ -76,7 +76,7 @@ pub fn client_diagnostics(service: &Service) -> Vec<Diagnostic> {
                 codes::CLIENT_NO_RECORD_STREAM,
                 op,
                 format!(
-                    "the success body of collection operation `{}` is not a wrapper with one array member: no `{}_stream` method is generated",
+                    "the success body of collection operation `{}` is neither a wrapper with one array member nor a struct of array members only: no `{}_stream` method is generated",
                     op.id,
                     op.api.client_fn.trim_start_matches("r#")
                 ),
