@@ -39,3 +39,5 @@ pub mod clr_v2p0;
 pub mod golden;
 
 pub mod demo;
+
+pub mod badges;

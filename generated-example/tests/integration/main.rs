@@ -2,6 +2,11 @@
 //! binary so they link once. Run one module with
 //! `cargo test -p ims-generated-example --test integration demo_seed::`.
 
+mod badges_authlib;
+mod badges_cli;
+mod badges_consumer;
+mod badges_e2e;
+mod badges_support;
 mod credential_hosts;
 mod demo_app;
 mod demo_cli;
