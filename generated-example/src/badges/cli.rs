@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::consumer::{self, ConsumerArgs};
 use super::host::{BadgesHost, HostConfig, HostError};
+use crate::demo::cli::shutdown_signal;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -70,28 +71,6 @@ pub async fn run_host(args: &HostArgs) -> Result<(), HostError> {
         running.data_dir.join("users.json").display()
     );
     running.run_until(signal).await
-}
-
-#[cfg(unix)]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        let name = tokio::select! {
-            _ = interrupt.recv() => "SIGINT",
-            _ = terminate.recv() => "SIGTERM",
-        };
-        tracing::info!(signal = name, "shutting down");
-    })
-}
-
-#[cfg(not(unix))]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("Ctrl-C: shutting down");
-    })
 }
 
 /// Parses the command line, runs it and maps the outcome to an exit code.
