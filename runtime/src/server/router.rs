@@ -452,15 +452,14 @@ impl ServiceRouter {
             .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found)
             .layer(Extension(self.settings));
-        match super::error_spelling::declared_code_minor_member(&self.sdd_json) {
-            Some(member) => {
-                let member: std::sync::Arc<str> = member.into();
-                router.layer(axum::middleware::map_response(move |response| {
-                    super::error_spelling::respell(member.clone(), response)
-                }))
-            }
-            None => router,
+        let spelling = super::error_spelling::ErrorSpelling::of_sdd(&self.sdd_json);
+        if spelling.is_identity() {
+            return router;
         }
+        let spelling = std::sync::Arc::new(spelling);
+        router.layer(axum::middleware::map_response(move |response| {
+            super::error_spelling::respell(spelling.clone(), response)
+        }))
     }
 }
 
