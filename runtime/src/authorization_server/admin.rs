@@ -159,14 +159,7 @@ impl AuthorizationServer {
         subject: &str,
         client_id: &str,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .state
-            .store
-            .withdraw_consent(subject, client_id, secrets::now())
-            .await;
-        // Also on error: part of it may have committed, and forgetting is always safe.
-        self.state.revocations.forget_live_tokens();
-        result
+        self.state.withdraw_consent(subject, client_id).await
     }
 
     /// Rotates the signing key: a new key signs from now on, the previous one stays in the JWKS

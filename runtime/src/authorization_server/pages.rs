@@ -9,7 +9,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::model::RegisteredClient;
+use super::model::{ConsentRecord, RegisteredClient};
 
 /// The escaper of every `.html` template in this crate (configured in `runtime/askama.toml`):
 /// text is safe in element content and in quoted attribute values.
@@ -182,6 +182,96 @@ impl<'a> LoginPage<'a> {
             csrf_token: consent.csrf_token,
         }
     }
+}
+
+/// A fixed notice on the account page (never input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccountNotice {
+    SignedIn,
+    Withdrawn,
+    WrongPassword,
+}
+
+impl AccountNotice {
+    fn text(self) -> &'static str {
+        match self {
+            Self::SignedIn => "You are signed in.",
+            Self::Withdrawn => {
+                "Access withdrawn: the application's tokens no longer work, and it must ask again."
+            }
+            Self::WrongPassword => "Wrong user name or password.",
+        }
+    }
+}
+
+/// One remembered consent on the account page.
+pub(crate) struct ConsentLine {
+    client_id: String,
+    /// The registered `client_name`, else the client id.
+    client_name: String,
+    /// The client's own site, https only.
+    client_uri: Option<String>,
+    scopes: Vec<(Option<&'static str>, String)>,
+    /// `YYYY-MM-DD HH:MM UTC`.
+    granted: String,
+}
+
+impl ConsentLine {
+    pub(crate) fn new(consent: ConsentRecord, client: Option<&RegisteredClient>) -> Self {
+        let client_name = client
+            .and_then(|c| c.metadata_str("client_name"))
+            .unwrap_or(&consent.client_id)
+            .to_owned();
+        let client_uri = client
+            .and_then(|c| c.metadata_str("client_uri"))
+            .filter(|u| u.starts_with("https://"))
+            .map(str::to_owned);
+        let granted = i64::try_from(consent.granted_at)
+            .ok()
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .map(|t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()))
+            .unwrap_or_default();
+        Self {
+            scopes: consent
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(|s| (scope_label(s), s.to_owned()))
+                .collect(),
+            client_id: consent.client_id,
+            client_name,
+            client_uri,
+            granted,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "authorization_server/account.html")]
+struct AccountPage<'a> {
+    subject: Option<&'a str>,
+    consents: &'a [ConsentLine],
+    csrf_token: &'a str,
+    notice: Option<&'static str>,
+}
+
+/// The account page (200): the sign-in form when `subject` is `None`, else the owner's
+/// remembered consents, each with a withdraw button.
+pub(crate) fn account_page(
+    subject: Option<&str>,
+    consents: &[ConsentLine],
+    csrf_token: &str,
+    notice: Option<AccountNotice>,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &AccountPage {
+            subject,
+            consents,
+            csrf_token,
+            notice: notice.map(AccountNotice::text),
+        },
+    )
 }
 
 /// The login + consent page (200).

@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 
 use super::AuthorizationServer;
-use super::endpoints::{authorize, health, introspect, metadata, register, revoke, token};
+use super::endpoints::{account, authorize, health, introspect, metadata, register, revoke, token};
 use super::rate_limit;
 use super::state::ServerState;
 use crate::resource_server::failure_limit::IpWindowLimiter;
@@ -20,7 +20,8 @@ const REGISTRATION_BODY_LIMIT: usize = 64 * 1024;
 
 impl AuthorizationServer {
     /// The axum router with every endpoint (paths relative to the issuer URL), and `GET /health`
-    /// (200 `{"status":"ok"}` when the store answers, else 503; no authentication, `no-store`).
+    /// (200 `{"status":"ok"}` when the store answers, else 503; no authentication, `no-store`),
+    /// and `/account/consents`, where a resource owner sees and withdraws remembered consents.
     pub fn router(&self) -> Router {
         let form_limit = DefaultBodyLimit::max(FORM_BODY_LIMIT);
         let registration_body_limit = DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT);
@@ -35,6 +36,12 @@ impl AuthorizationServer {
                 "/authorize",
                 get(authorize::authorize_get)
                     .post(authorize::authorize_post)
+                    .layer(form_limit),
+            )
+            .route(
+                "/account/consents",
+                get(account::consents_page)
+                    .post(account::consents_action)
                     .layer(form_limit),
             )
             .route("/revoke", post(revoke::revoke).layer(form_limit))

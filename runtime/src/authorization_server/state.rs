@@ -78,6 +78,24 @@ pub(crate) struct ServerState {
     pub(crate) jwks_fetcher: super::jwks_fetch::JwksFetcher,
 }
 
+impl ServerState {
+    /// Forgets `subject`'s consent to `client_id` and revokes that client's grants for them
+    /// (see [`AuthorizationServer::withdraw_consent`](super::AuthorizationServer::withdraw_consent)).
+    pub(crate) async fn withdraw_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .store
+            .withdraw_consent(subject, client_id, super::secrets::now())
+            .await;
+        // Also on error: part of it may have committed, and forgetting is always safe.
+        self.revocations.forget_live_tokens();
+        result
+    }
+}
+
 /// Registered clients, read through a short-lived cache.
 pub(crate) struct ClientDirectory {
     store: Arc<dyn Store>,

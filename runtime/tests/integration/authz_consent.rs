@@ -426,3 +426,170 @@ async fn a_withdrawal_on_one_instance_is_seen_by_another() {
     assert!(revoked, "B still accepts a token of a withdrawn consent");
     assert_eq!(b.consents_of(USER).await.unwrap(), vec![]);
 }
+
+/// The `name=value` of the `Set-Cookie` named `name`.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+const ACCOUNT_CSRF: &str = "__Host-ims-account-csrf";
+
+/// GET /account/consents with `cookies`; returns (status, html, the page's CSRF cookie).
+async fn account_page(h: &Harness, cookies: &[&str]) -> (StatusCode, String, String) {
+    let r = h
+        .http
+        .get(h.url("/account/consents"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    for header in [
+        "cache-control",
+        "x-frame-options",
+        "content-security-policy",
+    ] {
+        assert!(r.headers().contains_key(header), "{header}");
+    }
+    let csrf = set_cookie(&r, ACCOUNT_CSRF).expect("the page sets its CSRF cookie");
+    (r.status(), r.text().await.unwrap(), csrf)
+}
+
+async fn account_post(h: &Harness, cookies: &[&str], form: &[(&str, &str)]) -> reqwest::Response {
+    h.http
+        .post(h.url("/account/consents"))
+        .header("cookie", cookies.join("; "))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The account page, as a person uses it: sign in, see each application allowed and what it
+/// may do, withdraw one. Withdrawal revokes that client's tokens for this user only, and a
+/// forged or cross-site form (no matching CSRF cookie) changes nothing.
+#[tokio::test]
+async fn the_account_page_lists_remembered_consents_and_withdraws_one() {
+    let h = two_users().await;
+    let a = h.code_client(&[ROSTER_RO]).await;
+    let (alice_a, session) = tokens_for(&h, &a, USER, PASSWORD).await;
+    let (bob_a, _) = tokens_for(&h, &a, BOB, BOB_PASSWORD).await;
+
+    // Signed out: the sign-in form only, nothing about anyone's consents.
+    let (status, html, csrf_cookie) = account_page(&h, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"name="action" value="sign_in""#), "{html}");
+    assert!(!html.contains(&a.client_id), "{html}");
+
+    // Signed in by the authorization endpoint's session: the consent, its scope in words.
+    let (status, html, csrf_cookie2) = account_page(&h, &[&session, &csrf_cookie]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csrf_cookie2, csrf_cookie, "the CSRF cookie is kept");
+    assert!(html.contains(&a.client_id), "{html}");
+    assert!(html.contains(ROSTER_RO), "{html}");
+    assert!(html.contains(r#"value="withdraw""#), "{html}");
+    let csrf = hidden(&html, "csrf_token");
+
+    // A form without the matching cookie (a cross-site POST) is refused and changes nothing.
+    let r = account_post(
+        &h,
+        &[&session],
+        &[
+            ("csrf_token", &csrf),
+            ("action", "withdraw"),
+            ("client_id", &a.client_id),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let at = field(&alice_a, "access_token");
+    assert!(h.server.verify_access_token(at).await.unwrap().is_some());
+
+    // Withdraw: 303 back to the page, alice's tokens at A dead, bob's alive.
+    let r = account_post(
+        &h,
+        &[&session, &csrf_cookie],
+        &[
+            ("csrf_token", &csrf),
+            ("action", "withdraw"),
+            ("client_id", &a.client_id),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "consents?done=withdrawn");
+    assert!(h.server.verify_access_token(at).await.unwrap().is_none());
+    let r = h
+        .token(
+            &a,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", field(&alice_a, "refresh_token")),
+            ],
+        )
+        .await;
+    assert_oauth_error(r, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let bob_at = field(&bob_a, "access_token");
+    assert!(
+        h.server
+            .verify_access_token(bob_at)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let r = h
+        .http
+        .get(h.url("/account/consents?done=withdrawn"))
+        .header("cookie", format!("{session}; {csrf_cookie}"))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Access withdrawn"), "{html}");
+    assert!(html.contains("No application has access"), "{html}");
+    assert!(h.server.consents_of(USER).await.unwrap().is_empty());
+
+    // Bob signs in on the page itself (a wrong password first) and sees his own consent only.
+    let (_, _, bob_csrf) = account_page(&h, &[]).await;
+    let bob_csrf_value = bob_csrf.split_once('=').unwrap().1.to_owned();
+    let r = account_post(
+        &h,
+        &[&bob_csrf],
+        &[
+            ("csrf_token", &bob_csrf_value),
+            ("action", "sign_in"),
+            ("username", BOB),
+            ("password", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, SESSION_COOKIE).is_none());
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Wrong user name or password")
+    );
+    let r = account_post(
+        &h,
+        &[&bob_csrf],
+        &[
+            ("csrf_token", &bob_csrf_value),
+            ("action", "sign_in"),
+            ("username", BOB),
+            ("password", BOB_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let bob_session = set_cookie(&r, SESSION_COOKIE).expect("signing in starts a session");
+    let (_, html, _) = account_page(&h, &[&bob_session, &bob_csrf]).await;
+    assert!(html.contains(&a.client_id), "{html}");
+    assert_eq!(html.matches(r#"value="withdraw""#).count(), 1, "{html}");
+}

@@ -330,7 +330,7 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap() + marker.len();
     let end = html[start..].find('"').unwrap();

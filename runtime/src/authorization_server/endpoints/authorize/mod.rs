@@ -22,7 +22,7 @@
 
 mod consent;
 mod request;
-mod session;
+pub(super) mod session;
 
 pub(crate) use consent::authorize_post;
 pub(crate) use request::authorize_get;
@@ -119,7 +119,7 @@ impl AuthorizeEndpoint<'_> {
 }
 
 /// A cookie sent by the browser.
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -139,7 +139,7 @@ fn append_query(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{sep}{}", ser.finish())
 }
 
-fn redirect(location: &str, status: StatusCode) -> Response {
+pub(super) fn redirect(location: &str, status: StatusCode) -> Response {
     let mut r = status.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);

@@ -18,10 +18,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
 /// The session cookie's name.
-pub(super) const SESSION_COOKIE: &str = "__Host-ims-authz-session";
+pub(in crate::authorization_server::endpoints) const SESSION_COOKIE: &str =
+    "__Host-ims-authz-session";
 
 /// How long a sign-in lasts (seconds).
-pub(super) const SESSION_LIFETIME: u64 = 3600;
+pub(in crate::authorization_server::endpoints) const SESSION_LIFETIME: u64 = 3600;
 
 /// Subjects above this are not put in a cookie (the browser would drop it anyway).
 const MAX_SUBJECT: usize = 1024;
@@ -50,7 +51,11 @@ fn signed_part(issuer: &str, expires_at: u64, subject: &str) -> Vec<u8> {
 }
 
 /// The cookie value for `subject`, valid until `now + SESSION_LIFETIME`.
-pub(super) fn issue(issuer: &str, subject: &str, now: u64) -> Option<String> {
+pub(in crate::authorization_server::endpoints) fn issue(
+    issuer: &str,
+    subject: &str,
+    now: u64,
+) -> Option<String> {
     if subject.len() > MAX_SUBJECT {
         return None;
     }
@@ -64,7 +69,11 @@ pub(super) fn issue(issuer: &str, subject: &str, now: u64) -> Option<String> {
 }
 
 /// The subject of a live session cookie issued by this process for `issuer`.
-pub(super) fn verify(issuer: &str, cookie: &str, now: u64) -> Option<String> {
+pub(in crate::authorization_server::endpoints) fn verify(
+    issuer: &str,
+    cookie: &str,
+    now: u64,
+) -> Option<String> {
     let mut parts = cookie.split('.');
     let (Some(exp), Some(sub), Some(tag), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -82,7 +91,7 @@ pub(super) fn verify(issuer: &str, cookie: &str, now: u64) -> Option<String> {
 }
 
 /// The `Set-Cookie` value carrying a session.
-pub(super) fn set_cookie(value: &str) -> String {
+pub(in crate::authorization_server::endpoints) fn set_cookie(value: &str) -> String {
     format!(
         "{SESSION_COOKIE}={value}; Path=/; Max-Age={SESSION_LIFETIME}; Secure; HttpOnly; SameSite=Lax"
     )
