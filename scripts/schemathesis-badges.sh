@@ -3,7 +3,11 @@
 # with the project's Open Badges 3.0 SDD (spec-models/openbadges_v3p0/sdd.yaml) and a user token
 # holding every OB 3.0 scope, obtained the scenario 2 way: open dynamic registration, the login
 # form (user `alice` of DIR/users.json) and the code exchange with PKCE S256. Fails on any
-# schemathesis failure: a 5xx, an answer that violates the SDD, auth not enforced...
+# schemathesis failure: a 5xx, an answer that violates the SDD, invalid input accepted, auth not
+# enforced... Every check runs except positive_data_acceptance: a body can match the SDD and
+# still be invalid data, and OB 3.0 requires the 400: a text/plain compact JWS whose signature
+# does not verify with the key in its header (schemathesis draws dotted base64url strings), or
+# whose payload is not a credential. The end-to-end tests show that valid input is accepted.
 #
 #   scripts/schemathesis-badges.sh   build badges-demo, start the host, run schemathesis, stop it
 #
@@ -111,7 +115,7 @@ set +e
     --url "$origin/ims/ob/v3p0" \
     --header "Authorization: Bearer $token" \
     --tls-verify "$data/ca.pem" \
-    --checks all --exclude-checks response_schema_conformance \
+    --checks all --exclude-checks response_schema_conformance,positive_data_acceptance \
     --max-examples "${ST_MAX_EXAMPLES:-50}" \
     --seed "${ST_SEED:-20261123}" \
     --workers "${ST_WORKERS:-2}" \
