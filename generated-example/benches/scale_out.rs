@@ -39,7 +39,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ims_generated_example::demo::app::ALL_SCOPES;
-use ims_generated_example::demo::token_verifier::CurrentKeysVerifier;
 use ims_generated_example::demo::{
     ClientKind, Demo, DemoConfig, DemoOptions, DemoStore, PublicUrl, Seed,
 };
@@ -146,7 +145,7 @@ impl Instance {
             .create_client(NewClient::client_credentials([SCOPE]))
             .await
             .unwrap();
-        let verifier = CurrentKeysVerifier::new(authz.clone()).unwrap();
+        let verifier = authz.local_verifier().unwrap();
         let api = server::router(DemoStore::new(seed))
             .with_auth(AuthLayer::new(Arc::new(verifier), "oneroster"))
             .into_router();

@@ -41,7 +41,6 @@ use super::data_dir::{SetupLock, ensure_certificates, write_atomically};
 use super::public_url::PublicUrl;
 use super::seed::{Seed, SeedError};
 use super::store::DemoStore;
-use super::token_verifier::CurrentKeysVerifier;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
 use crate::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
 
@@ -342,7 +341,7 @@ impl Demo {
 
         // The resource server trusts exactly this issuer's keys (following rotations made by
         // any instance) and asks its store about revocations on every request.
-        let verifier = CurrentKeysVerifier::new(authz.clone())?;
+        let verifier = authz.local_verifier()?;
 
         let service_url = public_url.join(BASE_PATH);
         let token_url = public_url.join("/token");

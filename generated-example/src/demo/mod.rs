@@ -6,7 +6,6 @@
 //!   ([`app::Demo::start`] is what tests use).
 //! - [`public_url`]: `--public-url`, the origin (issuer) instances behind one balancer share.
 //! - [`data_dir`]: the data directory several instances share (setup lock, atomic files).
-//! - [`token_verifier`]: the resource server's verifier, following signing-key rotations.
 //! - [`cli`]: the `serve`, `migrate` and `client` subcommands.
 
 pub mod app;
@@ -15,7 +14,6 @@ pub mod data_dir;
 pub mod public_url;
 pub mod seed;
 pub mod store;
-pub mod token_verifier;
 
 pub use app::{
     ClientCredentials, ClientKind, Clients, Demo, DemoConfig, DemoError, DemoOptions, RunningDemo,

@@ -73,6 +73,7 @@ mod jwks_fetch;
 pub mod keys;
 mod live_tokens;
 pub mod model;
+mod own_keys_verifier;
 pub mod owner;
 mod pages;
 
@@ -97,6 +98,7 @@ pub use error::{AuthorizationServerSetupError, OAuthError, OAuthErrorCode};
 pub use jwks_fetch::JwksUriPolicy;
 pub use keys::{SigningAlgorithm, SigningKeyError};
 pub use model::{GrantType, RegisteredClient, TokenEndpointAuthMethod};
+pub use own_keys_verifier::OwnKeysVerifier;
 pub use owner::{ResourceOwnerAuthenticator, StaticUsers};
 pub use rate_limit::{DEFAULT_REGISTRATION_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, RateLimit};
 pub use server::AuthorizationServer;

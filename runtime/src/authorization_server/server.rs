@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::access_tokens::AccessTokenIssuer;
 use super::builder::AuthorizationServerBuilder;
 use super::claims::AccessTokenClaims;
+use super::own_keys_verifier::OwnKeysVerifier;
 use super::state::ServerState;
 use super::store::{Store, StoreError};
 use super::{AuthorizationServerSetupError, secrets};
-use crate::resource_server::{CachingVerifier, JwtRules, KeySet, LocalJwtVerifier};
 
 /// The authorization server. Cheap to clone.
 #[derive(Clone)]
@@ -44,10 +44,8 @@ impl AuthorizationServer {
 
     /// A token verifier for a resource server in the same process as this authorization server:
     /// its current public keys, its issuer and audience, the verified-token cache, and a
-    /// revocation check against its store on every request.
-    ///
-    /// The keys are read once: after [`Self::rotate_signing_key`] build a new verifier (or use
-    /// [`crate::resource_server::RemoteJwksVerifier`], which follows rotations).
+    /// revocation check against its store on every request. It follows key rotations (made
+    /// here, or on another instance sharing the store): see [`OwnKeysVerifier`].
     ///
     /// ```no_run
     /// # async fn f(authz: ims_runtime::authorization_server::AuthorizationServer) -> Result<(), ims_runtime::authorization_server::AuthorizationServerSetupError> {
@@ -55,21 +53,8 @@ impl AuthorizationServer {
     /// let layer = ims_runtime::resource_server::AuthLayer::new(Arc::new(authz.local_verifier()?), "oneroster");
     /// # Ok(()) }
     /// ```
-    pub fn local_verifier(
-        &self,
-    ) -> Result<CachingVerifier<LocalJwtVerifier>, AuthorizationServerSetupError> {
-        // Our own JWKS always parses; an error here means the key ring itself is broken.
-        let keys = KeySet::from_jwks_json(self.jwks().to_string().as_bytes()).map_err(|e| {
-            AuthorizationServerSetupError::Config(format!(
-                "the server's own JWK Set is unusable: {e}"
-            ))
-        })?;
-        let rules = JwtRules::new(
-            self.state.settings.issuer.clone(),
-            self.state.settings.audience.clone(),
-        );
-        Ok(CachingVerifier::new(LocalJwtVerifier::new(keys, rules))
-            .with_revocation_check(Arc::new(self.clone())))
+    pub fn local_verifier(&self) -> Result<OwnKeysVerifier, AuthorizationServerSetupError> {
+        OwnKeysVerifier::new(self.clone())
     }
 
     /// Whether the access token with this `jti` has been revoked (directly or through its grant).

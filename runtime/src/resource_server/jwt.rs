@@ -18,6 +18,10 @@ use serde_json::{Map, Value};
 use super::keys::{KeyLookup, KeySet};
 use super::principal::{Clock, Principal, SystemClock, split_scope};
 use super::strict_json::parse_object;
+
+/// What [`LocalJwtVerifier`] answers for a token signed by a key it does not hold (a verifier
+/// that follows key rotations rebuilds on it).
+pub(crate) const UNKNOWN_KID: &str = "unknown kid";
 use super::verifier::{TokenVerifier, VerifyError};
 
 /// Largest token accepted (RS-12). Checked before any parsing.
@@ -183,7 +187,7 @@ pub(crate) fn verify_parsed(
 ) -> Result<Principal, VerifyError> {
     let key = match keys.select(parsed.kid.as_deref(), parsed.alg) {
         KeyLookup::Found(k) => k,
-        KeyLookup::UnknownKid => return Err(VerifyError::InvalidToken("unknown kid")),
+        KeyLookup::UnknownKid => return Err(VerifyError::InvalidToken(UNKNOWN_KID)),
         KeyLookup::Ambiguous => return Err(VerifyError::InvalidToken("no kid and several keys")),
     };
     // The key's pinned algorithm decides, never the header alone (JW-03).

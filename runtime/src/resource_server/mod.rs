@@ -14,7 +14,7 @@ mod cache;
 pub(crate) mod failure_limit;
 #[cfg(feature = "client")]
 mod introspection;
-mod jwt;
+pub(crate) mod jwt;
 mod keys;
 mod layer;
 mod principal;

@@ -1,27 +1,26 @@
-//! [`CurrentKeysVerifier`]: the demo's resource server verifies tokens with the embedded
-//! authorization server's *current* signing keys.
+//! [`OwnKeysVerifier`]: the token verifier of a resource server in the same process as the
+//! authorization server, which follows the server's signing-key rotations.
 //!
-//! `AuthorizationServer::local_verifier` reads the keys once. When instances share a database,
-//! a key rotated anywhere reaches this instance's authorization server through the store's
-//! change feed, and its next tokens carry the new `kid`; a verifier built earlier would refuse
-//! them (and tokens other instances sign with the new key) until a restart. This one rebuilds
-//! the local verifier when a token names a `kid` it does not know and the authorization
-//! server's JWK Set has changed since it was built.
+//! A verifier built from a fixed key set would refuse every token signed after a rotation (here,
+//! or on another instance sharing a PostgreSQL store, whose change feed reloads this server's key
+//! ring) until a restart. This one rebuilds when a token names a `kid` it does not know and the
+//! server's JWK Set has changed since it was built; a made-up `kid` costs one JWK Set
+//! comparison, never a rebuild.
 
 use std::sync::{Arc, RwLock};
 
 use futures_util::future::BoxFuture;
-use ims_runtime::authorization_server::{AuthorizationServer, AuthorizationServerSetupError};
-use ims_runtime::resource_server::{
-    CachingVerifier, LocalJwtVerifier, Principal, TokenVerifier, VerifyError,
+
+use super::{AuthorizationServer, AuthorizationServerSetupError};
+use crate::resource_server::jwt::UNKNOWN_KID;
+use crate::resource_server::{
+    CachingVerifier, JwtRules, KeySet, LocalJwtVerifier, Principal, TokenVerifier, VerifyError,
 };
 
-/// What `LocalJwtVerifier` answers for a token signed by a key it does not hold.
-const UNKNOWN_KID: &str = "unknown kid";
-
-/// A local verifier (verified-token cache and revocation check included) that follows the
-/// authorization server's key rotations.
-pub struct CurrentKeysVerifier {
+/// A local verifier (verified-token cache and revocation check included) for the tokens an
+/// [`AuthorizationServer`] issues, following its key rotations. Made by
+/// [`AuthorizationServer::local_verifier`].
+pub struct OwnKeysVerifier {
     authz: AuthorizationServer,
     built: RwLock<Arc<KeyedVerifier>>,
 }
@@ -32,17 +31,16 @@ struct KeyedVerifier {
     verifier: CachingVerifier<LocalJwtVerifier>,
 }
 
-impl std::fmt::Debug for CurrentKeysVerifier {
+impl std::fmt::Debug for OwnKeysVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CurrentKeysVerifier")
+        f.debug_struct("OwnKeysVerifier")
             .field("issuer", &self.authz.issuer())
             .finish_non_exhaustive()
     }
 }
 
-impl CurrentKeysVerifier {
-    /// A verifier for the tokens `authz` issues.
-    pub fn new(authz: AuthorizationServer) -> Result<Self, AuthorizationServerSetupError> {
+impl OwnKeysVerifier {
+    pub(super) fn new(authz: AuthorizationServer) -> Result<Self, AuthorizationServerSetupError> {
         let built = Arc::new(KeyedVerifier::from(&authz)?);
         Ok(Self {
             authz,
@@ -57,8 +55,7 @@ impl CurrentKeysVerifier {
         }
     }
 
-    /// The verifier for the authorization server's keys now: the one in use when they have not
-    /// changed (so a token with a made-up `kid` costs one JWK Set comparison, no rebuild).
+    /// The verifier for the server's keys now: the one in use when they have not changed.
     fn refreshed(&self, seen: &Arc<KeyedVerifier>) -> Result<Arc<KeyedVerifier>, VerifyError> {
         if self.authz.jwks() == seen.jwks {
             return Ok(Arc::clone(seen));
@@ -78,16 +75,23 @@ impl CurrentKeysVerifier {
 
 impl KeyedVerifier {
     fn from(authz: &AuthorizationServer) -> Result<Self, AuthorizationServerSetupError> {
-        // The JWK Set first: a rotation between the two calls then only causes one more rebuild.
+        // The JWK Set first: a rotation between the two reads then only causes one more rebuild.
         let jwks = authz.jwks();
-        Ok(Self {
-            verifier: authz.local_verifier()?,
-            jwks,
-        })
+        // Our own JWKS always parses; an error here means the key ring itself is broken.
+        let keys = KeySet::from_jwks_json(jwks.to_string().as_bytes()).map_err(|e| {
+            AuthorizationServerSetupError::Config(format!(
+                "the server's own JWK Set is unusable: {e}"
+            ))
+        })?;
+        let settings = &authz.state.settings;
+        let rules = JwtRules::new(settings.issuer.clone(), settings.audience.clone());
+        let verifier = CachingVerifier::new(LocalJwtVerifier::new(keys, rules))
+            .with_revocation_check(Arc::new(authz.clone()));
+        Ok(Self { jwks, verifier })
     }
 }
 
-impl TokenVerifier for CurrentKeysVerifier {
+impl TokenVerifier for OwnKeysVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Principal, VerifyError>> {
         Box::pin(async move {
             let built = self.current();
