@@ -16,3 +16,5 @@ mod demo_seed;
 mod demo_shared_data_dir;
 mod multi_instance;
 mod oneroster_v1p2_org;
+mod oneroster_v1p2_resources;
+mod oneroster_v1p2_support;
