@@ -889,3 +889,41 @@ async fn each_gradebook_operation_demands_its_own_scope() {
     );
     served.srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn bad_write_bodies_get_the_statuses_the_sdd_declares() {
+    let served = Served::start(server::router(Gradebook::new()), BASE_PATH, &ALL).await;
+    let http = served.srv.client();
+    let put = served.bearer(&[scopes::GRADEBOOK_CREATEPUT]).await;
+    let url = served.url(BASE_PATH, "/categories/cat-labs");
+    let send = |content_type: &'static str, body: &'static str| {
+        let request = http
+            .put(&url)
+            .header("authorization", &put)
+            .header("content-type", content_type)
+            .body(body);
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body["imsx_codeMajor"].clone())
+        }
+    };
+    // Not JSON: 400 (`InvalidBody`).
+    assert_eq!(send("application/json", "{").await, (400, json!("failure")));
+    // JSON without the record's required members: 422 (`InvalidRecord`).
+    assert_eq!(
+        send(
+            "application/json",
+            r#"{"category": {"sourcedId": "cat-labs"}}"#
+        )
+        .await,
+        (422, json!("failure"))
+    );
+    // Another media type: 415 (`UnsupportedMediaType`).
+    assert_eq!(
+        send("text/plain", "cat-labs").await,
+        (415, json!("failure"))
+    );
+    served.srv.shutdown().await;
+}
