@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use futures_util::TryStreamExt;
 use ims_generated_example::oneroster_v1p2_resources::client::ResourcesClient;
 use ims_generated_example::oneroster_v1p2_resources::models::{
-    ResourceDType, ResourceSetDType, SingleResourceDType,
+    ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue, ImsxStatusInfoDType,
+    ImsxStatusInfoDTypeImsxCodeMajor, ResourceDType, ResourceSetDType, SingleResourceDType,
 };
 use ims_generated_example::oneroster_v1p2_resources::server::{self, ResourcesService};
 use ims_generated_example::oneroster_v1p2_resources::{BASE_PATH, scopes};
@@ -271,8 +272,17 @@ async fn a_core_token_reads_resources_but_not_the_sub_collections() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["imsx_codeMajor"], "failure");
+    // The error body is an `imsx_StatusInfoDType` of this SDD (closed schema, `imsx_CodeMinor`).
+    let body: ImsxStatusInfoDType = r.json().await.unwrap();
+    assert_eq!(
+        body.imsx_code_major,
+        ImsxStatusInfoDTypeImsxCodeMajor::Failure
+    );
+    let minor = &body.imsx_code_minor.unwrap().imsx_code_minor_field[0];
+    assert_eq!(
+        minor.imsx_code_minor_field_value,
+        ImsxCodeMinorFieldDTypeImsxCodeMinorFieldValue::Forbidden
+    );
 
     // The same request with the full scope passes, and no token at all is 401.
     let full = served.bearer(&[scopes::RESOURCE_READONLY]).await;
