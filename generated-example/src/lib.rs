@@ -11,6 +11,16 @@
 #[path = "generated/oneroster_v1p2_rostering.rs"]
 pub mod oneroster_v1p2_rostering;
 
+/// OneRoster 1.2 Gradebook (`spec-models/oneroster_v1p2_gradebook`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/oneroster_v1p2_gradebook.rs"]
+pub mod oneroster_v1p2_gradebook;
+
+/// OneRoster 1.2 Resources (`spec-models/oneroster_v1p2_resources`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/oneroster_v1p2_resources.rs"]
+pub mod oneroster_v1p2_resources;
+
 /// OneRoster 1.1 Rostering (`spec-models/oneroster_v1p1_rostering`).
 #[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/oneroster_v1p1_rostering.rs"]

@@ -15,4 +15,7 @@ mod demo_public_url;
 mod demo_seed;
 mod demo_shared_data_dir;
 mod multi_instance;
+mod oneroster_v1p2_gradebook;
 mod oneroster_v1p2_org;
+mod oneroster_v1p2_resources;
+mod oneroster_v1p2_support;
