@@ -617,6 +617,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
+    impl rt::Validate for ClassDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.terms,
+                &at.key("terms"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Homeroom or scheduled class, or an `ext:` term.
     ///
     /// Extensible enumeration generated from the inline schema at `/components/schemas/ClassDType/properties/classType`.
@@ -686,6 +699,19 @@ pub mod models {
         /// JSON member `classes`.
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub classes: rt::Option<rt::Vec<ClassDType>>,
+    }
+    impl rt::Validate for ClassSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.classes,
+                &at.key("classes"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// A programme of study that classes deliver.
     ///
@@ -1240,6 +1266,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -1316,6 +1355,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
+    }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Overall outcome; error responses use `failure`.
     ///
@@ -1624,6 +1676,15 @@ pub mod models {
         /// JSON member `class` (required).
         pub class: ClassDType,
     }
+    impl rt::Validate for SingleClassDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(&rt::check::Nested, &self.class, &at.key("class"))?;
+            rt::Ok(())
+        }
+    }
     /// One course, wrapped in the `course` member.
     ///
     /// Object generated from the schema `SingleCourseDType`.
@@ -1668,6 +1729,15 @@ pub mod models {
     pub struct SingleUserDType {
         /// JSON member `user` (required).
         pub user: UserDType,
+    }
+    impl rt::Validate for SingleUserDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(&rt::check::Nested, &self.user, &at.key("user"))?;
+            rt::Ok(())
+        }
     }
     /// A person known to the rostering system: student, teacher, guardian, administrator and so on.
     ///
@@ -1832,6 +1902,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
+    impl rt::Validate for UserDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.roles,
+                &at.key("roles"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// `true` when the account may be used.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/UserDType/properties/enabledUser`.
@@ -1952,6 +2035,19 @@ pub mod models {
         /// JSON member `users`.
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub users: rt::Option<rt::Vec<UserDType>>,
+    }
+    impl rt::Validate for UserSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.users,
+                &at.key("users"),
+            )?;
+            rt::Ok(())
+        }
     }
 }
 /// The operations catalogue: id, method, path, parameters and the scopes each operation needs.
@@ -3626,6 +3722,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_academic_sessions(ctx, query);
         rt::server::collection(
                 &input,
@@ -3659,6 +3806,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_CLASSES;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_classes(ctx, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3671,6 +3869,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_students_for_class(ctx, arg_class_sourced_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3683,6 +3931,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_teachers_for_class(ctx, arg_class_sourced_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3705,6 +4003,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_COURSES;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|schoolYear|courseCode|grades|subjects|org|subjectCodes|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|schoolYear|courseCode|grades|subjects|org|subjectCodes|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_courses(ctx, query);
         rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
             .await
@@ -3717,6 +4066,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_course(ctx, arg_course_sourced_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3739,6 +4138,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_DEMOGRAPHICS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|birthDate|sex|americanIndianOrAlaskaNative|asian|blackOrAfricanAmerican|nativeHawaiianOrOtherPacificIslander|white|demographicRaceTwoOrMoreRaces|hispanicOrLatinoEthnicity|countryOfBirthCode|stateOfBirthAbbreviation|cityOfBirth|publicSchoolResidenceStatus)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|birthDate|sex|americanIndianOrAlaskaNative|asian|blackOrAfricanAmerican|nativeHawaiianOrOtherPacificIslander|white|demographicRaceTwoOrMoreRaces|hispanicOrLatinoEthnicity|countryOfBirthCode|stateOfBirthAbbreviation|cityOfBirth|publicSchoolResidenceStatus)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_demographics(ctx, query);
         rt::server::collection(
                 &input,
@@ -3772,6 +4222,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ENROLLMENTS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_enrollments(ctx, query);
         rt::server::collection(
                 &input,
@@ -3805,6 +4306,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_GRADING_PERIODS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_grading_periods(ctx, query);
         rt::server::collection(
                 &input,
@@ -3838,6 +4390,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ORGS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|name|type|identifier|parent|children)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|name|type|identifier|parent|children)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_orgs(ctx, query);
         rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
@@ -3859,6 +4462,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_SCHOOLS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|name|type|identifier|parent|children)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|name|type|identifier|parent|children)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_schools(ctx, query);
         rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
@@ -3870,6 +4524,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_school(ctx, arg_school_sourced_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3883,6 +4587,56 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc
                 .get_enrollments_for_class_in_school(
@@ -3909,6 +4663,56 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc
                 .get_students_for_class_in_school(
@@ -3930,6 +4734,56 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc
                 .get_teachers_for_class_in_school(
@@ -3950,6 +4804,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|schoolYear|courseCode|grades|subjects|org|subjectCodes|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|schoolYear|courseCode|grades|subjects|org|subjectCodes|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_courses_for_school(ctx, arg_school_sourced_id, query);
         rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
             .await
@@ -3962,6 +4866,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|user|class|school|role|primary|beginDate|endDate)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_enrollments_for_school(ctx, arg_school_sourced_id, query)
         };
@@ -3981,6 +4935,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_students_for_school(ctx, arg_school_sourced_id, query)
         };
@@ -3995,6 +4999,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_teachers_for_school(ctx, arg_school_sourced_id, query)
         };
@@ -4009,6 +5063,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_terms_for_school(ctx, arg_school_sourced_id, query);
         rt::server::collection(
                 &input,
@@ -4036,6 +5140,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_STUDENTS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_students(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -4060,6 +5215,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_classes_for_student(ctx, arg_student_sourced_id, query)
         };
@@ -4072,6 +5277,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_TEACHERS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_teachers(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -4096,6 +5352,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_teacher_sourced_id = input.required(op, "teacherSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_classes_for_teacher(ctx, arg_teacher_sourced_id, query)
         };
@@ -4108,6 +5414,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_TERMS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_terms(ctx, query);
         rt::server::collection(
                 &input,
@@ -4143,6 +5500,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_term(ctx, arg_term_sourced_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -4155,6 +5562,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|startDate|endDate|type|parent|children|schoolYear)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_grading_periods_for_term(ctx, arg_term_sourced_id, query)
         };
@@ -4172,6 +5629,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_USERS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|userMasterIdentifier|username|userIds|enabledUser|givenName|familyName|middleName|preferredFirstName|preferredMiddleName|preferredLastName|pronouns|roles|userProfiles|primaryOrg|identifier|email|sms|phone|agents|grades|password|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_users(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -4196,6 +5704,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|classCode|classType|location|grades|subjects|course|school|terms|subjectCodes|periods|resources)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_user(ctx, arg_user_sourced_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -4370,6 +5928,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4410,6 +5986,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_ACADEMIC_SESSION)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4430,6 +6021,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_CLASSES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4470,6 +6079,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4514,6 +6141,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4558,6 +6203,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleClassDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_CLASS)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4578,6 +6238,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_COURSES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4618,6 +6296,24 @@ pub mod client {
             course_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("courseSourcedId", &course_sourced_id)
                 .list_query(&query);
@@ -4662,6 +6358,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleCourseDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_COURSE)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4682,6 +6393,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4722,6 +6451,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleDemographicsDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_DEMOGRAPHICS)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4757,6 +6501,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4797,6 +6559,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleEnrollmentDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_ENROLLMENT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4817,6 +6594,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4857,6 +6652,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_GRADING_PERIOD)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4877,6 +6687,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ORGS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4917,6 +6745,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_ORG)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4937,6 +6780,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_SCHOOLS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4977,6 +6838,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5026,6 +6905,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
@@ -5078,6 +6975,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
@@ -5130,6 +7045,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .arg("classSourcedId", &class_sourced_id)
@@ -5177,6 +7110,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5221,6 +7172,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5265,6 +7234,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5309,6 +7296,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5353,6 +7358,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -5397,6 +7420,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleOrgDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_SCHOOL)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -5417,6 +7455,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_STUDENTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5457,6 +7513,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_STUDENT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -5482,6 +7553,24 @@ pub mod client {
             student_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("studentSourcedId", &student_sourced_id)
                 .list_query(&query);
@@ -5521,6 +7610,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_TEACHERS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5561,6 +7668,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_TEACHER)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -5586,6 +7708,24 @@ pub mod client {
             teacher_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("teacherSourcedId", &teacher_sourced_id)
                 .list_query(&query);
@@ -5625,6 +7765,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_TERMS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5665,6 +7823,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAcademicSessionDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_TERM)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -5690,6 +7863,24 @@ pub mod client {
             term_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
                 .list_query(&query);
@@ -5734,6 +7925,24 @@ pub mod client {
             term_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("termSourcedId", &term_sourced_id)
                 .list_query(&query);
@@ -5773,6 +7982,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_USERS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5813,6 +8040,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleUserDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_USER)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -5838,6 +8080,24 @@ pub mod client {
             user_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("userSourcedId", &user_sourced_id)
                 .list_query(&query);
