@@ -692,7 +692,10 @@ mod tests {
     fn containers_pass_rules_inward() {
         let c = Optional(Items::new(Optional(Text::new().min_length(2))).min_items(1));
         assert!(c.check(&None::<Vec<Option<String>>>, &At::body()).is_ok());
-        assert!(c.check(&Some(Vec::<Option<String>>::new()), &At::body()).is_err());
+        assert!(
+            c.check(&Some(Vec::<Option<String>>::new()), &At::body())
+                .is_err()
+        );
         let e = c
             .check(
                 &Some(vec![None, Some("x".to_owned())]),

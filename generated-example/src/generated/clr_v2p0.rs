@@ -865,11 +865,10 @@ pub mod models {
                         &rt::check::Boxed(rt::check::Nested),
                         value,
                         at,
-                    )?
+                    )
                 }
-                _ => {}
+                _ => rt::Ok(()),
             }
-            rt::Ok(())
         }
     }
     /// An embedded proof (Data Integrity).
