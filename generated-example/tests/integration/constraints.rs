@@ -73,7 +73,7 @@ impl ConstraintsService for Counting {
         _grade: Option<i32>,
     ) -> Result<Listed<LearnerSet>, ImsError> {
         self.hit();
-        let all = vec![learner("l-1"), learner("l-2")];
+        let all = [learner("l-1"), learner("l-2")];
         let range = query.page.range(all.len() as u64);
         Ok(Listed::new(
             LearnerSet {
