@@ -348,6 +348,8 @@ pub struct Param {
     pub default: Option<serde_json::Value>,
     /// JSON pointer in the SDD.
     pub pointer: String,
+    /// The declared constraints the generated server and client check.
+    pub constraints: Constraints,
 }
 
 /// What kind of payload a media type carries.
@@ -510,6 +512,12 @@ pub struct TypeDef {
     pub deprecated: bool,
     /// The shape.
     pub kind: TypeDefKind,
+    /// The constraints of a [`TypeDefKind::Newtype`]'s value (empty for other shapes, whose
+    /// members carry their own).
+    pub constraints: Constraints,
+    /// Whether a value of this type can break a declared constraint (its own, a member's, or one
+    /// of a type it holds): its `Validate` impl checks something, and holders call it.
+    pub validates: bool,
 }
 
 /// Shape of a generated type.
@@ -566,6 +574,73 @@ pub struct Field {
     pub doc: Option<String>,
     /// Deprecated.
     pub deprecated: bool,
+    /// The declared constraints of the member's value.
+    pub constraints: Constraints,
+}
+
+/// The declared constraints of one value (a parameter, a struct member, a newtype, an array
+/// item), checked by generated code where values cross the boundary: a generated server
+/// answers 400 when a request breaks one, a generated client refuses to send. Formats need no
+/// rule: `date`, `date-time`, `uuid` and `uri` values are runtime newtypes holding valid text
+/// only, and an `int32` value is an `i32`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Constraints {
+    /// Rules on the value itself, in checking order.
+    pub rules: Vec<Rule>,
+    /// The constraints of each item of an array value, or of each value of a map.
+    pub items: Option<Box<Constraints>>,
+}
+
+impl Constraints {
+    /// Whether nothing is declared.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.items.as_ref().is_none_or(|i| i.is_empty())
+    }
+}
+
+/// One declared rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    /// An integer's smallest value (`minimum`, with `exclusiveMinimum` folded in: `> 0` is
+    /// `>= 1`).
+    IntegerMinimum(i64),
+    /// An integer's largest value (`maximum`, `exclusiveMaximum` folded in).
+    IntegerMaximum(i64),
+    /// The range of an integer format, for a value the runtime reads wider than its format
+    /// (the IMS `limit` and `offset`).
+    IntegerFormat {
+        /// `int32` or `int64`.
+        format: String,
+        /// The format's smallest value.
+        min: i64,
+        /// The format's largest value.
+        max: i64,
+    },
+    /// A number's lower bound.
+    NumberMinimum {
+        /// The bound.
+        value: f64,
+        /// `exclusiveMinimum: true`.
+        exclusive: bool,
+    },
+    /// A number's upper bound.
+    NumberMaximum {
+        /// The bound.
+        value: f64,
+        /// `exclusiveMaximum: true`.
+        exclusive: bool,
+    },
+    /// `minLength`, in characters.
+    MinLength(u64),
+    /// `maxLength`, in characters.
+    MaxLength(u64),
+    /// `pattern`: an ECMA-262 regular expression the `regex` crate compiles, matched anywhere in
+    /// the value (not anchored).
+    Pattern(String),
+    /// `minItems`.
+    MinItems(u64),
+    /// `maxItems`.
+    MaxItems(u64),
 }
 
 /// A string enum.

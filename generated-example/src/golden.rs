@@ -25,6 +25,11 @@ pub mod formats {
     include!("golden/formats.rs");
 }
 
+/// Golden output for `tests/fixtures/operations/constraints/`.
+pub mod constraints {
+    include!("golden/constraints.rs");
+}
+
 /// Golden output for `tests/fixtures/operations/credential_collections/`.
 pub mod credential_collections {
     include!("golden/credential_collections.rs");

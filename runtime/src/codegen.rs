@@ -30,8 +30,11 @@ pub use serde;
 pub use serde_json;
 
 pub use crate::catalogue;
+pub use crate::constraints as check;
+pub use crate::constraints::Validate;
 pub use crate::ims_scope;
 pub use crate::imsx::ImsError;
+pub use crate::pattern;
 pub use crate::query::CollectionQuery;
 pub use crate::types;
 pub use crate::types::{Date, DateTime, Uri, Uuid};

@@ -5,6 +5,7 @@
 //! attributes), so the file works as a module file and through `include!`.
 
 pub mod catalogue_paths;
+pub mod checks;
 pub mod client;
 pub mod doc;
 pub mod format;

@@ -23,11 +23,12 @@
 use askama::Template;
 
 use crate::diagnostics::{Diagnostic, Location, codes};
+use crate::emit::checks::{Validating, checker, optional};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
 use crate::ir::{
-    AdditionalProperties, EnumDef, Field, MediaKind, Payload, Primitive, Records, RecordsAccess,
-    StructDef, TypeDef, TypeDefKind, TypeRef, UnionDef,
+    AdditionalProperties, Constraints, EnumDef, Field, MediaKind, Payload, Primitive, Records,
+    RecordsAccess, StructDef, TypeDef, TypeDefKind, TypeRef, UnionDef,
 };
 
 /// The Rust type for `t`, spelled through the `rt` alias of `::ims_runtime::codegen` that every
@@ -155,6 +156,31 @@ struct EnumTemplate {
     variants: Vec<VariantView>,
     /// Zero (closed enum) or one (extensible enum) catch-all variant.
     ext_variant: Vec<ExtView>,
+}
+
+/// One member checked by a `Validate` impl: `self.<member>` at `at.key(<wire>)` (or at `at`).
+struct CheckedMember {
+    checker: String,
+    member: String,
+    /// The JSON member name as a literal; `None` for a newtype's value or an extension map,
+    /// whose keys are the members.
+    wire: Option<String>,
+}
+
+/// One union variant checked by a `Validate` impl.
+struct CheckedVariant {
+    variant: String,
+    checker: String,
+}
+
+#[derive(Template)]
+#[template(path = "models/validate.rs.askama", escape = "none")]
+struct ValidateTemplate {
+    name: String,
+    members: Vec<CheckedMember>,
+    variants: Vec<CheckedVariant>,
+    /// Whether some variants have nothing to check (a `_` arm).
+    unchecked_variants: bool,
 }
 
 #[derive(Template)]
@@ -343,7 +369,87 @@ fn render_union(def: &TypeDef, u: &UnionDef) -> Result<String, askama::Error> {
     .render()
 }
 
-fn render_type(def: &TypeDef) -> Result<String, askama::Error> {
+/// The `Validate` impl of a type that validates ([`TypeDef::validates`]); `None` otherwise.
+fn render_validate(
+    def: &TypeDef,
+    validating: &Validating,
+) -> Result<Option<String>, askama::Error> {
+    if !def.validates {
+        return Ok(None);
+    }
+    let mut members = Vec::new();
+    let mut variants = Vec::new();
+    let mut unchecked_variants = false;
+    match &def.kind {
+        TypeDefKind::Struct(s) => {
+            for f in &s.fields {
+                let Some(c) = checker(&f.ty, &f.constraints, validating) else {
+                    continue;
+                };
+                // An optional member is an `Option` around its type (see `field_view`).
+                let c = if f.required { c } else { optional(c) };
+                members.push(CheckedMember {
+                    checker: c,
+                    member: f.rust_name.clone(),
+                    wire: Some(str_lit(&f.wire_name)),
+                });
+            }
+            if let (AdditionalProperties::Typed(t), Some(ext)) =
+                (&s.additional, &s.extensions_field)
+                && let Some(c) = checker(
+                    &TypeRef::Map(Box::new(t.clone())),
+                    &Constraints::default(),
+                    validating,
+                )
+            {
+                members.push(CheckedMember {
+                    checker: c,
+                    member: ext.clone(),
+                    wire: None,
+                });
+            }
+        }
+        TypeDefKind::Newtype(inner) => {
+            if let Some(c) = checker(inner, &def.constraints, validating) {
+                members.push(CheckedMember {
+                    checker: c,
+                    member: "0".to_owned(),
+                    wire: None,
+                });
+            }
+        }
+        TypeDefKind::Union(u) => {
+            for v in &u.variants {
+                match checker(&v.ty, &Constraints::default(), validating) {
+                    Some(c) => variants.push(CheckedVariant {
+                        variant: v.rust_name.clone(),
+                        checker: c,
+                    }),
+                    None => unchecked_variants = true,
+                }
+            }
+        }
+        TypeDefKind::Enum(_) | TypeDefKind::ExtensibleEnum(_) => {}
+    }
+    ValidateTemplate {
+        name: def.name.clone(),
+        members,
+        variants,
+        unchecked_variants,
+    }
+    .render()
+    .map(Some)
+}
+
+fn render_type(def: &TypeDef, validating: &Validating) -> Result<String, askama::Error> {
+    let item = render_shape(def)?;
+    Ok(match render_validate(def, validating)? {
+        Some(validate) => format!("{item}\n\n{validate}"),
+        None => item,
+    })
+}
+
+fn render_shape(def: &TypeDef) -> Result<String, askama::Error> {
     match &def.kind {
         TypeDefKind::Struct(s) => render_struct(def, s),
         TypeDefKind::Enum(e) | TypeDefKind::ExtensibleEnum(e) => render_enum(def, e),
@@ -465,9 +571,10 @@ fn render_items(
         )
         .with_help("this is a bug in ims-codegen's templates; please report it")
     };
+    let validating = Validating::of_types(types);
     let mut named = types
         .iter()
-        .map(|def| render_type(def).map(|item| (def.name.clone(), item)))
+        .map(|def| render_type(def, &validating).map(|item| (def.name.clone(), item)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
     if !extra.is_empty() {

@@ -17,7 +17,9 @@ use openapiv3::{
 };
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
-use crate::ir::{MediaKind, Param, ParamLocation, ParamStyle};
+use crate::ir::{
+    Constraints, MediaKind, Param, ParamLocation, ParamStyle, Primitive, Rule, TypeRef,
+};
 use crate::load::resolve::escape_pointer_token;
 use crate::lower::bodies::media_kind;
 use crate::lower::naming::{NameTable, field_name, type_name};
@@ -115,6 +117,7 @@ pub fn lower_params<'a>(
     }
 
     check_template(cx, &params, template_vars, op_pointer, diags);
+    collection_param_rules(&mut params);
 
     // Path parameters in template order, then query, header, cookie by wire name.
     params.sort_by(|a, b| {
@@ -138,6 +141,45 @@ pub fn lower_params<'a>(
         p.rust_name = names.insert(&p.rust_name);
     }
     params
+}
+
+/// The IMS `limit` and `offset` of a collection are read by the runtime as `u64` (so a `limit`
+/// above the server's maximum can be clamped, as OneRoster asks, rather than refused): their
+/// integer format becomes a rule of its own (`offset=2147483648` breaks `int32`), and a declared
+/// `maximum` of `limit` is left to the clamp.
+fn collection_param_rules(params: &mut [Param]) {
+    let in_query = |params: &[Param], name: &str| {
+        params
+            .iter()
+            .any(|p| p.location == ParamLocation::Query && p.name == name)
+    };
+    if !(in_query(params, "limit") && in_query(params, "offset")) {
+        return;
+    }
+    for p in params.iter_mut() {
+        if p.location != ParamLocation::Query || !matches!(p.name.as_str(), "limit" | "offset") {
+            continue;
+        }
+        let format = match p.ty {
+            TypeRef::Primitive(Primitive::I32) => Rule::IntegerFormat {
+                format: "int32".to_owned(),
+                min: i64::from(i32::MIN),
+                max: i64::from(i32::MAX),
+            },
+            TypeRef::Primitive(Primitive::I64) => Rule::IntegerFormat {
+                format: "int64".to_owned(),
+                min: i64::MIN,
+                max: i64::MAX,
+            },
+            _ => continue,
+        };
+        if p.name == "limit" {
+            p.constraints
+                .rules
+                .retain(|r| !matches!(r, Rule::IntegerMaximum(_)));
+        }
+        p.constraints.rules.insert(0, format);
+    }
 }
 
 fn param_key(p: &Parameter) -> (ParamLocation, String) {
@@ -247,7 +289,7 @@ fn lower_param<'a>(
         .with_help(help)
     };
 
-    let (ty, style, default) = match &data.format {
+    let (ty, style, default, constraints) = match &data.format {
         ParameterSchemaOrContent::Schema(schema) => {
             let schema_pointer = format!("{pointer}/schema");
             let resolved = match cx.resolver.schema(schema, &schema_pointer) {
@@ -356,7 +398,8 @@ fn lower_param<'a>(
             };
             let style = force_fields_style(cx, location, &data.name, style, pointer);
             let ty = cx.types.lower_schema(schema, &schema_pointer, &hint, diags);
-            (ty, style, resolved.schema_data.default.clone())
+            let constraints = cx.types.constraints(schema, &schema_pointer, diags);
+            (ty, style, resolved.schema_data.default.clone(), constraints)
         }
         ParameterSchemaOrContent::Content(content) => {
             let mut entries = content.iter();
@@ -382,11 +425,14 @@ fn lower_param<'a>(
                 "{pointer}/content/{}/schema",
                 escape_pointer_token(media_type)
             );
-            let ty = match &media.schema {
-                Some(schema) => cx.types.lower_schema(schema, &schema_pointer, &hint, diags),
-                None => crate::ir::TypeRef::Any,
+            let (ty, constraints) = match &media.schema {
+                Some(schema) => (
+                    cx.types.lower_schema(schema, &schema_pointer, &hint, diags),
+                    cx.types.constraints(schema, &schema_pointer, diags),
+                ),
+                None => (crate::ir::TypeRef::Any, Constraints::default()),
             };
-            (ty, ParamStyle::Json, None)
+            (ty, ParamStyle::Json, None, constraints)
         }
     };
 
@@ -414,6 +460,7 @@ fn lower_param<'a>(
         deprecated: data.deprecated.unwrap_or(false),
         default,
         pointer: pointer.to_owned(),
+        constraints,
     })
 }
 

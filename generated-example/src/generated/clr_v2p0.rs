@@ -262,6 +262,24 @@ pub mod models {
         #[serde(flatten)]
         pub extensions: rt::Map<rt::String, rt::Value>,
     }
+    impl rt::Validate for Achievement {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.r#type,
+                &at.key("type"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.creator,
+                &at.key("creator"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// A relation between two achievements of the record.
     ///
     /// Object generated from the schema `Association`.
@@ -372,6 +390,34 @@ pub mod models {
         #[serde(flatten)]
         pub extensions: rt::Map<rt::String, rt::Value>,
     }
+    impl rt::Validate for ClrCredential {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.context,
+                &at.key("@context"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.r#type,
+                &at.key("type"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.issuer,
+                &at.key("issuer"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.credential_subject,
+                &at.key("credentialSubject"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Whose record it is, the credentials it holds and how they relate.
     ///
     /// Object generated from the schema `ClrSubject`.
@@ -406,12 +452,53 @@ pub mod models {
         #[serde(flatten)]
         pub extensions: rt::Map<rt::String, rt::Value>,
     }
+    impl rt::Validate for ClrSubject {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.r#type,
+                &at.key("type"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.verifiable_credential,
+                &at.key("verifiableCredential"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.achievement,
+                &at.key("achievement"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// A compact JWS (RFC 7515): three base64url parts separated by dots; the payload is the credential.
     ///
     /// Value generated from the schema `CompactJws`.
     #[derive(rt::Debug, rt::Clone, rt::PartialEq, rt::Serialize, rt::Deserialize)]
     #[serde(crate = "rt::serde", transparent)]
     pub struct CompactJws(pub rt::String);
+    impl rt::Validate for CompactJws {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$"
+                        ),
+                    ),
+                &self.0,
+                at,
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Where a verifier checks whether the credential was revoked or suspended.
     ///
     /// Object generated from the schema `CredentialStatus`.
@@ -471,6 +558,24 @@ pub mod models {
         )]
         pub compact_jws_string: rt::Option<rt::Vec<CompactJws>>,
     }
+    impl rt::Validate for GetClrCredentialsResponse {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.credential,
+                &at.key("credential"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.compact_jws_string,
+                &at.key("compactJwsString"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One record of a page of `getCredentials` (`GET /credentials`): the page holds several arrays, counted together by paging.
     #[derive(rt::Debug, rt::Clone, rt::PartialEq)]
     #[allow(clippy::large_enum_variant)]
@@ -514,6 +619,19 @@ pub mod models {
         /// JSON member `imsx_codeMinorField` (required).
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorField>,
+    }
+    impl rt::Validate for ImsxCodeMinor {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// One detailed status code.
     ///
@@ -600,6 +718,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinor>,
+    }
+    impl rt::Validate for ImsxStatusInfo {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_codeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// The outcome class.
     ///
@@ -699,6 +830,19 @@ pub mod models {
         #[serde(flatten)]
         pub extensions: rt::Map<rt::String, rt::Value>,
     }
+    impl rt::Validate for Profile {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.r#type,
+                &at.key("type"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// A profile, given as its URI or as the profile itself.
     ///
     /// One of several shapes (tried in order) generated from the schema `ProfileRef`.
@@ -709,6 +853,23 @@ pub mod models {
         Profile(rt::Box<Profile>),
         /// The value in the shape `rt::Uri`.
         Uri(rt::Uri),
+    }
+    impl rt::Validate for ProfileRef {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            match self {
+                Self::Profile(value) => {
+                    rt::check::Check::check(
+                        &rt::check::Boxed(rt::check::Nested),
+                        value,
+                        at,
+                    )
+                }
+                _ => rt::Ok(()),
+            }
+        }
     }
     /// An embedded proof (Data Integrity).
     ///
@@ -1000,6 +1161,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CREDENTIALS;
         let arg_since = input.optional(op, "since")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_credentials(ctx, query, arg_since);
         rt::server::collection(
                 &input,
@@ -1051,6 +1228,7 @@ pub mod server {
         _input: rt::RequestInput,
         body: rt::server::JsonBody<super::models::Profile>,
     ) -> rt::Handled {
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         let out = svc.put_profile(ctx, body.0).await?;
         rt::server::json(200, &out, rt::None, rt::None, PROFILE_MEMBERS)
     }
@@ -1131,6 +1309,24 @@ pub mod client {
             rt::Page<super::models::GetClrCredentialsResponse>,
             rt::ApiError,
         > {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CREDENTIALS)
                 .arg("since", &since)
                 .list_query(&query);
@@ -1242,6 +1438,7 @@ pub mod client {
             &self,
             body: &super::models::Profile,
         ) -> rt::Result<super::models::Profile, rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_PROFILE).json_body("application/json", body);
             self.api.call_json(request).await
         }

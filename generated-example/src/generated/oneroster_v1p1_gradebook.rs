@@ -392,6 +392,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -470,6 +483,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
+    }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Overall outcome; error responses use `failure`.
     ///
@@ -1389,6 +1415,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_CATEGORIES;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_categories(ctx, query);
         rt::server::collection(
                 &input,
@@ -1447,6 +1490,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_LINE_ITEMS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_line_items_for_class(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -1465,6 +1524,22 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
         let arg_li_id = input.required(op, "li_id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_results_for_line_item_for_class(ctx, arg_id, arg_li_id, query)
         };
@@ -1479,6 +1554,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESULTS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_results_for_class(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
             .await
@@ -1492,6 +1583,22 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
         let arg_student_id = input.required(op, "student_id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_results_for_student_for_class(ctx, arg_id, arg_student_id, query)
         };
@@ -1504,6 +1611,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_LINE_ITEMS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_line_items(ctx, query);
         rt::server::collection(
                 &input,
@@ -1560,6 +1684,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_RESULTS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_results(ctx, query);
         rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
             .await
@@ -1692,6 +1833,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CategorySetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_CATEGORIES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -1797,6 +1956,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(&query);
@@ -1845,6 +2022,24 @@ pub mod client {
             li_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
                 .arg("id", &id)
                 .arg("li_id", &li_id)
@@ -1892,6 +2087,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(&query);
@@ -1940,6 +2153,24 @@ pub mod client {
             student_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
                 .arg("id", &id)
                 .arg("student_id", &student_id)
@@ -1982,6 +2213,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -2082,6 +2331,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_RESULTS).list_query(&query);
             self.api.call_page(request).await
         }

@@ -180,6 +180,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -256,6 +269,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
+    }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Overall outcome; error responses use `failure`.
     ///
@@ -661,6 +687,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_resources_for_class(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -678,6 +720,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_resources_for_course(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -693,6 +751,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_RESOURCES;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_resources(ctx, query);
         rt::server::collection(
                 &input,
@@ -728,6 +803,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_resources_for_user(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -824,6 +915,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(&query);
@@ -867,6 +976,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_COURSE)
                 .arg("id", &id)
                 .list_query(&query);
@@ -905,6 +1032,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_RESOURCES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -970,6 +1115,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_USER)
                 .arg("id", &id)
                 .list_query(&query);

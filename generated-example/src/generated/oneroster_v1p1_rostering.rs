@@ -585,6 +585,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
+    impl rt::Validate for ClassDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.terms,
+                &at.key("terms"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Homeroom or scheduled class.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/ClassDType/properties/classType`.
@@ -651,6 +664,19 @@ pub mod models {
         /// JSON member `classes`.
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub classes: rt::Option<rt::Vec<ClassDType>>,
+    }
+    impl rt::Validate for ClassSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.classes,
+                &at.key("classes"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// A programme of study that classes deliver.
     ///
@@ -1174,6 +1200,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -1250,6 +1289,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
+    }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Overall outcome; error responses use `failure`.
     ///
@@ -1460,6 +1512,15 @@ pub mod models {
         /// JSON member `class` (required).
         pub class: ClassDType,
     }
+    impl rt::Validate for SingleClassDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(&rt::check::Nested, &self.class, &at.key("class"))?;
+            rt::Ok(())
+        }
+    }
     /// One course, wrapped in the `course` member.
     ///
     /// Object generated from the schema `SingleCourseDType`.
@@ -1504,6 +1565,15 @@ pub mod models {
     pub struct SingleUserDType {
         /// JSON member `user` (required).
         pub user: UserDType,
+    }
+    impl rt::Validate for SingleUserDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(&rt::check::Nested, &self.user, &at.key("user"))?;
+            rt::Ok(())
+        }
     }
     /// A person: student, teacher, parent, administrator and so on.
     ///
@@ -1608,6 +1678,19 @@ pub mod models {
         /// JSON member `password`.
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub password: rt::Option<rt::String>,
+    }
+    impl rt::Validate for UserDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.orgs,
+                &at.key("orgs"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// `true` when the account may be used.
     ///
@@ -1715,6 +1798,19 @@ pub mod models {
         /// JSON member `users`.
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub users: rt::Option<rt::Vec<UserDType>>,
+    }
+    impl rt::Validate for UserSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.users,
+                &at.key("users"),
+            )?;
+            rt::Ok(())
+        }
     }
 }
 /// The operations catalogue: id, method, path, parameters and the scopes each operation needs.
@@ -3369,6 +3465,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_academic_sessions(ctx, query);
         rt::server::collection(
                 &input,
@@ -3402,6 +3515,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_CLASSES;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_classes(ctx, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3426,6 +3556,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_students_for_class(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3438,6 +3584,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_teachers_for_class(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3448,6 +3610,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_COURSES;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_courses(ctx, query);
         rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
             .await
@@ -3472,6 +3651,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_course(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3482,6 +3677,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_DEMOGRAPHICS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_demographics(ctx, query);
         rt::server::collection(
                 &input,
@@ -3515,6 +3727,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ENROLLMENTS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_enrollments(ctx, query);
         rt::server::collection(
                 &input,
@@ -3548,6 +3777,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_GRADING_PERIODS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_grading_periods(ctx, query);
         rt::server::collection(
                 &input,
@@ -3581,6 +3827,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ORGS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_orgs(ctx, query);
         rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
@@ -3602,6 +3865,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_SCHOOLS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_schools(ctx, query);
         rt::server::collection(&input, rt::Some("orgs"), ORG_D_TYPE_MEMBERS, call).await
     }
@@ -3625,6 +3905,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_school(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3638,6 +3934,22 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_enrollments_for_class_in_school(ctx, arg_id, arg_class_id, query)
         };
@@ -3658,6 +3970,22 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_students_for_class_in_school(ctx, arg_id, arg_class_id, query)
         };
@@ -3673,6 +4001,22 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_teachers_for_class_in_school(ctx, arg_id, arg_class_id, query)
         };
@@ -3687,6 +4031,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_courses_for_school(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("courses"), COURSE_D_TYPE_MEMBERS, call)
             .await
@@ -3699,6 +4059,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_enrollments_for_school(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -3716,6 +4092,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_students_for_school(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3728,6 +4120,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_teachers_for_school(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3740,6 +4148,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_terms_for_school(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -3755,6 +4179,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_STUDENTS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_students(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3779,6 +4220,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_student(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3789,6 +4246,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_TEACHERS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_teachers(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3813,6 +4287,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_teacher(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3823,6 +4313,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_TERMS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_terms(ctx, query);
         rt::server::collection(
                 &input,
@@ -3858,6 +4365,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_term(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -3870,6 +4393,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_grading_periods_for_term(ctx, arg_id, query);
         rt::server::collection(
                 &input,
@@ -3885,6 +4424,23 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_USERS;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_users(ctx, query);
         rt::server::collection(&input, rt::Some("users"), USER_D_TYPE_MEMBERS, call)
             .await
@@ -3909,6 +4465,22 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new().format(-2147483648, 2147483647, "int32").minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_classes_for_user(ctx, arg_id, query);
         rt::server::collection(&input, rt::Some("classes"), CLASS_D_TYPE_MEMBERS, call)
             .await
@@ -4083,6 +4655,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ACADEMIC_SESSIONS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4143,6 +4733,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_CLASSES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4206,6 +4814,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4249,6 +4875,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_CLASS)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4287,6 +4931,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_COURSES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4352,6 +5014,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_COURSE)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4390,6 +5070,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::DemographicsSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_DEMOGRAPHICS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4450,6 +5148,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ENROLLMENTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4510,6 +5226,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_GRADING_PERIODS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4570,6 +5304,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ORGS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4628,6 +5380,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::OrgSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_SCHOOLS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4693,6 +5463,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4741,6 +5529,24 @@ pub mod client {
             class_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
@@ -4793,6 +5599,24 @@ pub mod client {
             class_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
@@ -4845,6 +5669,24 @@ pub mod client {
             class_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL)
                 .arg("id", &id)
                 .arg("class_id", &class_id)
@@ -4892,6 +5734,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CourseSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_COURSES_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4935,6 +5795,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::EnrollmentSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ENROLLMENTS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -4978,6 +5856,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_STUDENTS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5021,6 +5917,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TEACHERS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5064,6 +5978,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_TERMS_FOR_SCHOOL)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5102,6 +6034,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_STUDENTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5167,6 +6117,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_STUDENT)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5205,6 +6173,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_TEACHERS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5270,6 +6256,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_TEACHER)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5308,6 +6312,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_TERMS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5371,6 +6393,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_TERM)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5414,6 +6454,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::AcademicSessionSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_GRADING_PERIODS_FOR_TERM)
                 .arg("id", &id)
                 .list_query(&query);
@@ -5452,6 +6510,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::UserSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_USERS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -5515,6 +6591,24 @@ pub mod client {
             id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ClassSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-2147483648, 2147483647, "int32")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CLASSES_FOR_USER)
                 .arg("id", &id)
                 .list_query(&query);

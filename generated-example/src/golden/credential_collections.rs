@@ -205,6 +205,26 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ITEMS;
         let arg_since = input.optional(op, "since")?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_items(ctx, query, arg_since);
         rt::server::collection(&input, rt::None, ITEM_PAGE_MEMBERS, call).await
     }
@@ -303,6 +323,24 @@ pub mod client {
             since: rt::Option<&rt::DateTime>,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ItemPage>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ITEMS)
                 .arg("since", &since)
                 .list_query(&query);

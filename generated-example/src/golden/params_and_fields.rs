@@ -140,6 +140,11 @@ pub mod server {
         let arg_filter = input.required(op, "filter")?;
         let arg_ids = input.optional(op, "ids")?;
         let arg_limit = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(rt::check::Int::new().minimum(1)),
+            &arg_limit,
+            &rt::check::At::query("limit"),
+        )?;
         let arg_tags = input.optional(op, "tags")?;
         let arg_where = input.optional(op, "where")?;
         let arg_x_request_id = input.optional(op, "X-Request-Id")?;
@@ -244,6 +249,11 @@ pub mod client {
             r#where: rt::Option<&rt::BTreeMap<rt::String, rt::Value>>,
             x_request_id: rt::Option<&rt::Uuid>,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Int::new().minimum(1)),
+                &limit,
+                &rt::check::At::query("limit"),
+            )?;
             let request = request(&ops::GET_CLASS)
                 .arg("schoolId", &school_id)
                 .arg("classId", &class_id)

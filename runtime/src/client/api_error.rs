@@ -47,6 +47,11 @@ pub enum ApiError {
     /// Transport, TLS, policy (e.g. plain http) or token source failure.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A parameter or the body breaks a constraint the SDD declares (a range, an integer format,
+    /// a pattern, a length or an item count); the request was not sent. The same check makes a
+    /// generated server answer 400 `invaliddata`.
+    #[error("request not sent: {0}")]
+    Constraint(#[from] crate::constraints::Violation),
     /// A success body that does not match the declared type.
     #[error("response body is not a valid `{type_name}`: at `{path}`: {message}")]
     Decode {

@@ -1,5 +1,6 @@
 //! Request body extractors answering in `imsx_StatusInfo`: wrong media type → 415, unreadable
-//! or malformed → 400, JSON of the wrong shape → 422 `invaliddata` (with the serde message),
+//! or malformed → 400, JSON of the wrong shape → 422 `invaliddata` (with the serde message and
+//! the JSON pointer of the member it is about),
 //! larger than [`ServerSettings::body_limit`](super::ServerSettings) → 413.
 
 use axum::body::Bytes;
@@ -65,14 +66,49 @@ async fn read(req: Request) -> Result<(HeaderMap, Bytes), ImsError> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ImsError> {
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ImsError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code_minor::INVALID_DATA,
-            format!("the request body does not match the expected type: {e}"),
-        ),
-        _ => bad_request(format!("the request body is not valid JSON: {e}")),
-    })
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = json_pointer(e.path());
+        let e = e.into_inner();
+        match e.classify() {
+            serde_json::error::Category::Data => ImsError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code_minor::INVALID_DATA,
+                if pointer.is_empty() {
+                    format!("the request body does not match the expected type: {e}")
+                } else {
+                    format!(
+                        "the request body member `{pointer}` does not match the expected type: {e}"
+                    )
+                },
+            ),
+            _ => bad_request(format!("the request body is not valid JSON: {e}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| bad_request(format!("the request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// The JSON pointer (RFC 6901) of where deserialization stopped, e.g. `/user/roles/2`.
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            // Enum variants and places serde could not name (inside `flatten`) add no step.
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 /// A required JSON request body (`application/json` or `application/*+json`).

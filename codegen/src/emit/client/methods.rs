@@ -6,11 +6,14 @@
 //! collection whose records lowering found.
 
 use crate::emit::catalogue_paths::{location_variant, sibling_json_type, sibling_type};
+use crate::emit::checks::{Validating, checker, optional};
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::literal::str_lit;
 use crate::emit::operation_docs::{deprecated_line, heading, operation_doc, scope_alternatives};
+use crate::emit::server::handlers::location_fn;
 use crate::ir::{
-    MediaKind, Operation, Param, ParamLocation, Payload, Primitive, RecordsAccess, TypeRef,
+    Constraints, MediaKind, Operation, Param, ParamLocation, Payload, Primitive, RecordsAccess,
+    TypeRef,
 };
 
 const VALUE: &str = "rt::serde_json::Value";
@@ -81,8 +84,22 @@ pub(crate) struct StreamArmView {
     pub(crate) unwrap_or_default: bool,
 }
 
+/// A check made before anything is sent:
+/// `<checker>.check(&<value>, &rt::check::At::<location>(<wire>))?`.
+pub(crate) struct ClientCheck {
+    pub(crate) checker: String,
+    /// The argument, or `query.limit_value()` / `query.offset_value()`.
+    pub(crate) value: String,
+    /// `path`, `query`, `header`, `cookie` or `body`.
+    pub(crate) location: &'static str,
+    /// The parameter's wire name (a literal); `None` for the body.
+    pub(crate) wire: Option<String>,
+}
+
 /// One client method.
 pub(crate) struct MethodView {
+    /// The declared constraints of the arguments, checked before the request is built.
+    pub(crate) checks: Vec<ClientCheck>,
     pub(crate) doc: String,
     /// Allows clippy's argument count lint (the SDD's parameter lists can be long).
     pub(crate) many_args: bool,
@@ -267,9 +284,69 @@ fn body_view(op: &Operation, doc: DocBuilder) -> (DocBuilder, Option<(ArgView, B
     )
 }
 
-/// The methods of `op`: one, or two for a collection with a record stream.
-pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
+/// The checks of `op`'s arguments: each parameter with declared constraints (the IMS `limit`
+/// and `offset` of a collection from its `ListQuery`), then the body.
+fn client_checks(op: &Operation, validating: &Validating) -> Vec<ClientCheck> {
     let collection = op.is_collection() && !op.is_discovery;
+    let mut checks = Vec::new();
+    let path_first = op
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Path)
+        .chain(
+            op.params
+                .iter()
+                .filter(|p| p.location != ParamLocation::Path),
+        );
+    for p in path_first {
+        let (value, ty, required) = if collection && op.is_collection_param(p) {
+            // `ListQuery` holds `limit`/`offset` as `u64`; its other members are text the
+            // caller builds (filter grammar, field names), not checked here.
+            let value = match p.name.as_str() {
+                "limit" => "query.limit_value()",
+                "offset" => "query.offset_value()",
+                _ => continue,
+            };
+            (value.to_owned(), TypeRef::Primitive(Primitive::I64), false)
+        } else {
+            // An optional argument is an `Option` unless its type already is one (nullable).
+            let required = p.required
+                || p.location == ParamLocation::Path
+                || matches!(p.ty, TypeRef::Nullable(_));
+            (p.rust_name.clone(), p.ty.clone(), required)
+        };
+        if let Some(c) = checker(&ty, &p.constraints, validating) {
+            checks.push(ClientCheck {
+                checker: if required { c } else { optional(c) },
+                value,
+                location: location_fn(p.location),
+                wire: Some(str_lit(&p.name)),
+            });
+        }
+    }
+    if let Some(body) = &op.request_body
+        && body.alternatives.is_none()
+        && let Some(content) = body.contents.first()
+        && matches!(content.kind, MediaKind::Json | MediaKind::Form)
+        && let Some(c) = content
+            .ty
+            .as_ref()
+            .and_then(|t| checker(t, &Constraints::default(), validating))
+    {
+        checks.push(ClientCheck {
+            checker: if body.required { c } else { optional(c) },
+            value: "body".to_owned(),
+            location: "body",
+            wire: None,
+        });
+    }
+    checks
+}
+
+/// The methods of `op`: one, or two for a collection with a record stream.
+pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<MethodView> {
+    let collection = op.is_collection() && !op.is_discovery;
+    let checks = client_checks(op, validating);
     let mut doc = operation_doc(op, scopes_line(op)).trusted(deprecated_line(op));
     let mut args = Vec::new();
     let mut request_args = Vec::new();
@@ -375,6 +452,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
             }
         }
         out.push(MethodView {
+            checks,
             doc: doc.attrs(),
             many_args: args.len() + 1 > 7,
             name: op.api.client_fn.clone(),
@@ -435,6 +513,9 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
                 _ => Vec::new(),
             };
             out.push(MethodView {
+                // A stream reports errors per item; its first page is requested with the same
+                // arguments the page method checks.
+                checks: Vec::new(),
                 doc: stream_doc.attrs(),
                 many_args: sargs.len() + 1 > 7,
                 name: stream_fn.clone(),
@@ -481,6 +562,7 @@ pub(crate) fn operation_methods(op: &Operation) -> Vec<MethodView> {
         Some(Payload::Raw { .. }) | None => (VALUE.to_owned(), "call_value"),
     };
     out.push(MethodView {
+        checks,
         doc: doc.attrs(),
         many_args: args.len() + 1 > 7,
         name: op.api.client_fn.clone(),

@@ -11,6 +11,7 @@ pub mod methods;
 use askama::Template;
 
 use crate::diagnostics::{Code, Diagnostic, Location, codes};
+use crate::emit::checks::Validating;
 use crate::emit::doc::{DocBuilder, code_span};
 use crate::emit::operation_docs::service_label;
 use crate::ir::{Operation, Service};
@@ -28,10 +29,11 @@ struct ClientTemplate {
 
 /// Renders `pub mod client { … }` (unformatted).
 pub fn render_client(service: &Service) -> Result<String, Diagnostic> {
+    let validating = Validating::of(service);
     let methods = service
         .operations
         .iter()
-        .flat_map(operation_methods)
+        .flat_map(|op| operation_methods(op, &validating))
         .collect();
     let name = service.api.client_name.clone();
     let template = ClientTemplate {

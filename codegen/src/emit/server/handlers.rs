@@ -5,11 +5,26 @@
 //! names, types and literals.
 
 use crate::diagnostics::Diagnostic;
+use crate::emit::catalogue_paths::sibling_type;
 use crate::emit::catalogue_paths::{
     SCOPES_FROM_SIBLING, location_variant, scope_consts, scope_ref,
 };
+use crate::emit::checks::{Validating, checker, optional};
 use crate::emit::literal::str_lit;
-use crate::ir::{Operation, Payload, Service, SuccessResponse};
+use crate::ir::{
+    Constraints, MediaKind, Operation, ParamLocation, Payload, Primitive, Rule, Service,
+    SuccessResponse, TypeRef,
+};
+
+/// The `rt::check::At` constructor of a parameter location.
+pub(crate) fn location_fn(location: ParamLocation) -> &'static str {
+    match location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
+    }
+}
 
 use super::trait_def::{
     BodyAlternativesView, answers_collection, body_view, projects_fields, typed_params,
@@ -23,6 +38,25 @@ pub(crate) struct ParamRead {
     pub(crate) wire: String,
     /// The location variant, when the wire name alone is ambiguous (`<getter>_at`).
     pub(crate) at: Option<&'static str>,
+    /// The declared constraints: `<checker>.check(&<local>, &rt::check::At::<location>(<wire>))?`.
+    pub(crate) check: Option<ParamCheck>,
+}
+
+/// The check of a parameter's value.
+pub(crate) struct ParamCheck {
+    /// The checker expression (see `emit::checks`).
+    pub(crate) checker: String,
+    /// `path`, `query`, `header` or `cookie`: the `rt::check::At` constructor.
+    pub(crate) location: &'static str,
+}
+
+/// An IMS collection parameter with declared constraints, read on its own only to check it
+/// (the runtime parses it again into the `CollectionQuery`): `let <local>: <ty> = …;`.
+pub(crate) struct CheckedRead {
+    pub(crate) read: ParamRead,
+    /// The type it is read as: `rt::Option<i64>` for `limit`/`offset` (so their integer format is
+    /// a rule, not a parse failure), else its declared type.
+    pub(crate) ty: String,
 }
 
 /// How one success value is answered.
@@ -58,6 +92,10 @@ pub(crate) struct HandlerView {
     pub(crate) name: String,
     pub(crate) op_const: String,
     pub(crate) params: Vec<ParamRead>,
+    /// IMS collection parameters read only to check their declared constraints.
+    pub(crate) checked_reads: Vec<CheckedRead>,
+    /// The checker of the decoded body (`body.0`), when it has constraints.
+    pub(crate) body_check: Option<String>,
     /// The request body extractor type.
     pub(crate) body: Option<String>,
     /// A body of several media types, decoded into its enum before the call.
@@ -80,6 +118,7 @@ impl HandlerView {
     /// Whether the handler reads the request's parameters.
     pub(crate) fn uses_input(&self) -> bool {
         !self.params.is_empty()
+            || !self.checked_reads.is_empty()
             || self.projection
             || self.query_members.is_some()
             || self.collection.is_some()
@@ -172,17 +211,55 @@ pub(crate) fn handler_view(
     name: &str,
 ) -> Result<HandlerView, Diagnostic> {
     let (path_params, other_params) = typed_params(op);
+    let validating = Validating::of(service);
     let local = |rust_name: &str| format!("arg_{}", rust_name.trim_start_matches("r#"));
-    let read = |p: &&crate::ir::Param| ParamRead {
-        local: local(&p.rust_name),
-        getter: if p.required || p.location == crate::ir::ParamLocation::Path {
-            "required"
-        } else {
-            "optional"
-        },
-        wire: str_lit(&p.name),
-        at: op.shares_wire_name(p).then(|| location_variant(p.location)),
+    let read = |p: &&crate::ir::Param| {
+        let required = p.required || p.location == ParamLocation::Path;
+        ParamRead {
+            local: local(&p.rust_name),
+            getter: if required { "required" } else { "optional" },
+            wire: str_lit(&p.name),
+            at: op.shares_wire_name(p).then(|| location_variant(p.location)),
+            check: checker(&p.ty, &p.constraints, &validating).map(|c| ParamCheck {
+                checker: if required { c } else { optional(c) },
+                location: location_fn(p.location),
+            }),
+        }
     };
+    // The collection parameters travel in the `CollectionQuery`; those with declared
+    // constraints are also read on their own, to check them.
+    let checked_reads: Vec<CheckedRead> = op
+        .params
+        .iter()
+        .filter(|p| op.is_collection_param(p) && !p.constraints.is_empty())
+        .map(|p| {
+            let wide = p
+                .constraints
+                .rules
+                .iter()
+                .any(|r| matches!(r, Rule::IntegerFormat { .. }));
+            let (ty, checked_ty) = if wide {
+                ("i64".to_owned(), TypeRef::Primitive(Primitive::I64))
+            } else {
+                (sibling_type(&p.ty), p.ty.clone())
+            };
+            let mut r = read(&p);
+            r.local = format!("checked_{}", p.rust_name.trim_start_matches("r#"));
+            r.check = checker(&checked_ty, &p.constraints, &validating).map(|c| ParamCheck {
+                checker: if p.required { c } else { optional(c) },
+                location: location_fn(p.location),
+            });
+            CheckedRead {
+                ty: if p.required {
+                    ty
+                } else {
+                    format!("rt::Option<{ty}>")
+                },
+                read: r,
+            }
+        })
+        .filter(|r| r.read.check.is_some())
+        .collect();
     let mut params: Vec<ParamRead> = path_params.iter().map(read).collect();
     let mut call_args: Vec<String> = params.iter().map(|p| p.local.clone()).collect();
     let success = &op.api.success;
@@ -208,6 +285,23 @@ pub(crate) fn handler_view(
     call_args.extend(others.iter().map(|p| p.local.clone()));
     params.extend(others);
     let body = body_view(op);
+    let body_check = body.as_ref().and_then(|b| {
+        if b.raw || b.alternatives.is_some() {
+            return None;
+        }
+        let request = op.request_body.as_ref()?;
+        let content = request
+            .contents
+            .iter()
+            .find(|c| c.kind == MediaKind::Json)
+            .or_else(|| request.contents.iter().find(|c| c.kind == MediaKind::Form))?;
+        let c = checker(content.ty.as_ref()?, &Constraints::default(), &validating)?;
+        Some(if b.ty.starts_with("rt::Option<") {
+            optional(c)
+        } else {
+            c
+        })
+    });
     if let Some(b) = &body {
         call_args.push(
             if b.alternatives.is_some() {
@@ -245,6 +339,8 @@ pub(crate) fn handler_view(
         name: name.to_owned(),
         op_const: op.const_name.clone(),
         params,
+        checked_reads,
+        body_check,
         body_alternatives: body.as_ref().and_then(|b| b.alternatives.clone()),
         body: body.map(|b| b.extractor),
         projection: projects_fields(op),

@@ -15,6 +15,7 @@
 //! Anything that cannot be lowered is an error diagnostic at its JSON pointer and lowers to
 //! [`TypeRef::Any`]; generation then fails as a whole.
 
+mod constraints;
 mod recursion;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,8 +30,8 @@ use openapiv3::{
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{
-    AdditionalProperties, EnumDef, EnumVariant, Field, Primitive, StructDef, TypeDef, TypeDefKind,
-    TypeRef, UnionDef, UnionVariant,
+    AdditionalProperties, Constraints, EnumDef, EnumVariant, Field, Primitive, StructDef, TypeDef,
+    TypeDefKind, TypeRef, UnionDef, UnionVariant,
 };
 use crate::load::resolve::{Resolved, Resolver, escape_pointer_token};
 use crate::lower::naming::{NameTable, field_name, type_name, variant_name};
@@ -52,6 +53,8 @@ pub struct TypeLowerer<'a> {
     components_lowered: bool,
     /// Patterns already checked, so each bad pattern is reported once.
     patterns_checked: BTreeSet<String>,
+    /// Whether each pattern seen compiles with the `regex` crate (so it can be enforced).
+    patterns_compile: BTreeMap<String, bool>,
 }
 
 /// What an inline schema needs: its own named type or just a reference to existing types.
@@ -93,6 +96,7 @@ impl<'a> TypeLowerer<'a> {
             defs: BTreeMap::new(),
             components_lowered: false,
             patterns_checked: BTreeSet::new(),
+            patterns_compile: BTreeMap::new(),
         }
     }
 
@@ -208,6 +212,7 @@ impl<'a> TypeLowerer<'a> {
     pub fn finish(self) -> Vec<TypeDef> {
         let mut defs: Vec<TypeDef> = self.defs.into_values().collect();
         recursion::box_recursive_fields(&mut defs);
+        constraints::mark_validating(&mut defs);
         defs
     }
 
@@ -248,10 +253,14 @@ impl<'a> TypeLowerer<'a> {
             return TypeRef::Named(rust);
         };
         let pointer = format!("/components/schemas/{}", escape_pointer_token(key));
-        let kind = match self.lower_shape(schema, &pointer, &rust, diags) {
-            // Scalars and arrays keep their schema name as a transparent newtype.
-            Lowered::Ref(inner) => TypeDefKind::Newtype(inner),
-            Lowered::Def { kind, .. } => kind,
+        let (kind, constraints) = match self.lower_shape(schema, &pointer, &rust, diags) {
+            // Scalars and arrays keep their schema name as a transparent newtype, which checks
+            // the schema's constraints.
+            Lowered::Ref(inner) => {
+                let constraints = self.schema_constraints(schema, &pointer, diags);
+                (TypeDefKind::Newtype(inner), constraints)
+            }
+            Lowered::Def { kind, .. } => (kind, Constraints::default()),
         };
         self.defs.insert(
             rust.clone(),
@@ -262,6 +271,8 @@ impl<'a> TypeLowerer<'a> {
                 doc: doc_of(schema),
                 deprecated: schema.schema_data.deprecated,
                 kind,
+                constraints,
+                validates: false,
             },
         );
         TypeRef::Named(rust)
@@ -296,6 +307,8 @@ impl<'a> TypeLowerer<'a> {
                         doc: doc_of(schema),
                         deprecated: schema.schema_data.deprecated,
                         kind,
+                        constraints: Constraints::default(),
+                        validates: false,
                     },
                 );
                 nullable_if(nullable, TypeRef::Named(rust))
@@ -617,9 +630,14 @@ impl<'a> TypeLowerer<'a> {
             let prop_pointer = format!("{pointer}/properties/{}", escape_pointer_token(wire));
             let hint = format!("{name}_{}", type_name(wire));
             let ty = self.lower_boxed_schema(prop, &prop_pointer, &hint, diags);
-            let (doc, deprecated) = match prop {
-                ReferenceOr::Item(s) => (doc_of(s), s.schema_data.deprecated),
-                ReferenceOr::Reference { .. } => (None, false),
+            let (doc, deprecated, constraints) = match prop {
+                ReferenceOr::Item(s) => (
+                    doc_of(s),
+                    s.schema_data.deprecated,
+                    self.schema_constraints(s, &prop_pointer, diags),
+                ),
+                // A referenced schema is a generated type that checks its own constraints.
+                ReferenceOr::Reference { .. } => (None, false, Constraints::default()),
             };
             fields.push(Field {
                 rust_name: table.insert(&field_name(wire)),
@@ -628,6 +646,7 @@ impl<'a> TypeLowerer<'a> {
                 required: required.iter().any(|r| r == wire),
                 doc,
                 deprecated,
+                constraints,
             });
         }
     }
@@ -925,22 +944,27 @@ impl<'a> TypeLowerer<'a> {
         Some((values?, ext_pattern?))
     }
 
-    /// Patterns are documentation; one the `regex` crate cannot compile (look-around, as in
-    /// OneRoster Gradebook) is only a warning.
+    /// Reports a `pattern` the `regex` crate cannot compile (look-around or backreferences, as
+    /// in OneRoster Gradebook) once per schema: generated code cannot enforce it, so it stays
+    /// documentation, and the warning says so and how to have it enforced. Whether each pattern
+    /// compiles is remembered for [`TypeLowerer::schema_constraints`].
     fn check_pattern(&mut self, pattern: Option<&str>, pointer: &str, diags: &mut Diagnostics) {
         let Some(pattern) = pattern else { return };
         if !self.patterns_checked.insert(pointer.to_owned()) {
             return;
         }
-        if let Err(e) = regex::Regex::new(pattern) {
+        let compiled = regex::Regex::new(pattern);
+        self.patterns_compile
+            .insert(pattern.to_owned(), compiled.is_ok());
+        if let Err(e) = compiled {
             let reason = e.to_string().lines().last().unwrap_or_default().to_owned();
             diags.push(
                 Diagnostic::new(
                     codes::PATTERN_UNSUPPORTED,
-                    format!("pattern `{pattern}` is not supported by the Rust regex engine ({reason}); it is kept as documentation and not enforced"),
+                    format!("pattern `{pattern}` is not supported by the Rust regex engine ({reason}); generated servers and clients do not enforce it"),
                     self.location(&format!("{pointer}/pattern")),
                 )
-                .with_help("validate this value in your handler if the pattern matters"),
+                .with_help("rewrite the pattern without look-around or backreferences to have it enforced, or check the value in your handler"),
             );
         }
     }

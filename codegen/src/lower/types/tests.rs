@@ -602,6 +602,82 @@ P: {type: object, properties: {href: {type: string, pattern: '^/(?!case$)[a-z]+$
 }
 
 #[test]
+fn unsupported_patterns_are_not_enforced_and_the_warning_says_how_to_fix() {
+    let (defs, diags) = lower(&doc(r"
+P: {type: object, properties: {href: {type: string, pattern: '^/(?!case$)[a-z]+$', maxLength: 9}}}
+"));
+    let w = diags
+        .iter()
+        .find(|d| d.code == codes::PATTERN_UNSUPPORTED)
+        .expect("pattern warning");
+    assert!(w.message.contains("do not enforce"), "{}", w.message);
+    let href = field(struct_of(&defs, "P"), "href");
+    // The length still holds; the pattern is documentation only.
+    assert_eq!(href.constraints.rules, vec![crate::ir::Rule::MaxLength(9)]);
+}
+
+#[test]
+fn constraints_are_lowered_with_exclusive_integer_bounds_folded() {
+    use crate::ir::Rule;
+    let (defs, diags) = lower(&doc(r"
+Code: {type: string, pattern: '^[A-Z]{2}$'}
+S:
+  type: object
+  properties:
+    n: {type: integer, format: int32, minimum: 0, exclusiveMinimum: true, maximum: 10, exclusiveMaximum: true}
+    wide: {type: integer, format: int32, minimum: -2147483648, maximum: 2147483647}
+    x: {type: number, minimum: 0.5, maximum: 1, exclusiveMaximum: true}
+    s: {type: string, minLength: 0, maxLength: 3}
+    tags: {type: array, minItems: 1, maxItems: 2, items: {type: string, pattern: '^[a-z]+$'}}
+    codes: {type: array, items: {$ref: '#/components/schemas/Code'}}
+    plain: {type: string}
+T: {type: object, properties: {s: {$ref: '#/components/schemas/S'}}}
+U: {type: object, properties: {plain: {type: string}}}
+"));
+    assert_no_errors(&diags);
+    let s = struct_of(&defs, "S");
+    assert_eq!(
+        field(s, "n").constraints.rules,
+        vec![Rule::IntegerMinimum(1), Rule::IntegerMaximum(9)]
+    );
+    assert!(
+        field(s, "wide").constraints.is_empty(),
+        "the i32 type already holds these"
+    );
+    assert_eq!(
+        field(s, "x").constraints.rules,
+        vec![
+            Rule::NumberMinimum {
+                value: 0.5,
+                exclusive: false
+            },
+            Rule::NumberMaximum {
+                value: 1.0,
+                exclusive: true
+            }
+        ]
+    );
+    assert_eq!(field(s, "s").constraints.rules, vec![Rule::MaxLength(3)]);
+    let tags = &field(s, "tags").constraints;
+    assert_eq!(tags.rules, vec![Rule::MinItems(1), Rule::MaxItems(2)]);
+    assert_eq!(
+        tags.items.as_deref().map(|c| c.rules.clone()),
+        Some(vec![Rule::Pattern("^[a-z]+$".to_owned())])
+    );
+    // A $ref'd schema checks itself: the newtype holds the pattern, the member none.
+    assert!(field(s, "codes").constraints.is_empty());
+    assert_eq!(
+        def(&defs, "Code").constraints.rules,
+        vec![Rule::Pattern("^[A-Z]{2}$".to_owned())]
+    );
+    // Validation reaches holders (T holds S), and stops where nothing is declared.
+    assert!(def(&defs, "Code").validates);
+    assert!(def(&defs, "S").validates);
+    assert!(def(&defs, "T").validates);
+    assert!(!def(&defs, "U").validates);
+}
+
+#[test]
 fn inline_schemas_from_operations_use_the_name_hint() {
     let api: openapiv3::OpenAPI = serde_yaml::from_str(
         r"
