@@ -512,6 +512,19 @@ pub mod models {
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveSetDType>>,
     }
+    impl rt::Validate for AssessmentLineItemDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.learning_objective_set,
+                &at.key("learningObjectiveSet"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/AssessmentLineItemDType/properties/status`.
@@ -573,6 +586,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub assessment_line_items: rt::Option<rt::Vec<AssessmentLineItemDType>>,
+    }
+    impl rt::Validate for AssessmentLineItemSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.assessment_line_items,
+                &at.key("assessmentLineItems"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// One student's result on one assessment line item.
     ///
@@ -681,6 +707,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub missing: rt::Option<AssessmentResultDTypeMissing>,
     }
+    impl rt::Validate for AssessmentResultDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.learning_objective_set,
+                &at.key("learningObjectiveSet"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Whether the student is still working on it: `true` or `false`, as a string.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/AssessmentResultDType/properties/inProgress`.
@@ -783,6 +822,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub assessment_results: rt::Option<rt::Vec<AssessmentResultDType>>,
+    }
+    impl rt::Validate for AssessmentResultSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.assessment_results,
+                &at.key("assessmentResults"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// A page of categories, wrapped in the `categories` member. An empty page is an empty array.
     ///
@@ -985,6 +1037,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -1064,6 +1129,19 @@ pub mod models {
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Overall outcome; error responses use `failure`.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/imsx_StatusInfoDType/properties/imsx_codeMajor`.
@@ -1140,6 +1218,19 @@ pub mod models {
         #[serde(rename = "learningObjectiveResults")]
         pub learning_objective_results: rt::Vec<LearningObjectiveResultsDType>,
     }
+    impl rt::Validate for LearningObjectiveScoreSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.learning_objective_results,
+                &at.key("learningObjectiveResults"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Where the learning objective identifiers come from: `case` (CASE framework item identifiers), `unknown`, or an `ext:` term naming another source.
     ///
     /// Extensible enumeration generated from the inline schema at `/components/schemas/LearningObjectiveScoreSetDType/properties/source`.
@@ -1171,6 +1262,19 @@ pub mod models {
         /// JSON member `learningObjectiveIds` (required).
         #[serde(rename = "learningObjectiveIds")]
         pub learning_objective_ids: rt::Vec<rt::String>,
+    }
+    impl rt::Validate for LearningObjectiveSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.learning_objective_ids,
+                &at.key("learningObjectiveIds"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Where the learning objective identifiers come from: `case` (CASE framework item identifiers), `unknown`, or an `ext:` term naming another source.
     ///
@@ -1285,6 +1389,19 @@ pub mod models {
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveSetDType>>,
     }
+    impl rt::Validate for LineItemDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.learning_objective_set,
+                &at.key("learningObjectiveSet"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/LineItemDType/properties/status`.
@@ -1342,6 +1459,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub line_items: rt::Option<rt::Vec<LineItemDType>>,
+    }
+    impl rt::Validate for LineItemSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.line_items,
+                &at.key("lineItems"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Open bag of provider-specific data; any members are allowed.
     ///
@@ -1479,6 +1609,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub missing: rt::Option<ResultDTypeMissing>,
     }
+    impl rt::Validate for ResultDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.learning_objective_set,
+                &at.key("learningObjectiveSet"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// Whether the student is still working on it: `true` or `false`, as a string.
     ///
     /// Enumeration generated from the inline schema at `/components/schemas/ResultDType/properties/inProgress`.
@@ -1571,6 +1714,19 @@ pub mod models {
         #[serde(default, skip_serializing_if = "rt::Option::is_none")]
         pub results: rt::Option<rt::Vec<ResultDType>>,
     }
+    impl rt::Validate for ResultSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.results,
+                &at.key("results"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// How scores of a class (or course) translate: e.g. from percentages to letter grades.
     ///
     /// Object generated from the schema `ScoreScaleDType`.
@@ -1612,6 +1768,19 @@ pub mod models {
         /// JSON member `scoreScaleValue` (required).
         #[serde(rename = "scoreScaleValue")]
         pub score_scale_value: rt::Vec<ScoreScaleValueDType>,
+    }
+    impl rt::Validate for ScoreScaleDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.score_scale_value,
+                &at.key("scoreScaleValue"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
     ///
@@ -1671,6 +1840,19 @@ pub mod models {
         )]
         pub score_scales: rt::Option<rt::Vec<ScoreScaleDType>>,
     }
+    impl rt::Validate for ScoreScaleSetDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Items::new(rt::check::Nested)),
+                &self.score_scales,
+                &at.key("scoreScales"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One step of a score scale: the value on the left-hand side maps to the one on the right.
     ///
     /// Object generated from the schema `ScoreScaleValueDType`.
@@ -1698,6 +1880,19 @@ pub mod models {
         #[serde(rename = "assessmentLineItem")]
         pub assessment_line_item: AssessmentLineItemDType,
     }
+    impl rt::Validate for SingleAssessmentLineItemDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.assessment_line_item,
+                &at.key("assessmentLineItem"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One assessment result, wrapped in the `assessmentResult` member.
     ///
     /// Object generated from the schema `SingleAssessmentResultDType`.
@@ -1707,6 +1902,19 @@ pub mod models {
         /// JSON member `assessmentResult` (required).
         #[serde(rename = "assessmentResult")]
         pub assessment_result: AssessmentResultDType,
+    }
+    impl rt::Validate for SingleAssessmentResultDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.assessment_result,
+                &at.key("assessmentResult"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// One category, wrapped in the `category` member.
     ///
@@ -1727,6 +1935,19 @@ pub mod models {
         #[serde(rename = "lineItem")]
         pub line_item: LineItemDType,
     }
+    impl rt::Validate for SingleLineItemDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.line_item,
+                &at.key("lineItem"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One result, wrapped in the `result` member.
     ///
     /// Object generated from the schema `SingleResultDType`.
@@ -1735,6 +1956,19 @@ pub mod models {
     pub struct SingleResultDType {
         /// JSON member `result` (required).
         pub result: ResultDType,
+    }
+    impl rt::Validate for SingleResultDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.result,
+                &at.key("result"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// One score scale, wrapped in the `scoreScale` member.
     ///
@@ -1745,6 +1979,19 @@ pub mod models {
         /// JSON member `scoreScale` (required).
         #[serde(rename = "scoreScale")]
         pub score_scale: ScoreScaleDType,
+    }
+    impl rt::Validate for SingleScoreScaleDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Nested,
+                &self.score_scale,
+                &at.key("scoreScale"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// A pointer to a user held by the provider: its URL, its sourcedId and the kind of record.
     ///
@@ -3231,6 +3478,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ASSESSMENT_LINE_ITEMS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|description|class|parentAssessmentLineItem|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|description|class|parentAssessmentLineItem|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_assessment_line_items(ctx, query);
         rt::server::collection(
                 &input,
@@ -3267,6 +3565,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::PUT_ASSESSMENT_LINE_ITEM;
         let arg_sourced_id = input.required(op, "sourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         svc.put_assessment_line_item(ctx, arg_sourced_id, body.0).await?;
         rt::server::empty(201)
     }
@@ -3287,6 +3586,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_ASSESSMENT_RESULTS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|assessmentLineItem|student|score|textScore|scoreDate|scoreScale|scorePercentile|scoreStatus|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|assessmentLineItem|student|score|textScore|scoreDate|scoreScale|scorePercentile|scoreStatus|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_assessment_results(ctx, query);
         rt::server::collection(
                 &input,
@@ -3323,6 +3673,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::PUT_ASSESSMENT_RESULT;
         let arg_sourced_id = input.required(op, "sourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         svc.put_assessment_result(ctx, arg_sourced_id, body.0).await?;
         rt::server::empty(201)
     }
@@ -3346,6 +3697,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_CATEGORIES;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|weight)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|weight)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_categories(ctx, query);
         rt::server::collection(
                 &input,
@@ -3410,6 +3812,7 @@ pub mod server {
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
         let arg_academic_session_sourced_id = input
             .required(op, "academicSessionSourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         let out = svc
             .post_results_for_academic_session_for_class(
                 ctx,
@@ -3434,6 +3837,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CATEGORIES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|weight)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|weight)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_categories_for_class(ctx, arg_class_sourced_id, query)
         };
@@ -3453,6 +3906,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_LINE_ITEMS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|description|assignDate|dueDate|class|school|category|gradingPeriod|academicSession|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|description|assignDate|dueDate|class|school|category|gradingPeriod|academicSession|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_line_items_for_class(ctx, arg_class_sourced_id, query)
         };
@@ -3473,6 +3976,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::POST_LINE_ITEMS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         let out = svc
             .post_line_items_for_class(ctx, arg_class_sourced_id, body.0)
             .await?;
@@ -3493,6 +3997,56 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
         let arg_line_item_sourced_id = input.required(op, "lineItemSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc
                 .get_results_for_line_item_for_class(
@@ -3513,6 +4067,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESULTS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_results_for_class(ctx, arg_class_sourced_id, query);
         rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
             .await
@@ -3525,6 +4129,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_SCORE_SCALES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_score_scales_for_class(ctx, arg_class_sourced_id, query)
         };
@@ -3545,6 +4199,56 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
         let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc
                 .get_results_for_student_for_class(
@@ -3566,6 +4270,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_LINE_ITEMS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|description|assignDate|dueDate|class|school|category|gradingPeriod|academicSession|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|description|assignDate|dueDate|class|school|category|gradingPeriod|academicSession|scoreScale|resultValueMin|resultValueMax|learningObjectiveSet)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_line_items(ctx, query);
         rt::server::collection(
                 &input,
@@ -3584,6 +4339,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::POST_RESULTS_FOR_LINE_ITEM;
         let arg_line_item_sourced_id = input.required(op, "lineItemSourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         let out = svc
             .post_results_for_line_item(ctx, arg_line_item_sourced_id, body.0)
             .await?;
@@ -3625,6 +4381,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::PUT_LINE_ITEM;
         let arg_sourced_id = input.required(op, "sourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         svc.put_line_item(ctx, arg_sourced_id, body.0).await?;
         rt::server::empty(201)
     }
@@ -3648,6 +4405,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_RESULTS;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|lineItem|student|class|scoreScale|scoreStatus|score|textScore|scoreDate|comment|learningObjectiveSet|inProgress|incomplete|late|missing)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_results(ctx, query);
         rt::server::collection(&input, rt::Some("results"), RESULT_D_TYPE_MEMBERS, call)
             .await
@@ -3676,6 +4484,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::PUT_RESULT;
         let arg_sourced_id = input.required(op, "sourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         svc.put_result(ctx, arg_sourced_id, body.0).await?;
         rt::server::empty(201)
     }
@@ -3699,6 +4508,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::POST_LINE_ITEMS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         let out = svc
             .post_line_items_for_school(ctx, arg_school_sourced_id, body.0)
             .await?;
@@ -3718,6 +4528,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_SCORE_SCALES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_score_scales_for_school(ctx, arg_school_sourced_id, query)
         };
@@ -3738,6 +4598,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_SCORE_SCALES;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|type|course|class|scoreScaleValue)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_score_scales(ctx, query);
         rt::server::collection(
                 &input,
@@ -3777,6 +4688,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::PUT_SCORE_SCALE;
         let arg_sourced_id = input.required(op, "sourcedId")?;
+        rt::check::Check::check(&rt::check::Nested, &body.0, &rt::check::At::body())?;
         svc.put_score_scale(ctx, arg_sourced_id, body.0).await?;
         rt::server::empty(201)
     }
@@ -3958,6 +4870,24 @@ pub mod client {
             rt::Page<super::models::AssessmentLineItemSetDType>,
             rt::ApiError,
         > {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ASSESSMENT_LINE_ITEMS)
                 .list_query(&query);
             self.api.call_page(request).await
@@ -3999,6 +4929,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAssessmentLineItemDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_ASSESSMENT_LINE_ITEM)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4024,6 +4969,7 @@ pub mod client {
             sourced_id: &str,
             body: &super::models::SingleAssessmentLineItemDType,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_ASSESSMENT_LINE_ITEM)
                 .arg("sourcedId", &sourced_id)
                 .json_body("application/json", body);
@@ -4066,6 +5012,24 @@ pub mod client {
             rt::Page<super::models::AssessmentResultSetDType>,
             rt::ApiError,
         > {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_ASSESSMENT_RESULTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4106,6 +5070,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleAssessmentResultDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_ASSESSMENT_RESULT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4131,6 +5110,7 @@ pub mod client {
             sourced_id: &str,
             body: &super::models::SingleAssessmentResultDType,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_ASSESSMENT_RESULT)
                 .arg("sourcedId", &sourced_id)
                 .json_body("application/json", body);
@@ -4170,6 +5150,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CategoriesSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_CATEGORIES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4210,6 +5208,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleCategoryDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_CATEGORY)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4283,6 +5296,7 @@ pub mod client {
             academic_session_sourced_id: &str,
             body: &super::models::ResultSetDType,
         ) -> rt::Result<super::models::GuidPairSetDType, rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::POST_RESULTS_FOR_ACADEMIC_SESSION_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .arg("academicSessionSourcedId", &academic_session_sourced_id)
@@ -4309,6 +5323,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::CategoriesSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_CATEGORIES_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4353,6 +5385,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_LINE_ITEMS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4397,6 +5447,7 @@ pub mod client {
             class_sourced_id: &str,
             body: &super::models::LineItemSetDType,
         ) -> rt::Result<super::models::GuidPairSetDType, rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::POST_LINE_ITEMS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .json_body("application/json", body);
@@ -4427,6 +5478,24 @@ pub mod client {
             line_item_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .arg("lineItemSourcedId", &line_item_sourced_id)
@@ -4474,6 +5543,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4518,6 +5605,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ScoreScaleSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_SCORE_SCALES_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -4567,6 +5672,24 @@ pub mod client {
             student_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .arg("studentSourcedId", &student_sourced_id)
@@ -4624,6 +5747,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::LineItemSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_LINE_ITEMS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4664,6 +5805,7 @@ pub mod client {
             line_item_sourced_id: &str,
             body: &super::models::ResultSetDType,
         ) -> rt::Result<super::models::GuidPairSetDType, rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::POST_RESULTS_FOR_LINE_ITEM)
                 .arg("lineItemSourcedId", &line_item_sourced_id)
                 .json_body("application/json", body);
@@ -4689,6 +5831,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleLineItemDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_LINE_ITEM)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4714,6 +5871,7 @@ pub mod client {
             sourced_id: &str,
             body: &super::models::SingleLineItemDType,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_LINE_ITEM)
                 .arg("sourcedId", &sourced_id)
                 .json_body("application/json", body);
@@ -4752,6 +5910,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResultSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_RESULTS).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4792,6 +5968,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleResultDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_RESULT)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4817,6 +6008,7 @@ pub mod client {
             sourced_id: &str,
             body: &super::models::SingleResultDType,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_RESULT)
                 .arg("sourcedId", &sourced_id)
                 .json_body("application/json", body);
@@ -4860,6 +6052,7 @@ pub mod client {
             school_sourced_id: &str,
             body: &super::models::LineItemSetDType,
         ) -> rt::Result<super::models::GuidPairSetDType, rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::POST_LINE_ITEMS_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .json_body("application/json", body);
@@ -4885,6 +6078,24 @@ pub mod client {
             school_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ScoreScaleSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_SCORE_SCALES_FOR_SCHOOL)
                 .arg("schoolSourcedId", &school_sourced_id)
                 .list_query(&query);
@@ -4924,6 +6135,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ScoreScaleSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_SCORE_SCALES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -4964,6 +6193,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleScoreScaleDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_SCORE_SCALE)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -4989,6 +6233,7 @@ pub mod client {
             sourced_id: &str,
             body: &super::models::SingleScoreScaleDType,
         ) -> rt::Result<(), rt::ApiError> {
+            rt::check::Check::check(&rt::check::Nested, &body, &rt::check::At::body())?;
             let request = request(&ops::PUT_SCORE_SCALE)
                 .arg("sourcedId", &sourced_id)
                 .json_body("application/json", body);

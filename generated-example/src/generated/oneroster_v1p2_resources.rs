@@ -223,6 +223,19 @@ pub mod models {
         #[serde(rename = "imsx_codeMinorField")]
         pub imsx_code_minor_field: rt::Vec<ImsxCodeMinorFieldDType>,
     }
+    impl rt::Validate for ImsxCodeMinorDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Items::new(rt::check::Pass).min_items(1),
+                &self.imsx_code_minor_field,
+                &at.key("imsx_codeMinorField"),
+            )?;
+            rt::Ok(())
+        }
+    }
     /// One detail code and the system it applies to.
     ///
     /// Object generated from the schema `imsx_CodeMinorFieldDType`.
@@ -304,6 +317,19 @@ pub mod models {
             skip_serializing_if = "rt::Option::is_none"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
+    }
+    impl rt::Validate for ImsxStatusInfoDType {
+        fn validate_at(
+            &self,
+            at: &rt::check::At<'_>,
+        ) -> rt::Result<(), rt::check::Violation> {
+            rt::check::Check::check(
+                &rt::check::Optional(rt::check::Nested),
+                &self.imsx_code_minor,
+                &at.key("imsx_CodeMinor"),
+            )?;
+            rt::Ok(())
+        }
     }
     /// Overall outcome; error responses use `failure`.
     ///
@@ -724,6 +750,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_resources_for_class(ctx, arg_class_sourced_id, query);
         rt::server::collection(
                 &input,
@@ -741,6 +817,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_COURSE;
         let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| {
             svc.get_resources_for_course(ctx, arg_course_sourced_id, query)
         };
@@ -761,6 +887,57 @@ pub mod server {
         ctx: rt::RequestContext,
         input: rt::RequestInput,
     ) -> rt::Handled {
+        let op = &ops::GET_ALL_RESOURCES;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_all_resources(ctx, query);
         rt::server::collection(
                 &input,
@@ -799,6 +976,56 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_USER;
         let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        let checked_fields: rt::Option<rt::Vec<rt::String>> = input
+            .optional(op, "fields")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Items::new(
+                        rt::check::Text::new()
+                            .pattern(
+                                rt::pattern!(
+                                    "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                ),
+                            ),
+                    )
+                    .min_items(1),
+            ),
+            &checked_fields,
+            &rt::check::At::query("fields"),
+        )?;
+        let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Text::new()
+                    .pattern(
+                        rt::pattern!(
+                            "^(?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*'(?: (?:AND|OR) (?:sourcedId|status|dateLastModified|metadata|title|roles|importance|vendorResourceId|vendorId|applicationId)(?:\\.[A-Za-z0-9_-]+)*(?:=|!=|>=?|<=?|~)'(?:[^']|'')*')?$"
+                        ),
+                    ),
+            ),
+            &checked_filter,
+            &rt::check::At::query("filter"),
+        )?;
+        let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(1),
+            ),
+            &checked_limit,
+            &rt::check::At::query("limit"),
+        )?;
+        let checked_offset: rt::Option<i64> = input.optional(op, "offset")?;
+        rt::check::Check::check(
+            &rt::check::Optional(
+                rt::check::Int::new()
+                    .format(-9223372036854775808, 9223372036854775807, "int64")
+                    .minimum(0),
+            ),
+            &checked_offset,
+            &rt::check::At::query("offset"),
+        )?;
         let call = |query| svc.get_resources_for_user(ctx, arg_user_sourced_id, query);
         rt::server::collection(
                 &input,
@@ -895,6 +1122,24 @@ pub mod client {
             class_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_CLASS)
                 .arg("classSourcedId", &class_sourced_id)
                 .list_query(&query);
@@ -939,6 +1184,24 @@ pub mod client {
             course_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_COURSE)
                 .arg("courseSourcedId", &course_sourced_id)
                 .list_query(&query);
@@ -993,6 +1256,24 @@ pub mod client {
             &self,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_ALL_RESOURCES).list_query(&query);
             self.api.call_page(request).await
         }
@@ -1033,6 +1314,21 @@ pub mod client {
             sourced_id: &str,
             fields: rt::Option<&[&str]>,
         ) -> rt::Result<super::models::SingleResourceDType, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Items::new(
+                            rt::check::Text::new()
+                                .pattern(
+                                    rt::pattern!(
+                                        "^[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*(?:,[^,]*[^,\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^,]*)*$"
+                                    ),
+                                ),
+                        )
+                        .min_items(1),
+                ),
+                &fields,
+                &rt::check::At::query("fields"),
+            )?;
             let request = request(&ops::GET_RESOURCE)
                 .arg("sourcedId", &sourced_id)
                 .arg("fields", &fields);
@@ -1058,6 +1354,24 @@ pub mod client {
             user_sourced_id: &str,
             query: rt::ListQuery,
         ) -> rt::Result<rt::Page<super::models::ResourceSetDType>, rt::ApiError> {
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(1),
+                ),
+                &query.limit_value(),
+                &rt::check::At::query("limit"),
+            )?;
+            rt::check::Check::check(
+                &rt::check::Optional(
+                    rt::check::Int::new()
+                        .format(-9223372036854775808, 9223372036854775807, "int64")
+                        .minimum(0),
+                ),
+                &query.offset_value(),
+                &rt::check::At::query("offset"),
+            )?;
             let request = request(&ops::GET_RESOURCES_FOR_USER)
                 .arg("userSourcedId", &user_sourced_id)
                 .list_query(&query);
