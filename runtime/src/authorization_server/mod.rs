@@ -74,7 +74,7 @@ pub mod keys;
 mod live_tokens;
 pub mod model;
 pub mod owner;
-mod pages;
+pub(crate) mod pages;
 
 mod key_rotation;
 mod rate_limit;
