@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
-use crate::client::HttpPolicy;
+use crate::client::{ClientAssertionSource, HttpPolicy, TokenSourceOptions};
 use crate::resource_server::{Clock, SystemClock};
 
 use super::launch_store::LaunchStore;
 use super::platform_keys::PlatformKeyCache;
-use super::registration::PlatformRegistry;
+use super::registration::{PlatformRegistration, PlatformRegistry};
 use super::tool_keys::ToolKeys;
 
 /// The tool's own URLs, as registered with every platform.
@@ -211,6 +211,22 @@ impl LtiTool {
     /// The platforms this tool trusts.
     pub fn registry(&self) -> &Arc<dyn PlatformRegistry> {
         &self.registry
+    }
+
+    /// The token source for a platform's LTI Advantage services (AGS, NRPS): client
+    /// credentials at the registration's token endpoint, authenticated by a client assertion
+    /// signed with the tool's current key (CL-15). Hand it to the generated AGS/NRPS clients.
+    pub fn service_token_source(
+        &self,
+        registration: &PlatformRegistration,
+        options: TokenSourceOptions,
+    ) -> Result<ClientAssertionSource, crate::client::ClientError> {
+        ClientAssertionSource::new(
+            &registration.token_endpoint,
+            registration.client_id.clone(),
+            Arc::clone(&self.tool_keys) as Arc<dyn crate::client::AssertionSigningKeys>,
+            options,
+        )
     }
 
     pub(crate) fn now(&self) -> i64 {

@@ -243,3 +243,9 @@ impl ToolKeys {
         json!({ "keys": ring.published.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 }
+
+impl crate::client::AssertionSigningKeys for ToolKeys {
+    fn current_assertion_key(&self) -> crate::client::JwtAssertionKey {
+        self.active().assertion_key()
+    }
+}
