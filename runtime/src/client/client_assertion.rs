@@ -1,6 +1,6 @@
 //! [`ClientAssertionSource`]: OAuth 2 client credentials authenticated by an RFC 7523 client
 //! assertion signed with whichever key the client signs with *now*, the way LTI Advantage
-//! tools get AGS and NRPS tokens from a platform (1EdTech Security Framework 1.1 §4.1, LTI
+//! tools get AGS and NRPS tokens from a platform (1EdTech Security Framework 1.1 §4.1.1, LTI
 //! Advantage: `private_key_jwt` only).
 //!
 //! [`ClientCredentialsSource`] with [`ClientAuth::PrivateKeyJwt`] holds one fixed key. A tool

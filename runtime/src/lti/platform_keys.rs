@@ -59,6 +59,10 @@ impl PlatformKeyCache {
         })
     }
 
+    pub(crate) fn set_min_refresh_interval(&mut self, interval: Duration) {
+        self.min_refresh_interval = interval;
+    }
+
     fn slot(&self, key: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(slots.entry(key.to_owned()).or_default())

@@ -188,14 +188,10 @@ impl LtiTool {
         self
     }
 
-    /// Changes how often an unknown `kid` may refetch a platform's JWKS.
-    pub fn with_jwks_min_refresh_interval(
-        mut self,
-        interval: Duration,
-        http: HttpPolicy,
-    ) -> Result<Self, LtiToolError> {
-        self.platform_keys = PlatformKeyCache::new(http, interval)?;
-        Ok(self)
+    /// Changes how often an unknown `kid` may refetch a platform's JWKS (default 60 s).
+    pub fn with_jwks_min_refresh_interval(mut self, interval: Duration) -> Self {
+        self.platform_keys.set_min_refresh_interval(interval);
+        self
     }
 
     /// The tool's configuration.

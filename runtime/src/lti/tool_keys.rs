@@ -1,5 +1,5 @@
 //! The tool's own signing keys: they sign deep-linking responses and client assertions, and
-//! their public halves are the tool's JWKS (1EdTech Security Framework 1.1 §6: keys by `kid`, published as a JWKS).
+//! their public halves are the tool's JWKS (1EdTech Security Framework 1.1 §6, key management: keys by `kid`, published as a JWKS).
 //!
 //! Rotation without breaking anything in flight: [`ToolKeys::rotate`] makes a new key the
 //! signer while the previous ones stay published until [`ToolKeys::retire`] removes them

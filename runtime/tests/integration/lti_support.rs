@@ -178,12 +178,11 @@ impl Harness {
             Arc::new(registry),
             options.store,
             tool_keys.clone(),
-            policy.clone(),
+            policy,
         )
         .unwrap()
         .with_rules(LaunchRules::default().with_clock(clock.clone()))
-        .with_jwks_min_refresh_interval(options.refresh_interval, policy)
-        .unwrap();
+        .with_jwks_min_refresh_interval(options.refresh_interval);
         let tool = Arc::new(tool);
         let app = Arc::new(EchoApp {
             tool_keys: tool_keys.clone(),
