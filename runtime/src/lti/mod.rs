@@ -46,6 +46,7 @@ pub use claims::{
 pub use deep_linking::{ContentItem, DeepLinkingResponse, DeepLinkingResponseError};
 pub use error::{LaunchError, LoginError};
 pub use launch::{DeepLinkingLaunch, Launch, LaunchClaims, LaunchUser, ResourceLinkLaunch};
+pub use launch_validation::MAX_ID_TOKEN_BYTES;
 pub use launch_store::{
     BrowserBinding, BrowserProof, LaunchStore, LaunchStoreError, MemoryLaunchStore, PendingLogin,
 };
