@@ -46,11 +46,11 @@ pub use claims::{
 pub use deep_linking::{ContentItem, DeepLinkingResponse, DeepLinkingResponseError};
 pub use error::{LaunchError, LoginError};
 pub use launch::{DeepLinkingLaunch, Launch, LaunchClaims, LaunchUser, ResourceLinkLaunch};
-pub use launch_validation::MAX_ID_TOKEN_BYTES;
 pub use launch_store::{
     BrowserBinding, BrowserProof, LaunchStore, LaunchStoreError, MemoryLaunchStore, PendingLogin,
 };
 pub use launch_store_sqlite::SqliteLaunchStore;
+pub use launch_validation::MAX_ID_TOKEN_BYTES;
 pub use login::{LoginInitiation, LoginRedirect};
 pub use pages::auto_submit_form;
 pub use platform_keys::PlatformKeyCache;

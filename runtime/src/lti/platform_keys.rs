@@ -19,14 +19,22 @@ use crate::resource_server::{KeyLookup, KeySet, VerificationKey};
 use super::error::LaunchError;
 use super::registration::{PlatformKeySource, PlatformRegistration};
 
-/// The cached key set of one platform key source.
+/// The cached key set of one platform key source. Launches read the set without waiting; the
+/// async lock is held only by a fetch, and is the single flight: launches that need a refetch
+/// queue on it and find the fetched set.
 #[derive(Default)]
 struct CachedKeys {
-    keys: Option<Arc<KeySet>>,
-    last_fetch: Option<Instant>,
+    keys: std::sync::RwLock<Option<Arc<KeySet>>>,
+    last_fetch: tokio::sync::Mutex<Option<Instant>>,
 }
 
-type Slot = Arc<tokio::sync::Mutex<CachedKeys>>;
+impl CachedKeys {
+    fn current(&self) -> Option<Arc<KeySet>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+type Slot = Arc<CachedKeys>;
 
 /// Platform key sets by key source, shared by every launch.
 pub struct PlatformKeyCache {
@@ -108,34 +116,36 @@ impl PlatformKeyCache {
             PlatformKeySource::JwksUri(uri) => uri,
         };
         let slot = self.slot(uri);
-        // The lock is the single flight: launches waiting on a fetch reuse its result.
-        let mut cached = slot.lock().await;
-        if let Some(set) = &cached.keys {
-            match pick(set, kid, alg) {
-                Err(LaunchError::UnknownKey) => {}
-                other => return other,
-            }
+        let known = |set: Option<Arc<KeySet>>| match set.map(|s| pick(&s, kid, alg)) {
+            Some(Err(LaunchError::UnknownKey)) | None => None,
+            Some(found) => Some(found),
+        };
+        if let Some(found) = known(slot.current()) {
+            return found;
         }
-        let due = cached
-            .last_fetch
-            .is_none_or(|t| t.elapsed() >= self.min_refresh_interval);
+        let mut last_fetch = slot.last_fetch.lock().await;
+        // Another launch may have fetched while this one waited.
+        if let Some(found) = known(slot.current()) {
+            return found;
+        }
+        let due = last_fetch.is_none_or(|t| t.elapsed() >= self.min_refresh_interval);
         if !due {
-            return Err(if cached.keys.is_some() {
+            return Err(if slot.current().is_some() {
                 LaunchError::UnknownKey
             } else {
                 LaunchError::KeysUnavailable
             });
         }
-        cached.last_fetch = Some(Instant::now());
+        *last_fetch = Some(Instant::now());
         match self.fetch(uri).await {
             Ok(set) => {
                 let set = Arc::new(set);
-                cached.keys = Some(Arc::clone(&set));
+                *slot.keys.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&set));
                 pick(&set, kid, alg)
             }
             Err(error) => {
                 tracing::warn!(jwks_uri = %uri, %error, "platform JWKS fetch failed");
-                match &cached.keys {
+                match slot.current() {
                     Some(_) => Err(LaunchError::UnknownKey),
                     None => Err(LaunchError::KeysUnavailable),
                 }

@@ -603,3 +603,18 @@ async fn a_platform_error_answer_is_a_page_naming_the_error() {
             .contains("missing `id_token`")
     );
 }
+
+#[tokio::test]
+async fn cl_12_es256_platform_keys_verify_and_a_bad_es256_signature_is_refused() {
+    let h = Harness::start().await;
+    let ec = ec_key("platform-ec");
+    h.jwks.set(jwks(&[&h.platform_key, &ec]));
+    let login = h.login_direct(RESOURCE_TARGET).await;
+    let token = sign_with(&ec, &h.resource_link_claims(&login));
+    h.launch_direct(&login, &token).await.unwrap();
+    let impostor = ec_key("platform-ec");
+    let login = h.login_direct(RESOURCE_TARGET).await;
+    let token = sign_with(&impostor, &h.resource_link_claims(&login));
+    let err = h.launch_direct(&login, &token).await.unwrap_err();
+    assert!(matches!(err, LaunchError::BadSignature), "{err:?}");
+}
