@@ -277,3 +277,49 @@ async fn registrations_load_from_a_json_file_with_clear_errors() {
     let err = StaticPlatformRegistry::from_json_file(&path).unwrap_err();
     assert!(err.to_string().contains("[0].client_id"), "{err}");
 }
+
+#[test]
+fn a_tool_or_registration_that_cannot_work_is_refused_with_what_to_fix() {
+    use ims_runtime::lti::*;
+    use std::sync::Arc;
+    let keys = || {
+        Arc::new(ToolKeys::new(
+            ToolKey::generate(jsonwebtoken::Algorithm::ES256).unwrap(),
+        ))
+    };
+    let registry = || -> Arc<dyn PlatformRegistry> { Arc::new(StaticPlatformRegistry::default()) };
+    let store = || -> Arc<dyn LaunchStore> { Arc::new(MemoryLaunchStore::new()) };
+    let http = ims_runtime::client::HttpPolicy::default;
+    for (config, expected) in [
+        (
+            LtiToolConfig::new(
+                "http://tool.example.edu/launch",
+                vec![RESOURCE_TARGET.into()],
+            ),
+            "redirect_uri must be an https URL",
+        ),
+        (
+            LtiToolConfig::new(REDIRECT_URI, vec![]),
+            "target_link_uris is empty",
+        ),
+        (
+            LtiToolConfig::new(REDIRECT_URI, vec!["http://tool.example.edu/r".into()]),
+            "every target_link_uri must be an https URL",
+        ),
+    ] {
+        let err = LtiTool::new(config, registry(), store(), keys(), http()).unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    let mut r = registration(PlatformKeySource::Jwks(serde_json::json!({"keys": [
+        {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}
+    ]})));
+    let err = StaticPlatformRegistry::new([r.clone()]).unwrap_err();
+    assert!(err.to_string().contains("no key usable"), "{err}");
+    r.keys = PlatformKeySource::JwksUri("https://platform.example.edu/jwks".into());
+    r.deployment_ids.clear();
+    let err = StaticPlatformRegistry::new([r]).unwrap_err();
+    assert!(
+        err.to_string().contains("deployment_ids must list"),
+        "{err}"
+    );
+}
