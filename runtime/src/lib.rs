@@ -5,7 +5,7 @@
 //! (filter/sort/fields/paging of IMS collections), [`imsx`] (`imsx_StatusInfo` errors),
 //! [`codegen`] (the one path generated code names), and behind features `tls`, `resource_server`
 //! (checking tokens where an API is served), `authorization_server` (the embedded authorization
-//! server), `client` (token sources and typed calls), `discovery` (serving the SDD) and `server`
+//! server), `client` (token sources and typed calls), `lti` (LTI 1.3, tool side), `discovery` (serving the SDD) and `server`
 //! (the service trait plumbing and router of generated `server` modules).
 //! Generated code only names `::ims_runtime::…` paths; the dependencies it needs are re-exported
 //! under [`__private`] so a `build.rs` user adds one dependency.
@@ -36,6 +36,9 @@ pub mod authorization_server;
 
 #[cfg(feature = "client")]
 pub mod client;
+
+#[cfg(feature = "lti")]
+pub mod lti;
 
 pub use ims_macros::*;
 

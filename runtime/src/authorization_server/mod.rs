@@ -75,7 +75,7 @@ mod live_tokens;
 pub mod model;
 mod own_keys_verifier;
 pub mod owner;
-mod pages;
+pub(crate) mod pages;
 
 mod key_rotation;
 mod rate_limit;

@@ -1,6 +1,6 @@
 //! Outgoing side of the IMS Security Framework and typed service calls ([`ApiClient`]: paging,
 //! retries, imsx errors; what generated `<Service>Client`s are built on): OAuth 2 client-credentials token sources
-//! (`client_secret_basic`, `private_key_jwt`), token caching with single-flight renewal, and an
+//! (`client_secret_basic`, `private_key_jwt`; [`ClientAssertionSource`] follows a rotating signing key, as LTI tools need), token caching with single-flight renewal, and an
 //! HTTP policy (https only, no redirects, timeouts, size caps) shared with the resource-server
 //! verifiers that call out (remote JWKS, introspection).
 //!
@@ -20,6 +20,7 @@ mod api_client;
 mod api_error;
 mod authorization_code;
 mod authorized_client;
+mod client_assertion;
 mod client_error;
 mod discovery_client;
 mod http;
@@ -39,6 +40,7 @@ pub use authorization_code::{
     AuthorizationRequest, LogoutOutcome,
 };
 pub use authorized_client::AuthorizedClient;
+pub use client_assertion::{AssertionSigningKeys, ClientAssertionSource};
 pub use client_error::ClientError;
 pub use discovery_client::{
     AuthorizationCodeScheme, AuthorizationServerMetadata, Discovered, DiscoveryClient,

@@ -20,7 +20,7 @@ mod layer;
 mod principal;
 #[cfg(feature = "client")]
 mod remote_jwks;
-mod strict_json;
+pub(crate) mod strict_json;
 mod verifier;
 
 pub use crate::catalogue::ScopeRequirement;

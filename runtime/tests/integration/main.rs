@@ -4,12 +4,13 @@
 //! One module per area; run one with `cargo test -p ims-runtime --test integration jwt_verify::`.
 //! The shared harnesses are `common` (keys, hand-built JWTs), `authz_support` (the embedded
 //! authorization server over TLS), `client_api_support` (an API + token endpoint for the client)
-//! and `store_conformance_pg` (a fresh PostgreSQL database per test, from `IMS_TEST_POSTGRES_URL`).
+//! and `lti_support` (an LTI platform stand-in and the tool's routes), `store_conformance_pg` (a fresh PostgreSQL database per test, from `IMS_TEST_POSTGRES_URL`).
 
 mod authz_support;
 mod client_api_support;
 mod client_authorization_code_support;
 mod common;
+mod lti_support;
 
 mod authz_authorize;
 mod authz_consent;
@@ -32,6 +33,11 @@ mod client_token;
 mod discovery_endpoint;
 mod jwt_remote_jwks;
 mod jwt_verify;
+mod lti_deep_linking;
+mod lti_launch;
+mod lti_launch_store;
+mod lti_login;
+mod lti_service_tokens;
 mod rs_bearer;
 mod rs_introspection;
 mod server_router;

@@ -1,0 +1,113 @@
+//! LTI launch validations per second, in-process on one core: taking the pending login by
+//! `state`, the browser binding, the RS256 signature by `kid`, every claim check and the
+//! nonce spent in the launch store: what `POST /lti/launch` does before the tool's handler.
+//! The login that precedes each launch and the platform's signing are set-up, not measured.
+//!
+//! Run: `cargo bench -p ims-runtime --bench lti_launch_validation`
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ims_runtime::client::HttpPolicy;
+use ims_runtime::lti::*;
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+
+const ISSUER: &str = "https://platform.example.edu";
+const CLIENT_ID: &str = "tool-client-1";
+const TARGET: &str = "https://tool.example.edu/lti/resource";
+
+/// A tool trusting one platform whose key (RS256, inline JWKS) is `platform_key`.
+fn tool(platform_key: &ToolKey, store: Arc<dyn LaunchStore>) -> LtiTool {
+    let registry = StaticPlatformRegistry::new([PlatformRegistration {
+        issuer: ISSUER.into(),
+        client_id: CLIENT_ID.into(),
+        deployment_ids: vec!["d1".into()],
+        authorization_endpoint: "https://platform.example.edu/authorize".into(),
+        token_endpoint: "https://platform.example.edu/token".into(),
+        keys: PlatformKeySource::Jwks(json!({"keys": [platform_key.public_jwk()]})),
+    }])
+    .unwrap();
+    LtiTool::new(
+        LtiToolConfig::new("https://tool.example.edu/lti/launch", vec![TARGET.into()]),
+        Arc::new(registry),
+        store,
+        Arc::new(ToolKeys::new(ToolKey::generate(Algorithm::ES256).unwrap())),
+        HttpPolicy::default(),
+    )
+    .unwrap()
+}
+
+/// A login and the platform's `id_token` answering it (state, cookie value, token).
+async fn login_and_token(tool: &LtiTool, platform_key: &ToolKey) -> (String, String, String) {
+    let redirect = tool
+        .begin_login(&LoginInitiation {
+            iss: ISSUER.into(),
+            login_hint: "u".into(),
+            target_link_uri: TARGET.into(),
+            lti_message_hint: None,
+            client_id: Some(CLIENT_ID.into()),
+            lti_deployment_id: None,
+        })
+        .await
+        .unwrap();
+    let q: HashMap<String, String> = redirect.location.query_pairs().into_owned().collect();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let token = platform_key
+        .sign(&json!({
+            "iss": ISSUER, "aud": CLIENT_ID, "sub": "user-17", "iat": now, "exp": now + 300,
+            "nonce": q["nonce"], "name": "Ada Lovelace",
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "d1",
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": TARGET,
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
+            "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            "https://purl.imsglobal.org/spec/lti/claim/context": {"id": "course-1", "label": "MATH 101"},
+            "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+                "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                "lineitems": "https://platform.example.edu/courses/course-1/lineitems"},
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                "context_memberships_url": "https://platform.example.edu/courses/course-1/memberships",
+                "service_versions": ["2.0"]}
+        }))
+        .unwrap();
+    (redirect.state, redirect.cookie_value, token)
+}
+
+fn bench(c: &mut Criterion) {
+    // One core: a current-thread runtime runs the (non-blocking) validation inline.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let platform_key = ToolKey::generate(Algorithm::RS256).unwrap();
+    let stores: [(&str, Arc<dyn LaunchStore>); 2] = [
+        ("memory_store", Arc::new(MemoryLaunchStore::new())),
+        (
+            "sqlite_store",
+            Arc::new(SqliteLaunchStore::open_in_memory().unwrap()),
+        ),
+    ];
+    let mut group = c.benchmark_group("lti_launch_validation");
+    group.throughput(Throughput::Elements(1));
+    for (name, store) in stores {
+        let tool = tool(&platform_key, store);
+        group.bench_function(format!("rs256_resource_link_{name}"), |b| {
+            b.iter_batched(
+                || rt.block_on(login_and_token(&tool, &platform_key)),
+                |(state, cookie, token)| {
+                    rt.block_on(tool.launch(&state, &token, BrowserProof::Cookie(Some(&cookie))))
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
