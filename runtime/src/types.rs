@@ -396,6 +396,54 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `deserialize_with` for optional fields that are not nullable (`Option<T>`): a missing member
+/// is `None` (with `#[serde(default)]`), a present one must be a `T`. What `null` means depends
+/// on who reads: a generated server decoding a request body refuses it ("null is not allowed"),
+/// because the SDD does not allow it and invalid input must not reach the implementation; a
+/// client reading a response takes it as absent, because real providers send `null` for members
+/// they leave out and a client should not fail on it. The server says which through
+/// [`StrictNulls`], around one synchronous decode.
+pub fn deserialize_optional<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let value = Option::<T>::deserialize(deserializer)?;
+    if value.is_none() && STRICT_NULLS.with(std::cell::Cell::get) {
+        return Err(serde::de::Error::custom(
+            "null is not allowed here: the member is optional, leave it out instead",
+        ));
+    }
+    Ok(value)
+}
+
+thread_local! {
+    static STRICT_NULLS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, [`deserialize_optional`] on this thread refuses `null`. Held by a server around
+/// the (synchronous) decode of a request body; dropping it restores what was there before.
+#[derive(Debug)]
+pub struct StrictNulls {
+    before: bool,
+}
+
+impl StrictNulls {
+    /// Refuses `null` for optional, non-nullable members on this thread until dropped.
+    pub fn enter() -> Self {
+        Self {
+            before: STRICT_NULLS.with(|s| s.replace(true)),
+        }
+    }
+}
+
+impl Drop for StrictNulls {
+    fn drop(&mut self) {
+        let before = self.before;
+        STRICT_NULLS.with(|s| s.set(before));
+    }
+}
+
 /// `deserialize_with` for required nullable fields (`Option<T>`): like `Option::deserialize`,
 /// but because it is a `deserialize_with` function serde no longer treats a missing field as
 /// `None`, so `{}` is rejected with "missing field" while `{"x": null}` is accepted.
@@ -550,6 +598,31 @@ mod tests {
             let s: S = serde_json::from_str(json).unwrap();
             assert_eq!(serde_json::to_string(&s).unwrap(), json);
         }
+    }
+
+    #[test]
+    fn optional_members_refuse_null_only_under_strict_nulls() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct S {
+            #[serde(default, deserialize_with = "deserialize_optional")]
+            x: Option<String>,
+        }
+        let read = |json: &str| serde_json::from_str::<S>(json);
+        assert_eq!(read("{}").unwrap().x, None);
+        assert_eq!(read(r#"{"x":"a"}"#).unwrap().x.as_deref(), Some("a"));
+        assert_eq!(read(r#"{"x":null}"#).unwrap().x, None, "lenient by default");
+        {
+            let _strict = StrictNulls::enter();
+            let err = read(r#"{"x":null}"#).unwrap_err().to_string();
+            assert!(err.contains("null is not allowed"), "{err}");
+            assert_eq!(read("{}").unwrap().x, None);
+            assert!(read(r#"{"x":1}"#).is_err());
+            {
+                let _nested = StrictNulls::enter();
+            }
+            assert!(read(r#"{"x":null}"#).is_err(), "a nested guard restores strictness");
+        }
+        assert_eq!(read(r#"{"x":null}"#).unwrap().x, None, "the guard's drop restores leniency");
     }
 
     #[test]

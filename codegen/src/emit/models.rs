@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | required | `T` | — |
 //! | required + nullable | `Option<T>` | `deserialize_with = deserialize_nullable` (null ok, missing rejected) |
-//! | optional | `Option<T>` | `default`, `skip_serializing_if = is_none` |
+//! | optional | `Option<T>` | `default`, `skip_serializing_if = is_none`, `deserialize_with = deserialize_optional` (`null` refused in request bodies a server reads, read as absent by a client) |
 //! | optional + nullable | `Option<Option<T>>` | as optional + `deserialize_with = deserialize_some` |
 //! | optional, any JSON value | `Option<Value>` | as optional + `deserialize_with = deserialize_present` |
 //!
@@ -239,6 +239,7 @@ fn field_view(field: &Field) -> FieldView {
         }
         (t, false) => {
             serde.extend(optional);
+            serde.push(with("deserialize_optional"));
             format!("{option}<{}>", type_path(t, ""))
         }
     };

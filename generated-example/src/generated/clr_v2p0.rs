@@ -249,14 +249,23 @@ pub mod models {
         #[serde(
             rename = "achievementType",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub achievement_type: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// JSON member `creator`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub creator: rt::Option<Profile>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -331,20 +340,36 @@ pub mod models {
         /// The credential's name.
         ///
         /// JSON member `name`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub name: rt::Option<rt::String>,
         /// What the record is about.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// True when the record holds only part of the learner's achievements.
         ///
         /// JSON member `partial`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub partial: rt::Option<bool>,
         /// JSON member `issuer` (required).
         pub issuer: ProfileRef,
@@ -359,7 +384,8 @@ pub mod models {
         #[serde(
             rename = "validUntil",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub valid_until: rt::Option<rt::DateTime>,
         /// When the record was awarded.
@@ -368,7 +394,8 @@ pub mod models {
         #[serde(
             rename = "awardedDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub awarded_date: rt::Option<rt::DateTime>,
         /// JSON member `credentialSubject` (required).
@@ -378,13 +405,18 @@ pub mod models {
         #[serde(
             rename = "credentialStatus",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub credential_status: rt::Option<CredentialStatus>,
         /// Embedded (Data Integrity) proofs.
         ///
         /// JSON member `proof`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub proof: rt::Option<rt::Vec<Proof>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -427,7 +459,11 @@ pub mod models {
         /// The learner's URI, e.g. a DID or a mailto URI.
         ///
         /// JSON member `id`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id: rt::Option<rt::Uri>,
         /// Includes `ClrSubject`.
         ///
@@ -441,12 +477,20 @@ pub mod models {
         /// Achievements the record describes without a credential for each.
         ///
         /// JSON member `achievement`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub achievement: rt::Option<rt::Vec<Achievement>>,
         /// How two achievements relate.
         ///
         /// JSON member `association`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub association: rt::Option<rt::Vec<Association>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -526,12 +570,20 @@ pub mod models {
         /// A page describing the criteria.
         ///
         /// JSON member `id`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id: rt::Option<rt::Uri>,
         /// The criteria in words (Markdown).
         ///
         /// JSON member `narrative`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub narrative: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -546,7 +598,11 @@ pub mod models {
         /// Credentials without a VC-JWT proof, as JSON.
         ///
         /// JSON member `credential`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub credential: rt::Option<rt::Vec<ClrCredential>>,
         /// VC-JWT signed credentials, as compact JWS strings.
         ///
@@ -554,7 +610,8 @@ pub mod models {
         #[serde(
             rename = "compactJwsString",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub compact_jws_string: rt::Option<rt::Vec<CompactJws>>,
     }
@@ -602,7 +659,11 @@ pub mod models {
         /// Text describing the image.
         ///
         /// JSON member `caption`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub caption: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -709,13 +770,18 @@ pub mod models {
         /// What went wrong, for a person.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_codeMinor`.
         #[serde(
             rename = "imsx_codeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinor>,
     }
@@ -783,27 +849,47 @@ pub mod models {
         /// Display name.
         ///
         /// JSON member `name`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub name: rt::Option<rt::String>,
         /// Home page.
         ///
         /// JSON member `url`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub url: rt::Option<rt::Uri>,
         /// E-mail address.
         ///
         /// JSON member `email`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub email: rt::Option<rt::String>,
         /// Telephone number.
         ///
         /// JSON member `phone`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub phone: rt::Option<rt::String>,
         /// Free text about the profile.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// Given name (people).
         ///
@@ -811,7 +897,8 @@ pub mod models {
         #[serde(
             rename = "givenName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub given_name: rt::Option<rt::String>,
         /// Family name (people).
@@ -820,11 +907,16 @@ pub mod models {
         #[serde(
             rename = "familyName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub family_name: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -884,12 +976,20 @@ pub mod models {
         /// The cryptosuite, e.g. `eddsa-rdfc-2022`.
         ///
         /// JSON member `cryptosuite`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub cryptosuite: rt::Option<rt::String>,
         /// When the proof was made.
         ///
         /// JSON member `created`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub created: rt::Option<rt::DateTime>,
         /// Why it was made, e.g. `assertionMethod`.
         ///
@@ -897,7 +997,8 @@ pub mod models {
         #[serde(
             rename = "proofPurpose",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub proof_purpose: rt::Option<rt::String>,
         /// The key that verifies it.
@@ -906,7 +1007,8 @@ pub mod models {
         #[serde(
             rename = "verificationMethod",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub verification_method: rt::Option<rt::String>,
         /// The proof itself.
@@ -915,7 +1017,8 @@ pub mod models {
         #[serde(
             rename = "proofValue",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub proof_value: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.

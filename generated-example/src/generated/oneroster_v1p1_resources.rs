@@ -260,13 +260,18 @@ pub mod models {
         /// Explanation meant for people, e.g. for a log line.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_CodeMinor`.
         #[serde(
             rename = "imsx_CodeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
@@ -344,22 +349,38 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the resource.
         ///
         /// JSON member `title`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub title: rt::Option<rt::String>,
         /// Roles the resource is meant for.
         ///
         /// JSON member `roles`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub roles: rt::Option<rt::Vec<ResourceDTypeRolesItem>>,
         /// Whether the resource is primary or secondary material.
         ///
         /// JSON member `importance`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub importance: rt::Option<ResourceDTypeImportance>,
         /// The vendor's own identifier of the resource.
         ///
@@ -372,7 +393,8 @@ pub mod models {
         #[serde(
             rename = "vendorId",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub vendor_id: rt::Option<rt::String>,
         /// Application that delivers the resource.
@@ -381,7 +403,8 @@ pub mod models {
         #[serde(
             rename = "applicationId",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub application_id: rt::Option<rt::String>,
     }
@@ -445,7 +468,11 @@ pub mod models {
         /// The resources on this page.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceDType>>,
     }
     /// One resource, wrapped in the `resource` member.

@@ -419,7 +419,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the session, e.g. `Fall 2027`.
         ///
@@ -440,12 +444,20 @@ pub mod models {
         /// JSON member `type` (required).
         pub r#type: AcademicSessionDTypeType,
         /// JSON member `parent`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub parent: rt::Option<AcadSessionGuidRefDType>,
         /// Sessions directly inside this one.
         ///
         /// JSON member `children`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub children: rt::Option<rt::Vec<AcadSessionGuidRefDType>>,
         /// School year the session counts towards, as the calendar year in which it ends.
         ///
@@ -497,7 +509,8 @@ pub mod models {
         #[serde(
             rename = "academicSessions",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub academic_sessions: rt::Option<rt::Vec<AcademicSessionDType>>,
     }
@@ -522,7 +535,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the class.
         ///
@@ -534,7 +551,8 @@ pub mod models {
         #[serde(
             rename = "classCode",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub class_code: rt::Option<rt::String>,
         /// Homeroom or scheduled class.
@@ -545,17 +563,29 @@ pub mod models {
         /// Where the class meets.
         ///
         /// JSON member `location`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub location: rt::Option<rt::String>,
         /// Grade levels taught (CEDS codes).
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Subjects taught, as names.
         ///
         /// JSON member `subjects`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub subjects: rt::Option<rt::Vec<rt::String>>,
         /// JSON member `course` (required).
         pub course: CourseGuidRefDType,
@@ -571,18 +601,27 @@ pub mod models {
         #[serde(
             rename = "subjectCodes",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub subject_codes: rt::Option<rt::Vec<rt::String>>,
         /// Timetable periods in which the class meets.
         ///
         /// JSON member `periods`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub periods: rt::Option<rt::Vec<rt::String>>,
         /// Learning resources attached to the class.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
     impl rt::Validate for ClassDType {
@@ -662,7 +701,11 @@ pub mod models {
         /// The classes on this page.
         ///
         /// JSON member `classes`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub classes: rt::Option<rt::Vec<ClassDType>>,
     }
     impl rt::Validate for ClassSetDType {
@@ -699,7 +742,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the course.
         ///
@@ -709,7 +756,8 @@ pub mod models {
         #[serde(
             rename = "schoolYear",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub school_year: rt::Option<AcadSessionGuidRefDType>,
         /// Local code of the course.
@@ -718,18 +766,27 @@ pub mod models {
         #[serde(
             rename = "courseCode",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub course_code: rt::Option<rt::String>,
         /// Grade levels the course is for.
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Subjects covered, as names.
         ///
         /// JSON member `subjects`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub subjects: rt::Option<rt::Vec<rt::String>>,
         /// JSON member `org` (required).
         pub org: OrgGuidRefDType,
@@ -739,13 +796,18 @@ pub mod models {
         #[serde(
             rename = "subjectCodes",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub subject_codes: rt::Option<rt::Vec<rt::String>>,
         /// Learning resources attached to the course.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
@@ -799,7 +861,11 @@ pub mod models {
         /// The courses on this page.
         ///
         /// JSON member `courses`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub courses: rt::Option<rt::Vec<CourseDType>>,
     }
     /// Sensitive personal data about one user; it shares the user's sourcedId.
@@ -823,7 +889,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Date of birth.
         ///
@@ -831,13 +901,18 @@ pub mod models {
         #[serde(
             rename = "birthDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub birth_date: rt::Option<rt::Date>,
         /// Sex as recorded.
         ///
         /// JSON member `sex`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub sex: rt::Option<DemographicsDTypeSex>,
         /// `true` when the person identifies as American Indian or Alaska Native.
         ///
@@ -845,7 +920,8 @@ pub mod models {
         #[serde(
             rename = "americanIndianOrAlaskaNative",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub american_indian_or_alaska_native: rt::Option<
             DemographicsDTypeAmericanIndianOrAlaskaNative,
@@ -853,7 +929,11 @@ pub mod models {
         /// `true` when the person identifies as Asian.
         ///
         /// JSON member `asian`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub asian: rt::Option<DemographicsDTypeAsian>,
         /// `true` when the person identifies as Black or African American.
         ///
@@ -861,7 +941,8 @@ pub mod models {
         #[serde(
             rename = "blackOrAfricanAmerican",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub black_or_african_american: rt::Option<
             DemographicsDTypeBlackOrAfricanAmerican,
@@ -872,7 +953,8 @@ pub mod models {
         #[serde(
             rename = "nativeHawaiianOrOtherPacificIslander",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub native_hawaiian_or_other_pacific_islander: rt::Option<
             DemographicsDTypeNativeHawaiianOrOtherPacificIslander,
@@ -880,7 +962,11 @@ pub mod models {
         /// `true` when the person identifies as White.
         ///
         /// JSON member `white`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub white: rt::Option<DemographicsDTypeWhite>,
         /// `true` when the person identifies as of two or more races.
         ///
@@ -888,7 +974,8 @@ pub mod models {
         #[serde(
             rename = "demographicRaceTwoOrMoreRaces",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub demographic_race_two_or_more_races: rt::Option<
             DemographicsDTypeDemographicRaceTwoOrMoreRaces,
@@ -899,7 +986,8 @@ pub mod models {
         #[serde(
             rename = "hispanicOrLatinoEthnicity",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub hispanic_or_latino_ethnicity: rt::Option<
             DemographicsDTypeHispanicOrLatinoEthnicity,
@@ -910,7 +998,8 @@ pub mod models {
         #[serde(
             rename = "countryOfBirthCode",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub country_of_birth_code: rt::Option<rt::String>,
         /// State of birth, as its postal abbreviation.
@@ -919,7 +1008,8 @@ pub mod models {
         #[serde(
             rename = "stateOfBirthAbbreviation",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub state_of_birth_abbreviation: rt::Option<rt::String>,
         /// City of birth.
@@ -928,7 +1018,8 @@ pub mod models {
         #[serde(
             rename = "cityOfBirth",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub city_of_birth: rt::Option<rt::String>,
         /// Residence status for public-school purposes (CEDS code).
@@ -937,7 +1028,8 @@ pub mod models {
         #[serde(
             rename = "publicSchoolResidenceStatus",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub public_school_residence_status: rt::Option<rt::String>,
     }
@@ -1065,7 +1157,11 @@ pub mod models {
         /// The demographics records on this page.
         ///
         /// JSON member `demographics`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub demographics: rt::Option<rt::Vec<DemographicsDType>>,
     }
     /// Membership of one user in one class, with a role.
@@ -1089,7 +1185,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// JSON member `user` (required).
         pub user: UserGuidRefDType,
@@ -1104,7 +1204,11 @@ pub mod models {
         /// `true` for the lead teacher of the class.
         ///
         /// JSON member `primary`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub primary: rt::Option<EnrollmentDTypePrimary>,
         /// First day of the enrollment.
         ///
@@ -1112,7 +1216,8 @@ pub mod models {
         #[serde(
             rename = "beginDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub begin_date: rt::Option<rt::Date>,
         /// Last day of the enrollment.
@@ -1121,7 +1226,8 @@ pub mod models {
         #[serde(
             rename = "endDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub end_date: rt::Option<rt::Date>,
     }
@@ -1176,7 +1282,11 @@ pub mod models {
         /// The enrollments on this page.
         ///
         /// JSON member `enrollments`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub enrollments: rt::Option<rt::Vec<EnrollmentDType>>,
     }
     /// Enumeration generated from the inline schema at `/components/parameters/orderBy/schema`.
@@ -1280,13 +1390,18 @@ pub mod models {
         /// Explanation meant for people, e.g. for a log line.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_CodeMinor`.
         #[serde(
             rename = "imsx_CodeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
@@ -1364,7 +1479,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the organization.
         ///
@@ -1377,15 +1496,27 @@ pub mod models {
         /// External identifier, e.g. an NCES id.
         ///
         /// JSON member `identifier`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub identifier: rt::Option<rt::String>,
         /// JSON member `parent`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub parent: rt::Option<OrgGuidRefDType>,
         /// Organizations directly below this one.
         ///
         /// JSON member `children`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub children: rt::Option<rt::Vec<OrgGuidRefDType>>,
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
@@ -1461,7 +1592,11 @@ pub mod models {
         /// The organizations on this page.
         ///
         /// JSON member `orgs`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub orgs: rt::Option<rt::Vec<OrgDType>>,
     }
     /// A pointer to a resource held by the provider: its URL, its sourcedId and the kind of record.
@@ -1596,7 +1731,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Login name.
         ///
@@ -1608,7 +1747,8 @@ pub mod models {
         #[serde(
             rename = "userIds",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub user_ids: rt::Option<rt::Vec<UserIdDType>>,
         /// `true` when the account may be used.
@@ -1632,7 +1772,8 @@ pub mod models {
         #[serde(
             rename = "middleName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub middle_name: rt::Option<rt::String>,
         /// The user's role.
@@ -1642,27 +1783,47 @@ pub mod models {
         /// Local identifier, e.g. a student number.
         ///
         /// JSON member `identifier`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub identifier: rt::Option<rt::String>,
         /// E-mail address.
         ///
         /// JSON member `email`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub email: rt::Option<rt::String>,
         /// Number for text messages.
         ///
         /// JSON member `sms`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub sms: rt::Option<rt::String>,
         /// Telephone number.
         ///
         /// JSON member `phone`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub phone: rt::Option<rt::String>,
         /// Users who act for this one, e.g. parents.
         ///
         /// JSON member `agents`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub agents: rt::Option<rt::Vec<UserGuidRefDType>>,
         /// Organizations the user belongs to; at least one.
         ///
@@ -1671,12 +1832,20 @@ pub mod models {
         /// Grade levels (CEDS codes).
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Initial or shared password, when the provider sends one.
         ///
         /// JSON member `password`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub password: rt::Option<rt::String>,
     }
     impl rt::Validate for UserDType {
@@ -1796,7 +1965,11 @@ pub mod models {
         /// The users on this page.
         ///
         /// JSON member `users`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub users: rt::Option<rt::Vec<UserDType>>,
     }
     impl rt::Validate for UserSetDType {

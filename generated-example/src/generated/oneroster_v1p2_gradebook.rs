@@ -456,7 +456,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the assessment or assessment part.
         ///
@@ -465,23 +469,33 @@ pub mod models {
         /// Longer explanation of the assessment.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// JSON member `class`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub class: rt::Option<ClassGuidRefDType>,
         /// JSON member `parentAssessmentLineItem`.
         #[serde(
             rename = "parentAssessmentLineItem",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub parent_assessment_line_item: rt::Option<AssessmentLineItemGuidRefDType>,
         /// JSON member `scoreScale`.
         #[serde(
             rename = "scoreScale",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_scale: rt::Option<ScoreScaleGuidRefDType>,
         /// Lowest score a result may have.
@@ -490,7 +504,8 @@ pub mod models {
         #[serde(
             rename = "resultValueMin",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub result_value_min: rt::Option<f64>,
         /// Highest score a result may have.
@@ -499,7 +514,8 @@ pub mod models {
         #[serde(
             rename = "resultValueMax",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub result_value_max: rt::Option<f64>,
         /// Learning objectives the assessment measures.
@@ -508,7 +524,8 @@ pub mod models {
         #[serde(
             rename = "learningObjectiveSet",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveSetDType>>,
     }
@@ -583,7 +600,8 @@ pub mod models {
         #[serde(
             rename = "assessmentLineItems",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub assessment_line_items: rt::Option<rt::Vec<AssessmentLineItemDType>>,
     }
@@ -621,7 +639,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// JSON member `assessmentLineItem` (required).
         #[serde(rename = "assessmentLineItem")]
@@ -631,7 +653,11 @@ pub mod models {
         /// The numeric score given.
         ///
         /// JSON member `score`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub score: rt::Option<f64>,
         /// The score as text, e.g. a performance level.
         ///
@@ -639,7 +665,8 @@ pub mod models {
         #[serde(
             rename = "textScore",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub text_score: rt::Option<rt::String>,
         /// When the score was given.
@@ -651,7 +678,8 @@ pub mod models {
         #[serde(
             rename = "scoreScale",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_scale: rt::Option<ScoreScaleGuidRefDType>,
         /// Percentile of the score within the population the provider compares with.
@@ -660,7 +688,8 @@ pub mod models {
         #[serde(
             rename = "scorePercentile",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_percentile: rt::Option<f64>,
         /// How far grading has got, or an `ext:` term.
@@ -671,7 +700,11 @@ pub mod models {
         /// Remark from the grader.
         ///
         /// JSON member `comment`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub comment: rt::Option<rt::String>,
         /// Scores per learning objective.
         ///
@@ -679,7 +712,8 @@ pub mod models {
         #[serde(
             rename = "learningObjectiveSet",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveScoreSetDType>>,
         /// Whether the student is still working on it: `true` or `false`, as a string.
@@ -688,23 +722,36 @@ pub mod models {
         #[serde(
             rename = "inProgress",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub in_progress: rt::Option<AssessmentResultDTypeInProgress>,
         /// Whether the assessment was left unfinished: `true` or `false`, as a string.
         ///
         /// JSON member `incomplete`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub incomplete: rt::Option<AssessmentResultDTypeIncomplete>,
         /// Whether the assessment was taken late: `true` or `false`, as a string.
         ///
         /// JSON member `late`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub late: rt::Option<AssessmentResultDTypeLate>,
         /// Whether the assessment was never taken: `true` or `false`, as a string.
         ///
         /// JSON member `missing`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub missing: rt::Option<AssessmentResultDTypeMissing>,
     }
     impl rt::Validate for AssessmentResultDType {
@@ -819,7 +866,8 @@ pub mod models {
         #[serde(
             rename = "assessmentResults",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub assessment_results: rt::Option<rt::Vec<AssessmentResultDType>>,
     }
@@ -845,7 +893,11 @@ pub mod models {
         /// The categories on this page.
         ///
         /// JSON member `categories`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub categories: rt::Option<rt::Vec<CategoryDType>>,
     }
     /// A grouping of line items, e.g. homework or exams, optionally weighted.
@@ -869,7 +921,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the category, e.g. `Homework`.
         ///
@@ -878,7 +934,11 @@ pub mod models {
         /// Share of the overall grade that line items of this category carry; how it combines with other weights is up to the gradebook.
         ///
         /// JSON member `weight`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub weight: rt::Option<f64>,
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
@@ -1021,7 +1081,8 @@ pub mod models {
         #[serde(
             rename = "sourcedIdPairs",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub sourced_id_pairs: rt::Option<rt::Vec<GuidPairDType>>,
     }
@@ -1119,13 +1180,18 @@ pub mod models {
         /// Explanation meant for people, e.g. for a log line.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_CodeMinor`.
         #[serde(
             rename = "imsx_CodeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
@@ -1190,7 +1256,11 @@ pub mod models {
         /// Numeric score on the objective.
         ///
         /// JSON member `score`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub score: rt::Option<f64>,
         /// Score on the objective as text.
         ///
@@ -1198,7 +1268,8 @@ pub mod models {
         #[serde(
             rename = "textScore",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub text_score: rt::Option<rt::String>,
     }
@@ -1313,7 +1384,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the gradable item.
         ///
@@ -1322,7 +1397,11 @@ pub mod models {
         /// Longer explanation of the item.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// When the item was handed out.
         ///
@@ -1344,21 +1423,24 @@ pub mod models {
         #[serde(
             rename = "gradingPeriod",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub grading_period: rt::Option<AcadSessionGuidRefDType>,
         /// JSON member `academicSession`.
         #[serde(
             rename = "academicSession",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub academic_session: rt::Option<AcadSessionGuidRefDType>,
         /// JSON member `scoreScale`.
         #[serde(
             rename = "scoreScale",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_scale: rt::Option<ScoreScaleGuidRefDType>,
         /// Lowest score a result may have.
@@ -1367,7 +1449,8 @@ pub mod models {
         #[serde(
             rename = "resultValueMin",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub result_value_min: rt::Option<f64>,
         /// Highest score a result may have.
@@ -1376,7 +1459,8 @@ pub mod models {
         #[serde(
             rename = "resultValueMax",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub result_value_max: rt::Option<f64>,
         /// Learning objectives the item assesses, grouped by where their identifiers come from.
@@ -1385,7 +1469,8 @@ pub mod models {
         #[serde(
             rename = "learningObjectiveSet",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveSetDType>>,
     }
@@ -1456,7 +1541,8 @@ pub mod models {
         #[serde(
             rename = "lineItems",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub line_items: rt::Option<rt::Vec<LineItemDType>>,
     }
@@ -1529,7 +1615,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// JSON member `lineItem` (required).
         #[serde(rename = "lineItem")]
@@ -1537,13 +1627,18 @@ pub mod models {
         /// JSON member `student` (required).
         pub student: UserGuidRefDType,
         /// JSON member `class`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub class: rt::Option<ClassGuidRefDType>,
         /// JSON member `scoreScale`.
         #[serde(
             rename = "scoreScale",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_scale: rt::Option<ScoreScaleGuidRefDType>,
         /// How far grading has got, or an `ext:` term.
@@ -1554,7 +1649,11 @@ pub mod models {
         /// The numeric score given.
         ///
         /// JSON member `score`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub score: rt::Option<f64>,
         /// The score as text, e.g. a letter grade from the score scale.
         ///
@@ -1562,7 +1661,8 @@ pub mod models {
         #[serde(
             rename = "textScore",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub text_score: rt::Option<rt::String>,
         /// When the score was given.
@@ -1573,7 +1673,11 @@ pub mod models {
         /// Remark from the grader.
         ///
         /// JSON member `comment`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub comment: rt::Option<rt::String>,
         /// Scores per learning objective, grouped by where their identifiers come from.
         ///
@@ -1581,7 +1685,8 @@ pub mod models {
         #[serde(
             rename = "learningObjectiveSet",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub learning_objective_set: rt::Option<rt::Vec<LearningObjectiveScoreSetDType>>,
         /// Whether the student is still working on it: `true` or `false`, as a string.
@@ -1590,23 +1695,36 @@ pub mod models {
         #[serde(
             rename = "inProgress",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub in_progress: rt::Option<ResultDTypeInProgress>,
         /// Whether the work was handed in unfinished: `true` or `false`, as a string.
         ///
         /// JSON member `incomplete`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub incomplete: rt::Option<ResultDTypeIncomplete>,
         /// Whether the work was handed in after the due date: `true` or `false`, as a string.
         ///
         /// JSON member `late`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub late: rt::Option<ResultDTypeLate>,
         /// Whether the work was never handed in: `true` or `false`, as a string.
         ///
         /// JSON member `missing`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub missing: rt::Option<ResultDTypeMissing>,
     }
     impl rt::Validate for ResultDType {
@@ -1711,7 +1829,11 @@ pub mod models {
         /// The results on this page.
         ///
         /// JSON member `results`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub results: rt::Option<rt::Vec<ResultDType>>,
     }
     impl rt::Validate for ResultSetDType {
@@ -1748,7 +1870,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the scale, e.g. `A–F letter grades`.
         ///
@@ -1759,7 +1885,11 @@ pub mod models {
         /// JSON member `type` (required).
         pub r#type: rt::String,
         /// JSON member `course`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub course: rt::Option<CourseGuidRefDType>,
         /// JSON member `class` (required).
         pub class: ClassGuidRefDType,
@@ -1836,7 +1966,8 @@ pub mod models {
         #[serde(
             rename = "scoreScales",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub score_scales: rt::Option<rt::Vec<ScoreScaleDType>>,
     }

@@ -308,13 +308,18 @@ pub mod models {
         /// Explanation meant for people, e.g. for a log line.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_CodeMinor`.
         #[serde(
             rename = "imsx_CodeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
@@ -392,22 +397,38 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the resource as learners and staff see it.
         ///
         /// JSON member `title`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub title: rt::Option<rt::String>,
         /// Roles the resource is meant for; each a listed role or an `ext:` term. Empty or absent: everyone with access to the class, course or user it is attached to.
         ///
         /// JSON member `roles`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub roles: rt::Option<rt::Vec<ResourceDTypeRolesItem>>,
         /// Whether the resource is the main material (`primary`) or supporting (`secondary`).
         ///
         /// JSON member `importance`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub importance: rt::Option<ResourceDTypeImportance>,
         /// The vendor's own identifier of the resource (e.g. a product or content code); what a tool needs to open it.
         ///
@@ -420,7 +441,8 @@ pub mod models {
         #[serde(
             rename = "vendorId",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub vendor_id: rt::Option<rt::String>,
         /// Identifier of the application that delivers the resource.
@@ -429,7 +451,8 @@ pub mod models {
         #[serde(
             rename = "applicationId",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub application_id: rt::Option<rt::String>,
     }
@@ -495,7 +518,11 @@ pub mod models {
         /// The resources on this page.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceDType>>,
     }
     /// One resource, wrapped in the `resource` member.

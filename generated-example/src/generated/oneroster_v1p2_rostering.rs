@@ -445,7 +445,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the session, e.g. `Fall 2027`.
         ///
@@ -466,12 +470,20 @@ pub mod models {
         /// JSON member `type` (required).
         pub r#type: AcademicSessionDTypeType,
         /// JSON member `parent`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub parent: rt::Option<AcadSessionGuidRefDType>,
         /// Sessions directly inside this one.
         ///
         /// JSON member `children`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub children: rt::Option<rt::Vec<AcadSessionGuidRefDType>>,
         /// School year the session counts towards, as the calendar year in which it ends (e.g. `2028` for 2027–28).
         ///
@@ -525,7 +537,8 @@ pub mod models {
         #[serde(
             rename = "academicSessions",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub academic_sessions: rt::Option<rt::Vec<AcademicSessionDType>>,
     }
@@ -550,7 +563,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the class as pupils and staff know it.
         ///
@@ -562,7 +579,8 @@ pub mod models {
         #[serde(
             rename = "classCode",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub class_code: rt::Option<rt::String>,
         /// Homeroom or scheduled class, or an `ext:` term.
@@ -571,23 +589,36 @@ pub mod models {
         #[serde(
             rename = "classType",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub class_type: rt::Option<ClassDTypeClassType>,
         /// Where the class meets, e.g. a room.
         ///
         /// JSON member `location`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub location: rt::Option<rt::String>,
         /// Grade levels taught (CEDS codes).
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Subjects taught, as names.
         ///
         /// JSON member `subjects`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub subjects: rt::Option<rt::Vec<rt::String>>,
         /// JSON member `course` (required).
         pub course: CourseGuidRefDType,
@@ -603,18 +634,27 @@ pub mod models {
         #[serde(
             rename = "subjectCodes",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub subject_codes: rt::Option<rt::Vec<rt::String>>,
         /// Timetable periods in which the class meets.
         ///
         /// JSON member `periods`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub periods: rt::Option<rt::Vec<rt::String>>,
         /// Learning resources attached to the class.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
     impl rt::Validate for ClassDType {
@@ -697,7 +737,11 @@ pub mod models {
         /// The classes on this page.
         ///
         /// JSON member `classes`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub classes: rt::Option<rt::Vec<ClassDType>>,
     }
     impl rt::Validate for ClassSetDType {
@@ -734,7 +778,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the course.
         ///
@@ -744,7 +792,8 @@ pub mod models {
         #[serde(
             rename = "schoolYear",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub school_year: rt::Option<AcadSessionGuidRefDType>,
         /// Local code of the course.
@@ -755,15 +804,27 @@ pub mod models {
         /// Grade levels the course is for (CEDS codes).
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Subjects covered, as names.
         ///
         /// JSON member `subjects`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub subjects: rt::Option<rt::Vec<rt::String>>,
         /// JSON member `org`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub org: rt::Option<OrgGuidRefDType>,
         /// Subjects covered, as codes (e.g. SCED).
         ///
@@ -771,13 +832,18 @@ pub mod models {
         #[serde(
             rename = "subjectCodes",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub subject_codes: rt::Option<rt::Vec<rt::String>>,
         /// Learning resources attached to the course.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
@@ -831,7 +897,11 @@ pub mod models {
         /// The courses on this page.
         ///
         /// JSON member `courses`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub courses: rt::Option<rt::Vec<CourseDType>>,
     }
     /// Sign-in details a user needs for one application profile.
@@ -851,7 +921,11 @@ pub mod models {
         /// Secret for the application, when the provider shares it.
         ///
         /// JSON member `password`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub password: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -878,7 +952,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Date of birth.
         ///
@@ -886,13 +964,18 @@ pub mod models {
         #[serde(
             rename = "birthDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub birth_date: rt::Option<rt::Date>,
         /// Sex as recorded, or an `ext:` term.
         ///
         /// JSON member `sex`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub sex: rt::Option<DemographicsDTypeSex>,
         /// `true` when the person identifies as American Indian or Alaska Native.
         ///
@@ -900,7 +983,8 @@ pub mod models {
         #[serde(
             rename = "americanIndianOrAlaskaNative",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub american_indian_or_alaska_native: rt::Option<
             DemographicsDTypeAmericanIndianOrAlaskaNative,
@@ -908,7 +992,11 @@ pub mod models {
         /// `true` when the person identifies as Asian.
         ///
         /// JSON member `asian`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub asian: rt::Option<DemographicsDTypeAsian>,
         /// `true` when the person identifies as Black or African American.
         ///
@@ -916,7 +1004,8 @@ pub mod models {
         #[serde(
             rename = "blackOrAfricanAmerican",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub black_or_african_american: rt::Option<
             DemographicsDTypeBlackOrAfricanAmerican,
@@ -927,7 +1016,8 @@ pub mod models {
         #[serde(
             rename = "nativeHawaiianOrOtherPacificIslander",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub native_hawaiian_or_other_pacific_islander: rt::Option<
             DemographicsDTypeNativeHawaiianOrOtherPacificIslander,
@@ -935,7 +1025,11 @@ pub mod models {
         /// `true` when the person identifies as White.
         ///
         /// JSON member `white`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub white: rt::Option<DemographicsDTypeWhite>,
         /// `true` when the person identifies as of two or more races.
         ///
@@ -943,7 +1037,8 @@ pub mod models {
         #[serde(
             rename = "demographicRaceTwoOrMoreRaces",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub demographic_race_two_or_more_races: rt::Option<
             DemographicsDTypeDemographicRaceTwoOrMoreRaces,
@@ -954,7 +1049,8 @@ pub mod models {
         #[serde(
             rename = "hispanicOrLatinoEthnicity",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub hispanic_or_latino_ethnicity: rt::Option<
             DemographicsDTypeHispanicOrLatinoEthnicity,
@@ -965,7 +1061,8 @@ pub mod models {
         #[serde(
             rename = "countryOfBirthCode",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub country_of_birth_code: rt::Option<rt::String>,
         /// State of birth, as its postal abbreviation.
@@ -974,7 +1071,8 @@ pub mod models {
         #[serde(
             rename = "stateOfBirthAbbreviation",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub state_of_birth_abbreviation: rt::Option<rt::String>,
         /// City of birth.
@@ -983,7 +1081,8 @@ pub mod models {
         #[serde(
             rename = "cityOfBirth",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub city_of_birth: rt::Option<rt::String>,
         /// Residence status for public-school purposes (CEDS code).
@@ -992,7 +1091,8 @@ pub mod models {
         #[serde(
             rename = "publicSchoolResidenceStatus",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub public_school_residence_status: rt::Option<rt::String>,
     }
@@ -1129,7 +1229,11 @@ pub mod models {
         /// The demographics records on this page.
         ///
         /// JSON member `demographics`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub demographics: rt::Option<rt::Vec<DemographicsDType>>,
     }
     /// Membership of one user in one class, with a role.
@@ -1153,7 +1257,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// JSON member `user` (required).
         pub user: UserGuidRefDType,
@@ -1168,7 +1276,11 @@ pub mod models {
         /// `true` for the lead teacher of the class; only meaningful for teachers.
         ///
         /// JSON member `primary`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub primary: rt::Option<EnrollmentDTypePrimary>,
         /// First day of the enrollment.
         ///
@@ -1176,7 +1288,8 @@ pub mod models {
         #[serde(
             rename = "beginDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub begin_date: rt::Option<rt::Date>,
         /// Last day of the enrollment.
@@ -1185,7 +1298,8 @@ pub mod models {
         #[serde(
             rename = "endDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub end_date: rt::Option<rt::Date>,
     }
@@ -1242,7 +1356,11 @@ pub mod models {
         /// The enrollments on this page.
         ///
         /// JSON member `enrollments`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub enrollments: rt::Option<rt::Vec<EnrollmentDType>>,
     }
     /// Enumeration generated from the inline schema at `/components/parameters/orderBy/schema`.
@@ -1346,13 +1464,18 @@ pub mod models {
         /// Explanation meant for people, e.g. for a log line.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_CodeMinor`.
         #[serde(
             rename = "imsx_CodeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinorDType>,
     }
@@ -1430,7 +1553,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Name of the organization.
         ///
@@ -1445,12 +1572,20 @@ pub mod models {
         /// JSON member `identifier` (required).
         pub identifier: rt::String,
         /// JSON member `parent`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub parent: rt::Option<OrgGuidRefDType>,
         /// Organizations directly below this one.
         ///
         /// JSON member `children`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub children: rt::Option<rt::Vec<OrgGuidRefDType>>,
     }
     /// Lifecycle state: `active`, or `tobedeleted` when the record is about to disappear.
@@ -1528,7 +1663,11 @@ pub mod models {
         /// The organizations on this page.
         ///
         /// JSON member `orgs`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub orgs: rt::Option<rt::Vec<OrgDType>>,
     }
     /// A pointer to a resource held by the provider: its URL, its sourcedId and the kind of record.
@@ -1583,7 +1722,8 @@ pub mod models {
         #[serde(
             rename = "userProfile",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub user_profile: rt::Option<rt::Uri>,
         /// First day the role applies.
@@ -1592,7 +1732,8 @@ pub mod models {
         #[serde(
             rename = "beginDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub begin_date: rt::Option<rt::Date>,
         /// Last day the role applies.
@@ -1601,7 +1742,8 @@ pub mod models {
         #[serde(
             rename = "endDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub end_date: rt::Option<rt::Date>,
     }
@@ -1760,7 +1902,11 @@ pub mod models {
         #[serde(rename = "dateLastModified")]
         pub date_last_modified: rt::DateTime,
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<MetadataDType>,
         /// Identifier of the person that stays the same across systems.
         ///
@@ -1768,13 +1914,18 @@ pub mod models {
         #[serde(
             rename = "userMasterIdentifier",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub user_master_identifier: rt::Option<rt::String>,
         /// Login name.
         ///
         /// JSON member `username`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub username: rt::Option<rt::String>,
         /// Other identifiers of the user, each with its kind.
         ///
@@ -1782,7 +1933,8 @@ pub mod models {
         #[serde(
             rename = "userIds",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub user_ids: rt::Option<rt::Vec<UserIdDType>>,
         /// `true` when the account may be used.
@@ -1806,7 +1958,8 @@ pub mod models {
         #[serde(
             rename = "middleName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub middle_name: rt::Option<rt::String>,
         /// First name the person prefers to be called by.
@@ -1815,7 +1968,8 @@ pub mod models {
         #[serde(
             rename = "preferredFirstName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub preferred_first_name: rt::Option<rt::String>,
         /// Middle name the person prefers.
@@ -1824,7 +1978,8 @@ pub mod models {
         #[serde(
             rename = "preferredMiddleName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub preferred_middle_name: rt::Option<rt::String>,
         /// Last name the person prefers.
@@ -1833,13 +1988,18 @@ pub mod models {
         #[serde(
             rename = "preferredLastName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub preferred_last_name: rt::Option<rt::String>,
         /// Pronouns the person uses.
         ///
         /// JSON member `pronouns`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub pronouns: rt::Option<rt::String>,
         /// Roles at organizations; at least one.
         ///
@@ -1851,55 +2011,89 @@ pub mod models {
         #[serde(
             rename = "userProfiles",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub user_profiles: rt::Option<rt::Vec<UserProfileDType>>,
         /// JSON member `primaryOrg`.
         #[serde(
             rename = "primaryOrg",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub primary_org: rt::Option<OrgGuidRefDType>,
         /// Local identifier, e.g. a student number.
         ///
         /// JSON member `identifier`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub identifier: rt::Option<rt::String>,
         /// E-mail address.
         ///
         /// JSON member `email`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub email: rt::Option<rt::String>,
         /// Number for text messages.
         ///
         /// JSON member `sms`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub sms: rt::Option<rt::String>,
         /// Telephone number.
         ///
         /// JSON member `phone`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub phone: rt::Option<rt::String>,
         /// Users who act for this one, e.g. parents or guardians.
         ///
         /// JSON member `agents`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub agents: rt::Option<rt::Vec<UserGuidRefDType>>,
         /// Grade levels the user is in or teaches (CEDS codes).
         ///
         /// JSON member `grades`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub grades: rt::Option<rt::Vec<rt::String>>,
         /// Initial or shared password, when the provider sends one.
         ///
         /// JSON member `password`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub password: rt::Option<rt::String>,
         /// Learning resources attached to the user.
         ///
         /// JSON member `resources`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub resources: rt::Option<rt::Vec<ResourceGuidRefDType>>,
     }
     impl rt::Validate for UserDType {
@@ -2010,18 +2204,27 @@ pub mod models {
         #[serde(
             rename = "applicationId",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub application_id: rt::Option<rt::String>,
         /// Readable note on the profile.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// Credentials for the application.
         ///
         /// JSON member `credentials`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub credentials: rt::Option<rt::Vec<CredentialDType>>,
     }
     /// A page of users, wrapped in the `users` member. An empty page is an empty array.
@@ -2033,7 +2236,11 @@ pub mod models {
         /// The users on this page.
         ///
         /// JSON member `users`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub users: rt::Option<rt::Vec<UserDType>>,
     }
     impl rt::Validate for UserSetDType {

@@ -248,14 +248,23 @@ pub mod models {
         #[serde(
             rename = "achievementType",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub achievement_type: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// JSON member `creator`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub creator: rt::Option<Profile>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -301,15 +310,27 @@ pub mod models {
         /// The credential's name.
         ///
         /// JSON member `name`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub name: rt::Option<rt::String>,
         /// What the credential is about.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// JSON member `issuer` (required).
         pub issuer: ProfileRef,
@@ -324,7 +345,8 @@ pub mod models {
         #[serde(
             rename = "validUntil",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub valid_until: rt::Option<rt::DateTime>,
         /// When the achievement was awarded.
@@ -333,7 +355,8 @@ pub mod models {
         #[serde(
             rename = "awardedDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub awarded_date: rt::Option<rt::DateTime>,
         /// JSON member `credentialSubject` (required).
@@ -343,13 +366,18 @@ pub mod models {
         #[serde(
             rename = "credentialStatus",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub credential_status: rt::Option<CredentialStatus>,
         /// Embedded (Data Integrity) proofs.
         ///
         /// JSON member `proof`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub proof: rt::Option<rt::Vec<Proof>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -392,7 +420,11 @@ pub mod models {
         /// The subject's URI, e.g. a DID or a mailto URI.
         ///
         /// JSON member `id`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id: rt::Option<rt::Uri>,
         /// Includes `AchievementSubject`.
         ///
@@ -406,7 +438,8 @@ pub mod models {
         #[serde(
             rename = "activityStartDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub activity_start_date: rt::Option<rt::DateTime>,
         /// When the activity ended.
@@ -415,13 +448,18 @@ pub mod models {
         #[serde(
             rename = "activityEndDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub activity_end_date: rt::Option<rt::DateTime>,
         /// How the subject met the criteria (Markdown).
         ///
         /// JSON member `narrative`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub narrative: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -496,12 +534,20 @@ pub mod models {
         /// A page describing the criteria.
         ///
         /// JSON member `id`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id: rt::Option<rt::Uri>,
         /// The criteria in words (Markdown).
         ///
         /// JSON member `narrative`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub narrative: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -525,7 +571,11 @@ pub mod models {
         /// Credentials without a VC-JWT proof, as JSON.
         ///
         /// JSON member `credential`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub credential: rt::Option<rt::Vec<AchievementCredential>>,
         /// VC-JWT signed credentials, as compact JWS strings.
         ///
@@ -533,7 +583,8 @@ pub mod models {
         #[serde(
             rename = "compactJwsString",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub compact_jws_string: rt::Option<rt::Vec<CompactJws>>,
     }
@@ -572,7 +623,11 @@ pub mod models {
         /// Text describing the image.
         ///
         /// JSON member `caption`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub caption: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -679,13 +734,18 @@ pub mod models {
         /// What went wrong, for a person.
         ///
         /// JSON member `imsx_description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub imsx_description: rt::Option<rt::String>,
         /// JSON member `imsx_codeMinor`.
         #[serde(
             rename = "imsx_codeMinor",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub imsx_code_minor: rt::Option<ImsxCodeMinor>,
     }
@@ -753,27 +813,47 @@ pub mod models {
         /// Display name.
         ///
         /// JSON member `name`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub name: rt::Option<rt::String>,
         /// Home page.
         ///
         /// JSON member `url`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub url: rt::Option<rt::Uri>,
         /// E-mail address.
         ///
         /// JSON member `email`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub email: rt::Option<rt::String>,
         /// Telephone number.
         ///
         /// JSON member `phone`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub phone: rt::Option<rt::String>,
         /// Free text about the profile.
         ///
         /// JSON member `description`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub description: rt::Option<rt::String>,
         /// Given name (people).
         ///
@@ -781,7 +861,8 @@ pub mod models {
         #[serde(
             rename = "givenName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub given_name: rt::Option<rt::String>,
         /// Family name (people).
@@ -790,11 +871,16 @@ pub mod models {
         #[serde(
             rename = "familyName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub family_name: rt::Option<rt::String>,
         /// JSON member `image`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub image: rt::Option<Image>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -854,12 +940,20 @@ pub mod models {
         /// The cryptosuite, e.g. `eddsa-rdfc-2022`.
         ///
         /// JSON member `cryptosuite`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub cryptosuite: rt::Option<rt::String>,
         /// When the proof was made.
         ///
         /// JSON member `created`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub created: rt::Option<rt::DateTime>,
         /// Why it was made, e.g. `assertionMethod`.
         ///
@@ -867,7 +961,8 @@ pub mod models {
         #[serde(
             rename = "proofPurpose",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub proof_purpose: rt::Option<rt::String>,
         /// The key that verifies it.
@@ -876,7 +971,8 @@ pub mod models {
         #[serde(
             rename = "verificationMethod",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub verification_method: rt::Option<rt::String>,
         /// The proof itself.
@@ -885,7 +981,8 @@ pub mod models {
         #[serde(
             rename = "proofValue",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub proof_value: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.

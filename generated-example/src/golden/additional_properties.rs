@@ -69,7 +69,11 @@ pub mod models {
     #[serde(crate = "rt::serde", deny_unknown_fields)]
     pub struct Closed {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::String>,
     }
     /// Object generated from the schema `EmptyClosed`.
@@ -81,10 +85,18 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Holder {
         /// JSON member `metadata`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub metadata: rt::Option<rt::BTreeMap<rt::String, rt::Value>>,
         /// JSON member `counts`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub counts: rt::Option<rt::BTreeMap<rt::String, i64>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -103,7 +115,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Open {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -114,7 +130,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct OpenTrue {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -125,7 +145,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Typed {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::String>,
         /// Members the schema does not declare (`additionalProperties`), typed.
         #[serde(flatten)]

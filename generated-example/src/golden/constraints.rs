@@ -141,10 +141,18 @@ pub mod models {
         /// JSON member `grade` (required).
         pub grade: i32,
         /// JSON member `score`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub score: rt::Option<f64>,
         /// JSON member `credits`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub credits: rt::Option<i64>,
         /// JSON member `tags` (required).
         pub tags: rt::Vec<rt::String>,
@@ -152,20 +160,37 @@ pub mod models {
         #[serde(
             rename = "birthDate",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub birth_date: rt::Option<rt::Date>,
         /// JSON member `updated`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub updated: rt::Option<rt::DateTime>,
         /// JSON member `homepage`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub homepage: rt::Option<rt::Uri>,
         /// JSON member `guid`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub guid: rt::Option<rt::Uuid>,
         /// JSON member `guardians`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub guardians: rt::Option<rt::Vec<Guardian>>,
         /// JSON member `nickname`.
         #[serde(

@@ -80,7 +80,11 @@ pub mod models {
         /// JSON member `id` (required).
         pub id: rt::String,
         /// JSON member `issued`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub issued: rt::Option<rt::DateTime>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -93,7 +97,11 @@ pub mod models {
         /// JSON member `item` (required).
         pub item: rt::Vec<Item>,
         /// JSON member `signed`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub signed: rt::Option<rt::Vec<rt::String>>,
     }
     /// Object generated from the schema `PutItemBody`.
@@ -101,7 +109,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct PutItemBody {
         /// JSON member `note`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub note: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

@@ -74,13 +74,25 @@ pub mod models {
         /// JSON member `old`.
         ///
         /// Deprecated in the SDD.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub old: rt::Option<rt::String>,
         /// JSON member `new`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub new: rt::Option<rt::String>,
         /// JSON member `level`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub level: rt::Option<Level>,
         /// JSON member `nothing`.
         #[serde(
@@ -101,11 +113,16 @@ pub mod models {
         #[serde(
             rename = "enabledUser",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub enabled_user: rt::Option<FlagsEnabledUser>,
         /// JSON member `status`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub status: rt::Option<Status>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

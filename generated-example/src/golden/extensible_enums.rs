@@ -62,7 +62,11 @@ pub mod models {
         /// JSON member `type` (required).
         pub r#type: OrgDTypeType,
         /// JSON member `roles`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub roles: rt::Option<rt::Vec<OrgDTypeRolesItem>>,
     }
     /// Extensible enumeration generated from the inline schema at `/components/schemas/OrgDType/properties/roles/items`.

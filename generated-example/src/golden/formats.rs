@@ -74,10 +74,18 @@ pub mod models {
         /// JSON member `precise` (required).
         pub precise: f64,
         /// JSON member `data`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub data: rt::Option<rt::String>,
         /// JSON member `email`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub email: rt::Option<rt::String>,
         /// JSON member `required_nullable` (required).
         #[serde(deserialize_with = "rt::types::deserialize_nullable")]
@@ -105,7 +113,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Upload {
         /// JSON member `content`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub content: rt::Option<rt::Vec<u8>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

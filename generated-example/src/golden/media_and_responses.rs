@@ -84,7 +84,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct PostCredentialFormRequest {
         /// JSON member `token`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub token: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

@@ -63,7 +63,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct FooBar {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -74,7 +78,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct FooBar2 {
         /// JSON member `b`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub b: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -85,7 +93,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Option {
         /// JSON member `some`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub some: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -96,7 +108,11 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Result {
         /// JSON member `ok`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub ok: rt::Option<bool>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -107,34 +123,72 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct Self_ {
         /// JSON member `type`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub r#type: rt::Option<rt::String>,
         /// JSON member `self`.
-        #[serde(rename = "self", default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            rename = "self",
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub self_: rt::Option<rt::String>,
         /// JSON member `Type`.
-        #[serde(rename = "Type", default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            rename = "Type",
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub type2: rt::Option<rt::String>,
         /// JSON member `2fa`.
-        #[serde(rename = "2fa", default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            rename = "2fa",
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub _2fa: rt::Option<rt::String>,
         /// JSON member `@id`.
-        #[serde(rename = "@id", default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            rename = "@id",
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id: rt::Option<rt::String>,
         /// JSON member `id`.
-        #[serde(rename = "id", default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            rename = "id",
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub id2: rt::Option<rt::String>,
         /// JSON member `extensions`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub extensions: rt::Option<rt::String>,
         /// JSON member `match`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub r#match: rt::Option<rt::String>,
         /// JSON member `Größe`.
         #[serde(
             rename = "Größe",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub gr_u00f6_u00df_e: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.

@@ -71,20 +71,37 @@ pub mod models {
         #[serde(
             rename = "familyName",
             default,
-            skip_serializing_if = "rt::Option::is_none"
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
         )]
         pub family_name: rt::Option<rt::String>,
         /// JSON member `age`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub age: rt::Option<i32>,
         /// JSON member `tags`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub tags: rt::Option<rt::Vec<rt::String>>,
         /// JSON member `address`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub address: rt::Option<PersonAddress>,
         /// JSON member `phones`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub phones: rt::Option<rt::Vec<PersonPhonesItem>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -95,10 +112,18 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct PersonAddress {
         /// JSON member `street`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub street: rt::Option<rt::String>,
         /// JSON member `geo`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub geo: rt::Option<PersonAddressGeo>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -123,7 +148,11 @@ pub mod models {
         /// JSON member `number` (required).
         pub number: rt::String,
         /// JSON member `primary`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub primary: rt::Option<bool>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

@@ -69,10 +69,18 @@ pub mod models {
     #[serde(crate = "rt::serde")]
     pub struct B {
         /// JSON member `a`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub a: rt::Option<rt::Box<A>>,
         /// JSON member `map`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub map: rt::Option<rt::BTreeMap<rt::String, B>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -85,10 +93,18 @@ pub mod models {
         /// JSON member `value` (required).
         pub value: rt::String,
         /// JSON member `next`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub next: rt::Option<rt::Box<Node>>,
         /// JSON member `children`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub children: rt::Option<rt::Vec<Node>>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]

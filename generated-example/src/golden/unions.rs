@@ -72,10 +72,18 @@ pub mod models {
         /// JSON member `issuer` (required).
         pub issuer: CredentialIssuer,
         /// JSON member `context`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub context: rt::Option<rt::Vec<CredentialContextItem>>,
         /// JSON member `score`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub score: rt::Option<CredentialScore>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -122,7 +130,11 @@ pub mod models {
         #[serde(rename = "scoreMaximum")]
         pub score_maximum: f64,
         /// JSON member `tag`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub tag: rt::Option<rt::String>,
         /// Members the schema does not declare, kept as received so they are sent back unchanged.
         #[serde(flatten)]
@@ -137,7 +149,11 @@ pub mod models {
         /// JSON member `type` (required).
         pub r#type: rt::String,
         /// JSON member `name`.
-        #[serde(default, skip_serializing_if = "rt::Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "rt::Option::is_none",
+            deserialize_with = "rt::types::deserialize_optional"
+        )]
         pub name: rt::Option<rt::String>,
     }
 }

@@ -66,6 +66,9 @@ async fn read(req: Request) -> Result<(HeaderMap, Bytes), ImsError> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ImsError> {
+    // A request body is input: `null` for an optional member the SDD does not make nullable is
+    // refused (a response read by a client is not held to this).
+    let _strict = crate::types::StrictNulls::enter();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = json_pointer(e.path());
