@@ -24,6 +24,8 @@ struct ClientTemplate {
     client_doc: String,
     name: String,
     methods: Vec<MethodView>,
+    /// Methods take their URL per call (no base URL).
+    per_call_urls: bool,
 }
 
 /// Renders `pub mod client { … }` (unformatted).
@@ -52,6 +54,7 @@ pub fn render_client(service: &Service) -> Result<String, Diagnostic> {
             .attrs(),
         name,
         methods,
+        per_call_urls: service.conventions.per_call_urls,
     };
     template.render().map_err(|e| {
         Diagnostic::new(
