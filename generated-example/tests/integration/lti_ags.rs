@@ -141,6 +141,8 @@ struct Latest {
 #[derive(Default)]
 struct Platform {
     origin: Origin,
+    /// The `Accept` header of every line items request, to check what clients ask for.
+    accepts: Arc<Mutex<Vec<String>>>,
     line_items: Mutex<BTreeMap<(String, u32), LineItem>>,
     next_id: Mutex<u32>,
     scores: Mutex<BTreeMap<(String, u32, String), Latest>>,
@@ -175,7 +177,7 @@ impl Platform {
 impl AgsService for Platform {
     async fn get_line_items(
         &self,
-        _ctx: RequestContext,
+        ctx: RequestContext,
         context_id: String,
         limit: Option<i32>,
         page: Option<String>,
@@ -183,6 +185,11 @@ impl AgsService for Platform {
         resource_link_id: Option<String>,
         tag: Option<String>,
     ) -> Result<LinkedPage<Vec<LineItem>>, ImsError> {
+        let accept = ctx.headers.get("accept").and_then(|a| a.to_str().ok());
+        self.accepts
+            .lock()
+            .unwrap()
+            .push(accept.unwrap_or_default().to_owned());
         let matching: Vec<LineItem> = self
             .line_items
             .lock()
@@ -377,6 +384,7 @@ struct Served {
     auth: Auth,
     srv: TestServer,
     line_items_url: String,
+    accepts: Arc<Mutex<Vec<String>>>,
 }
 
 async fn serve() -> Served {
@@ -384,6 +392,7 @@ async fn serve() -> Served {
     let verifier = auth.authz.local_verifier().unwrap();
     let platform = Platform::default();
     let origin = platform.origin.clone();
+    let accepts = platform.accepts.clone();
     let api = server::router(platform)
         .with_auth(AuthLayer::new(Arc::new(verifier), "lti"))
         .into_router();
@@ -396,6 +405,7 @@ async fn serve() -> Served {
         auth,
         srv,
         line_items_url,
+        accepts,
     }
 }
 
@@ -681,6 +691,14 @@ async fn line_items_page_by_limit_and_the_client_follows_the_next_links() {
         .await
         .unwrap();
     assert_eq!(labels, ["Item 1", "Item 2", "Item 3", "Item 4", "Item 5"]);
+    // Every page request of the generated client asked for the container media type.
+    let accepts = s.accepts.lock().unwrap().clone();
+    assert_eq!(
+        accepts.len(),
+        5,
+        "two single pages and three streamed: {accepts:?}"
+    );
+    assert!(accepts.iter().all(|a| a == LINE_ITEMS), "{accepts:?}");
 
     // On the wire: the container media type, asked for and answered, and the Link header.
     let r = s

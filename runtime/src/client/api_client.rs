@@ -850,6 +850,68 @@ mod tests {
     }
 
     #[test]
+    fn per_call_urls_take_the_suffix_before_their_query_and_the_arguments_after_it() {
+        let request =
+            ApiRequest::operation_at("https://lms.example/li/7?via=claim", "/scores", &OP)
+                .arg("fields", &["a"])
+                .accept("application/vnd.ims.lis.v2.lineitem+json");
+        assert_eq!(request.unfilled(), None, "the URL names the resource");
+        assert_eq!(
+            request.accept.as_deref(),
+            Some("application/vnd.ims.lis.v2.lineitem+json")
+        );
+        let source: Arc<dyn TokenSource> = Arc::new(NoTokens);
+        let api = ApiClient::per_call(source.clone(), HttpPolicy::default()).unwrap();
+        let url = api.url_for(&request).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://lms.example/li/7/scores?via=claim&fields=a"
+        );
+        let trailing = ApiRequest::operation_at("https://lms.example/li/7/", "/results", &OP);
+        assert_eq!(
+            api.url_for(&trailing).unwrap().as_str(),
+            "https://lms.example/li/7/results"
+        );
+        // A path argument has nowhere to go; plain http and non-URLs are refused.
+        let path_arg = ApiRequest::operation_at("https://lms.example/li/7", "", &OP).arg("id", "x");
+        assert!(matches!(
+            api.url_for(&path_arg),
+            Err(ApiError::InvalidArgument(_))
+        ));
+        for bad in ["http://lms.example/li/7", "li/7"] {
+            let request = ApiRequest::operation_at(bad, "", &OP);
+            assert!(api.url_for(&request).is_err(), "{bad}");
+        }
+        // A per-call client has no base URL to fall back on.
+        let templated = ApiRequest::operation("", &OP)
+            .arg("schoolId", "s")
+            .arg("id", "c");
+        let err = api.url_for(&templated).unwrap_err();
+        assert!(err.to_string().contains("URL of each call"), "{err}");
+        // And a base-URL client still takes per-call URLs.
+        let based = ApiClient::new("https://other.example", source, HttpPolicy::default()).unwrap();
+        assert_eq!(
+            based.url_for(&request).unwrap().as_str(),
+            "https://lms.example/li/7/scores?via=claim&fields=a"
+        );
+    }
+
+    /// A token source that is never asked (only URLs are built).
+    struct NoTokens;
+
+    impl TokenSource for NoTokens {
+        fn token<'a>(
+            &'a self,
+            _scopes: &'a [&'a str],
+        ) -> futures_util::future::BoxFuture<'a, Result<super::super::AccessToken, ClientError>>
+        {
+            Box::pin(async { Err(ClientError::Config("no tokens in this test".into())) })
+        }
+
+        fn invalidate(&self, _scopes: &[&str], _rejected: &super::super::AccessToken) {}
+    }
+
+    #[test]
     fn unknown_and_missing_arguments_fail_the_call() {
         let unknown = ApiRequest::operation("", &OP).arg("nope", "x");
         assert!(unknown.error.as_deref().is_some_and(|e| e.contains("nope")));

@@ -127,3 +127,76 @@ pub fn json_as<T: Serialize>(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+
+    use super::*;
+    use crate::server::ServerSettings;
+
+    fn input(origin: Option<&str>) -> RequestInput {
+        RequestInput::new(
+            "/lti/courses/c1/memberships",
+            vec![
+                ("role".to_owned(), "Learner".to_owned()),
+                ("page".to_owned(), "old".to_owned()),
+                ("limit".to_owned(), "2".to_owned()),
+            ],
+            Vec::new(),
+            HeaderMap::new(),
+            ServerSettings {
+                public_origin: origin.map(Into::into),
+                ..ServerSettings::default()
+            },
+        )
+    }
+
+    #[test]
+    fn the_next_link_replaces_the_page_token_and_keeps_every_other_parameter() {
+        assert_eq!(
+            next_link(&input(None), "page", "a b&c"),
+            "</lti/courses/c1/memberships?role=Learner&limit=2&page=a+b%26c>; rel=\"next\""
+        );
+        assert_eq!(
+            next_link(&input(Some("https://lms.example")), "page", "t"),
+            "<https://lms.example/lti/courses/c1/memberships?role=Learner&limit=2&page=t>; rel=\"next\""
+        );
+    }
+
+    #[test]
+    fn a_linked_page_is_sent_as_its_media_type_with_a_link_only_while_records_follow() {
+        let media = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
+        let more = linked_page(
+            &input(None),
+            "page",
+            Some(media),
+            &LinkedPage::with_next(vec![1, 2], "p2"),
+        )
+        .unwrap();
+        assert_eq!(more.status(), 200);
+        assert_eq!(more.headers()[header::CONTENT_TYPE], media);
+        assert!(
+            more.headers()[header::LINK]
+                .to_str()
+                .unwrap()
+                .contains("page=p2")
+        );
+        let last = linked_page(&input(None), "page", None, &LinkedPage::last(vec![3])).unwrap();
+        assert_eq!(last.headers()[header::CONTENT_TYPE], "application/json");
+        assert!(last.headers().get(header::LINK).is_none());
+    }
+
+    #[test]
+    fn a_next_link_too_long_for_a_header_is_an_error_not_a_truncated_list() {
+        let token = "x".repeat(respond::MAX_LINK_HEADER_BYTES);
+        let err = linked_page(
+            &input(None),
+            "page",
+            None,
+            &LinkedPage::with_next((), token),
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 500);
+    }
+}
