@@ -780,3 +780,70 @@ fn scores_and_line_items_keep_every_member() {
     .to_string();
     assert!(bad.contains("Done") && bad.contains("Completed"), "{bad}");
 }
+
+/// Our SDD has the operations of 1EdTech's illustrative AGS file (read for comparison only; see
+/// spec-models/lti_ags_v2p0/README.md for what we chose differently): the same methods on the
+/// same path shapes with the same media types and query parameters; and it declares the four
+/// AGS scopes.
+#[test]
+fn our_sdd_covers_the_official_ags_file() {
+    let official_text = std::fs::read_to_string(
+        ims_test_prerequisites::real_sdd_dir().join("lti_ags_v2p0_oas3.yaml"),
+    )
+    .unwrap();
+    let official: Value = serde_yaml::from_str(&official_text).unwrap();
+    let ours: Value = serde_json::from_str(ims_generated_example::lti_ags_v2p0::SDD_JSON).unwrap();
+
+    // (method, last path segment kind, media types, query parameters) per operation.
+    let shape = |doc: &Value| {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let tail = path.rsplit('/').next().unwrap();
+            let tail = if tail.starts_with('{') { "{id}" } else { tail };
+            for (method, op) in item.as_object().unwrap() {
+                if !["get", "post", "put", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                let mut media: Vec<String> = Vec::new();
+                for part in [
+                    &op["requestBody"]["content"],
+                    &op["responses"]["200"]["content"],
+                    &op["responses"]["201"]["content"],
+                ] {
+                    if let Some(map) = part.as_object() {
+                        media.extend(map.keys().cloned());
+                    }
+                }
+                let mut query: Vec<String> = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| {
+                        let p = match p.get("$ref").and_then(Value::as_str) {
+                            Some(r) => {
+                                &doc["components"]["parameters"][r.rsplit('/').next().unwrap()]
+                            }
+                            None => p,
+                        };
+                        (p["in"] == "query").then(|| p["name"].as_str().unwrap().to_owned())
+                    })
+                    .collect();
+                media.sort();
+                media.dedup();
+                query.sort();
+                out.push((method.clone(), tail.to_owned(), media, query));
+            }
+        }
+        out.sort();
+        out
+    };
+    assert_eq!(shape(&ours), shape(&official));
+    let scopes: Vec<&str> =
+        ours["components"]["securitySchemes"]["OAuth2CC"]["flows"]["clientCredentials"]["scopes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+    assert_eq!(scopes, ALL);
+}
