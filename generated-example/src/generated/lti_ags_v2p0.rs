@@ -97,7 +97,7 @@ pub const DISCOVERY_PATH: ::core::option::Option<&str> = ::core::option::Option:
 /// OAuth 2.0 client credentials; LTI tools authenticate with a JWT client assertion (RFC 7523) signed with their registered key.
 #[allow(dead_code)]
 pub const SECURITY: ::ims_runtime::catalogue::SecurityInfo = ::ims_runtime::catalogue::SecurityInfo {
-    pattern: ::ims_runtime::catalogue::SecurityPattern::ClientCredentials,
+    pattern: ::ims_runtime::catalogue::SecurityPattern::Lti,
     schemes: &[
         ::ims_runtime::catalogue::SecuritySchemeInfo {
             name: "OAuth2CC",
