@@ -54,6 +54,9 @@ pub struct Conventions {
     pub paging: PagingConvention,
     /// Whether `fields` is a comma-separated list regardless of what the SDD declares.
     pub fields_comma_separated: bool,
+    /// Whether the generated client takes each operation's full URL per call instead of a base
+    /// URL (LTI AGS/NRPS: the URLs come from the launch claims; see [`OperationApi::per_call_url`]).
+    pub per_call_urls: bool,
 }
 
 /// How errors are reported.
@@ -389,6 +392,10 @@ pub struct RequestBody {
     /// several media types (e.g. an OB 3.0 credential as `application/json` or a compact JWS as
     /// `text/plain`): decided in lower, emitted in `models`. `None`: one media type is used.
     pub alternatives: Option<BodyAlternatives>,
+    /// The one media type a required JSON body must be sent as, when it is a vendor type rather
+    /// than `application/json` (LTI AGS `application/vnd.ims.lis.v1.score+json`): the server
+    /// answers any other `Content-Type` with 415. `None`: any JSON media type is read.
+    pub exact_media_type: Option<String>,
 }
 
 /// A request body offered in several media types: one enum variant per media type.
@@ -761,6 +768,37 @@ pub struct OperationApi {
     pub stream_fn: Option<String>,
     /// The success responses.
     pub success: SuccessShape,
+    /// Paging by an opaque page token and `Link: rel="next"` (the `limit-page` convention),
+    /// when this operation is such a list.
+    pub next_link: Option<NextLinkPaging>,
+    /// What URL the client method takes, when the service's client takes URLs per call.
+    pub per_call_url: Option<PerCallUrl>,
+}
+
+/// A list paged by an opaque token in a query parameter, the next page's URL in
+/// `Link: <…>; rel="next"` (LTI AGS and NRPS). The server method returns the page and the next
+/// token; the client follows the link only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextLinkPaging {
+    /// The token's query parameter, e.g. `page`.
+    pub page_param: String,
+    /// Where the records of a page are (for the client's `_stream`).
+    pub records: Records,
+}
+
+/// The URL a client method takes when URLs come per call: the URL of the operation whose path
+/// is the shortest one of the service that prefixes this operation's path with only literal
+/// segments after it (the operation's own path at least), and those literal segments, appended
+/// to the URL's path (keeping its query). AGS: `getResults` takes the line item URL and appends
+/// `/results`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerCallUrl {
+    /// The path template (as in the SDD) of the resource whose URL the caller passes.
+    pub resource_path: String,
+    /// The literal path appended to it, e.g. `/results`; empty for the resource itself.
+    pub suffix: String,
+    /// The client method's argument holding the URL (`url`, unless a parameter has that name).
+    pub arg: String,
 }
 
 impl Default for Serving {
@@ -839,6 +877,10 @@ pub struct JsonPayload {
     pub members: Option<String>,
     /// Where a collection page's records are, for the client's record stream.
     pub records: Option<Records>,
+    /// The declared media type when it is not `application/json` (e.g.
+    /// `application/vnd.ims.lis.v2.lineitem+json`): the server answers with it as Content-Type
+    /// and the client sends it as `Accept`.
+    pub media_type: Option<String>,
 }
 
 /// The records of a collection page.

@@ -35,6 +35,11 @@ pub mod credential_collections {
     include!("golden/credential_collections.rs");
 }
 
+/// Golden output for `tests/fixtures/operations/linked_lists/`.
+pub mod linked_lists {
+    include!("golden/linked_lists.rs");
+}
+
 /// Golden output for `tests/fixtures/operations/media_and_responses/`.
 pub mod media_and_responses {
     include!("golden/media_and_responses.rs");

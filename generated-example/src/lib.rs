@@ -46,6 +46,16 @@ pub mod openbadges_v3p0;
 #[path = "generated/clr_v2p0.rs"]
 pub mod clr_v2p0;
 
+/// LTI Assignment and Grade Services 2.0 (`spec-models/lti_ags_v2p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/lti_ags_v2p0.rs"]
+pub mod lti_ags_v2p0;
+
+/// LTI Names and Role Provisioning Services 2.0 (`spec-models/lti_nrps_v2p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/lti_nrps_v2p0.rs"]
+pub mod lti_nrps_v2p0;
+
 pub mod golden;
 
 pub mod demo;

@@ -53,7 +53,7 @@ pub use crate::client;
 #[cfg(feature = "client")]
 pub use crate::client::{ApiError, ApiRequest, ListQuery, Page, RecordStream};
 #[cfg(feature = "server")]
-pub use crate::server::{Handled, Listed, Reply, RequestContext, RequestInput};
+pub use crate::server::{Handled, LinkedPage, Listed, Reply, RequestContext, RequestInput};
 #[cfg(feature = "server")]
 pub use axum::extract::State;
 

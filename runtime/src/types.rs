@@ -620,9 +620,16 @@ mod tests {
             {
                 let _nested = StrictNulls::enter();
             }
-            assert!(read(r#"{"x":null}"#).is_err(), "a nested guard restores strictness");
+            assert!(
+                read(r#"{"x":null}"#).is_err(),
+                "a nested guard restores strictness"
+            );
         }
-        assert_eq!(read(r#"{"x":null}"#).unwrap().x, None, "the guard's drop restores leniency");
+        assert_eq!(
+            read(r#"{"x":null}"#).unwrap().x,
+            None,
+            "the guard's drop restores leniency"
+        );
     }
 
     #[test]

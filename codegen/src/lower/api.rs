@@ -11,19 +11,36 @@
 use std::collections::BTreeMap;
 
 use crate::ir::{
-    BodyAlternatives, BodyVariant, JsonPayload, MediaKind, Operation, OperationApi, Payload,
-    RecordArm, RecordEnum, RecordMembers, Records, RecordsAccess, Response, ResponseStatus,
-    ServiceApi, Serving, SuccessResponse, SuccessShape, TypeDef, TypeDefKind, TypeRef,
+    BodyAlternatives, BodyVariant, HttpMethod, JsonPayload, MediaKind, NextLinkPaging, Operation,
+    OperationApi, ParamLocation, Payload, PerCallUrl, RecordArm, RecordEnum, RecordMembers,
+    Records, RecordsAccess, Response, ResponseStatus, ServiceApi, Serving, SuccessResponse,
+    SuccessShape, TypeDef, TypeDefKind, TypeRef,
 };
+use crate::lower::bodies::is_vendor_json;
 use crate::lower::naming::{NameTable, const_name, type_name};
 use crate::lower::path_template::{self, template_of};
 
 /// Names the client struct declares besides one method per operation.
 const CLIENT_RESERVED: [&str; 4] = ["new", "with_policy", "from_api", "api"];
 
+/// The model's choices about lists and URLs that [`decide`] applies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listing {
+    /// The `limit-page` paging convention: a GET with a `page` query parameter is a list paged
+    /// by `Link: rel="next"` ([`NextLinkPaging`]).
+    pub next_link_paging: bool,
+    /// The client takes each operation's URL per call ([`PerCallUrl`]).
+    pub per_call_urls: bool,
+}
+
 /// Decides the server and client shape of every operation of a service named `service` (e.g.
 /// `Rostering`) whose model types are `types`, filling each [`Operation::api`].
-pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) -> ServiceApi {
+pub fn decide(
+    service: &str,
+    operations: &mut [Operation],
+    types: &[TypeDef],
+    listing: &Listing,
+) -> ServiceApi {
     let types: BTreeMap<&str, &TypeDef> = types.iter().map(|t| (t.name.as_str(), t)).collect();
     let trait_name = format!("{}Service", type_name(service));
     let client_name = format!("{}Client", type_name(service));
@@ -44,7 +61,13 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
     for name in types.keys() {
         model_names.reserve(name);
     }
-    for (op, client_fn) in operations.iter_mut().zip(client_names) {
+    let per_call_urls: Vec<Option<PerCallUrl>> = operations
+        .iter()
+        .map(|op| listing.per_call_urls.then(|| per_call_url(op, operations)))
+        .collect();
+    for ((op, client_fn), per_call_url) in
+        operations.iter_mut().zip(client_names).zip(per_call_urls)
+    {
         if let Some(body) = op.request_body.as_mut() {
             body.alternatives = body_alternatives(&op.type_name, body, &mut model_names);
         }
@@ -66,9 +89,15 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
             success.enum_name =
                 Some(server_types.insert(&type_name(&format!("{}Success", op.type_name))));
         }
-        let streams = op.is_collection()
+        let next_link = if listing.next_link_paging {
+            next_link_paging(op, &success, &types)
+        } else {
+            None
+        };
+        let streams = (op.is_collection()
             && !op.is_discovery
-            && matches!(&success.client_payload, Some(Payload::Json(j)) if j.records.is_some());
+            && matches!(&success.client_payload, Some(Payload::Json(j)) if j.records.is_some()))
+            || next_link.is_some();
         let stream_fn = streams
             .then(|| client_fns.insert(&format!("{}_stream", client_fn.trim_start_matches("r#"))));
         op.api = OperationApi {
@@ -77,6 +106,8 @@ pub fn decide(service: &str, operations: &mut [Operation], types: &[TypeDef]) ->
             client_fn,
             stream_fn,
             success,
+            next_link,
+            per_call_url,
         };
     }
     ServiceApi {
@@ -128,6 +159,92 @@ fn body_alternatives(
         enum_name: model_names.insert(&type_name(&format!("{op_type_name}Body"))),
         variants,
     })
+}
+
+/// A GET with a `page` query parameter (and no `offset`) whose one success response is JSON
+/// holding records: the array itself, or the one array member of a struct (NRPS
+/// `MembershipContainer`: `members` beside `id` and `context`).
+fn next_link_paging(
+    op: &Operation,
+    success: &SuccessShape,
+    types: &BTreeMap<&str, &TypeDef>,
+) -> Option<NextLinkPaging> {
+    let has = |name: &str| {
+        op.params
+            .iter()
+            .any(|p| p.location == ParamLocation::Query && p.name == name)
+    };
+    if op.method != HttpMethod::Get || op.is_discovery || !has("page") || has("offset") {
+        return None;
+    }
+    let ty = success.collection_page()?.ty.as_ref()?;
+    let records = records_of(types, ty).or_else(|| {
+        let def = struct_of(types, ty)?;
+        let TypeDefKind::Struct(s) = &def.kind else {
+            return None;
+        };
+        let mut arrays = s
+            .fields
+            .iter()
+            .filter(|f| matches!(unwrap_optional(&f.ty), TypeRef::Vec(_)));
+        let (Some(f), None) = (arrays.next(), arrays.next()) else {
+            return None;
+        };
+        let member = f.rust_name.clone();
+        match (&f.ty, f.required) {
+            (TypeRef::Vec(inner), true) => Some(Records {
+                record: inner.as_ref().clone(),
+                access: RecordsAccess::Member(member),
+            }),
+            (TypeRef::Vec(inner), false) => Some(Records {
+                record: inner.as_ref().clone(),
+                access: RecordsAccess::OptionalMember(member),
+            }),
+            _ => None,
+        }
+    })?;
+    Some(NextLinkPaging {
+        page_param: "page".to_owned(),
+        records,
+    })
+}
+
+/// The URL `op`'s client method takes (see [`PerCallUrl`]): the shortest operation path of the
+/// service that `op`'s path starts with and continues with literal segments only (AGS: the
+/// line item's path for `…/{lineItemId}/results`; a path ending in a parameter is its own).
+fn per_call_url(op: &Operation, all: &[Operation]) -> PerCallUrl {
+    let segments = |path: &str| -> Vec<String> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let own = segments(&op.path);
+    let is_literal = |s: &String| !s.contains('{');
+    let resource_len = all
+        .iter()
+        .map(|other| segments(&other.path))
+        .filter(|other| {
+            other.len() <= own.len()
+                && own.starts_with(other)
+                && own[other.len()..].iter().all(is_literal)
+        })
+        .map(|other| other.len())
+        .min()
+        .unwrap_or(own.len());
+    let suffix: String = own[resource_len..]
+        .iter()
+        .map(|s| format!("/{s}"))
+        .collect();
+    let mut arg = "url".to_owned();
+    while op.params.iter().any(|p| p.rust_name == arg) {
+        arg.insert_str(0, "resource_");
+    }
+    PerCallUrl {
+        resource_path: format!("/{}", own[..resource_len].join("/")),
+        suffix,
+        arg,
+    }
 }
 
 /// A collection page that is a struct of two or more array members and nothing else (OB 3.0
@@ -287,12 +404,17 @@ fn success_shape(
 }
 
 fn any_json() -> Payload {
-    Payload::Json(JsonPayload {
+    Payload::Json(any_json_payload())
+}
+
+fn any_json_payload() -> JsonPayload {
+    JsonPayload {
         ty: None,
         wrapper: None,
         members: None,
         records: None,
-    })
+        media_type: None,
+    }
 }
 
 /// What the client makes of a payload: two responses with the same key decode the same way.
@@ -341,7 +463,10 @@ fn payload(
     }
     let ty = content.ty.clone().filter(|t| *t != TypeRef::Any);
     let Some(t) = &ty else {
-        return any_json();
+        return Payload::Json(JsonPayload {
+            media_type: is_vendor_json(&content.media_type).then(|| content.media_type.clone()),
+            ..any_json_payload()
+        });
     };
     let (wrapper, record) = wrapper_of(types, t);
     Payload::Json(JsonPayload {
@@ -349,6 +474,7 @@ fn payload(
         members: record.and_then(|def| members.for_record(def)),
         records: records_of(types, t),
         ty,
+        media_type: is_vendor_json(&content.media_type).then(|| content.media_type.clone()),
     })
 }
 

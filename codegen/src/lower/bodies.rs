@@ -47,6 +47,21 @@ pub fn media_kind(media_type: &str) -> MediaKind {
     }
 }
 
+/// Whether a media type is JSON other than `application/json` itself: a vendor or suffix type
+/// such as `application/vnd.ims.lis.v2.lineitem+json`, which generated servers answer with and
+/// generated clients ask for by name.
+///
+/// ```
+/// use ims_codegen::lower::bodies::is_vendor_json;
+/// assert!(is_vendor_json("application/vnd.ims.lis.v1.score+json"));
+/// assert!(!is_vendor_json("application/json; charset=utf-8"));
+/// assert!(!is_vendor_json("text/plain"));
+/// ```
+pub fn is_vendor_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    media_kind(essence) == MediaKind::Json && !essence.eq_ignore_ascii_case("application/json")
+}
+
 fn kind_rank(kind: MediaKind) -> u8 {
     match kind {
         MediaKind::Json => 0,
@@ -147,11 +162,22 @@ pub fn lower_request_body<'a>(
         return None;
     }
     let contents = lower_contents(cx, &body.content, &pointer, hint, diags);
+    let exact_media_type = match contents.as_slice() {
+        [only]
+            if body.required
+                && only.kind == MediaKind::Json
+                && is_vendor_json(&only.media_type) =>
+        {
+            Some(only.media_type.clone())
+        }
+        _ => None,
+    };
     Some(RequestBody {
         required: body.required,
         description: body.description.clone(),
         contents,
         // Decided with the other names of the generated modules (lower/api.rs).
         alternatives: None,
+        exact_media_type,
     })
 }

@@ -13,7 +13,7 @@ use crate::lower::requirements::RequirementLowering;
 use crate::lower::scopes::build_catalogue;
 use crate::lower::security::lower_security_profile;
 use crate::lower::types::TypeLowerer;
-use crate::spec_model::{ErrorsModel, FieldsModel, PagingModel};
+use crate::spec_model::{ErrorsModel, FieldsModel, PagingModel, UrlsModel};
 
 /// Lowers a loaded spec to the IR. Returns `None` exactly when this call pushed an error.
 pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Service> {
@@ -38,7 +38,15 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
     let scopes = build_catalogue(loaded, &security, &used, diags);
     let types = cx.types.finish();
     let mut operations = lowered.operations;
-    let api = crate::lower::api::decide(&loaded.model.service, &mut operations, &types);
+    let api = crate::lower::api::decide(
+        &loaded.model.service,
+        &mut operations,
+        &types,
+        &crate::lower::api::Listing {
+            next_link_paging: loaded.model.conventions.paging == PagingModel::LimitPage,
+            per_call_urls: loaded.model.conventions.urls == UrlsModel::PerCall,
+        },
+    );
 
     let sdd_json = match serde_json::to_string(&loaded.sdd) {
         Ok(json) => json,
@@ -83,6 +91,7 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
                 PagingModel::None => PagingConvention::None,
             },
             fields_comma_separated: model.conventions.fields == FieldsModel::CommaSeparated,
+            per_call_urls: model.conventions.urls == UrlsModel::PerCall,
         },
         api,
     };

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     ConventionsModel, ErrorsModel, FieldsModel, PagingModel, SecurityModel, SecurityPatternModel,
-    SpecModel, is_valid_module_name,
+    SpecModel, UrlsModel, is_valid_module_name,
 };
 
 /// Words of an `info.title` that say nothing about the service.
@@ -106,6 +106,8 @@ impl SpecModel {
                 },
                 paging: infer_paging(sdd),
                 fields: FieldsModel::AsDeclared,
+                // The SDD cannot say that its URLs come from elsewhere.
+                urls: UrlsModel::BaseUrl,
             },
         }
     }

@@ -133,6 +133,9 @@ pub struct ConventionsModel {
     /// `fields` serialization.
     #[serde(default = "default_fields")]
     pub fields: FieldsModel,
+    /// Where the generated client's URLs come from.
+    #[serde(default)]
+    pub urls: UrlsModel,
 }
 
 impl Default for ConventionsModel {
@@ -141,6 +144,7 @@ impl Default for ConventionsModel {
             errors: default_errors(),
             paging: default_paging(),
             fields: default_fields(),
+            urls: UrlsModel::default(),
         }
     }
 }
@@ -175,6 +179,18 @@ pub enum PagingModel {
     LimitPage,
     /// None.
     None,
+}
+
+/// Where the generated client's request URLs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UrlsModel {
+    /// A base URL given once, plus `base_path` and each operation's path template.
+    #[default]
+    BaseUrl,
+    /// Each call takes the full URL of its resource (LTI AGS/NRPS, whose URLs come in the
+    /// launch claims and follow no template the tool knows).
+    PerCall,
 }
 
 /// `fields` serialization names.

@@ -7,6 +7,7 @@
 mod emit_client;
 mod emit_models;
 mod emit_service;
+mod fixtures_linked_lists;
 mod fixtures_operations;
 mod lower_operations;
 mod op_support;

@@ -15,6 +15,8 @@ mod demo_operations;
 mod demo_public_url;
 mod demo_seed;
 mod demo_shared_data_dir;
+mod lti_ags;
+mod lti_nrps;
 mod multi_instance;
 mod oneroster_v1p2_gradebook;
 mod oneroster_v1p2_org;

@@ -46,6 +46,11 @@ pub struct ApiRequest {
     method: http::Method,
     path: String,
     url: Option<Url>,
+    /// A full URL given per call and the literal path appended to it (see
+    /// [`ApiRequest::operation_at`]); used instead of the client's base URL and `path`.
+    endpoint: Option<(String, String)>,
+    /// The `Accept` media type (`application/json` when `None`).
+    accept: Option<String>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     cookies: Vec<String>,
@@ -64,6 +69,8 @@ impl ApiRequest {
             method,
             path: base_path.to_owned(),
             url: None,
+            endpoint: None,
+            accept: None,
             query: Vec::new(),
             headers: Vec::new(),
             cookies: Vec::new(),
@@ -84,6 +91,30 @@ impl ApiRequest {
         request.operation = Some((op, request.path.len()));
         request.path.push_str(op.path);
         request
+    }
+
+    /// A request for the catalogued operation `op` sent to a full URL given per call rather than
+    /// to base URL + path template: `url` with `suffix` (literal path, e.g. `/scores`) appended
+    /// to its path, its own query kept and the query arguments added after it. This is what the
+    /// generated clients of LTI AGS and NRPS call: their URLs come from the launch claims (a
+    /// line item URL may carry a query, and `/scores` goes before it). Path parameters of the
+    /// template are not filled (the URL already names the resource); query, header and cookie
+    /// arguments are given with [`ApiRequest::arg`] as usual.
+    ///
+    /// The URL must satisfy the client's [`HttpPolicy`] (https) like any other; pass only URLs
+    /// from a source the caller trusts (a validated launch), as the token goes with them.
+    pub fn operation_at(url: &str, suffix: &str, op: &'static OperationInfo) -> Self {
+        let mut request = Self::new(http::Method::from(op.method), "").scopes(op.scopes.any_of);
+        request.operation = Some((op, 0));
+        request.endpoint = Some((url.to_owned(), suffix.to_owned()));
+        request
+    }
+
+    /// Asks for `media_type` in `Accept` instead of `application/json` (a vendor media type such
+    /// as `application/vnd.ims.lis.v2.lineitemcontainer+json`).
+    pub fn accept(mut self, media_type: &str) -> Self {
+        self.accept = Some(media_type.to_owned());
+        self
     }
 
     /// Adds the argument for `op`'s parameter `name` (see [`ApiRequest::operation`]) where the
@@ -117,6 +148,21 @@ impl ApiRequest {
                 "argument `{name}` given to a request without an operation"
             ));
         };
+        if self.endpoint.is_some()
+            && location.unwrap_or(ParamLocation::Query) == ParamLocation::Path
+        {
+            // The per-call URL already names the resource; a path argument has nowhere to go.
+            let is_path = op
+                .params
+                .iter()
+                .any(|p| p.name == name && p.location == ParamLocation::Path);
+            if is_path {
+                return self.fail(format!(
+                    "`{}` takes its URL per call: the path parameter `{name}` is part of that URL",
+                    op.id
+                ));
+            }
+        }
         let found = op
             .params
             .iter()
@@ -353,6 +399,9 @@ impl ApiRequest {
 
     /// What is missing from the path template of a catalogued request, if anything.
     fn unfilled(&self) -> Option<String> {
+        if self.endpoint.is_some() {
+            return None;
+        }
         let (op, start) = self.operation?;
         // Filled values are percent-encoded, so a `{` left in the template is a placeholder.
         self.path[start..]
@@ -465,6 +514,20 @@ impl ApiClient {
         })
     }
 
+    /// A client whose requests each carry their full URL ([`ApiRequest::operation_at`]): the
+    /// generated clients of services whose URLs come per call (LTI AGS and NRPS, from the launch
+    /// claims). A request without such a URL fails with [`ApiError::InvalidArgument`].
+    pub fn per_call(source: Arc<dyn TokenSource>, policy: HttpPolicy) -> Result<Self, ClientError> {
+        Ok(Self {
+            inner: AuthorizedClient::new(source, policy.clone())?,
+            base: String::new(),
+            policy,
+            retry: RetryPolicy::default(),
+            max_pages: DEFAULT_MAX_PAGES,
+            scope_choice: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// Replaces the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -500,9 +563,28 @@ impl ApiClient {
         if let Some(e) = request.unfilled() {
             return Err(ApiError::InvalidArgument(e));
         }
-        let mut url = match &request.url {
-            Some(u) => u.clone(),
-            None => {
+        let mut url = match (&request.url, &request.endpoint) {
+            (Some(u), _) => u.clone(),
+            (None, Some((endpoint, suffix))) => {
+                let mut url = Url::parse(endpoint).map_err(|e| {
+                    ApiError::InvalidArgument(format!("request URL `{endpoint}`: {e}"))
+                })?;
+                if !suffix.is_empty() {
+                    let path = format!("{}{suffix}", url.path().trim_end_matches('/'));
+                    url.set_path(&path);
+                }
+                if !request.query.is_empty() {
+                    url.query_pairs_mut().extend_pairs(request.query.iter());
+                }
+                url
+            }
+            (None, None) if self.base.is_empty() => {
+                return Err(ApiError::InvalidArgument(format!(
+                    "`{}`: this client takes the URL of each call (it has no base URL)",
+                    request.operation_name()
+                )));
+            }
+            (None, None) => {
                 let mut url = Url::parse(&format!("{}{}", self.base, request.path))
                     .map_err(|e| ApiError::InvalidArgument(format!("request URL: {e}")))?;
                 if !request.query.is_empty() {
@@ -602,7 +684,10 @@ impl ApiClient {
             .inner
             .http()
             .request(request.method.clone(), url.clone())
-            .header(http::header::ACCEPT, "application/json");
+            .header(
+                http::header::ACCEPT,
+                request.accept.as_deref().unwrap_or("application/json"),
+            );
         for (name, value) in &request.headers {
             let name = http::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|e| ApiError::InvalidArgument(format!("header `{name}`: {e}")))?;
@@ -762,6 +847,68 @@ mod tests {
         assert!(request.headers.is_empty(), "None adds nothing");
         assert_eq!(request.scopes, OP.scopes.any_of);
         assert_eq!(request.unfilled(), None);
+    }
+
+    #[test]
+    fn per_call_urls_take_the_suffix_before_their_query_and_the_arguments_after_it() {
+        let request =
+            ApiRequest::operation_at("https://lms.example/li/7?via=claim", "/scores", &OP)
+                .arg("fields", &["a"])
+                .accept("application/vnd.ims.lis.v2.lineitem+json");
+        assert_eq!(request.unfilled(), None, "the URL names the resource");
+        assert_eq!(
+            request.accept.as_deref(),
+            Some("application/vnd.ims.lis.v2.lineitem+json")
+        );
+        let source: Arc<dyn TokenSource> = Arc::new(NoTokens);
+        let api = ApiClient::per_call(source.clone(), HttpPolicy::default()).unwrap();
+        let url = api.url_for(&request).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://lms.example/li/7/scores?via=claim&fields=a"
+        );
+        let trailing = ApiRequest::operation_at("https://lms.example/li/7/", "/results", &OP);
+        assert_eq!(
+            api.url_for(&trailing).unwrap().as_str(),
+            "https://lms.example/li/7/results"
+        );
+        // A path argument has nowhere to go; plain http and non-URLs are refused.
+        let path_arg = ApiRequest::operation_at("https://lms.example/li/7", "", &OP).arg("id", "x");
+        assert!(matches!(
+            api.url_for(&path_arg),
+            Err(ApiError::InvalidArgument(_))
+        ));
+        for bad in ["http://lms.example/li/7", "li/7"] {
+            let request = ApiRequest::operation_at(bad, "", &OP);
+            assert!(api.url_for(&request).is_err(), "{bad}");
+        }
+        // A per-call client has no base URL to fall back on.
+        let templated = ApiRequest::operation("", &OP)
+            .arg("schoolId", "s")
+            .arg("id", "c");
+        let err = api.url_for(&templated).unwrap_err();
+        assert!(err.to_string().contains("URL of each call"), "{err}");
+        // And a base-URL client still takes per-call URLs.
+        let based = ApiClient::new("https://other.example", source, HttpPolicy::default()).unwrap();
+        assert_eq!(
+            based.url_for(&request).unwrap().as_str(),
+            "https://lms.example/li/7/scores?via=claim&fields=a"
+        );
+    }
+
+    /// A token source that is never asked (only URLs are built).
+    struct NoTokens;
+
+    impl TokenSource for NoTokens {
+        fn token<'a>(
+            &'a self,
+            _scopes: &'a [&'a str],
+        ) -> futures_util::future::BoxFuture<'a, Result<super::super::AccessToken, ClientError>>
+        {
+            Box::pin(async { Err(ClientError::Config("no tokens in this test".into())) })
+        }
+
+        fn invalidate(&self, _scopes: &[&str], _rejected: &super::super::AccessToken) {}
     }
 
     #[test]

@@ -44,6 +44,9 @@ struct State<'a, W, T> {
     seen: HashSet<String>,
     pages: usize,
     first_page_len: Option<u64>,
+    /// Follow `Link: rel="next"` only (lists paged by an opaque token): the first request goes
+    /// as built, and a page without a `next` link is the last.
+    links_only: bool,
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -65,6 +68,7 @@ impl<W: DeserializeOwned, T> State<'_, W, T> {
             Next::Done => return Ok(()),
             Next::Fail(e) => return Err(e),
             Next::Link(url) => (self.request.clone().with_url(url), None),
+            Next::Offset(_) if self.links_only => (self.request.clone(), None),
             Next::Offset(offset) => {
                 let query = match offset {
                     Some(o) => self.query.clone().offset(o),
@@ -142,21 +146,59 @@ impl ApiClient {
             seen: HashSet::new(),
             pages: 0,
             first_page_len: None,
+            links_only: false,
         };
-        futures_util::stream::unfold(state, |mut state| async move {
-            loop {
-                if let Some(record) = state.buffer.pop_front() {
-                    return Some((Ok(record), state));
-                }
-                if matches!(state.next, Next::Done) {
-                    return None;
-                }
-                if let Err(e) = state.fetch().await {
-                    state.next = Next::Done;
-                    state.buffer.clear();
-                    return Some((Err(e), state));
-                }
-            }
+        records_of(state)
+    }
+
+    /// Every record of a list paged by an opaque token (LTI AGS and NRPS): sends `request` as
+    /// built (its `limit` included), then follows `Link: rel="next"` until a page has none,
+    /// with the same bounds as [`ApiClient::stream_records`] (same origin, no loops, at most
+    /// [`ApiClient::max_pages`] pages). `extract` takes the records out of a page body.
+    ///
+    /// The stream ends after the first error it yields.
+    pub fn stream_linked_records<W, T>(
+        &self,
+        request: ApiRequest,
+        extract: fn(W) -> Vec<T>,
+    ) -> impl Stream<Item = Result<T, ApiError>> + Send + '_
+    where
+        W: DeserializeOwned + Send + 'static,
+        T: Send + 'static,
+    {
+        records_of(State {
+            api: self,
+            request,
+            query: ListQuery::new(),
+            extract,
+            next: Next::Offset(None),
+            buffer: VecDeque::new(),
+            seen: HashSet::new(),
+            pages: 0,
+            first_page_len: None,
+            links_only: true,
         })
     }
+}
+
+fn records_of<W, T>(state: State<'_, W, T>) -> impl Stream<Item = Result<T, ApiError>> + Send + '_
+where
+    W: DeserializeOwned + Send + 'static,
+    T: Send + 'static,
+{
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(record) = state.buffer.pop_front() {
+                return Some((Ok(record), state));
+            }
+            if matches!(state.next, Next::Done) {
+                return None;
+            }
+            if let Err(e) = state.fetch().await {
+                state.next = Next::Done;
+                state.buffer.clear();
+                return Some((Err(e), state));
+            }
+        }
+    })
 }

@@ -18,12 +18,16 @@ use crate::query::paging::PagingLimits;
 
 /// Per-router settings the extractors read from request extensions (inserted by
 /// [`ServiceRouter`](super::ServiceRouter); defaults when absent).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
     /// `limit` default and maximum of collection operations.
     pub paging: PagingLimits,
     /// Largest request body read, in bytes.
     pub body_limit: usize,
+    /// The origin (`https://host:port`, no trailing `/`) written before the path of the
+    /// `Link: rel="next"` of lists paged by token, so clients that do not resolve relative
+    /// references (several LTI libraries) can follow it; `None`: a path-absolute reference.
+    pub public_origin: Option<std::sync::Arc<str>>,
 }
 
 impl Default for ServerSettings {
@@ -31,6 +35,7 @@ impl Default for ServerSettings {
         ServerSettings {
             paging: PagingLimits::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            public_origin: None,
         }
     }
 }
@@ -82,7 +87,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestInput {
             settings: parts
                 .extensions
                 .get::<ServerSettings>()
-                .copied()
+                .cloned()
                 .unwrap_or_default(),
         })
     }

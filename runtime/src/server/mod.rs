@@ -14,6 +14,9 @@
 //!   generated trait method returns and what its handler answers with, so a handler is a few lines;
 //!   [`unsupported()`]: the 501 "not implemented by this provider" every trait method answers
 //!   until the implementer overrides it.
+//! - [`linked`]: lists paged by an opaque token and `Link: rel="next"` (LTI AGS/NRPS;
+//!   [`LinkedPage`] is what their methods return) and JSON sent as a vendor media type
+//!   ([`json_as()`]).
 //! - [`select()`]: filter, sort and page a slice of records in memory.
 //! - [`ServiceRouter`]: mounts the operations under the base path, behind an
 //!   [`AuthLayer`](crate::resource_server::AuthLayer), with the discovery endpoint beside it, an imsx 404
@@ -24,6 +27,7 @@ mod context;
 mod error_spelling;
 mod handler;
 mod input;
+pub mod linked;
 pub mod params;
 pub mod respond;
 mod router;
@@ -33,6 +37,7 @@ pub use body::{DEFAULT_BODY_LIMIT, FormBody, JsonBody, OptionalJsonBody, RawBody
 pub use context::RequestContext;
 pub use handler::{Handled, Reply, bytes, collection, empty, json, unsupported};
 pub use input::{RequestInput, ServerSettings};
+pub use linked::{LinkedPage, json_as, linked_page};
 pub use respond::Listed;
 pub use router::{ServiceRouter, positional_route};
 pub use select::{Selection, select};

@@ -386,6 +386,15 @@ impl ServiceRouter {
         self
     }
 
+    /// Writes `origin` (e.g. `https://lms.example.org`; a trailing `/` is dropped) before the
+    /// path of the `Link: rel="next"` of lists paged by token, as LTI AGS and NRPS clients
+    /// expect an absolute URL there. Without it the link is a path-absolute reference.
+    #[must_use]
+    pub fn with_public_origin(mut self, origin: &str) -> Self {
+        self.settings.public_origin = Some(origin.trim_end_matches('/').into());
+        self
+    }
+
     /// Caps request bodies at `bytes` (default [`DEFAULT_BODY_LIMIT`](super::DEFAULT_BODY_LIMIT));
     /// larger bodies answer 413.
     #[must_use]
@@ -451,7 +460,7 @@ impl ServiceRouter {
         let router = router
             .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found)
-            .layer(Extension(self.settings));
+            .layer(Extension(self.settings.clone()));
         let spelling = super::error_spelling::ErrorSpelling::of_sdd(&self.sdd_json);
         if spelling.is_identity() {
             return router;

@@ -64,7 +64,9 @@ pub(crate) struct BodyArmView {
 /// How a `_stream` method takes the records out of a page.
 pub(crate) struct StreamView {
     pub(crate) page_ty: String,
-    pub(crate) query: String,
+    /// The `ListQuery` argument of a limit/offset collection; `None` for a list paged by
+    /// `Link: rel="next"` only (`stream_linked_records`).
+    pub(crate) query: Option<String>,
     /// The member holding the records, if any.
     pub(crate) member: Option<String>,
     pub(crate) newtype: bool,
@@ -114,6 +116,18 @@ pub(crate) struct MethodView {
     /// The `ApiClient` method: `call_json`, `call_page`, …
     pub(crate) call: &'static str,
     pub(crate) stream: Option<StreamView>,
+    /// The `Accept` media type literal, when not `application/json`.
+    pub(crate) accept: Option<String>,
+    /// The request goes to a URL given per call: `request_at(<arg>, <suffix>, …)`.
+    pub(crate) per_call: Option<PerCallView>,
+}
+
+/// A URL given per call.
+#[derive(Clone)]
+pub(crate) struct PerCallView {
+    pub(crate) arg: String,
+    /// The literal path appended to the URL.
+    pub(crate) suffix: String,
 }
 
 /// The argument type for a value of type `t` (borrowed where that is cheaper for callers).
@@ -351,11 +365,36 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
     let mut args = Vec::new();
     let mut request_args = Vec::new();
     let mut stream_args = Vec::new();
-    // Path parameters first, in template order (params are sorted so), then the others.
+    let per_call = op.api.per_call_url.as_ref().map(|u| PerCallView {
+        arg: u.arg.clone(),
+        suffix: str_lit(&u.suffix),
+    });
+    if let Some(u) = &op.api.per_call_url {
+        doc = doc.trusted(if u.suffix.is_empty() {
+            format!(
+                "{}: the full URL of the resource (the SDD's {} here), as the platform gave it; it must be https.",
+                code_span(&u.arg),
+                code_span(&u.resource_path)
+            )
+        } else {
+            format!(
+                "{}: the full URL of the resource the SDD calls {}, as the platform gave it (it must be https); {} is appended to its path, before any query it has.",
+                code_span(&u.arg),
+                code_span(&u.resource_path),
+                code_span(&u.suffix)
+            )
+        });
+        args.push(ArgView {
+            name: u.arg.clone(),
+            ty: "&str".to_owned(),
+        });
+    }
+    // Path parameters first, in template order (params are sorted so), then the others. A URL
+    // given per call already names the resource: no path arguments then.
     for p in op
         .params
         .iter()
-        .filter(|p| p.location == ParamLocation::Path)
+        .filter(|p| p.location == ParamLocation::Path && per_call.is_none())
     {
         doc = param_doc(doc, p);
         args.push(ArgView {
@@ -369,6 +408,7 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
         });
     }
     let path_args = args.clone();
+    let mut stream_request_args = request_args.clone();
     for p in op
         .params
         .iter()
@@ -377,6 +417,13 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
         if collection && op.is_collection_param(p) {
             continue;
         }
+        // The page token of a list paged by `Link: rel="next"` is the server's to write: the
+        // stream follows the links, so it takes no `page` (the one-page method does).
+        let is_page_token = op
+            .api
+            .next_link
+            .as_ref()
+            .is_some_and(|n| p.location == ParamLocation::Query && p.name == n.page_param);
         let base = arg_type(&p.ty);
         let ty = if p.required || matches!(p.ty, TypeRef::Nullable(_)) {
             base
@@ -388,14 +435,22 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
             name: p.rust_name.clone(),
             ty,
         };
-        stream_args.push(arg.clone());
-        args.push(arg);
-        request_args.push(RequestArg {
+        let request_arg = RequestArg {
             wire: str_lit(&p.name),
             name: p.rust_name.clone(),
             at: op.shares_wire_name(p).then(|| location_variant(p.location)),
-        });
+        };
+        if !is_page_token {
+            stream_args.push(arg.clone());
+            stream_request_args.push(request_arg.clone());
+        }
+        args.push(arg);
+        request_args.push(request_arg);
     }
+    let accept = match &op.api.success.client_payload {
+        Some(Payload::Json(j)) => j.media_type.as_deref().map(str_lit),
+        _ => None,
+    };
     let query = collection.then(|| "query".to_owned());
     if let Some(q) = &query {
         doc = doc.trusted(format!(
@@ -465,6 +520,8 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
             body: None,
             call: "call_page",
             stream: None,
+            accept: accept.clone(),
+            per_call: per_call.clone(),
         });
         if let (Some(stream_fn), Some(records)) = (&op.api.stream_fn, records) {
             let mut stream_doc = DocBuilder::new()
@@ -530,9 +587,11 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
                 list_query: None,
                 body: None,
                 call: "stream_records",
+                accept,
+                per_call,
                 stream: Some(StreamView {
                     page_ty,
-                    query: query_arg,
+                    query: Some(query_arg),
                     member,
                     newtype,
                     flatten,
@@ -542,6 +601,87 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
                 }),
             });
         }
+        return out;
+    }
+
+    if let (Some(paging), Some(Payload::Json(page))) = (&op.api.next_link, &success.client_payload)
+    {
+        let page_ty = sibling_json_type(page.ty.as_ref());
+        let stream_fn = op.api.stream_fn.clone().unwrap_or_default();
+        doc = doc.trusted(format!(
+            "Returns one page; its `next` is the `Link: rel=\"next\"` target, which {} follows.",
+            code_span(&stream_fn)
+        ));
+        out.push(MethodView {
+            checks,
+            doc: doc.attrs(),
+            many_args: args.len() + 1 > 7,
+            name: op.api.client_fn.clone(),
+            is_async: true,
+            args,
+            ret: result(&format!("rt::Page<{page_ty}>")),
+            op_const: op.const_name.clone(),
+            request_args,
+            list_query: None,
+            body: None,
+            call: "call_page",
+            stream: None,
+            accept: accept.clone(),
+            per_call: per_call.clone(),
+        });
+        let mut stream_doc = DocBuilder::new()
+            .trusted(format!(
+                "Every record of {}, page after page: sends the first request with the arguments given, then follows `Link: rel=\"next\"` until a page has none; bounded by `ApiClient::max_pages`, ends after the first error.",
+                heading(op)
+            ))
+            .prose(op.summary.as_deref())
+            .trusted(scopes_line(op));
+        let mut sargs = path_args;
+        sargs.extend(stream_args);
+        for a in &sargs {
+            stream_doc = stream_doc.trusted(format!(
+                "{}: as for {}.",
+                code_span(&a.name),
+                code_span(&op.api.client_fn)
+            ));
+        }
+        let records = &paging.records;
+        let (member, unwrap_or_default) = match &records.access {
+            RecordsAccess::Member(m) => (Some(m.clone()), false),
+            RecordsAccess::OptionalMember(m) => (Some(m.clone()), true),
+            _ => (None, false),
+        };
+        out.push(MethodView {
+            // As for the limit-offset stream: its first page is requested with the same
+            // arguments the page method checks.
+            checks: Vec::new(),
+            doc: stream_doc.attrs(),
+            many_args: sargs.len() + 1 > 7,
+            name: stream_fn,
+            is_async: false,
+            args: sargs,
+            ret: format!(
+                "impl rt::RecordStream<{}> + '_",
+                sibling_type(&records.record)
+            ),
+            op_const: op.const_name.clone(),
+            request_args: stream_request_args,
+            list_query: None,
+            body: None,
+            call: "stream_linked_records",
+            stream: Some(StreamView {
+                page_ty,
+                query: None,
+                member,
+                newtype: records.access == RecordsAccess::Newtype,
+                flatten: false,
+                unwrap_or_default,
+                arms: Vec::new(),
+                record_enum: sibling_type(&records.record),
+            }),
+            accept,
+            per_call,
+        });
         return out;
     }
 
@@ -575,6 +715,8 @@ pub(crate) fn operation_methods(op: &Operation, validating: &Validating) -> Vec<
         body,
         call,
         stream: None,
+        accept,
+        per_call,
     });
     out
 }

@@ -25,6 +25,8 @@ struct ClientTemplate {
     client_doc: String,
     name: String,
     methods: Vec<MethodView>,
+    /// Methods take their URL per call (no base URL).
+    per_call_urls: bool,
 }
 
 /// Renders `pub mod client { … }` (unformatted).
@@ -54,6 +56,7 @@ pub fn render_client(service: &Service) -> Result<String, Diagnostic> {
             .attrs(),
         name,
         methods,
+        per_call_urls: service.conventions.per_call_urls,
     };
     template.render().map_err(|e| {
         Diagnostic::new(

@@ -27,7 +27,8 @@ pub(crate) fn location_fn(location: ParamLocation) -> &'static str {
 }
 
 use super::trait_def::{
-    BodyAlternativesView, answers_collection, body_view, projects_fields, typed_params,
+    BodyAlternativesView, BodyCheckView, ExactBodyView, answers_collection, body_view,
+    projects_fields, typed_params,
 };
 
 /// One parameter read: `let <local> = input.<getter>(op, "<wire>")?;`.
@@ -68,6 +69,16 @@ pub(crate) struct ReplyView {
     pub(crate) members: String,
     /// The media type literal of a non-JSON body.
     pub(crate) media_type: Option<String>,
+    /// The media type literal of a JSON body sent as a vendor type (`rt::server::json_as`).
+    pub(crate) json_media_type: Option<String>,
+}
+
+/// A list paged by token, answered by `rt::server::linked_page`.
+pub(crate) struct LinkedView {
+    /// The page parameter's literal.
+    pub(crate) page_param: String,
+    /// `rt::Some("<media type>")` or `rt::None`.
+    pub(crate) media_type: String,
 }
 
 /// One arm of the `match` over a success enum.
@@ -94,12 +105,16 @@ pub(crate) struct HandlerView {
     pub(crate) params: Vec<ParamRead>,
     /// IMS collection parameters read only to check their declared constraints.
     pub(crate) checked_reads: Vec<CheckedRead>,
-    /// The checker of the decoded body (`body.0`), when it has constraints.
-    pub(crate) body_check: Option<String>,
+    /// The check of the decoded body, when it has constraints.
+    pub(crate) body_check: Option<BodyCheckView>,
     /// The request body extractor type.
     pub(crate) body: Option<String>,
     /// A body of several media types, decoded into its enum before the call.
     pub(crate) body_alternatives: Option<BodyAlternativesView>,
+    /// A JSON body of one vendor media type, decoded before the call (then checked).
+    pub(crate) exact_body: Option<ExactBodyView>,
+    /// A list paged by token.
+    pub(crate) linked: Option<LinkedView>,
     /// `fields` of a single-object operation, applied to the answer.
     pub(crate) projection: bool,
     /// Reads the collection query itself (a collection not answered as a page).
@@ -122,11 +137,13 @@ impl HandlerView {
             || self.projection
             || self.query_members.is_some()
             || self.collection.is_some()
+            || self.linked.is_some()
     }
 
     /// Whether the trait method returns `()` (answered with the one empty status, else 204).
     pub(crate) fn returns_unit(&self) -> bool {
         self.collection.is_none()
+            && self.linked.is_none()
             && self.enum_name.is_none()
             && self
                 .single
@@ -171,18 +188,21 @@ fn reply(r: &SuccessResponse) -> ReplyView {
             json_wrapper: Some(wrapper_lit(json.wrapper.as_ref())),
             members: members_ref(json.members.as_ref()),
             media_type: None,
+            json_media_type: json.media_type.as_deref().map(str_lit),
         },
         Payload::Raw { media_type, .. } => ReplyView {
             status: r.status,
             json_wrapper: None,
             members: "&[]".to_owned(),
             media_type: Some(str_lit(media_type)),
+            json_media_type: None,
         },
         Payload::Empty => ReplyView {
             status: r.status,
             json_wrapper: None,
             members: "&[]".to_owned(),
             media_type: None,
+            json_media_type: None,
         },
     }
 }
@@ -296,15 +316,19 @@ pub(crate) fn handler_view(
             .find(|c| c.kind == MediaKind::Json)
             .or_else(|| request.contents.iter().find(|c| c.kind == MediaKind::Form))?;
         let c = checker(content.ty.as_ref()?, &Constraints::default(), &validating)?;
-        Some(if b.ty.starts_with("rt::Option<") {
-            optional(c)
-        } else {
-            c
+        Some(BodyCheckView {
+            checker: if b.ty.starts_with("rt::Option<") {
+                optional(c)
+            } else {
+                c
+            },
+            // A vendor-typed body is decoded into `body` first; the others are `Json(body)`.
+            value: if b.exact.is_some() { "body" } else { "body.0" },
         })
     });
     if let Some(b) = &body {
         call_args.push(
-            if b.alternatives.is_some() {
+            if b.alternatives.is_some() || b.exact.is_some() {
                 "body"
             } else if b.raw {
                 "body.bytes"
@@ -315,7 +339,19 @@ pub(crate) fn handler_view(
         );
     }
     let scopes = scope_args(service, op)?;
-    let (single, arms) = if collection.is_some() || success.enum_name.is_some() {
+    let linked = op.api.next_link.as_ref().map(|paging| LinkedView {
+        page_param: str_lit(&paging.page_param),
+        media_type: success
+            .collection_page()
+            .and_then(|j| j.media_type.as_deref())
+            .map_or_else(
+                || "rt::None".to_owned(),
+                |m| format!("rt::Some({})", str_lit(m)),
+            ),
+    });
+    let (single, arms) = if linked.is_some() {
+        (None, Vec::new())
+    } else if collection.is_some() || success.enum_name.is_some() {
         let arms = if success.enum_name.is_some() {
             success
                 .responses
@@ -342,6 +378,8 @@ pub(crate) fn handler_view(
         checked_reads,
         body_check,
         body_alternatives: body.as_ref().and_then(|b| b.alternatives.clone()),
+        exact_body: body.as_ref().and_then(|b| b.exact.clone()),
+        linked,
         body: body.map(|b| b.extractor),
         projection: projects_fields(op),
         query_members,

@@ -94,6 +94,23 @@ pub(crate) struct BodyView {
     /// A body of several media types: the handler decodes the `RawBody` into the enum first
     /// and passes `body`.
     pub(crate) alternatives: Option<BodyAlternativesView>,
+    /// A JSON body taken in one vendor media type only: the handler checks the `RawBody`'s
+    /// media type (415 otherwise), decodes it and passes `body`.
+    pub(crate) exact: Option<ExactBodyView>,
+}
+
+/// `let body: <ty> = if body.is(<media>) { body.json()? } else { 415 };`
+#[derive(Clone)]
+pub(crate) struct ExactBodyView {
+    pub(crate) media_type: String,
+    pub(crate) ty: String,
+}
+
+/// `rt::check::Check::check(&<checker>, &<value>, &rt::check::At::body())?;` after decoding.
+pub(crate) struct BodyCheckView {
+    pub(crate) checker: String,
+    /// The decoded body: `body` for a vendor-typed one, else `body.0`.
+    pub(crate) value: &'static str,
 }
 
 /// The decoding of a body of several media types into its `models` enum.
@@ -152,6 +169,20 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
                 arms,
                 accepted: format!("[{accepted}]"),
             }),
+            exact: None,
+        });
+    }
+    if let (Some(media_type), Some(content)) = (&body.exact_media_type, body.contents.first()) {
+        let t = sibling_json_type(content.ty.as_ref());
+        return Some(BodyView {
+            extractor: "rt::server::RawBody".to_owned(),
+            ty: t.clone(),
+            raw: false,
+            alternatives: None,
+            exact: Some(ExactBodyView {
+                media_type: str_lit(media_type),
+                ty: t,
+            }),
         });
     }
     let json = body.contents.iter().find(|c| c.kind == MediaKind::Json);
@@ -167,6 +198,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
                 ty: t,
                 raw: false,
                 alternatives: None,
+                exact: None,
             }
         } else {
             BodyView {
@@ -174,6 +206,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
                 ty: format!("rt::Option<{t}>"),
                 raw: false,
                 alternatives: None,
+                exact: None,
             }
         }
     } else if let (Some(content), true) = (form, body.required) {
@@ -183,6 +216,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
             ty: t,
             raw: false,
             alternatives: None,
+            exact: None,
         }
     } else {
         BodyView {
@@ -190,6 +224,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
             ty: "rt::Vec<u8>".to_owned(),
             raw: true,
             alternatives: None,
+            exact: None,
         }
     })
 }
@@ -230,7 +265,13 @@ pub(crate) fn method_view(service: &Service, op: &Operation) -> MethodView {
         });
     }
     let success = &op.api.success;
-    let output = if answers_collection(op) {
+    let output = if op.api.next_link.is_some() {
+        let page = success
+            .collection_page()
+            .map(|j| sibling_json_type(j.ty.as_ref()))
+            .unwrap_or_default();
+        format!("rt::LinkedPage<{page}>")
+    } else if answers_collection(op) {
         let page = success
             .collection_page()
             .map(|j| sibling_json_type(j.ty.as_ref()))
@@ -251,6 +292,8 @@ pub(crate) fn method_view(service: &Service, op: &Operation) -> MethodView {
             "A collection: `query` holds `filter`, `sort`/`orderBy`, `fields` and `limit`/`offset` (the filter's fields are already checked); return the page and the total matching count, `fields` is applied by the router."
         } else if projects_fields(op) {
             "The `fields` query parameter is applied by the router to the returned record."
+        } else if op.api.next_link.is_some() {
+            "A list paged by token: return the page and, when more records follow, the opaque token of the next page; the router answers with `Link: <this request with the token as its page parameter>; rel=\"next\"`. `limit` is what the client asked for (send that many or fewer)."
         } else {
             ""
         })
