@@ -687,6 +687,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -720,6 +721,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -752,6 +754,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_RESOURCES;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -803,6 +806,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

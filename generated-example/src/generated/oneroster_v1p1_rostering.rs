@@ -3466,6 +3466,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3516,6 +3517,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CLASSES;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3556,6 +3558,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3584,6 +3587,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3611,6 +3615,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_COURSES;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3651,6 +3656,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3678,6 +3684,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_DEMOGRAPHICS;
+        input.collection_query(DEMOGRAPHICS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3728,6 +3735,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ENROLLMENTS;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3778,6 +3786,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_GRADING_PERIODS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3828,6 +3837,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ORGS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3866,6 +3876,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_SCHOOLS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3905,6 +3916,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3934,6 +3946,7 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3970,6 +3983,7 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4001,6 +4015,7 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4031,6 +4046,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4059,6 +4075,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4092,6 +4109,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4120,6 +4138,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4148,6 +4167,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4180,6 +4200,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_STUDENTS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4220,6 +4241,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4247,6 +4269,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TEACHERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4287,6 +4310,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4314,6 +4338,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TERMS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4365,6 +4390,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4393,6 +4419,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4425,6 +4452,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_USERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4465,6 +4493,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

@@ -3723,6 +3723,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3803,6 +3804,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CLASSES;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3861,6 +3863,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3919,6 +3922,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3988,6 +3992,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_COURSES;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4046,6 +4051,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4115,6 +4121,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_DEMOGRAPHICS;
+        input.collection_query(DEMOGRAPHICS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4195,6 +4202,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ENROLLMENTS;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4275,6 +4283,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_GRADING_PERIODS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4355,6 +4364,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ORGS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4423,6 +4433,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_SCHOOLS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4480,6 +4491,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4539,6 +4551,7 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4611,6 +4624,7 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4678,6 +4692,7 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4744,6 +4759,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4802,6 +4818,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4867,6 +4884,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4927,6 +4945,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4987,6 +5006,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5061,6 +5081,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_STUDENTS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5131,6 +5152,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5190,6 +5212,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TEACHERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5260,6 +5283,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_teacher_sourced_id = input.required(op, "teacherSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5319,6 +5343,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TERMS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5400,6 +5425,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5458,6 +5484,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5522,6 +5549,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_USERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5592,6 +5620,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
