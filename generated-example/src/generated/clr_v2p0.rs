@@ -1264,6 +1264,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CREDENTIALS;
         let arg_since = input.optional(op, "since")?;
+        input.collection_query(GET_CLR_CREDENTIALS_RESPONSE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

@@ -1450,6 +1450,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CATEGORIES;
+        input.collection_query(CATEGORY_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1524,6 +1525,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_LINE_ITEMS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(LINE_ITEM_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1558,6 +1560,7 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
         let arg_li_id = input.required(op, "li_id")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1588,6 +1591,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESULTS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1617,6 +1621,7 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
         let arg_student_id = input.required(op, "student_id")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1646,6 +1651,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_LINE_ITEMS;
+        input.collection_query(LINE_ITEM_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -1719,6 +1725,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_RESULTS;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

@@ -714,6 +714,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -747,6 +748,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -779,6 +781,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_RESOURCES;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -830,6 +833,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

@@ -3639,6 +3639,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3689,6 +3690,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CLASSES;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3729,6 +3731,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3757,6 +3760,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3784,6 +3788,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_COURSES;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3824,6 +3829,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3851,6 +3857,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_DEMOGRAPHICS;
+        input.collection_query(DEMOGRAPHICS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3901,6 +3908,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ENROLLMENTS;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -3951,6 +3959,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_GRADING_PERIODS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4001,6 +4010,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ORGS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4039,6 +4049,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_SCHOOLS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4078,6 +4089,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4107,6 +4119,7 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4143,6 +4156,7 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4174,6 +4188,7 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_id = input.required(op, "id")?;
         let arg_class_id = input.required(op, "class_id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4204,6 +4219,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4232,6 +4248,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4265,6 +4282,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4293,6 +4311,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4321,6 +4340,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4353,6 +4373,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_STUDENTS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4393,6 +4414,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4420,6 +4442,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TEACHERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4460,6 +4483,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4487,6 +4511,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TERMS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4538,6 +4563,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4566,6 +4592,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4598,6 +4625,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_USERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
@@ -4638,6 +4666,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_id = input.required(op, "id")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(

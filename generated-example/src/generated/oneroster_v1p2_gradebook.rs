@@ -3610,6 +3610,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ASSESSMENT_LINE_ITEMS;
+        input.collection_query(ASSESSMENT_LINE_ITEM_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3718,6 +3719,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ASSESSMENT_RESULTS;
+        input.collection_query(ASSESSMENT_RESULT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3829,6 +3831,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CATEGORIES;
+        input.collection_query(CATEGORY_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -3968,6 +3971,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CATEGORIES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(CATEGORY_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4037,6 +4041,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_LINE_ITEMS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(LINE_ITEM_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4128,6 +4133,7 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_LINE_ITEM_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
         let arg_line_item_sourced_id = input.required(op, "lineItemSourcedId")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4198,6 +4204,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESULTS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4260,6 +4267,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_SCORE_SCALES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(SCORE_SCALE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4330,6 +4338,7 @@ pub mod server {
         let op = &ops::GET_RESULTS_FOR_STUDENT_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
         let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4402,6 +4411,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_LINE_ITEMS;
+        input.collection_query(LINE_ITEM_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4537,6 +4547,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_RESULTS;
+        input.collection_query(RESULT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4659,6 +4670,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_SCORE_SCALES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(SCORE_SCALE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4730,6 +4742,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_SCORE_SCALES;
+        input.collection_query(SCORE_SCALE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(

@@ -777,6 +777,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -844,6 +845,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_COURSE;
         let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -915,6 +917,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_RESOURCES;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -1003,6 +1006,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_RESOURCES_FOR_USER;
         let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        input.collection_query(RESOURCE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(

@@ -3930,6 +3930,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ACADEMIC_SESSIONS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4010,6 +4011,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_CLASSES;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4068,6 +4070,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4126,6 +4129,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_CLASS;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4195,6 +4199,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_COURSES;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4253,6 +4258,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_COURSE;
         let arg_course_sourced_id = input.required(op, "courseSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4322,6 +4328,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_DEMOGRAPHICS;
+        input.collection_query(DEMOGRAPHICS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4402,6 +4409,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ENROLLMENTS;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4482,6 +4490,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_GRADING_PERIODS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4562,6 +4571,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_ORGS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4630,6 +4640,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_SCHOOLS;
+        input.collection_query(ORG_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4687,6 +4698,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4746,6 +4758,7 @@ pub mod server {
         let op = &ops::GET_ENROLLMENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4818,6 +4831,7 @@ pub mod server {
         let op = &ops::GET_STUDENTS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4885,6 +4899,7 @@ pub mod server {
         let op = &ops::GET_TEACHERS_FOR_CLASS_IN_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
         let arg_class_sourced_id = input.required(op, "classSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -4951,6 +4966,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_COURSES_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(COURSE_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5009,6 +5025,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ENROLLMENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(ENROLLMENT_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5074,6 +5091,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_STUDENTS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5134,6 +5152,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TEACHERS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5194,6 +5213,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_TERMS_FOR_SCHOOL;
         let arg_school_sourced_id = input.required(op, "schoolSourcedId")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5268,6 +5288,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_STUDENTS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5338,6 +5359,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_STUDENT;
         let arg_student_sourced_id = input.required(op, "studentSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5397,6 +5419,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TEACHERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5467,6 +5490,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TEACHER;
         let arg_teacher_sourced_id = input.required(op, "teacherSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5526,6 +5550,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_TERMS;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5607,6 +5632,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5665,6 +5691,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_GRADING_PERIODS_FOR_TERM;
         let arg_term_sourced_id = input.required(op, "termSourcedId")?;
+        input.collection_query(ACADEMIC_SESSION_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5729,6 +5756,7 @@ pub mod server {
         input: rt::RequestInput,
     ) -> rt::Handled {
         let op = &ops::GET_ALL_USERS;
+        input.collection_query(USER_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(
@@ -5799,6 +5827,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_CLASSES_FOR_USER;
         let arg_user_sourced_id = input.required(op, "userSourcedId")?;
+        input.collection_query(CLASS_D_TYPE_MEMBERS)?;
         let checked_fields: rt::Option<rt::Vec<rt::String>> = input
             .optional(op, "fields")?;
         rt::check::Check::check(

@@ -467,6 +467,7 @@ pub mod server {
             &arg_grade,
             &rt::check::At::query("grade"),
         )?;
+        input.collection_query(LEARNER_MEMBERS)?;
         let checked_filter: rt::Option<rt::String> = input.optional(op, "filter")?;
         rt::check::Check::check(
             &rt::check::Optional(rt::check::Text::new().max_length(200)),

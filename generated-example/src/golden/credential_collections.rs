@@ -217,6 +217,7 @@ pub mod server {
     ) -> rt::Handled {
         let op = &ops::GET_ITEMS;
         let arg_since = input.optional(op, "since")?;
+        input.collection_query(ITEM_PAGE_MEMBERS)?;
         let checked_limit: rt::Option<i64> = input.optional(op, "limit")?;
         rt::check::Check::check(
             &rt::check::Optional(
