@@ -14,5 +14,6 @@ mod demo_operations;
 mod demo_public_url;
 mod demo_seed;
 mod demo_shared_data_dir;
+mod eduapi_v1p0;
 mod multi_instance;
 mod oneroster_v1p2_org;
