@@ -163,6 +163,7 @@ registry! {
     REQUIREMENT_SCOPES_AS_ALTERNATIVES = "IMS0515", Note, "several scopes of one requirement object are alternatives by default (`same_requirement_scopes` not set)";
     PUBLIC_OPERATION_SECURED = "IMS0516", Error, "the model makes public an operation whose SDD security does not allow anonymous calls";
     PUBLIC_OPERATION_UNKNOWN = "IMS0517", Error, "`security.public.operations` names no operation of the SDD, or is a keyword other than `all`";
+    PUBLIC_REASON_MISSING = "IMS0518", Error, "the model makes operations public without saying why (`security.public.reason`)";
     MODEL_SCOPE_UNUSED = "IMS0520", Warning, "a model scope neither declared nor required by the SDD; kept in the catalogue";
     SCOPE_IMPLIES_ITSELF = "IMS0521", Warning, "a scope lists itself in `implies`; ignored";
     IMPLIES_UNRESOLVED = "IMS0522", Error, "an `implies` entry matches no scope, or several, of the service's catalogue";

@@ -48,6 +48,8 @@ pub struct RequirementLowering<'a> {
     /// The served SDD's `security` of each operation whose security the model's choice changed
     /// (operation pointer → requirement list).
     served_security: BTreeMap<String, serde_json::Value>,
+    /// Whether an operation was made public while the model gives no reason.
+    reason_missing: bool,
 }
 
 /// The security of one operation, decided.
@@ -86,6 +88,7 @@ impl<'a> RequirementLowering<'a> {
                 _ => BTreeMap::new(),
             },
             served_security: BTreeMap::new(),
+            reason_missing: false,
         }
     }
 
@@ -198,11 +201,18 @@ impl<'a> RequirementLowering<'a> {
         let public = self.loaded.model.security.public.as_ref();
         match (made_public, optional_at) {
             (true, Some(_)) => {
+                let reason = public
+                    .and_then(|p| p.reason.as_deref())
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty());
+                if reason.is_none() {
+                    self.reason_missing = true;
+                }
                 self.served_security
                     .insert(op_pointer.to_owned(), serde_json::Value::Array(Vec::new()));
                 return LoweredRequirement {
                     scopes: ScopeRequirement::default(),
-                    public_reason: public.map(|p| p.reason.trim().to_owned()),
+                    public_reason: reason.map(str::to_owned),
                 };
             }
             (true, None) => {
@@ -361,6 +371,16 @@ impl<'a> RequirementLowering<'a> {
                 Some(p) => Location::pointer(p, pointer),
                 None => Location::None,
             };
+            if self.reason_missing {
+                diags.push(
+                    Diagnostic::new(
+                        codes::PUBLIC_REASON_MISSING,
+                        "the model makes operations public but gives no `security.public.reason`; the generated docs of each must say why it needs no token",
+                        model_location("/security/public".to_owned()),
+                    )
+                    .with_help("add `reason:` saying where the standard allows calls without a token"),
+                );
+            }
             match &public.operations {
                 PublicOperations::Keyword(k) if k != PUBLIC_ALL => diags.push(
                     Diagnostic::new(

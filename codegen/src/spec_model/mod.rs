@@ -95,11 +95,13 @@ pub struct SecurityModel {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicModel {
-    /// `all`, or a list of `operationId`s.
+    /// `all`, or a list of `operationId`s (`[]`: the model chose to keep every one secured).
     pub operations: PublicOperations,
     /// Why the standard lets these operations be called without a token; written into the
-    /// generated documentation of each of them.
-    pub reason: String,
+    /// generated documentation of each of them. Required as soon as one operation is made public
+    /// (IMS0518).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// Which operations `security.public` covers.

@@ -654,10 +654,29 @@ fn unknown_public_operations_and_keywords_are_errors_in_the_model() {
 }
 
 #[test]
-fn a_public_section_needs_its_reason() {
-    let yaml = "spec: Test\nservice: Things\nversion: \"1.0\"\nmodule: test_things\nsdd: sdd.json\nsecurity:\n  public:\n    operations: all\n";
-    let err = serde_yaml::from_str::<ims_codegen::spec_model::SpecModel>(yaml).unwrap_err();
-    assert!(err.to_string().contains("reason"), "{err}");
+fn a_public_operation_needs_a_reason_and_an_empty_list_is_a_choice() {
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model("security:\n  public:\n    operations: all\n"),
+    );
+    assert!(service.is_none());
+    let errs = with_code(&diags, "IMS0518");
+    assert_eq!(
+        errs.len(),
+        1,
+        "one error for the model, not one per operation: {diags:?}"
+    );
+    assert_eq!(
+        errs[0].location,
+        Location::pointer("model.yaml", "/security/public")
+    );
+
+    // `operations: []` keeps every operation secured, deliberately: no reason, no warning.
+    let mut doc = optional_security_sdd();
+    doc["paths"]["/closed"]["get"]["security"] = json!([{}, {"OAuth2CC": [CORE]}]);
+    let (service, diags) = lower_ok(doc, model("security:\n  public:\n    operations: []\n"));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(service.operations.iter().all(|o| !o.scopes.is_public()));
 }
 
 #[test]
