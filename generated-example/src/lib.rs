@@ -41,6 +41,16 @@ pub mod clr_v2p0;
 #[path = "generated/eduapi_v1p0.rs"]
 pub mod eduapi_v1p0;
 
+/// CASE 1.1, every operation public (`spec-models/case_v1p1`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/case_v1p1.rs"]
+pub mod case_v1p1;
+
+/// CASE 1.1, every operation secured (`spec-models/case_v1p1_secured`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/case_v1p1_secured.rs"]
+pub mod case_v1p1_secured;
+
 pub mod golden;
 
 pub mod demo;
