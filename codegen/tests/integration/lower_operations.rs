@@ -801,6 +801,54 @@ fn scope_catalogue_merges_flows_requirements_and_model() {
     assert!(has(&diags, Severity::Warning, "IMS0520"));
 }
 
+/// Edu-API 1.0 publishes its scope URIs with `http://`: a scope is an opaque string to OAuth 2,
+/// so it is kept byte for byte in requirements, catalogue and implications, and named like any
+/// other.
+#[test]
+fn http_scope_uris_are_opaque_strings_kept_as_written() {
+    const HTTP_CORE: &str = "http://purl.1edtech.org/spec/eduapi/v1p0/scope/core.readonly";
+    const HTTP_PRIVACY: &str =
+        "http://purl.1edtech.org/spec/eduapi/v1p0/scope/core.readonly.privacy";
+    let mut doc = sdd(json!({
+        "/a": {"get": {"operationId": "a", "responses": ok_response(),
+            "security": [{"CCGSecurity": [HTTP_CORE]}]}},
+        "/b": {"get": {"operationId": "b", "responses": ok_response(),
+            "security": [{"CCGSecurity": [HTTP_PRIVACY]}]}}
+    }));
+    doc["components"]["securitySchemes"] = json!({"CCGSecurity": {"type": "oauth2", "flows": {
+        "clientCredentials": {"tokenUrl": "https://example.org/token", "scopes": {
+            HTTP_CORE: "Core.", HTTP_PRIVACY: "Privacy."}}}}});
+    let model_yaml = format!("scopes:\n  {HTTP_PRIVACY}:\n    implies: [core.readonly]\n");
+    let (service, diags) = lower_ok(doc, model(&model_yaml));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        service.operations[0].scopes.any_of,
+        [vec![HTTP_CORE.to_owned()]]
+    );
+    assert_eq!(
+        service.operations[1].scopes.any_of,
+        [vec![HTTP_PRIVACY.to_owned()]]
+    );
+    let view: Vec<(&str, &str, Vec<&str>)> = service
+        .scopes
+        .iter()
+        .map(|s| {
+            (
+                s.uri.as_str(),
+                s.const_name.as_str(),
+                s.implies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (HTTP_CORE, "CORE_READONLY", vec![]),
+            (HTTP_PRIVACY, "CORE_READONLY_PRIVACY", vec![HTTP_CORE]),
+        ]
+    );
+}
+
 #[test]
 fn unknown_implied_scope_is_an_error_pointing_into_the_model() {
     let model_yaml = format!("scopes:\n  {FULL}:\n    implies: [nope.readonly]\n");
