@@ -43,8 +43,8 @@ pub mod eduapi_v1p0;
 
 /// CASE 1.1, every operation public (`spec-models/case_v1p1`).
 #[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
-#[path = "generated/case_v1p1.rs"]
-pub mod case_v1p1;
+#[path = "generated/case_v1p1_public.rs"]
+pub mod case_v1p1_public;
 
 /// CASE 1.1, every operation secured (`spec-models/case_v1p1_secured`).
 #[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it

@@ -1,5 +1,5 @@
 //! CASE 1.1 served and called through its generated servers and clients over loopback TLS, in
-//! both variants of the one SDD: `case_v1p1` (the model makes every operation public, as the
+//! both variants of the one SDD: `case_v1p1_public` (the model makes every operation public, as the
 //! standard allows) answers without a token and its client sends none; `case_v1p1_secured` (the
 //! model keeps them secured) answers 401 without a token and 200 with any token of the embedded
 //! authorization server (CASE defines no scopes). Each served discovery document shows the
@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ims_generated_example::{case_v1p1, case_v1p1_secured};
+use ims_generated_example::{case_v1p1_public, case_v1p1_secured};
 use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
 use ims_runtime::client::{
     ApiError, ClientAuth, ClientCredentialsSource, ClientError, ClientSecret, HttpPolicy,
@@ -128,7 +128,7 @@ macro_rules! provider {
 }
 
 struct Provider(Frameworks);
-provider!(case_v1p1, CaseService);
+provider!(case_v1p1_public, CaseService);
 provider!(case_v1p1_secured, CaseSecuredService);
 
 fn policy(server: &TestServer) -> HttpPolicy {
@@ -177,7 +177,7 @@ fn served_security(sdd: &Value) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn public_variant_serves_and_calls_without_a_token() {
-    use case_v1p1::{BASE_PATH, DISCOVERY_PATH, client::CaseClient, operations, server};
+    use case_v1p1_public::{BASE_PATH, DISCOVERY_PATH, client::CaseClient, operations, server};
 
     let dir = tempfile::tempdir().unwrap();
     let authz = authorization_server(&dir).await;
@@ -333,7 +333,7 @@ async fn secured_variant_needs_a_token_on_every_operation() {
 fn our_sdd_has_the_structure_of_the_official_file() {
     let path = ims_test_prerequisites::real_sdd_dir().join("case_v1p1_oas3.json");
     let official: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let ours: Value = serde_json::from_str(case_v1p1::SDD_JSON).unwrap();
+    let ours: Value = serde_json::from_str(case_v1p1_public::SDD_JSON).unwrap();
 
     let operations = |sdd: &Value| {
         let mut ops: Vec<(String, String)> = sdd["paths"]
