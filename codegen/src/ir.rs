@@ -260,6 +260,10 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// Scopes required.
     pub scopes: ScopeRequirement,
+    /// Why the operation is public although its SDD also describes a secured way to call it: the
+    /// model's `security.public.reason`, written into its generated docs. `None` when it is
+    /// secured or the SDD itself leaves it public.
+    pub public_reason: Option<String>,
     /// Whether this is the discovery operation (always unauthenticated).
     pub is_discovery: bool,
     /// What the server and client emitters render for this operation, decided in lower.

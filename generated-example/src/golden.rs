@@ -60,6 +60,11 @@ pub mod params_and_fields {
     include!("golden/params_and_fields.rs");
 }
 
+/// Golden output for `tests/fixtures/operations/public_operations/`.
+pub mod public_operations {
+    include!("golden/public_operations.rs");
+}
+
 /// Golden output for `tests/fixtures/constructs/recursion.yaml`.
 pub mod recursion {
     include!("golden/recursion.rs");

@@ -55,6 +55,20 @@ pub mod lti_ags_v2p0;
 #[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/lti_nrps_v2p0.rs"]
 pub mod lti_nrps_v2p0;
+/// Edu-API 1.0 (`spec-models/eduapi_v1p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/eduapi_v1p0.rs"]
+pub mod eduapi_v1p0;
+
+/// CASE 1.1, every operation public (`spec-models/case_v1p1`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/case_v1p1_public.rs"]
+pub mod case_v1p1_public;
+
+/// CASE 1.1, every operation secured (`spec-models/case_v1p1_secured`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/case_v1p1_secured.rs"]
+pub mod case_v1p1_secured;
 
 pub mod golden;
 

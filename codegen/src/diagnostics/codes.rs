@@ -156,11 +156,14 @@ registry! {
     SCHEME_WITHOUT_FLOW = "IMS0504", Warning, "an OAuth 2 scheme declares no flow: no token URL for it";
     REFRESH_URLS_DIFFER = "IMS0505", Warning, "flows declare different refresh URLs; the first one is used";
     REQUIREMENT_TOO_LARGE = "IMS0510", Error, "a security requirement expands to too many scope alternatives";
-    EMPTY_REQUIREMENT = "IMS0511", Warning, "an empty security requirement `{}` makes the operation public";
+    EMPTY_REQUIREMENT = "IMS0511", Warning, "the SDD allows anonymous calls (`{}`) but the model does not make the operation public; it is generated secured";
     REQUIREMENT_SCHEME_UNKNOWN = "IMS0512", Error, "a security requirement names an unknown security scheme";
     SCOPE_NOT_DECLARED = "IMS0513", Warning, "a required scope is not declared by the flows of its security scheme";
     SCOPES_ON_NON_OAUTH_SCHEME = "IMS0514", Warning, "scopes listed for a scheme that is not OAuth 2 or OpenID Connect are ignored";
     REQUIREMENT_SCOPES_AS_ALTERNATIVES = "IMS0515", Note, "several scopes of one requirement object are alternatives by default (`same_requirement_scopes` not set)";
+    PUBLIC_OPERATION_SECURED = "IMS0516", Error, "the model makes public an operation whose SDD security does not allow anonymous calls";
+    PUBLIC_OPERATION_UNKNOWN = "IMS0517", Error, "`security.public.operations` names no operation of the SDD, or is a keyword other than `all`";
+    PUBLIC_REASON_MISSING = "IMS0518", Error, "the model makes operations public without saying why (`security.public.reason`)";
     MODEL_SCOPE_UNUSED = "IMS0520", Warning, "a model scope neither declared nor required by the SDD; kept in the catalogue";
     SCOPE_IMPLIES_ITSELF = "IMS0521", Warning, "a scope lists itself in `implies`; ignored";
     IMPLIES_UNRESOLVED = "IMS0522", Error, "an `implies` entry matches no scope, or several, of the service's catalogue";

@@ -153,7 +153,11 @@ pub fn render_module(service: &Service, parts: &Rendered<'_>) -> Result<String, 
             .trusted("The operations catalogue: id, method, path, parameters and the scopes each operation needs.")
             .attrs(),
         operations: operation_views(service, &scope_consts)?,
-        operations_use_scopes: service.operations.iter().any(|op| !op.scopes.is_public()),
+        // A requirement of any valid token (`[[]]`, e.g. CASE secured) names no scope constant.
+        operations_use_scopes: service
+            .operations
+            .iter()
+            .any(|op| op.scopes.any_of.iter().any(|group| !group.is_empty())),
     };
     template.render().map_err(|e| {
         Diagnostic::new(

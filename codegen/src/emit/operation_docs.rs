@@ -77,7 +77,13 @@ pub fn scopes_line(op: &Operation, consts: &BTreeMap<&str, &str>) -> String {
         return "Public: the discovery endpoint needs no token.".to_owned();
     }
     if op.scopes.is_public() {
-        return "Public: needs no token.".to_owned();
+        return match &op.public_reason {
+            Some(reason) => format!(
+                "Public: needs no token. The SDD also allows a token; the spec model serves this operation without one: {}",
+                sentence(reason)
+            ),
+            None => "Public: needs no token.".to_owned(),
+        };
     }
     let alternatives = scope_alternatives(op, |uri| {
         consts
@@ -85,4 +91,14 @@ pub fn scopes_line(op: &Operation, consts: &BTreeMap<&str, &str>) -> String {
             .map_or_else(|| uri.to_owned(), |c| (*c).to_owned())
     });
     format!("Scopes: {alternatives}.")
+}
+
+/// `text` as a sentence: with a final full stop.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    }
 }

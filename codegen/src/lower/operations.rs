@@ -261,7 +261,7 @@ fn lower_operation<'a>(
         )
     });
     let responses = lower_responses(cx, &op.responses, &op_pointer, &hint, diags);
-    let scopes = requirements.lower(op.security.as_ref(), &op_pointer, diags);
+    let security = requirements.lower(op.security.as_ref(), &id, &op_pointer, diags);
     let mut description = op.description.clone().or_else(|| item.description.clone());
     if let Some(docs) = &op.external_docs {
         let line = match &docs.description {
@@ -288,7 +288,8 @@ fn lower_operation<'a>(
         params,
         request_body,
         responses,
-        scopes,
+        scopes: security.scopes,
+        public_reason: security.public_reason,
         is_discovery: false,
         // Decided for all operations together, once the model types are known.
         api: OperationApi::default(),
@@ -383,6 +384,7 @@ fn mark_discovery(
                 .with_help("add `security: []` to the discovery operation"));
             }
             op.scopes = ScopeRequirement::default();
+            op.public_reason = None;
             op.is_discovery = true;
             operation_id = Some(op.id.clone());
         }

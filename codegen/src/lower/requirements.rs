@@ -1,9 +1,14 @@
 //! `security` requirements → [`ScopeRequirement`] (any-of of all-of).
 //!
 //! Rules:
-//! - the operation's `security` overrides the top-level one; none at all, or `security: []`, means
-//!   public; a requirement list containing an empty object `{}` makes authentication optional, which
-//!   the generated code treats as public (warning);
+//! - the operation's `security` overrides the top-level one; none at all, `security: []` or
+//!   `security: [{}]` means public;
+//! - an empty object `{}` among other requirement objects makes authentication optional (OpenAPI);
+//!   the generated code is secured by the other objects unless the model's `security.public`
+//!   makes the operation public, and then the SDD served at discovery says `security: []` for it
+//!   (secured: the `{}` is left out), so the served document describes what the server does;
+//! - the model may only make public an operation whose SDD security allows anonymous calls: one
+//!   the SDD secures outright is an error (IMS0516), never a silently dropped scope;
 //! - requirement objects are alternatives (OR);
 //! - inside one object, schemes are all needed (AND); the scopes listed for one scheme combine as
 //!   the model's `security.same_requirement_scopes` says: `all` (OpenAPI) needs every one, `any`
@@ -21,7 +26,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 use crate::ir::{ScopeRequirement, SecurityProfile, SecuritySchemeKind};
 use crate::load::LoadedSpec;
 use crate::load::resolve::escape_pointer_token;
-use crate::spec_model::SameRequirementScopes;
+use crate::spec_model::{PUBLIC_ALL, PublicOperations, SameRequirementScopes};
 
 /// Most alternative groups one requirement may expand to before it is refused.
 const MAX_GROUPS: usize = 4096;
@@ -38,6 +43,33 @@ pub struct RequirementLowering<'a> {
     split_objects: BTreeSet<String>,
     /// (scheme, scope) pairs already reported as undeclared.
     undeclared: BTreeSet<(String, String)>,
+    /// Operation ids the model's `security.public` lists, and whether an operation had that id.
+    public_listed: BTreeMap<String, bool>,
+    /// The served SDD's `security` of each operation whose security the model's choice changed
+    /// (operation pointer → requirement list).
+    served_security: BTreeMap<String, serde_json::Value>,
+    /// Whether an operation was made public while the model gives no reason.
+    reason_missing: bool,
+}
+
+/// The security of one operation, decided.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LoweredRequirement {
+    /// Who may call it.
+    pub scopes: ScopeRequirement,
+    /// Why it is public although the SDD also describes a secured way to call it (the model's
+    /// `security.public.reason`); `None` for a secured operation or one the SDD itself leaves
+    /// public.
+    pub public_reason: Option<String>,
+}
+
+/// What [`RequirementLowering::finish`] hands on.
+#[derive(Debug, Default)]
+pub struct Requirements {
+    /// Every scope used: URI → JSON pointer of its first use.
+    pub used: BTreeMap<String, String>,
+    /// Operation pointer → the `security` the served SDD gives it, where the model changed it.
+    pub served_security: BTreeMap<String, serde_json::Value>,
 }
 
 impl<'a> RequirementLowering<'a> {
@@ -49,25 +81,80 @@ impl<'a> RequirementLowering<'a> {
             used: BTreeMap::new(),
             split_objects: BTreeSet::new(),
             undeclared: BTreeSet::new(),
+            public_listed: match loaded.model.security.public.as_ref().map(|p| &p.operations) {
+                Some(PublicOperations::Listed(ids)) => {
+                    ids.iter().map(|id| (id.clone(), false)).collect()
+                }
+                _ => BTreeMap::new(),
+            },
+            served_security: BTreeMap::new(),
+            reason_missing: false,
         }
     }
 
-    /// The requirement of the operation at `op_pointer` whose own `security` is `own`.
+    /// Whether the model's `security.public` covers operation `id`.
+    fn model_makes_public(&mut self, id: &str) -> bool {
+        match self
+            .loaded
+            .model
+            .security
+            .public
+            .as_ref()
+            .map(|p| &p.operations)
+        {
+            Some(PublicOperations::Keyword(k)) => k == PUBLIC_ALL,
+            Some(PublicOperations::Listed(_)) => match self.public_listed.get_mut(id) {
+                Some(seen) => {
+                    *seen = true;
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        }
+    }
+
+    /// Where the model's public choice for `id` is written (for diagnostics).
+    fn public_location(&self, id: &str) -> Location {
+        let pointer = match self
+            .loaded
+            .model
+            .security
+            .public
+            .as_ref()
+            .map(|p| &p.operations)
+        {
+            Some(PublicOperations::Listed(ids)) => match ids.iter().position(|i| i == id) {
+                Some(i) => format!("/security/public/operations/{i}"),
+                None => "/security/public/operations".to_owned(),
+            },
+            _ => "/security/public/operations".to_owned(),
+        };
+        match &self.loaded.model_path {
+            Some(p) => Location::pointer(p, pointer),
+            None => Location::None,
+        }
+    }
+
+    /// The security of operation `id` at `op_pointer`, whose own `security` is `own`.
     pub fn lower(
         &mut self,
         own: Option<&Vec<SecurityRequirement>>,
+        id: &str,
         op_pointer: &str,
         diags: &mut Diagnostics,
-    ) -> ScopeRequirement {
+    ) -> LoweredRequirement {
+        let made_public = self.model_makes_public(id);
         let (list, pointer) = match own {
             Some(list) => (list, format!("{op_pointer}/security")),
             None => match &self.loaded.openapi.security {
                 Some(list) => (list, "/security".to_owned()),
-                None => return ScopeRequirement::default(),
+                None => return LoweredRequirement::default(),
             },
         };
-        if list.is_empty() {
-            return ScopeRequirement::default();
+        if list.iter().all(|object| object.is_empty()) {
+            // `[]` or `[{}]`: the SDD itself leaves the operation public.
+            return LoweredRequirement::default();
         }
         let path = &self.loaded.sdd_path;
         let mut groups: Vec<Vec<String>> = Vec::new();
@@ -105,25 +192,69 @@ impl<'a> RequirementLowering<'a> {
                         )
                         .with_help("split the requirement into fewer scopes, or set `security.same_requirement_scopes: all` in the model"),
                     );
-                    return ScopeRequirement::default();
+                    return LoweredRequirement::default();
                 }
                 alternatives = next;
             }
             groups.extend(alternatives);
         }
-        if let Some(at) = optional_at {
-            diags.push(
-                Diagnostic::new(
-                    codes::EMPTY_REQUIREMENT,
-                    "an empty security requirement `{}` makes authentication optional; the operation is generated as public (no token checked)",
-                    Location::pointer(path, at),
-                )
-                .with_help("remove `{}` from the list if a token must be required"),
-            );
-            return ScopeRequirement::default();
+        let public = self.loaded.model.security.public.as_ref();
+        match (made_public, optional_at) {
+            (true, Some(_)) => {
+                let reason = public
+                    .and_then(|p| p.reason.as_deref())
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty());
+                if reason.is_none() {
+                    self.reason_missing = true;
+                }
+                self.served_security
+                    .insert(op_pointer.to_owned(), serde_json::Value::Array(Vec::new()));
+                return LoweredRequirement {
+                    scopes: ScopeRequirement::default(),
+                    public_reason: reason.map(str::to_owned),
+                };
+            }
+            (true, None) => {
+                diags.push(
+                    Diagnostic::new(
+                        codes::PUBLIC_OPERATION_SECURED,
+                        format!(
+                            "the model makes operation `{id}` public, but its SDD security at `{pointer}` requires a token (no empty requirement `{{}}` among the alternatives)"
+                        ),
+                        self.public_location(id),
+                    )
+                    .with_help("if the standard lets this operation be called without a token, add `{}` to its `security` list in the SDD; otherwise leave it out of `security.public.operations`"),
+                );
+            }
+            (false, Some(at)) => {
+                // The default is secured: serve the SDD without the anonymous alternative.
+                let secured: Vec<&SecurityRequirement> =
+                    list.iter().filter(|object| !object.is_empty()).collect();
+                if let Ok(json) = serde_json::to_value(&secured) {
+                    self.served_security.insert(op_pointer.to_owned(), json);
+                }
+                // A model with a `security.public` section chose; without one, say what happened.
+                if public.is_none() {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::EMPTY_REQUIREMENT,
+                            format!(
+                                "the SDD allows anonymous calls to `{id}` (an empty requirement `{{}}`), but the model does not make it public: it is generated secured by the other requirements"
+                            ),
+                            Location::pointer(path, at),
+                        )
+                        .with_help("to serve it without a token, list it in the model: `security: {public: {operations: [<operationId>], reason: <why>}}`"),
+                    );
+                }
+            }
+            (false, None) => {}
         }
-        ScopeRequirement {
-            any_of: normalize_groups(groups),
+        LoweredRequirement {
+            scopes: ScopeRequirement {
+                any_of: normalize_groups(groups),
+            },
+            public_reason: None,
         }
     }
 
@@ -231,9 +362,51 @@ impl<'a> RequirementLowering<'a> {
         }
     }
 
-    /// Reports, once per service, where scopes of one requirement object became alternatives, and
-    /// returns every scope used (URI → pointer of its first use).
-    pub fn finish(self, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+    /// Reports, once per service, where scopes of one requirement object became alternatives and
+    /// which operations of the model's `security.public` do not exist, and returns every scope
+    /// used and the served security of the operations the model's choice changed.
+    pub fn finish(self, diags: &mut Diagnostics) -> Requirements {
+        if let Some(public) = &self.loaded.model.security.public {
+            let model_location = |pointer: String| match &self.loaded.model_path {
+                Some(p) => Location::pointer(p, pointer),
+                None => Location::None,
+            };
+            if self.reason_missing {
+                diags.push(
+                    Diagnostic::new(
+                        codes::PUBLIC_REASON_MISSING,
+                        "the model makes operations public but gives no `security.public.reason`; the generated docs of each must say why it needs no token",
+                        model_location("/security/public".to_owned()),
+                    )
+                    .with_help("add `reason:` saying where the standard allows calls without a token"),
+                );
+            }
+            match &public.operations {
+                PublicOperations::Keyword(k) if k != PUBLIC_ALL => diags.push(
+                    Diagnostic::new(
+                        codes::PUBLIC_OPERATION_UNKNOWN,
+                        format!("`security.public.operations` is `{k}`: the only keyword is `{PUBLIC_ALL}`"),
+                        model_location("/security/public/operations".to_owned()),
+                    )
+                    .with_help("write `all`, or a list of operationIds"),
+                ),
+                PublicOperations::Keyword(_) => {}
+                PublicOperations::Listed(ids) => {
+                    for (i, id) in ids.iter().enumerate() {
+                        if self.public_listed.get(id) == Some(&false) {
+                            diags.push(
+                                Diagnostic::new(
+                                    codes::PUBLIC_OPERATION_UNKNOWN,
+                                    format!("`security.public.operations` names `{id}`, which is not an operationId of the SDD"),
+                                    model_location(format!("/security/public/operations/{i}")),
+                                )
+                                .with_help("check the spelling against the SDD's operationIds"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         // Only when the model left the choice to the default: a model that says `any` (as the
         // bundled OneRoster models do) already knows, and a note on every run would be noise.
         if let Some(first) = self.split_objects.iter().next()
@@ -251,7 +424,10 @@ impl<'a> RequirementLowering<'a> {
                 .with_help("state it in a model: `security: {same_requirement_scopes: any}` keeps this and silences the note, `all` requires every listed scope"),
             );
         }
-        self.used
+        Requirements {
+            used: self.used,
+            served_security: self.served_security,
+        }
     }
 }
 

@@ -34,8 +34,8 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
         links_seen: Vec::new(),
     };
     let lowered = lower_operations(&mut cx, &mut requirements, &base_path, diags);
-    let used = requirements.finish(diags);
-    let scopes = build_catalogue(loaded, &security, &used, diags);
+    let requirements = requirements.finish(diags);
+    let scopes = build_catalogue(loaded, &security, &requirements.used, diags);
     let types = cx.types.finish();
     let mut operations = lowered.operations;
     let api = crate::lower::api::decide(
@@ -48,7 +48,7 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
         },
     );
 
-    let sdd_json = match serde_json::to_string(&loaded.sdd) {
+    let sdd_json = match serde_json::to_string(&served_sdd(loaded, &requirements.served_security)) {
         Ok(json) => json,
         Err(e) => {
             diags.push(Diagnostic::new(
@@ -96,4 +96,23 @@ pub fn lower_service(loaded: &LoadedSpec, diags: &mut Diagnostics) -> Option<Ser
         api,
     };
     (diags.error_count() == errors_before).then_some(service)
+}
+
+/// The SDD as the discovery endpoint serves it: the loaded document, with the `security` of each
+/// operation whose security the model's choice changed (`[]` for one the model made public; the
+/// secured alternatives alone for one whose anonymous alternative `{}` the model did not take).
+fn served_sdd<'a>(
+    loaded: &'a LoadedSpec,
+    served_security: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> std::borrow::Cow<'a, serde_json::Value> {
+    if served_security.is_empty() {
+        return std::borrow::Cow::Borrowed(&loaded.sdd);
+    }
+    let mut sdd = loaded.sdd.clone();
+    for (op_pointer, security) in served_security {
+        if let Some(serde_json::Value::Object(op)) = sdd.pointer_mut(op_pointer) {
+            op.insert("security".to_owned(), security.clone());
+        }
+    }
+    std::borrow::Cow::Owned(sdd)
 }

@@ -96,6 +96,8 @@ impl SpecModel {
                 pattern: Some(infer_pattern(sdd)),
                 // Not stated: `any` applies, and lowering notes where an SDD relies on it.
                 same_requirement_scopes: None,
+                // An SDD alone never makes a secured operation public.
+                public: None,
             },
             scopes: BTreeMap::new(),
             conventions: ConventionsModel {

@@ -81,7 +81,42 @@ pub struct SecurityModel {
     /// does not say, which means [`SameRequirementScopes::Any`] (with a note where it matters).
     #[serde(default)]
     pub same_requirement_scopes: Option<SameRequirementScopes>,
+    /// Operations served without a token although the SDD also describes a secured way to call
+    /// them; `None`: every operation the SDD secures stays secured (the default).
+    #[serde(default)]
+    pub public: Option<PublicModel>,
 }
+
+/// `security.public`: which operations the generated server serves without a token, and why.
+///
+/// Only operations whose SDD security allows anonymous calls (an empty requirement `{}` among the
+/// alternatives, the OpenAPI way of saying "authentication optional") can be made public; naming
+/// one the SDD secures outright is an error, so a model never silently drops a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicModel {
+    /// `all`, or a list of `operationId`s (`[]`: the model chose to keep every one secured).
+    pub operations: PublicOperations,
+    /// Why the standard lets these operations be called without a token; written into the
+    /// generated documentation of each of them. Required as soon as one operation is made public
+    /// (IMS0518).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Which operations `security.public` covers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PublicOperations {
+    /// These `operationId`s.
+    Listed(Vec<String>),
+    /// A keyword; only `all` (every operation the SDD allows anonymous calls to) is valid, checked
+    /// when the model is lowered against its SDD.
+    Keyword(String),
+}
+
+/// The keyword of [`PublicOperations::Keyword`] that covers every operation.
+pub const PUBLIC_ALL: &str = "all";
 
 /// Security pattern names accepted in `model.yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

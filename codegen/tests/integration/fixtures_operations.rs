@@ -343,3 +343,39 @@ fn every_scheme_kind_and_scheme_combination_is_lowered() {
     assert_eq!(req("postLaunch"), [vec!["openid".to_owned()]]);
     assert!(s.scopes.iter().any(|d| d.uri == "openid"));
 }
+
+#[test]
+fn the_model_chooses_which_optionally_secured_operations_are_public() {
+    let s = good("public_operations");
+    let op = |id: &str| s.operations.iter().find(|o| o.id == id).unwrap();
+    let scope = |n: &str| format!("https://purl.example.org/spec/fixture/v1p0/scope/{n}");
+    for id in ["getFrameworks", "getFramework"] {
+        assert!(op(id).scopes.is_public(), "{id}");
+        assert!(
+            op(id)
+                .public_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("The standard lets frameworks be read")),
+            "{id}"
+        );
+    }
+    // Not listed: secured by its other alternative.
+    assert_eq!(op("getDrafts").scopes.any_of, [vec![scope("read")]]);
+    assert_eq!(op("getDrafts").public_reason, None);
+    assert_eq!(op("publishFramework").scopes.any_of, [vec![scope("write")]]);
+    // The served SDD says what the server does.
+    let sdd: serde_json::Value = serde_json::from_str(&s.sdd_json).unwrap();
+    let security = |path: &str, method: &str| sdd["paths"][path][method]["security"].clone();
+    assert_eq!(security("/frameworks", "get"), serde_json::json!([]));
+    assert_eq!(security("/frameworks/{id}", "get"), serde_json::json!([]));
+    assert_eq!(
+        security("/drafts", "get"),
+        serde_json::json!([{"OAuth2CC": [scope("read")]}])
+    );
+    // The generated docs say that the operation is public and why.
+    let text = emit_service(&s).unwrap();
+    assert!(text.contains(
+        "Public: needs no token. The SDD also allows a token; the spec model serves this operation without one: The standard lets frameworks be read"
+    ));
+    assert!(text.contains("Public: sends no token (the spec model serves this operation without one: The standard lets frameworks be read"));
+}

@@ -486,15 +486,197 @@ fn requirement_objects_are_alternatives() {
     );
 }
 
+/// Two operations that allow anonymous calls (`{}`) besides a token, and one secured outright.
+fn optional_security_sdd() -> Value {
+    sdd(json!({
+        "/open": {"get": {"operationId": "getOpen", "responses": ok_response(),
+            "security": [{}, {"OAuth2CC": [CORE]}]}},
+        "/also-open": {"get": {"operationId": "getAlsoOpen", "responses": ok_response(),
+            "security": [{"OAuth2CC": [FULL]}, {}]}},
+        "/closed": {"get": {"operationId": "getClosed", "responses": ok_response(),
+            "security": [{"OAuth2CC": [CORE]}]}}
+    }))
+}
+
+fn op<'a>(service: &'a ims_codegen::ir::Service, id: &str) -> &'a ims_codegen::ir::Operation {
+    service.operations.iter().find(|o| o.id == id).unwrap()
+}
+
+fn served_security(service: &ims_codegen::ir::Service, path: &str) -> Value {
+    let sdd: Value = serde_json::from_str(&service.sdd_json).unwrap();
+    sdd["paths"][path]["get"]["security"].clone()
+}
+
 #[test]
-fn an_empty_requirement_object_makes_the_operation_public_with_a_warning() {
+fn an_anonymous_alternative_stays_secured_by_default_with_a_warning() {
+    let (service, diags) = lower_ok(optional_security_sdd(), model(""));
+    let open = op(&service, "getOpen");
+    assert_eq!(open.scopes.any_of, [vec![CORE.to_owned()]]);
+    assert_eq!(open.public_reason, None);
+    let warnings = with_code(&diags, "IMS0511");
+    assert_eq!(warnings.len(), 2, "{diags:?}");
+    assert_eq!(
+        warnings[0].location,
+        Location::pointer("sdd.json", "/paths/~1open/get/security/0")
+    );
+    assert!(
+        warnings[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("security: {public:")
+    );
+    // The served SDD describes the deployment: a token is required, `{}` is gone.
+    assert_eq!(
+        served_security(&service, "/open"),
+        json!([{"OAuth2CC": [CORE]}])
+    );
+    assert_eq!(
+        served_security(&service, "/closed"),
+        json!([{"OAuth2CC": [CORE]}])
+    );
+}
+
+#[test]
+fn only_an_empty_requirement_is_public_without_a_model_choice() {
     let doc = sdd(
         json!({"/a": {"get": {"operationId": "a", "responses": ok_response(),
-        "security": [{"OAuth2CC": [CORE]}, {}]}}}),
+        "security": [{}]}}}),
     );
     let (service, diags) = lower_ok(doc, model(""));
     assert!(service.operations[0].scopes.is_public());
-    assert!(has(&diags, Severity::Warning, "IMS0511"));
+    assert_eq!(service.operations[0].public_reason, None);
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn the_model_makes_listed_operations_public_and_the_served_sdd_says_so() {
+    let (service, diags) = lower_ok(
+        optional_security_sdd(),
+        model(
+            "security:\n  public:\n    operations: [getOpen]\n    reason: The standard requires no authorization\n",
+        ),
+    );
+    assert!(
+        diags.is_empty(),
+        "a model that chose needs no warning: {diags:?}"
+    );
+    let open = op(&service, "getOpen");
+    assert!(open.scopes.is_public());
+    assert_eq!(
+        open.public_reason.as_deref(),
+        Some("The standard requires no authorization")
+    );
+    assert_eq!(served_security(&service, "/open"), json!([]));
+    // Not listed: secured by its other alternative, `{}` left out of the served SDD.
+    let also = op(&service, "getAlsoOpen");
+    assert_eq!(also.scopes.any_of, [vec![FULL.to_owned()]]);
+    assert_eq!(
+        served_security(&service, "/also-open"),
+        json!([{"OAuth2CC": [FULL]}])
+    );
+    assert_eq!(
+        op(&service, "getClosed").scopes.any_of,
+        [vec![CORE.to_owned()]]
+    );
+}
+
+#[test]
+fn a_model_cannot_make_public_what_the_sdd_secures_outright() {
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model(
+            "security:\n  public:\n    operations: [getOpen, getClosed]\n    reason: Open data\n",
+        ),
+    );
+    assert!(service.is_none());
+    let errs = with_code(&diags, "IMS0516");
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert!(errs[0].message.contains("getClosed"), "{}", errs[0].message);
+    assert_eq!(
+        errs[0].location,
+        Location::pointer("model.yaml", "/security/public/operations/1")
+    );
+    assert!(errs[0].help.as_deref().unwrap().contains("add `{}`"));
+
+    // `all` covers every operation, so one secured outright is the same error.
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model("security:\n  public:\n    operations: all\n    reason: Open data\n"),
+    );
+    assert!(service.is_none());
+    assert_eq!(with_code(&diags, "IMS0516").len(), 1, "{diags:?}");
+}
+
+#[test]
+fn public_all_covers_every_operation_that_allows_anonymous_calls() {
+    let mut doc = optional_security_sdd();
+    doc["paths"]["/closed"]["get"]["security"] = json!([{}, {"OAuth2CC": [CORE]}]);
+    let (service, diags) = lower_ok(
+        doc,
+        model("security:\n  public:\n    operations: all\n    reason: Open data.\n"),
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(service.operations.iter().all(|o| o.scopes.is_public()));
+    assert!(
+        service
+            .operations
+            .iter()
+            .all(|o| o.public_reason.as_deref() == Some("Open data."))
+    );
+}
+
+#[test]
+fn unknown_public_operations_and_keywords_are_errors_in_the_model() {
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model("security:\n  public:\n    operations: [getOpen, getOpne]\n    reason: Open data\n"),
+    );
+    assert!(service.is_none());
+    let errs = with_code(&diags, "IMS0517");
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert!(errs[0].message.contains("getOpne"));
+    assert_eq!(
+        errs[0].location,
+        Location::pointer("model.yaml", "/security/public/operations/1")
+    );
+
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model("security:\n  public:\n    operations: everything\n    reason: Open data\n"),
+    );
+    assert!(service.is_none());
+    assert!(
+        with_code(&diags, "IMS0517")[0]
+            .message
+            .contains("everything")
+    );
+}
+
+#[test]
+fn a_public_operation_needs_a_reason_and_an_empty_list_is_a_choice() {
+    let (service, diags) = lower(
+        optional_security_sdd(),
+        model("security:\n  public:\n    operations: all\n"),
+    );
+    assert!(service.is_none());
+    let errs = with_code(&diags, "IMS0518");
+    assert_eq!(
+        errs.len(),
+        1,
+        "one error for the model, not one per operation: {diags:?}"
+    );
+    assert_eq!(
+        errs[0].location,
+        Location::pointer("model.yaml", "/security/public")
+    );
+
+    // `operations: []` keeps every operation secured, deliberately: no reason, no warning.
+    let mut doc = optional_security_sdd();
+    doc["paths"]["/closed"]["get"]["security"] = json!([{}, {"OAuth2CC": [CORE]}]);
+    let (service, diags) = lower_ok(doc, model("security:\n  public:\n    operations: []\n"));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(service.operations.iter().all(|o| !o.scopes.is_public()));
 }
 
 #[test]
@@ -617,6 +799,54 @@ fn scope_catalogue_merges_flows_requirements_and_model() {
     );
     // The model-only scope is suspicious (typo?) but kept.
     assert!(has(&diags, Severity::Warning, "IMS0520"));
+}
+
+/// Edu-API 1.0 publishes its scope URIs with `http://`: a scope is an opaque string to OAuth 2,
+/// so it is kept byte for byte in requirements, catalogue and implications, and named like any
+/// other.
+#[test]
+fn http_scope_uris_are_opaque_strings_kept_as_written() {
+    const HTTP_CORE: &str = "http://purl.1edtech.org/spec/eduapi/v1p0/scope/core.readonly";
+    const HTTP_PRIVACY: &str =
+        "http://purl.1edtech.org/spec/eduapi/v1p0/scope/core.readonly.privacy";
+    let mut doc = sdd(json!({
+        "/a": {"get": {"operationId": "a", "responses": ok_response(),
+            "security": [{"CCGSecurity": [HTTP_CORE]}]}},
+        "/b": {"get": {"operationId": "b", "responses": ok_response(),
+            "security": [{"CCGSecurity": [HTTP_PRIVACY]}]}}
+    }));
+    doc["components"]["securitySchemes"] = json!({"CCGSecurity": {"type": "oauth2", "flows": {
+        "clientCredentials": {"tokenUrl": "https://example.org/token", "scopes": {
+            HTTP_CORE: "Core.", HTTP_PRIVACY: "Privacy."}}}}});
+    let model_yaml = format!("scopes:\n  {HTTP_PRIVACY}:\n    implies: [core.readonly]\n");
+    let (service, diags) = lower_ok(doc, model(&model_yaml));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        service.operations[0].scopes.any_of,
+        [vec![HTTP_CORE.to_owned()]]
+    );
+    assert_eq!(
+        service.operations[1].scopes.any_of,
+        [vec![HTTP_PRIVACY.to_owned()]]
+    );
+    let view: Vec<(&str, &str, Vec<&str>)> = service
+        .scopes
+        .iter()
+        .map(|s| {
+            (
+                s.uri.as_str(),
+                s.const_name.as_str(),
+                s.implies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (HTTP_CORE, "CORE_READONLY", vec![]),
+            (HTTP_PRIVACY, "CORE_READONLY_PRIVACY", vec![HTTP_CORE]),
+        ]
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod client_error;
 mod discovery_client;
 mod http;
 mod list_query;
+mod no_credentials;
 mod page;
 mod paging;
 mod registration_client;
@@ -48,6 +49,7 @@ pub use discovery_client::{
 };
 pub use http::{HttpPolicy, read_capped};
 pub use list_query::{ListQuery, OrderBy};
+pub use no_credentials::NoCredentials;
 pub use page::{Page, parse_link_header};
 pub use paging::RecordStream;
 pub use registration_client::{

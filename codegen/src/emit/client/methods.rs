@@ -159,7 +159,13 @@ fn elem_type(t: &TypeRef) -> String {
 
 fn scopes_line(op: &Operation) -> String {
     if op.is_discovery || op.scopes.is_public() {
-        return "Public: sends no token.".to_owned();
+        return match &op.public_reason {
+            Some(reason) => format!(
+                "Public: sends no token (the spec model serves this operation without one: {})",
+                crate::emit::operation_docs::sentence(reason)
+            ),
+            None => "Public: sends no token.".to_owned(),
+        };
     }
     format!(
         "Scopes (tried in this order): {}.",
