@@ -30,6 +30,7 @@ mod client_discovery;
 mod client_registration;
 mod client_token;
 mod discovery_endpoint;
+mod fuzz_regressions;
 mod jwt_remote_jwks;
 mod jwt_verify;
 mod rs_bearer;
