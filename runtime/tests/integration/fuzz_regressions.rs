@@ -7,7 +7,10 @@ use std::cmp::Ordering;
 
 use ims_runtime::query::CollectionQuery;
 use ims_runtime::server::select;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::authz_support::{Harness, ROSTER_RO, assert_oauth_error};
 
 fn assert_total_order(records: &[Value], cmp: impl Fn(&Value, &Value) -> Ordering) {
     for a in records {
@@ -94,4 +97,59 @@ fn query_collection_bd012309_date_times_and_look_alike_text_sort_consistently() 
             json!("2024-01-01T07"),
         ]
     );
+}
+
+/// oauth_register crash 6dca4540: `GET /register/{client_id}` with a `client_id` that does not
+/// percent-decode to UTF-8 got axum's plain-text 400 (`Invalid URL: Invalid UTF-8 in
+/// client_id`) instead of the RFC 7592 answer for a client that does not exist: 401
+/// `invalid_token`, and the presented registration access token is revoked.
+#[tokio::test]
+async fn oauth_register_6dca4540_undecodable_client_id_is_an_unknown_client() {
+    let h = Harness::start().await;
+    let body = json!({
+        "client_name": "Wallet", "client_uri": "https://w.example/",
+        "logo_uri": "https://w.example/l.png", "tos_uri": "https://w.example/tos",
+        "policy_uri": "https://w.example/p", "software_id": "c88b6ed8-269e-448e-99be-7e2ff47167d1",
+        "software_version": "1.0.0", "redirect_uris": ["https://w.example/cb"], "scope": ROSTER_RO,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+        "contacts": ["a@w.example"],
+    });
+    let r = h
+        .http
+        .post(h.url("/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let rat = v["registration_access_token"].as_str().unwrap();
+    let own = v["registration_client_uri"].as_str().unwrap();
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let r = h
+            .http
+            .request(method.clone(), h.url("/register/%FF%FE"))
+            .bearer_auth("not-a-registration-token")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    }
+    // With a real registration token: 401 as well, and the token is revoked (RFC 7592 §2).
+    let r = h
+        .http
+        .get(h.url("/register/%FF"))
+        .bearer_auth(rat)
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let r = h.http.get(own).bearer_auth(rat).send().await.unwrap();
+    assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_token").await;
 }
