@@ -55,6 +55,12 @@ pub fn read_model(path: &Path, diags: &mut Diagnostics) -> Option<ModelFile> {
             return None;
         }
     };
+    parse_model(path, source, diags)
+}
+
+/// Like [`read_model`] on the text already read from `path` (the `sdd` it names is still looked
+/// up beside `path`). What the `model_yaml` fuzz target calls.
+pub fn parse_model(path: &Path, source: String, diags: &mut Diagnostics) -> Option<ModelFile> {
     let mut model: SpecModel = match serde_yaml::from_str(&source) {
         Ok(m) => m,
         Err(e) => {

@@ -42,10 +42,16 @@ pub fn read_sdd(path: &Path, diags: &mut Diagnostics) -> Option<ParsedSdd> {
             return None;
         }
     };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    parse_sdd(path, &bytes, diags)
+}
+
+/// Like [`read_sdd`] on bytes already read from `path` (`path` picks JSON or YAML by its
+/// extension and names the file in diagnostics). What the `sdd_json`/`sdd_yaml` fuzz targets call.
+pub fn parse_sdd(path: &Path, bytes: &[u8], diags: &mut Diagnostics) -> Option<ParsedSdd> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
     let mut value = {
         let _s = tracing::debug_span!("parse_document").entered();
-        parse_document(path, &bytes, diags)?
+        parse_document(path, bytes, diags)?
     };
     check_version(path, &value, diags)?;
     {

@@ -31,6 +31,7 @@ mod client_discovery;
 mod client_registration;
 mod client_token;
 mod discovery_endpoint;
+mod fuzz_regressions;
 mod jwt_remote_jwks;
 mod jwt_verify;
 mod lti_deep_linking;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +17,20 @@ use crate::authorization_server::model::RegisteredClient;
 use crate::authorization_server::secrets;
 use crate::authorization_server::state::ServerState;
 
+/// The `{client_id}` of the path; `None` when it does not percent-decode to UTF-8, which no
+/// client id does: such a request is answered like one for an unknown client (RFC 7592 §2: 401),
+/// not with axum's plain-text 400 rejection (fuzz target `oauth_register`, crash 6dca4540).
+fn path_client_id(path: Result<Path<String>, PathRejection>) -> Option<String> {
+    path.ok().map(|Path(client_id)| client_id)
+}
+
 /// Authenticates an RFC 7592 request: the bearer token must be this client's registration access
-/// token. A token of another client is revoked on the spot (it leaked or is being probed).
+/// token. A token of another client (or of any client, for an undecodable `client_id`) is
+/// revoked on the spot (it leaked or is being probed).
 async fn management_auth(
     endpoint: &RegistrationEndpoint<'_>,
     headers: &HeaderMap,
-    client_id: &str,
+    client_id: Option<&str>,
 ) -> Result<RegisteredClient, OAuthError> {
     let token = bearer(headers).ok_or_else(OAuthError::invalid_token)?;
     let hash = secrets::hash_secret(token);
@@ -30,7 +39,7 @@ async fn management_auth(
         .by_registration_token(&hash)
         .await?
         .ok_or_else(OAuthError::invalid_token)?;
-    if owner.client_id != client_id {
+    if Some(owner.client_id.as_str()) != client_id {
         let mut revoked = owner.clone();
         revoked.registration_token_hash = None;
         endpoint.clients.put(revoked).await?;
@@ -41,11 +50,12 @@ async fn management_auth(
 
 pub(crate) async fn read(
     State(state): State<Arc<ServerState>>,
-    Path(client_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
     let endpoint = RegistrationEndpoint::from_state(&state);
-    match management_auth(&endpoint, &headers, &client_id).await {
+    let client_id = path_client_id(path);
+    match management_auth(&endpoint, &headers, client_id.as_deref()).await {
         Ok(c) => json_no_store(StatusCode::OK, &client_response(&endpoint, &c, None, None)),
         Err(e) => e.into_response(),
     }
@@ -53,12 +63,13 @@ pub(crate) async fn read(
 
 pub(crate) async fn update(
     State(state): State<Arc<ServerState>>,
-    Path(client_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let endpoint = RegistrationEndpoint::from_state(&state);
-    let existing = match management_auth(&endpoint, &headers, &client_id).await {
+    let client_id = path_client_id(path);
+    let existing = match management_auth(&endpoint, &headers, client_id.as_deref()).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -116,13 +127,15 @@ async fn apply_update(
 
 pub(crate) async fn delete(
     State(state): State<Arc<ServerState>>,
-    Path(client_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Response {
     let endpoint = RegistrationEndpoint::from_state(&state);
-    if let Err(e) = management_auth(&endpoint, &headers, &client_id).await {
-        return e.into_response();
-    }
+    let client_id = path_client_id(path);
+    let client_id = match management_auth(&endpoint, &headers, client_id.as_deref()).await {
+        Ok(client) => client.client_id,
+        Err(e) => return e.into_response(),
+    };
     match endpoint
         .revocations
         .delete_client(&client_id, secrets::now())
