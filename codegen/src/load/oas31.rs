@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `openapi: 3.1.x` | `openapi: 3.0.3` |
 //! | `type: [T, "null"]` / `type: [T]` | `type: T` + `nullable: true` right after it / `type: T` |
+//! | `oneOf`/`anyOf` with a `{type: "null"}` branch | the other branches, `nullable: true` right after them |
 //! | `const: v` | `enum: [v]` (refused when an `enum` beside it does not allow `v`, IMS0134) |
 //! | `examples: [a, b…]` in a schema | `example: a`, the others as `x-examples` |
 //! | `exclusiveMinimum: n` (a number; also `…Maximum`) | `minimum: n, exclusiveMinimum: true` (the tighter bound when both are given) |
@@ -381,7 +382,7 @@ fn check_dialect(path: &Path, root: &mut Map<String, Value>, diags: &mut Diagnos
         return;
     };
     if dialect.as_str() == Some(DEFAULT_DIALECT) {
-        root.remove("jsonSchemaDialect");
+        root.shift_remove("jsonSchemaDialect");
         return;
     }
     diags.push(
@@ -411,6 +412,9 @@ fn set_aside_webhooks(path: &Path, root: &mut Map<String, Value>, diags: &mut Di
     }
     rename(root, "webhooks", "x-webhooks");
 }
+
+// Members are removed with `shift_remove`: serde_json's `remove` swaps the last member into the
+// hole, which would reorder what discovery serves.
 
 /// Renames member `from` to `to`, keeping its position.
 fn rename(map: &mut Map<String, Value>, from: &str, to: &str) {
@@ -455,6 +459,7 @@ impl Visitor for Normalizer<'_> {
             return;
         };
         self.ref_with_siblings(map);
+        null_branches(map);
         self.type_array(map, pointer);
         self.constant(map, pointer);
         examples(map);
@@ -511,7 +516,7 @@ impl Normalizer<'_> {
             return;
         }
         if let Some(Value::Array(_)) = map.get("allOf") {
-            let reference = map.remove("$ref").unwrap_or(Value::Null);
+            let reference = map.shift_remove("$ref").unwrap_or(Value::Null);
             if let Some(Value::Array(parts)) = map.get_mut("allOf") {
                 parts.insert(0, ref_object(reference));
             }
@@ -565,7 +570,7 @@ impl Normalizer<'_> {
         match map.get("enum") {
             None => splice(map, "const", |v| vec![("enum".into(), Value::Array(vec![v]))]),
             Some(Value::Array(allowed)) if allowed.contains(&value) => {
-                map.remove("const");
+                map.shift_remove("const");
                 map.insert("enum".into(), Value::Array(vec![value]));
             }
             Some(_) => self.diags.push(
@@ -576,6 +581,43 @@ impl Normalizer<'_> {
                 )
                 .with_help("remove the `enum`, or add the `const` value to it"),
             ),
+        }
+    }
+}
+
+/// `oneOf: [X, {type: "null"}]` → `oneOf: [X], nullable: true` (`anyOf` alike): the 3.1 way to
+/// make a `$ref` nullable, which 3.0 says with `nullable` beside the composition.
+fn null_branches(map: &mut Map<String, Value>) {
+    let is_null_branch = |v: &Value| {
+        let Some(obj) = v.as_object() else {
+            return false;
+        };
+        let null_type = match obj.get("type") {
+            Some(Value::String(t)) => t == "null",
+            Some(Value::Array(ts)) => ts.len() == 1 && ts[0] == "null",
+            _ => false,
+        };
+        null_type
+            && obj
+                .keys()
+                .all(|k| matches!(k.as_str(), "type" | "description" | "title"))
+    };
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(branches)) = map.get_mut(key) else {
+            continue;
+        };
+        let nulls = branches.iter().filter(|b| is_null_branch(b)).count();
+        // All branches null is `type: "null"` in disguise: left for the type check to refuse.
+        if nulls == 0 || nulls == branches.len() {
+            continue;
+        }
+        branches.retain(|b| !is_null_branch(b));
+        if map.contains_key("nullable") {
+            map.insert("nullable".into(), Value::Bool(true));
+        } else {
+            splice(map, key, |v| {
+                vec![(key.to_owned(), v), ("nullable".into(), Value::Bool(true))]
+            });
         }
     }
 }
@@ -643,7 +685,7 @@ fn exclusive_bound(map: &mut Map<String, Value>, exclusive: &str, bound: &str, l
             }
             // The inclusive bound is the tighter one: `exclusive…` adds nothing.
             _ => {
-                map.remove(exclusive);
+                map.shift_remove(exclusive);
             }
         },
     }
@@ -697,6 +739,19 @@ mod tests {
             Location::pointer("x.yaml", "/components/schemas/A/type")
         );
         assert!(errors[0].help.as_deref().unwrap().contains("oneOf"));
+    }
+
+    #[test]
+    fn a_null_branch_of_one_of_becomes_nullable() {
+        let (v, d) = run(doc(
+            json!({"A": {"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}], "description": "d"},
+            "B": {"type": "string"}}),
+        ));
+        assert!(!d.has_errors(), "{d}");
+        assert_eq!(
+            serde_json::to_string(v.pointer("/components/schemas/A").unwrap()).unwrap(),
+            r##"{"oneOf":[{"$ref":"#/components/schemas/B"}],"nullable":true,"description":"d"}"##
+        );
     }
 
     #[test]
