@@ -36,6 +36,11 @@ pub mod openbadges_v3p0;
 #[path = "generated/clr_v2p0.rs"]
 pub mod clr_v2p0;
 
+/// Computer Adaptive Testing 1.0 (`spec-models/cat_v1p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/cat_v1p0.rs"]
+pub mod cat_v1p0;
+
 pub mod golden;
 
 pub mod demo;

@@ -7,6 +7,7 @@ mod badges_cli;
 mod badges_consumer;
 mod badges_e2e;
 mod badges_support;
+mod cat_v1p0;
 mod credential_hosts;
 mod demo_app;
 mod demo_cli;
