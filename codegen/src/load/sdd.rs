@@ -377,8 +377,11 @@ fn walk_refs(value: &Value, pointer: &mut String, f: &mut impl FnMut(&str, &str)
                 f(pointer, r);
             }
             for (k, v) in map {
-                // Examples are data, not schema: a `$ref` key inside one is just a property name.
-                if k == "example" {
+                // Examples and constants are data, not schema: a `$ref` key inside one is just a
+                // property name. An `examples` array is the 3.1 schema keyword (data); an
+                // `examples` map (media types, parameters) holds Example objects, which may be
+                // references.
+                if k == "example" || k == "const" || (k == "examples" && v.is_array()) {
                     continue;
                 }
                 let len = pointer.len();
@@ -659,6 +662,22 @@ mod tests {
         assert_eq!(all[0].location, Location::pointer("a.json", "/y/0"));
         assert!(all[0].help.as_deref().unwrap().contains("Swagger 2.0"));
         assert_eq!(all[2].code, "IMS0201");
+    }
+
+    #[test]
+    fn refs_inside_examples_and_const_are_data() {
+        let mut d = Diagnostics::new();
+        let v = serde_json::json!({
+            "a": {"examples": [{"$ref": "#/nowhere"}], "const": {"$ref": "#/nowhere"}},
+            "b": {"examples": {"one": {"$ref": "#/nowhere"}}}
+        });
+        assert!(!check_refs(Path::new("a.json"), &v, &mut d));
+        let all: Vec<_> = d.iter().collect();
+        assert_eq!(all.len(), 1, "{d}");
+        assert_eq!(
+            all[0].location,
+            Location::pointer("a.json", "/b/examples/one")
+        );
     }
 
     #[test]
