@@ -110,6 +110,7 @@ registry! {
     JSON_SCHEMA_KEYWORD_IGNORED = "IMS0132", Warning, "a JSON Schema 2020-12 keyword with no OpenAPI 3.0 equivalent is not generated";
     REF_SIBLINGS_IGNORED = "IMS0133", Warning, "`summary`/`description` beside a `$ref` to a non-schema component are not used in generated docs";
     CONST_OUTSIDE_ENUM = "IMS0134", Error, "a `const` that its schema's `enum` does not allow";
+    OPENAPI_3_0_KEYWORD_IN_3_1 = "IMS0135", Warning, "an OpenAPI 3.1 schema uses a 3.0-only form (`nullable`, a boolean `exclusiveMinimum`); read with its 3.0 meaning";
     // IMS02xx: `$ref`s.
     REF_UNSUPPORTED = "IMS0201", Error, "a `$ref` that is not `#/components/<kind>/<name>`";
     REF_DANGLING = "IMS0202", Error, "a `$ref` to a component that does not exist";

@@ -23,7 +23,9 @@
 //!
 //! Refused: a `type` array with several non-null types or only `null` (IMS0131; `oneOf` says the
 //! same in both versions). Warned and kept: JSON Schema 2020-12 keywords 3.0 has no word for
-//! (IMS0132), `summary`/`description` beside a `$ref` to a parameter, response… (IMS0133).
+//! (IMS0132), `summary`/`description` beside a `$ref` to a parameter, response… (IMS0133), and
+//! 3.0-only forms that 3.1 dropped (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`),
+//! which keep their 3.0 meaning (IMS0135).
 //! Schemas are found by position (components, parameters, media types, sub-schemas), never by
 //! key name, so a property called `const` or `type` is a name, and examples stay data.
 
@@ -458,6 +460,7 @@ impl Visitor for Normalizer<'_> {
         let Some(map) = schema.as_object_mut() else {
             return;
         };
+        self.only_in_3_0(map, pointer);
         self.ref_with_siblings(map);
         null_branches(map);
         self.type_array(map, pointer);
@@ -509,6 +512,33 @@ impl Visitor for Normalizer<'_> {
 }
 
 impl Normalizer<'_> {
+    /// `nullable` and boolean exclusive bounds are not OpenAPI 3.1 (a 3.0 file with only its
+    /// version line changed has them): tolerated with their 3.0 meaning, and said so.
+    fn only_in_3_0(&mut self, map: &Map<String, Value>, pointer: &str) {
+        let found: Vec<&str> = ["nullable", "exclusiveMinimum", "exclusiveMaximum"]
+            .into_iter()
+            .filter(|k| match map.get(*k) {
+                Some(Value::Bool(_)) => true,
+                Some(_) => *k == "nullable",
+                None => false,
+            })
+            .collect();
+        if found.is_empty() {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::new(
+                codes::OPENAPI_3_0_KEYWORD_IN_3_1,
+                format!(
+                    "`{}` in the OpenAPI 3.0 form, which OpenAPI 3.1 dropped",
+                    found.join("`, `")
+                ),
+                Location::pointer(self.path, pointer),
+            )
+            .with_help("tolerated: read with the 3.0 meaning; in 3.1 write `type: [T, \"null\"]` for `nullable: true` and a number for `exclusiveMinimum`/`exclusiveMaximum`"),
+        );
+    }
+
     /// `{$ref, siblings…}` → `{allOf: [{$ref}], siblings…}`: what 3.0 says for "this schema and
     /// these further keywords", and where a `description` is the property's own.
     fn ref_with_siblings(&mut self, map: &mut Map<String, Value>) {
@@ -836,6 +866,24 @@ mod tests {
             &json!({"type": "integer", "minimum": 5, "exclusiveMaximum": true, "maximum": 3})
         );
         assert_eq!(codes_of(&d), ["IMS0101"]);
+    }
+
+    #[test]
+    fn forms_3_1_dropped_are_read_with_their_3_0_meaning_and_a_warning() {
+        let (v, d) = run(doc(
+            json!({"A": {"type": "integer", "nullable": true, "minimum": 1, "exclusiveMinimum": true}}),
+        ));
+        assert!(!d.has_errors(), "{d}");
+        assert_eq!(
+            v.pointer("/components/schemas/A").unwrap(),
+            &json!({"type": "integer", "nullable": true, "minimum": 1, "exclusiveMinimum": true})
+        );
+        let w = d.iter().find(|d| d.code == "IMS0135").unwrap();
+        assert!(w.message.contains("`nullable`, `exclusiveMinimum`"), "{w}");
+        assert_eq!(
+            w.location,
+            Location::pointer("x.yaml", "/components/schemas/A")
+        );
     }
 
     #[test]
