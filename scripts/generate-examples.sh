@@ -17,6 +17,9 @@ gen spec-models/*/model.yaml --out generated-example/src/generated
 # inferred name would come from the SDD's title), operations/<dir>/ by its model's `module: <dir>`.
 fixtures=()
 for sdd in tests/fixtures/constructs/*.yaml; do fixtures+=(--sdd "$sdd" --module "$(basename "$sdd" .yaml)"); done
+# OpenAPI 3.1 fixtures: only the files at the top of oas31/ (its subfolders hold 3.0 twins, a 3.1
+# rendition of a bundled SDD and refused documents, which codegen/tests/integration/load_oas31.rs reads).
+for sdd in tests/fixtures/oas31/*.yaml; do fixtures+=(--sdd "$sdd" --module "$(basename "$sdd" .yaml)"); done
 for dir in tests/fixtures/operations/*/; do
   # error_* fixtures must fail to generate; codegen/tests/integration/fixtures_operations.rs checks them.
   case "$(basename "$dir")" in error_*) continue ;; esac

@@ -1,7 +1,8 @@
 //! Golden snapshots: the generator's output for the small fixture SDDs in `tests/fixtures/`,
-//! one per construct family (types) and per operation family (scopes, parameters, media types,
-//! responses, security schemes), each module named after its fixture (`enums` is
-//! `tests/fixtures/constructs/enums.yaml`, `scopes_any_of` is `tests/fixtures/operations/scopes_any_of/`).
+//! one per construct family (types; `oas31_constructs` is OpenAPI 3.1 input) and per operation
+//! family (scopes, parameters, media types, responses, security schemes), each module named after
+//! its fixture (`enums` is `tests/fixtures/constructs/enums.yaml`, `scopes_any_of` is
+//! `tests/fixtures/operations/scopes_any_of/`).
 //! Compiling this module is part of the golden test; `tests/tests/integration/golden.rs` checks
 //! the bytes. Regenerate with `scripts/generate-examples.sh`.
 
@@ -53,6 +54,12 @@ pub mod naming {
 /// Golden output for `tests/fixtures/constructs/objects.yaml`.
 pub mod objects {
     include!("golden/objects.rs");
+}
+
+/// Golden output for `tests/fixtures/oas31/oas31_constructs.yaml` (OpenAPI 3.1, read as its 3.0
+/// equivalent).
+pub mod oas31_constructs {
+    include!("golden/oas31_constructs.rs");
 }
 
 /// Golden output for `tests/fixtures/operations/params_and_fields/`.

@@ -69,6 +69,10 @@ pub mod case_v1p1_public;
 #[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
 #[path = "generated/case_v1p1_secured.rs"]
 pub mod case_v1p1_secured;
+/// Computer Adaptive Testing 1.0 (`spec-models/cat_v1p0`).
+#[rustfmt::skip] // prettyplease formats generated code; `generate --check` guards it
+#[path = "generated/cat_v1p0.rs"]
+pub mod cat_v1p0;
 
 pub mod golden;
 

@@ -93,16 +93,24 @@ registry! {
     MODEL_PATH_NOT_ABSOLUTE = "IMS0015", Error, "`base_path` or `discovery` is not an absolute URL path";
     // IMS01xx: reading the SDD.
     SDD_SYNTAX = "IMS0100", Error, "the SDD is not valid JSON or YAML";
-    OPENAPI_3_1 = "IMS0101", Error, "the SDD is an OpenAPI 3.1 document; ims-codegen reads OpenAPI 3.0.x";
-    SWAGGER_2 = "IMS0102", Error, "the SDD is a Swagger 2.0 document; ims-codegen reads OpenAPI 3.0.x";
-    OPENAPI_VERSION_UNSUPPORTED = "IMS0103", Error, "the SDD's `openapi` version is missing or not 3.0.x";
+    OPENAPI_3_1 = "IMS0101", Note, "an OpenAPI 3.1 document is read as its OpenAPI 3.0 equivalent, which discovery serves";
+    SWAGGER_2 = "IMS0102", Error, "the SDD is a Swagger 2.0 document; ims-codegen reads OpenAPI 3.0.x and 3.1.x";
+    OPENAPI_VERSION_UNSUPPORTED = "IMS0103", Error, "the SDD's `openapi` version is missing or neither 3.0.x nor 3.1.x";
     SDD_NOT_A_MAPPING = "IMS0104", Error, "the SDD's top level is not a mapping";
+    SWAGGER_2_BODY = "IMS0105", Error, "the SDD declares OpenAPI 3.x but its body is Swagger 2.0 (`definitions`, response `schema`, …)";
+    JSON_SCHEMA_DIALECT_UNSUPPORTED = "IMS0106", Error, "`jsonSchemaDialect` names a dialect other than the OpenAPI 3.1 default";
     YAML_NUMBER_KEY = "IMS0110", Warning, "a YAML mapping key is a number (e.g. `200:`); it is read as a string";
     STRING_ENUM_NON_STRING = "IMS0111", Warning, "non-string values in the `enum` of a `type: string` schema are read as strings";
     SWAGGER_2_STYLE_SCHEMA = "IMS0112", Warning, "a header or parameter has `type`/`format` directly on it; moved into `schema`";
     NO_SCHEMA_NOR_CONTENT = "IMS0113", Warning, "a header or parameter has neither `schema` nor `content`; treated as a string";
     NUMERIC_EXCLUSIVE_BOUND = "IMS0114", Warning, "a numeric `exclusiveMinimum`/`exclusiveMaximum` (OpenAPI 3.1 style) is read as the 3.0 form";
     OPENAPI_SCHEMA_MISMATCH = "IMS0120", Error, "the SDD does not match the OpenAPI 3.0 schema";
+    WEBHOOKS_IGNORED = "IMS0130", Warning, "an OpenAPI 3.1 webhook is not generated (kept as `x-webhooks` in the served SDD)";
+    TYPE_ARRAY_UNSUPPORTED = "IMS0131", Error, "a `type` array with several non-null types, or only `null`, has no OpenAPI 3.0 form";
+    JSON_SCHEMA_KEYWORD_IGNORED = "IMS0132", Warning, "a JSON Schema 2020-12 keyword with no OpenAPI 3.0 equivalent is not generated";
+    REF_SIBLINGS_IGNORED = "IMS0133", Warning, "`summary`/`description` beside a `$ref` to a non-schema component are not used in generated docs";
+    CONST_OUTSIDE_ENUM = "IMS0134", Error, "a `const` that its schema's `enum` does not allow";
+    OPENAPI_3_0_KEYWORD_IN_3_1 = "IMS0135", Warning, "an OpenAPI 3.1 schema uses a 3.0-only form (`nullable`, a boolean `exclusiveMinimum`); read with its 3.0 meaning";
     // IMS02xx: `$ref`s.
     REF_UNSUPPORTED = "IMS0201", Error, "a `$ref` that is not `#/components/<kind>/<name>`";
     REF_DANGLING = "IMS0202", Error, "a `$ref` to a component that does not exist";

@@ -1,13 +1,16 @@
-//! Loading: the spec model, the SDD (JSON or YAML), version gate, quirk normalization, `$ref` checks.
+//! Loading: the spec model, the SDD (JSON or YAML), version gate, `$ref` checks, OpenAPI 3.1 read
+//! as 3.0, quirk normalization.
 //!
 //! Entry points: [`load_model`] for a `model.yaml` (which names its SDD) and [`load_sdd`] for an SDD
 //! alone (the model is inferred with [`SpecModel::infer`]). Both report into [`Diagnostics`] and
 //! return `None` when an error was found.
 
 pub mod model_file;
+pub mod oas31;
 pub mod quirks;
 pub mod resolve;
 pub mod sdd;
+pub mod swagger2_body;
 pub mod yaml_span;
 
 use std::collections::BTreeSet;

@@ -1,5 +1,6 @@
-//! Reading an SDD: JSON or YAML → JSON value → version gate → `$ref` check → quirk normalization →
-//! typed `openapiv3::OpenAPI`.
+//! Reading an SDD: JSON or YAML → JSON value → version gate (3.0.x, or 3.1.x; a Swagger 2.0 body
+//! under a 3.x header is refused) → `$ref` check → a 3.1 document rewritten as its 3.0 equivalent
+//! (`oas31.rs`) → quirk normalization → typed `openapiv3::OpenAPI`.
 //!
 //! Every step reports into [`Diagnostics`]; a step that finds errors stops the chain, so the user
 //! sees every dangling reference at once but never a typed-parsing error caused by an earlier one.
@@ -9,14 +10,14 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::quirks;
 use super::resolve::escape_pointer_token;
+use super::{oas31, quirks, swagger2_body};
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, codes};
 
 /// An SDD read from disk, normalized and parsed.
 #[derive(Debug, Clone)]
 pub struct ParsedSdd {
-    /// Hex SHA-256 of the bytes read.
+    /// Hex SHA-256 of the document read (its compact JSON; a 3.1 document in its 3.0 form).
     pub sha256: String,
     /// The normalized JSON value.
     pub value: Value,
@@ -48,18 +49,28 @@ pub fn read_sdd(path: &Path, diags: &mut Diagnostics) -> Option<ParsedSdd> {
 /// Like [`read_sdd`] on bytes already read from `path` (`path` picks JSON or YAML by its
 /// extension and names the file in diagnostics). What the `sdd_json`/`sdd_yaml` fuzz targets call.
 pub fn parse_sdd(path: &Path, bytes: &[u8], diags: &mut Diagnostics) -> Option<ParsedSdd> {
-    let sha256 = hex::encode(Sha256::digest(bytes));
     let mut value = {
         let _s = tracing::debug_span!("parse_document").entered();
         parse_document(path, bytes, diags)?
     };
-    check_version(path, &value, diags)?;
+    let version = check_version(path, &value, diags)?;
     {
         let _s = tracing::debug_span!("check_refs").entered();
         if !check_refs(path, &value, diags) {
             return None;
         }
     }
+    if version == OpenApiVersion::V3_1 {
+        let _s = tracing::debug_span!("read_3_1_as_3_0").entered();
+        if !oas31::normalize(path, &mut value, diags) {
+            return None;
+        }
+    }
+    // The document, not its spelling: JSON or YAML, comments, layout, and a 3.1 document in its
+    // 3.0 form all hash alike, so only a change of meaning changes the generated header (a
+    // reformatted SDD leaves `generate --check` clean; a 3.1 rendition generates the very bytes
+    // of its 3.0 source). Taken before the quirk fixes, which are ours, not the SDD's.
+    let sha256 = document_sha256(&value);
     {
         let _s = tracing::debug_span!("normalize_quirks").entered();
         quirks::normalize(path, &mut value, diags);
@@ -73,6 +84,30 @@ pub fn parse_sdd(path: &Path, bytes: &[u8], diags: &mut Diagnostics) -> Option<P
         value,
         openapi,
     })
+}
+
+/// Hex SHA-256 of the document's compact JSON (members in document order).
+fn document_sha256(value: &Value) -> String {
+    let mut hasher = Sha256::new();
+    // Writing a `Value` to a hasher cannot fail: it has no non-string keys and no I/O.
+    if serde_json::to_writer(HashWriter(&mut hasher), value).is_err() {
+        tracing::warn!("the SDD could not be serialized for its hash");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// `io::Write` into a SHA-256 state, so the document is hashed without a copy.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn looks_like_json(path: &Path, bytes: &[u8]) -> bool {
@@ -245,8 +280,22 @@ fn yaml_to_json(
     }
 }
 
-/// The OpenAPI version gate: 3.0.x passes; Swagger 2.0, 3.1 and anything else are refused.
-pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Option<()> {
+/// The OpenAPI versions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenApiVersion {
+    /// `openapi: 3.0.x`, read as is.
+    V3_0,
+    /// `openapi: 3.1.x`, rewritten into its 3.0 equivalent first (`oas31.rs`).
+    V3_1,
+}
+
+/// The OpenAPI version gate: 3.0.x and 3.1.x pass; Swagger 2.0 (also a Swagger 2.0 body under a
+/// 3.x header) and anything else are refused.
+pub fn check_version(
+    path: &Path,
+    value: &Value,
+    diags: &mut Diagnostics,
+) -> Option<OpenApiVersion> {
     let Some(root) = value.as_object() else {
         diags.push(
             Diagnostic::new(
@@ -267,7 +316,7 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
         diags.push(
             Diagnostic::new(
                 codes::SWAGGER_2,
-                format!("unsupported OpenAPI version: this is a Swagger {found} document (`swagger: {found}`); ims-codegen reads OpenAPI 3.0.x"),
+                format!("unsupported OpenAPI version: this is a Swagger {found} document (`swagger: {found}`); ims-codegen reads OpenAPI 3.0.x and 3.1.x"),
                 Location::pointer(path, "/swagger"),
             )
             .with_help("convert it to OpenAPI 3.0 first (for example with swagger2openapi or the Swagger Editor's converter), or use the spec's published OpenAPI 3.0 file"),
@@ -281,51 +330,41 @@ pub fn check_version(path: &Path, value: &Value, diags: &mut Diagnostics) -> Opt
                 "the SDD has no `openapi` version field",
                 Location::pointer(path, ""),
             )
-            .with_help("an OpenAPI 3.0 document starts with `openapi: 3.0.x`"),
+            .with_help("an OpenAPI document starts with `openapi: 3.0.x` or `openapi: 3.1.x`"),
         );
         return None;
     };
     let found = as_text(v);
     let mut parts = found.split('.');
-    match (parts.next(), parts.next()) {
-        (Some("3"), Some("0")) => {
-            if !v.is_string() {
-                diags.push(
-                    Diagnostic::new(
-                        codes::YAML_NUMBER_KEY,
-                        format!("`openapi: {found}` is a number, not a string"),
-                        Location::pointer(path, "/openapi"),
-                    )
-                    .with_help("tolerated: read as the string; quote the version"),
-                );
-            }
-            Some(())
-        }
-        (Some("3"), Some("1")) => {
-            diags.push(
-                Diagnostic::new(
-                    codes::OPENAPI_3_1,
-                    format!("unsupported OpenAPI version {found}: OpenAPI 3.1 is not supported yet; ims-codegen reads OpenAPI 3.0.x"),
-                    Location::pointer(path, "/openapi"),
-                )
-                .with_help("use the spec's OpenAPI 3.0 file, or downgrade this document to 3.0 (`openapi: 3.0.3`, `nullable` instead of type arrays, `#/components/...` references)"),
-            );
-            None
-        }
+    let version = match (parts.next(), parts.next()) {
+        (Some("3"), Some("0")) => OpenApiVersion::V3_0,
+        (Some("3"), Some("1")) => OpenApiVersion::V3_1,
         _ => {
             diags.push(
                 Diagnostic::new(
                     codes::OPENAPI_VERSION_UNSUPPORTED,
                     format!(
-                        "unsupported OpenAPI version `{found}`; ims-codegen reads OpenAPI 3.0.x"
+                        "unsupported OpenAPI version `{found}`; ims-codegen reads OpenAPI 3.0.x and 3.1.x"
                     ),
                     Location::pointer(path, "/openapi"),
                 )
-                .with_help("use an OpenAPI 3.0 document"),
+                .with_help("use an OpenAPI 3.0 or 3.1 document"),
             );
-            None
+            return None;
         }
+    };
+    if !v.is_string() {
+        diags.push(
+            Diagnostic::new(
+                codes::YAML_NUMBER_KEY,
+                format!("`openapi: {found}` is a number, not a string"),
+                Location::pointer(path, "/openapi"),
+            )
+            .with_help("tolerated: read as the string; quote the version"),
+        );
     }
+    swagger2_body::check(path, value, &found, diags)?;
+    Some(version)
 }
 
 /// Checks every `$ref` of the document before typed parsing; reports all dangling or non-local
@@ -372,8 +411,11 @@ fn walk_refs(value: &Value, pointer: &mut String, f: &mut impl FnMut(&str, &str)
                 f(pointer, r);
             }
             for (k, v) in map {
-                // Examples are data, not schema: a `$ref` key inside one is just a property name.
-                if k == "example" {
+                // Examples and constants are data, not schema: a `$ref` key inside one is just a
+                // property name. An `examples` array is the 3.1 schema keyword (data); an
+                // `examples` map (media types, parameters) holds Example objects, which may be
+                // references.
+                if k == "example" || k == "const" || (k == "examples" && v.is_array()) {
                     continue;
                 }
                 let len = pointer.len();
@@ -614,22 +656,28 @@ mod tests {
     }
 
     #[test]
-    fn openapi_3_1_is_refused_naming_the_version() {
+    fn openapi_3_2_is_refused_naming_the_version() {
         let mut d = Diagnostics::new();
-        let v = serde_json::json!({"openapi": "3.1.0"});
+        let v = serde_json::json!({"openapi": "3.2.0"});
         assert!(check_version(Path::new("a.json"), &v, &mut d).is_none());
         let msg = d.iter().next().unwrap().to_string();
-        assert!(
-            msg.contains("3.1.0") && msg.contains("not supported"),
-            "{msg}"
-        );
+        assert!(msg.contains("3.2.0") && msg.contains("IMS0103"), "{msg}");
     }
 
     #[test]
-    fn openapi_3_0_passes_the_gate() {
+    fn openapi_3_0_and_3_1_pass_the_gate() {
         let mut d = Diagnostics::new();
-        let v = serde_json::json!({"openapi": "3.0.3"});
-        assert!(check_version(Path::new("a.json"), &v, &mut d).is_some());
+        for (declared, version) in [
+            ("3.0.3", OpenApiVersion::V3_0),
+            ("3.1.0", OpenApiVersion::V3_1),
+            ("3.1.1", OpenApiVersion::V3_1),
+        ] {
+            let v = serde_json::json!({ "openapi": declared });
+            assert_eq!(
+                check_version(Path::new("a.json"), &v, &mut d),
+                Some(version)
+            );
+        }
         assert!(d.is_empty());
     }
 
@@ -648,6 +696,22 @@ mod tests {
         assert_eq!(all[0].location, Location::pointer("a.json", "/y/0"));
         assert!(all[0].help.as_deref().unwrap().contains("Swagger 2.0"));
         assert_eq!(all[2].code, "IMS0201");
+    }
+
+    #[test]
+    fn refs_inside_examples_and_const_are_data() {
+        let mut d = Diagnostics::new();
+        let v = serde_json::json!({
+            "a": {"examples": [{"$ref": "#/nowhere"}], "const": {"$ref": "#/nowhere"}},
+            "b": {"examples": {"one": {"$ref": "#/nowhere"}}}
+        });
+        assert!(!check_refs(Path::new("a.json"), &v, &mut d));
+        let all: Vec<_> = d.iter().collect();
+        assert_eq!(all.len(), 1, "{d}");
+        assert_eq!(
+            all[0].location,
+            Location::pointer("a.json", "/b/examples/one")
+        );
     }
 
     #[test]

@@ -29,8 +29,13 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 fn fixture_inputs() -> Vec<Input> {
     let root = workspace().join("tests/fixtures");
     let mut inputs = Vec::new();
-    for sdd in sorted_entries(&root.join("constructs")) {
-        if sdd.extension().is_some_and(|e| e == "yaml") {
+    // `oas31/` holds OpenAPI 3.1 construct fixtures at its top (its subfolders are read by
+    // codegen/tests/integration/load_oas31.rs).
+    let construct_files = sorted_entries(&root.join("constructs"))
+        .into_iter()
+        .chain(sorted_entries(&root.join("oas31")));
+    for sdd in construct_files {
+        if sdd.is_file() && sdd.extension().is_some_and(|e| e == "yaml") {
             // Named after the fixture file, as scripts/generate-examples.sh names it.
             let stem = sdd.file_stem().and_then(|s| s.to_str());
             let module = stem.expect("fixture file names are UTF-8").to_owned();

@@ -34,9 +34,15 @@ const POSITIVE: &[&str] = &[
 /// Negative files and the words their diagnostic must contain.
 const NEGATIVE: &[(&str, &[&str])] = &[
     ("case_v1p1_oas2.json", &["Swagger 2.0", "IMS0102"]),
+    // A 3.1 header over a Swagger 2.0 body: refused as that, pointing at the 3.0 file.
     (
         "case_v1p1_oas3p1.json",
-        &["3.1.0", "not supported", "IMS0101"],
+        &[
+            "`openapi: 3.1.0`",
+            "Swagger 2.0",
+            "IMS0105",
+            "case_v1p1_oas3.json",
+        ],
     ),
 ];
 
