@@ -129,6 +129,68 @@ fn load_named_sdd(sdd: &Path, module: &str, diags: &mut Diagnostics) -> Option<L
     Some(spec)
 }
 
+/// What emitting one service gives: its warnings, and its file or the error that stopped it.
+type Emitted = (Vec<Diagnostic>, Result<String, Diagnostic>);
+
+fn emit_one(service: &ir::Service, options: &EmitOptions) -> Emitted {
+    let _span = tracing::debug_span!("emit", module = %service.module).entered();
+    // Operations the client can only express loosely are still generated, with a warning.
+    let diagnostics = if options.client {
+        crate::emit::client::client_diagnostics(service)
+    } else {
+        Vec::new()
+    };
+    (
+        diagnostics,
+        crate::emit::emit_service_with(service, options),
+    )
+}
+
+/// Emits every service, in order. Emission (mostly formatting) is independent per service and
+/// dominates a run over many models, so the services are shared out over the machine's cores;
+/// results are put back in service order, so the output does not depend on the thread count.
+fn emit_all(services: &[ir::Service], options: &EmitOptions) -> Vec<Emitted> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(services.len());
+    if threads <= 1 {
+        return services.iter().map(|s| emit_one(s, options)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Emitted>> = (0..services.len()).map(|_| None).collect();
+    let done: Vec<Vec<(usize, Emitted)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(service) = services.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, emit_one(service, options)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for (i, emitted) in done.into_iter().flatten() {
+        results[i] = Some(emitted);
+    }
+    results
+        .into_iter()
+        .zip(services)
+        .map(|(r, s)| r.unwrap_or_else(|| emit_one(s, options)))
+        .collect()
+}
+
 /// Runs the pipeline on `inputs`.
 ///
 /// ```no_run
@@ -161,14 +223,9 @@ pub fn run_with(inputs: &[Input], options: &EmitOptions) -> Output {
     }
     services.sort_by(|a, b| a.module.cmp(&b.module));
     let mut files = Vec::new();
-    for service in &services {
-        let _span = tracing::debug_span!("emit", module = %service.module).entered();
-        if options.client {
-            // Operations the client can only express loosely are still generated, with a warning.
-            out.diagnostics
-                .extend(crate::emit::client::client_diagnostics(service));
-        }
-        match crate::emit::emit_service_with(service, options) {
+    for (service, (diagnostics, emitted)) in services.iter().zip(emit_all(&services, options)) {
+        out.diagnostics.extend(diagnostics);
+        match emitted {
             Ok(contents) => files.push(GeneratedFile {
                 module: service.module.clone(),
                 file_name: format!("{}.rs", service.module),
