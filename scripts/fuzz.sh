@@ -38,7 +38,7 @@ if ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
 fi
 
 all_targets=(sdd_json sdd_yaml model_yaml query_filter query_collection bearer_header
-  jwt_access_token oauth_token oauth_revoke oauth_introspect oauth_register)
+  jwt_access_token oauth_token oauth_revoke oauth_introspect oauth_register lti_launch)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all_targets[@]}")
 
