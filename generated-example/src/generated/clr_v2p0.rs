@@ -1298,7 +1298,9 @@ pub mod server {
         body: rt::server::RawBody,
     ) -> rt::Handled {
         let body = if body.is("application/json") {
-            super::models::UpsertCredentialBody::Json(body.json()?)
+            let value = body.json()?;
+            rt::check::Check::check(&rt::check::Nested, &value, &rt::check::At::body())?;
+            super::models::UpsertCredentialBody::Json(value)
         } else if body.is("text/plain") {
             super::models::UpsertCredentialBody::Text(body.text()?)
         } else {

@@ -304,7 +304,23 @@ pub(crate) fn handler_view(
     let others: Vec<ParamRead> = other_params.iter().map(read).collect();
     call_args.extend(others.iter().map(|p| p.local.clone()));
     params.extend(others);
-    let body = body_view(op);
+    let mut body = body_view(op);
+    // Each JSON or form arm of a body of several media types is checked once decoded.
+    if let (Some(alts), Some(request)) = (
+        body.as_mut().and_then(|b| b.alternatives.as_mut()),
+        op.request_body.as_ref(),
+    ) && let Some(variants) = request.alternatives.as_ref()
+    {
+        for (arm, variant) in alts.arms.iter_mut().zip(&variants.variants) {
+            if matches!(variant.content.kind, MediaKind::Json | MediaKind::Form) {
+                arm.check = variant
+                    .content
+                    .ty
+                    .as_ref()
+                    .and_then(|ty| checker(ty, &Constraints::default(), &validating));
+            }
+        }
+    }
     let body_check = body.as_ref().and_then(|b| {
         if b.raw || b.alternatives.is_some() {
             return None;

@@ -131,6 +131,9 @@ pub(crate) struct BodyArmView {
     /// `json`, `form`, `text` or `to_bytes` (the last one cannot fail: no `?`).
     pub(crate) decode: &'static str,
     pub(crate) fallible: bool,
+    /// The checker of the decoded value, when its type has constraints (set by the handler
+    /// emitter, which knows which types validate).
+    pub(crate) check: Option<String>,
 }
 
 pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
@@ -152,6 +155,7 @@ pub(crate) fn body_view(op: &Operation) -> Option<BodyView> {
                     variant: v.name.clone(),
                     decode,
                     fallible: v.content.kind != MediaKind::Binary,
+                    check: None,
                 }
             })
             .collect::<Vec<_>>();
