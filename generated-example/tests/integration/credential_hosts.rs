@@ -297,6 +297,22 @@ macro_rules! credential_host_test {
                     "{body}"
                 );
 
+                // The JSON arm of the two-media-type body is checked once decoded: a credential
+                // breaking the SDD's `minItems` on `type` is 400 naming it, and is not stored.
+                let mut broken = serde_json::to_value(credential("urn:uuid:broken", "2024-01-01T00:00:00Z")).unwrap();
+                broken["type"] = serde_json::json!([]);
+                let r = http
+                    .post(&url)
+                    .header("authorization", &token)
+                    .json(&broken)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 400);
+                let body: Value = r.json().await.unwrap();
+                let why = body["imsx_description"].as_str().unwrap();
+                assert!(why.contains("/type") && why.contains("at least 1"), "{body}");
+
                 // A page of two holds one record of each array; paging counts both.
                 let page = client
                     .get_credentials(None, ims_runtime::client::ListQuery::new().limit(2).offset(1))
