@@ -11,6 +11,7 @@
 // In a test a failed expectation is a failed test, not a crash reachable from input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::cc_auth::Auth;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,17 +25,11 @@ use ims_generated_example::cat_v1p0::models::{
 };
 use ims_generated_example::cat_v1p0::server::CatService;
 use ims_generated_example::cat_v1p0::{BASE_PATH, scopes, server};
-use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
-use ims_runtime::client::{
-    ClientAuth, ClientCredentialsSource, ClientSecret, HttpPolicy, TokenSource, TokenSourceOptions,
-};
+use ims_runtime::client::{HttpPolicy, TokenSource};
 use ims_runtime::codegen::{ImsError, RequestContext};
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::testing::TestServer;
 use serde_json::json;
-
-/// The issuer the embedded server signs with; clients reach it at the test server's address.
-const ISSUER: &str = "https://127.0.0.1";
 
 /// The item pool every section gets, presented two items per stage.
 const POOL: [&str; 4] = ["item-a", "item-b", "item-c", "item-d"];
@@ -202,47 +197,6 @@ impl CatService for Engine {
     }
 }
 
-/// The embedded authorization server.
-struct Auth {
-    authz: AuthorizationServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Auth {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
-        let authz = AuthorizationServer::builder(ISSUER.to_owned(), store)
-            .scopes([scopes::API, scopes::CONFIGURE, scopes::DELIVER])
-            .dynamic_registration(false)
-            .build()
-            .await
-            .unwrap();
-        Auth { authz, _dir: dir }
-    }
-
-    /// A token source for a client allowed exactly `granted`.
-    async fn source(&self, server: &TestServer, granted: &[&str]) -> Arc<ClientCredentialsSource> {
-        let issued = self
-            .authz
-            .create_client(NewClient::client_credentials(granted.iter().copied()))
-            .await
-            .unwrap();
-        Arc::new(
-            ClientCredentialsSource::new(
-                &server.url("/token"),
-                issued.client_id,
-                ClientAuth::ClientSecretBasic(ClientSecret::new(issued.client_secret.unwrap())),
-                TokenSourceOptions {
-                    http: policy(server),
-                    ..TokenSourceOptions::default()
-                },
-            )
-            .unwrap(),
-        )
-    }
-}
-
 fn policy(server: &TestServer) -> HttpPolicy {
     HttpPolicy::default().with_ca_pem(server.ca_pem().to_vec())
 }
@@ -284,7 +238,7 @@ fn results(state: &str, items: &[String]) -> ResultsDType {
 
 #[tokio::test]
 async fn served_and_called_through_the_generated_server_and_client() {
-    let auth = Auth::start().await;
+    let auth = Auth::start(&[scopes::API, scopes::CONFIGURE, scopes::DELIVER]).await;
     let verifier = auth.authz.local_verifier().unwrap();
     let api = server::router(Engine::default())
         .with_auth(AuthLayer::new(Arc::new(verifier), "cat"))
@@ -363,7 +317,7 @@ async fn served_and_called_through_the_generated_server_and_client() {
 
 #[tokio::test]
 async fn the_two_scopes_of_one_requirement_are_needed_together() {
-    let auth = Auth::start().await;
+    let auth = Auth::start(&[scopes::API, scopes::CONFIGURE, scopes::DELIVER]).await;
     let verifier = auth.authz.local_verifier().unwrap();
     let api = server::router(Engine::default())
         .with_auth(AuthLayer::new(Arc::new(verifier), "cat"))

@@ -15,6 +15,7 @@
 // In a test a failed expectation is a failed test, not a crash reachable from input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::cc_auth::Auth;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -25,63 +26,11 @@ use ims_generated_example::lti_ags_v2p0::models::{
 };
 use ims_generated_example::lti_ags_v2p0::server::AgsService;
 use ims_generated_example::lti_ags_v2p0::{BASE_PATH, scopes, server};
-use ims_runtime::authorization_server::{AuthorizationServer, NewClient, SqliteStore};
-use ims_runtime::client::{
-    ApiError, ClientAuth, ClientCredentialsSource, ClientSecret, HttpPolicy, TokenSource,
-    TokenSourceOptions,
-};
+use ims_runtime::client::{ApiError, ClientCredentialsSource, HttpPolicy, TokenSource};
 use ims_runtime::codegen::{ImsError, LinkedPage, RequestContext, Uri};
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::testing::TestServer;
 use serde_json::{Value, json};
-
-/// The issuer the embedded server signs with; clients reach it at the test server's address.
-const ISSUER: &str = "https://127.0.0.1";
-
-/// The embedded authorization server, issuing client-credentials tokens for LTI service scopes.
-pub(super) struct Auth {
-    pub(super) authz: AuthorizationServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Auth {
-    pub(super) async fn start(all_scopes: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
-        let authz = AuthorizationServer::builder(ISSUER.to_owned(), store)
-            .scopes(all_scopes.iter().copied())
-            .dynamic_registration(false)
-            .build()
-            .await
-            .unwrap();
-        Auth { authz, _dir: dir }
-    }
-
-    /// A token source for a new client granted `granted`.
-    pub(super) async fn source(
-        &self,
-        server: &TestServer,
-        granted: &[&str],
-    ) -> Arc<ClientCredentialsSource> {
-        let issued = self
-            .authz
-            .create_client(NewClient::client_credentials(granted.iter().copied()))
-            .await
-            .unwrap();
-        Arc::new(
-            ClientCredentialsSource::new(
-                &server.url("/token"),
-                issued.client_id,
-                ClientAuth::ClientSecretBasic(ClientSecret::new(issued.client_secret.unwrap())),
-                TokenSourceOptions {
-                    http: policy(server),
-                    ..TokenSourceOptions::default()
-                },
-            )
-            .unwrap(),
-        )
-    }
-}
 
 pub(super) fn policy(server: &TestServer) -> HttpPolicy {
     ims_runtime::client::ApiClient::default_policy().with_ca_pem(server.ca_pem().to_vec())

@@ -21,7 +21,8 @@ use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::testing::TestServer;
 use serde_json::{Value, json};
 
-use super::lti_ags::{Auth, Origin, bearer, page_of, policy};
+use super::cc_auth::Auth;
+use super::lti_ags::{Origin, bearer, page_of, policy};
 
 const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
 const LEARNER: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";

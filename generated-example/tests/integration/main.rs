@@ -9,6 +9,7 @@ mod badges_e2e;
 mod badges_support;
 mod case_v1p1;
 mod cat_v1p0;
+mod cc_auth;
 mod constraints;
 mod credential_hosts;
 mod demo_app;
