@@ -134,6 +134,16 @@ impl AuthorizationServer {
         })
     }
 
+    /// A client record by id (through the short-lived client cache), `None` when unknown.
+    pub async fn client(&self, client_id: &str) -> Result<Option<RegisteredClient>, StoreError> {
+        Ok(self
+            .state
+            .clients
+            .get(client_id)
+            .await?
+            .map(|c| RegisteredClient::clone(&c)))
+    }
+
     /// Inserts or replaces a client record as given (and drops it from the cache).
     pub async fn put_client(
         &self,

@@ -19,6 +19,7 @@
 //! | `pages` | the askama pages: refusals and auto-submitting forms |
 //! | `tool` | [`LtiTool`]: the above put together, with its configuration |
 //! | `routes` | the axum routes (login initiation, launch, JWKS) and the [`LtiToolApp`] handler trait |
+//! | [`platform`] | the platform side: registered tools, launching them |
 //!
 //! Sources: LTI 1.3 Core (1EdTech, <https://www.imsglobal.org/spec/lti/v1p3/>), 1EdTech Security
 //! Framework 1.1 §5.1 (<https://www.imsglobal.org/spec/security/v1p1/>), LTI Deep Linking 2.0
@@ -33,6 +34,7 @@ mod launch_store_sqlite;
 mod launch_validation;
 mod login;
 mod pages;
+pub mod platform;
 mod platform_keys;
 mod registration;
 mod routes;
