@@ -317,7 +317,10 @@ async fn a_fresh_tool_registers_with_a_fresh_platform_and_gets_an_ags_token_with
         .registry()
         .find(platform.issuer(), &on_platform.client_id)
         .expect("the LtiTool sees the new platform");
-    assert_eq!(on_tool.deployment_ids, vec![on_platform.deployment_id.clone()]);
+    assert_eq!(
+        on_tool.deployment_ids,
+        vec![on_platform.deployment_id.clone()]
+    );
     assert_eq!(on_tool.token_endpoint, platform.url("/token"));
     assert_eq!(
         on_tool.keys,
@@ -408,6 +411,33 @@ async fn dr_17_a_reused_registration_token_is_refused_with_401() {
     assert_eq!(status, 400, "{page}");
     assert!(page.contains("HTTP 401"), "{page}");
     assert!(tool.registry.registrations().is_empty());
+}
+
+#[tokio::test]
+async fn dr_17_concurrent_registrations_with_one_token_register_exactly_one_tool() {
+    let platform = Arc::new(Platform::start().await);
+    let tool = Tool::start().await;
+    let token = platform.tokens.issue(TEN_MINUTES);
+    let body = tool.request_body();
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let (platform, token, body) = (platform.clone(), token.clone(), body.clone());
+            tokio::spawn(async move {
+                platform
+                    .post_registration(Some(&token), &body)
+                    .await
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 401, 401, 401, 401, 401, 401, 401]);
+    assert_eq!(platform.registered.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
