@@ -1,4 +1,5 @@
-//! [`PlatformRegistrar`]: the platform's LTI-DR registration endpoint (LTI-DR 1.0 §3.3–§3.6).
+//! [`PlatformRegistrar`]: the platform's LTI-DR registration endpoint (LTI-DR 1.0 §3.5 "Step 3: Client
+//! Registration" and §3.6 "Client Registration Response").
 //!
 //! A tool POSTs its client metadata with `Authorization: Bearer <registration_token>`. The
 //! endpoint checks the token (401 when missing, unknown, used or expired: DR-17), checks the
@@ -47,7 +48,7 @@ pub enum PlatformRegistrationError {
     /// The registration token is missing, unknown, used or expired (401 `invalid_token`).
     #[error(transparent)]
     Token(#[from] RegistrationTokenError),
-    /// The client metadata breaks LTI-DR 1.0 §3.3 (400 `invalid_client_metadata`); each entry
+    /// The client metadata breaks LTI-DR 1.0 §3.5.2 and the tool configuration (400 `invalid_client_metadata`); each entry
     /// names a member and what is wrong with it.
     #[error("invalid client metadata: {}", .0.join("; "))]
     InvalidMetadata(Vec<String>),
@@ -158,7 +159,7 @@ impl PlatformRegistrar {
     }
 
     /// Registers a tool: `bearer` is the presented registration token, `body` the JSON request.
-    /// Returns the registered tool and the response body (LTI-DR 1.0 §3.6).
+    /// Returns the registered tool and the response body (LTI-DR 1.0 §3.6.1).
     pub async fn register(
         &self,
         bearer: Option<&str>,
