@@ -73,6 +73,7 @@ fn browser() -> reqwest::Client {
 struct Platform {
     served: Served,
     authz: AuthorizationServer,
+    registrar: Arc<PlatformRegistrar>,
     tokens: Arc<RegistrationTokens>,
     clock: Arc<ManualClock>,
     registered: Arc<Mutex<Vec<ToolRegistration>>>,
@@ -126,6 +127,7 @@ impl Platform {
                 _stop: stop,
             },
             authz,
+            registrar,
             tokens,
             clock,
             registered,
@@ -276,11 +278,19 @@ impl Tool {
 async fn a_fresh_tool_registers_with_a_fresh_platform_and_gets_an_ags_token_without_copied_keys() {
     let platform = Platform::start().await;
     let tool = Tool::start().await;
-    let token = platform.tokens.issue(TEN_MINUTES);
-
-    let (status, page) = tool
-        .open_registration(&platform.url(CONFIG_PATH), Some(&token))
-        .await;
+    // The platform's administrator starts the registration: the browser goes to the tool's
+    // registration URL with the two parameters of LTI-DR §3.3.
+    let start = platform
+        .registrar
+        .initiation_url(
+            &format!("{}{REGISTER_PATH}", tool.served.origin),
+            &platform.url(CONFIG_PATH),
+            TEN_MINUTES,
+        )
+        .unwrap();
+    let response = browser().get(&start).send().await.unwrap();
+    let status = response.status().as_u16();
+    let page = response.text().await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("org.imsglobal.lti.close"), "{page}");
     assert!(page.contains("window.opener || window.parent"), "{page}");
@@ -666,4 +676,36 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+#[tokio::test]
+async fn the_initiation_url_keeps_the_tools_query_and_refuses_a_plain_http_tool() {
+    let platform = Platform::start().await;
+    let url = platform
+        .registrar
+        .initiation_url(
+            "https://tool.example/register?tenant=7",
+            &platform.url(CONFIG_PATH),
+            TEN_MINUTES,
+        )
+        .unwrap();
+    let parsed = url::Url::parse(&url).unwrap();
+    let query: std::collections::HashMap<String, String> =
+        parsed.query_pairs().into_owned().collect();
+    assert_eq!(query["tenant"], "7");
+    assert_eq!(query["openid_configuration"], platform.url(CONFIG_PATH));
+    assert_eq!(platform.tokens.check(&query["registration_token"]), Ok(()));
+    for bad in [
+        "http://tool.example/register",
+        "https://tool.example/r#x",
+        "not a url",
+    ] {
+        assert!(
+            platform
+                .registrar
+                .initiation_url(bad, &platform.url(CONFIG_PATH), TEN_MINUTES)
+                .is_err(),
+            "{bad}"
+        );
+    }
 }
