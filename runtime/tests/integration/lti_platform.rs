@@ -764,6 +764,30 @@ fn with_param(url: &url::Url, name: &str, value: &str) -> String {
 }
 
 #[tokio::test]
+async fn lti_platform_authorization_endpoint_answers_a_post_like_a_get() {
+    let w = World::start().await;
+    let (url, state) = authentication_request(&w, LEARNER).await;
+    let form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let r = w
+        .http
+        .post(format!("{}/lti/authorize", w.platform_origin))
+        .header("cookie", format!("{SESSION_COOKIE}={LEARNER}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let answer = AutoForm::read_reqwest(r).await;
+    assert_eq!(answer.action, w.tool.redirect_uris[0]);
+    assert_eq!(answer.field("state"), Some(state.as_str()));
+    let claims = jwt_claims(answer.field("id_token").unwrap());
+    assert_eq!(claims["sub"], LEARNER);
+    assert_eq!(
+        claims["https://purl.imsglobal.org/spec/lti/claim/roles"],
+        json!([LEARNER_ROLE])
+    );
+}
+
+#[tokio::test]
 async fn lti_platform_unknown_client_id_is_a_400_page_never_a_redirect() {
     let w = World::start().await;
     let (url, _) = authentication_request(&w, LEARNER).await;
