@@ -591,6 +591,45 @@ async fn lti_platform_deep_linking_returns_the_tools_items_to_the_platform_app()
 }
 
 #[tokio::test]
+async fn lti_platform_service_claims_go_only_to_a_tool_that_may_use_them() {
+    let w = World::start().await;
+    // A tool that may be granted line items only: the launch offers score and results.
+    let mut other = tool_registration(OTHER_TOOL_ID, &w.tool_origin);
+    other.scopes = vec![LINEITEM.into()];
+    w.platform
+        .authorization_server()
+        .put_client(other.to_client(1))
+        .await
+        .unwrap();
+    let spec = w.spec(LEARNER, LaunchKind::ResourceLink);
+    let form = AutoForm::read(w.platform.start_launch(&other, spec).unwrap()).await;
+    let mut request = url::Url::parse(&format!("{}/lti/authorize", w.platform_origin)).unwrap();
+    request
+        .query_pairs_mut()
+        .append_pair("scope", "openid")
+        .append_pair("response_type", "id_token")
+        .append_pair("response_mode", "form_post")
+        .append_pair("prompt", "none")
+        .append_pair("client_id", OTHER_TOOL_ID)
+        .append_pair("redirect_uri", &other.redirect_uris[0])
+        .append_pair("login_hint", LEARNER)
+        .append_pair("lti_message_hint", form.field("lti_message_hint").unwrap())
+        .append_pair("nonce", "n-1")
+        .append_pair("state", "s-1");
+    let answer = AutoForm::read_reqwest(w.authorize(request.as_str(), Some(LEARNER)).await).await;
+    let claims = jwt_claims(answer.field("id_token").unwrap());
+    assert_eq!(claims["aud"], OTHER_TOOL_ID);
+    assert_eq!(claims["nonce"], "n-1");
+    let o = claims.as_object().unwrap();
+    assert!(!o.contains_key("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"));
+    assert!(!o.contains_key("https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"));
+    assert_eq!(
+        claims["https://purl.imsglobal.org/spec/lti/claim/resource_link"]["id"],
+        "link-1"
+    );
+}
+
+#[tokio::test]
 async fn lti_platform_storage_target_is_sent_at_login_when_configured() {
     let w = World::start_with(|mut c| {
         c.storage_target = Some("_parent".into());
