@@ -39,6 +39,7 @@ mod lti_dynamic_registration;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;
+mod lti_platform;
 mod lti_service_tokens;
 mod rs_bearer;
 mod rs_introspection;
