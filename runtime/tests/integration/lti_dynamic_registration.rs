@@ -3,7 +3,8 @@
 //! (an embedded `AuthorizationServer`, a `PlatformRegistrar` and an OpenID configuration route),
 //! then obtains an AGS token by client assertion with keys nobody copied; and every part of
 //! DR-17 (issuer on another origin, token reused or expired, tool configuration missing, plain
-//! http endpoints) as a named test.
+//! http endpoints) as a named test; and a tool registered with the runtime's own platform
+//! (`LtiPlatform`'s OpenID configuration) launched with what registration found.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -11,11 +12,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use ims_runtime::authorization_server::{AuthorizationServer, JwksUriPolicy, SqliteStore};
+use futures_util::future::BoxFuture;
+use ims_runtime::authorization_server::{
+    AuthorizationServer, JwksUriPolicy, SigningAlgorithm, SqliteStore,
+};
 use ims_runtime::client::{HttpPolicy, TokenSource, TokenSourceOptions};
 use ims_runtime::lti::dynamic_registration::*;
-use ims_runtime::lti::platform::{LTI_TOOL_CONFIGURATION, ToolKeySource, ToolRegistration};
+use ims_runtime::lti::platform::{
+    DeepLinkingReturn, LTI_TOOL_CONFIGURATION, LaunchKind, LaunchSpec, LtiPlatform, PlatformApp,
+    PlatformConfig, PlatformSessions, ToolKeySource, ToolRegistration,
+};
 use ims_runtime::lti::*;
 use ims_runtime::resource_server::{Clock, ManualClock};
 use ims_runtime::tls::testing::shared_dev_pem;
@@ -708,4 +717,204 @@ async fn the_initiation_url_keeps_the_tools_query_and_refuses_a_plain_http_tool(
             "{bad}"
         );
     }
+}
+
+/// The runtime's platform (`lti::platform::LtiPlatform`) signs its users in by this cookie here.
+const PLATFORM_USER_COOKIE: &str = "platform_user";
+
+struct CookieSessions;
+
+impl PlatformSessions for CookieSessions {
+    fn signed_in_user<'a>(
+        &'a self,
+        headers: &'a axum::http::HeaderMap,
+    ) -> BoxFuture<'a, Option<String>> {
+        let user = headers
+            .get_all("cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == PLATFORM_USER_COOKIE)
+            .map(|(_, v)| v.to_owned());
+        Box::pin(async move { user })
+    }
+}
+
+struct NoDeepLinking;
+
+impl PlatformApp for NoDeepLinking {
+    fn deep_linking_returned(&self, _: DeepLinkingReturn) -> BoxFuture<'static, Response> {
+        Box::pin(async { StatusCode::NOT_FOUND.into_response() })
+    }
+}
+
+/// The action and fields of an auto-submitting form page.
+fn read_form(html: &str) -> (String, Vec<(String, String)>) {
+    fn attribute(tag: &str, name: &str) -> Option<String> {
+        let marker = format!("{name}=\"");
+        let start = tag.find(&marker)? + marker.len();
+        let end = tag[start..].find('"')?;
+        Some(
+            tag[start..start + end]
+                .replace("&#x2f;", "/")
+                .replace("&#47;", "/")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"")
+                .replace("&#34;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#43;", "+")
+                .replace("&#x3d;", "=")
+                .replace("&amp;", "&"),
+        )
+    }
+    let form = html
+        .split("<form")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let fields = html
+        .split("<input")
+        .skip(1)
+        .filter_map(|t| {
+            let tag = t.split('>').next()?;
+            Some((attribute(tag, "name")?, attribute(tag, "value")?))
+        })
+        .collect();
+    (attribute(form, "action").unwrap(), fields)
+}
+
+#[tokio::test]
+async fn a_tool_registered_with_the_runtime_platform_is_launched_with_the_keys_registration_found()
+{
+    // The platform: LtiPlatform with its own OpenID configuration (listing our registration
+    // endpoint), the authorization server, and the PlatformRegistrar.
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("https://{}", listener.local_addr().unwrap());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
+    let authz = AuthorizationServer::builder(origin.clone(), store)
+        .scopes(LTI_SERVICE_SCOPES)
+        .signing_algorithm(SigningAlgorithm::RS256)
+        .jwks_uri_policy(JwksUriPolicy {
+            allow_private_addresses: true,
+            ca_pem: Some(ca_pem()),
+        })
+        .build()
+        .await
+        .unwrap();
+    let registrar = Arc::new(PlatformRegistrar::new(
+        authz.clone(),
+        origin.clone(),
+        Arc::new(RegistrationTokens::new()),
+        Arc::new(|_: &ToolRegistration| {}),
+    ));
+    let mut config = PlatformConfig::new(origin.clone());
+    config.registration_endpoint = Some(format!("{origin}{REGISTER_PATH}"));
+    let openid_configuration = config.url(&config.paths.openid_configuration);
+    let platform = LtiPlatform::new(
+        authz,
+        config,
+        Arc::new(CookieSessions),
+        Arc::new(NoDeepLinking),
+    )
+    .unwrap();
+    let router = platform
+        .router_with_authorization_server()
+        .merge(registrar.router(REGISTER_PATH));
+    let tls = shared_dev_pem().unwrap().tls_config().unwrap();
+    let (_stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve_tls(listener, router, tls, async move {
+        let _ = stopped.await;
+    }));
+
+    // Registration, from the platform's initiation URL to the tool's page.
+    let tool = Tool::start().await;
+    let start = registrar
+        .initiation_url(
+            &format!("{}{REGISTER_PATH}", tool.served.origin),
+            &openid_configuration,
+            TEN_MINUTES,
+        )
+        .unwrap();
+    let page = browser().get(&start).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
+    let on_tool = tool.registry.registrations()[0].clone();
+    assert_eq!(on_tool.issuer, origin);
+    let registered = platform.tool(&on_tool.client_id).await.unwrap().unwrap();
+    assert_eq!(
+        on_tool.deployment_ids,
+        vec![registered.deployment_id.clone()]
+    );
+
+    // A resource-link launch: the platform's form to the tool's login, the tool's redirect to
+    // the platform's authorization endpoint, the id_token form-posted back to the tool.
+    let spec = LaunchSpec {
+        user_id: "learner-7".into(),
+        roles: vec!["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner".into()],
+        name: Some("Ada Lovelace".into()),
+        given_name: None,
+        family_name: None,
+        email: None,
+        context: Context {
+            id: "c-1".into(),
+            label: Some("MATH 101".into()),
+            title: None,
+            types: vec![],
+        },
+        resource_link: Some(ResourceLink {
+            id: "link-1".into(),
+            title: Some("Quiz".into()),
+            description: None,
+        }),
+        kind: LaunchKind::ResourceLink,
+        ags: None,
+        nrps: None,
+        custom: Default::default(),
+        target_link_uri: None,
+    };
+    let started = platform.start_launch(&registered, spec).unwrap();
+    let html = axum::body::to_bytes(started.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let (action, fields) = read_form(std::str::from_utf8(&html).unwrap());
+    assert_eq!(action, registered.initiate_login_uri);
+    let login = browser().post(&action).form(&fields).send().await.unwrap();
+    assert_eq!(login.status(), 302, "{}", login.text().await.unwrap());
+    let location = login.headers()["location"].to_str().unwrap().to_owned();
+    let state_cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.starts_with(&on_tool.authorization_endpoint),
+        "{location}"
+    );
+    let answer = browser()
+        .get(&location)
+        .header("cookie", format!("{PLATFORM_USER_COOKIE}=learner-7"))
+        .send()
+        .await
+        .unwrap();
+    let (launch_url, launch_fields) = read_form(&answer.text().await.unwrap());
+    assert!(launch_fields.iter().any(|(k, _)| k == "id_token"));
+    let launched = browser()
+        .post(&launch_url)
+        .header("cookie", state_cookie)
+        .form(&launch_fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(launched.status(), 200);
+    assert_eq!(
+        launched.text().await.unwrap(),
+        "resource link link-1 for learner-7 in c-1 (instructor: false)"
+    );
 }

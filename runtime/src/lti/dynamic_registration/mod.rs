@@ -27,11 +27,13 @@ mod registration_request;
 mod registration_tokens;
 mod tool_registrar;
 
+/// The OpenID configuration member describing an LTI platform, defined with the platform's
+/// OpenID configuration and named here for the tool side's checks.
+pub use super::platform::LTI_PLATFORM_CONFIGURATION;
 pub use platform_configuration::PlatformConfiguration;
 pub use platform_registrar::{
     LTI_SERVICE_SCOPES, OnRegistered, PlatformRegistrar, PlatformRegistrationError,
 };
-pub use registration_request::LTI_PLATFORM_CONFIGURATION;
 pub use registration_tokens::{
     DEFAULT_MAX_REGISTRATION_TOKENS, RegistrationTokenError, RegistrationTokens,
 };

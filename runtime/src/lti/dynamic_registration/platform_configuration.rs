@@ -18,7 +18,7 @@
 use serde_json::Value;
 use url::Url;
 
-use super::registration_request::LTI_PLATFORM_CONFIGURATION;
+use super::super::platform::LTI_PLATFORM_CONFIGURATION;
 
 /// What the tool keeps of a platform's OpenID configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,11 +14,6 @@ use serde_json::{Map, Value, json};
 use super::super::message_type;
 use super::super::platform::LTI_TOOL_CONFIGURATION;
 
-/// The OpenID configuration member describing an LTI platform (LTI-DR 1.0 "Platform
-/// Configuration", in the OpenID configuration of §3.4).
-pub const LTI_PLATFORM_CONFIGURATION: &str =
-    "https://purl.imsglobal.org/spec/lti-platform-configuration";
-
 /// What a checked registration request asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RegistrationRequest {
