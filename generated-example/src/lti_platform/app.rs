@@ -14,7 +14,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,6 +23,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use ims_runtime::authorization_server::{AuthorizationServer, JwksUriPolicy, SqliteStore};
+use ims_runtime::lti::dynamic_registration::{PlatformRegistrar, RegistrationTokens};
+use ims_runtime::lti::platform::{LtiPlatform, PlatformConfig, ToolRegistration};
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::dev::DevCertificates;
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
@@ -33,6 +35,7 @@ use tower::ServiceExt as _;
 
 use super::error::LtiPlatformError;
 use super::gradebook::{GRADEBOOK_DB, Gradebook, LineItemFilter};
+use super::launching::{self, CourseContent, SessionLookup};
 use super::pages::{ContentItemView, CoursePage, LoginPage, ScoreView, ToolView, html, refusal};
 use super::services::{Course, CourseUrls, PlatformAgs, PlatformNrps};
 use super::session::Sessions;
@@ -45,14 +48,8 @@ use crate::{lti_ags_v2p0, lti_nrps_v2p0};
 pub const AUTHZ_DB: &str = "authz.sqlite";
 /// The development CA certificate, inside the data directory.
 pub const CA_FILE: &str = "ca.pem";
-/// The OIDC authorization endpoint of LTI launches.
-pub const AUTHORIZE_PATH: &str = "/lti/authorize";
-/// Where deep-linking responses come back.
-pub const DEEP_LINK_RETURN_PATH: &str = "/lti/deep-link-return";
-/// The platform's OpenID configuration.
-pub const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
-/// The platform's JWKS (the `id_token` signing keys: the authorization server's).
-pub const JWKS_PATH: &str = "/jwks.json";
+/// LTI Dynamic Registration's registration endpoint.
+pub const REGISTRATION_PATH: &str = "/lti/register";
 /// The authorization server's token endpoint.
 pub const TOKEN_PATH: &str = "/token";
 /// How in-flight requests may take to finish after a shutdown request.
@@ -96,13 +93,28 @@ pub struct PlatformState {
     /// The people.
     pub users: Arc<PlatformUsers>,
     /// Sign-in sessions.
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
     /// Registered tools and `registrations.json`.
     pub tools: Arc<ToolDirectory>,
     /// Line items, scores, content items.
     pub gradebook: Arc<Gradebook>,
     /// The embedded authorization server.
     pub authz: AuthorizationServer,
+    /// The runtime's LTI platform: launches, the authorization endpoint, deep-link returns.
+    pub platform: Arc<LtiPlatform>,
+    /// LTI Dynamic Registration's registration endpoint and its tokens.
+    pub registrar: Arc<PlatformRegistrar>,
+}
+
+impl PlatformState {
+    /// The OpenID configuration's URL (what Dynamic Registration hands the tool).
+    pub fn openid_configuration_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.origin,
+            self.platform.config().paths.openid_configuration
+        )
+    }
 }
 
 /// The platform; see [`LtiPlatformDemo::start`].
@@ -196,6 +208,9 @@ impl LtiPlatformDemo {
         let store = Arc::new(SqliteStore::open(&dir.join(AUTHZ_DB))?);
         let authz = AuthorizationServer::builder(origin.clone(), store)
             .scopes(lti_scopes())
+            // Tools are registered from tools.json or by LTI Dynamic Registration, never by
+            // open OAuth registration.
+            .dynamic_registration(false)
             // Tools on this machine serve their JWKS from loopback with their own CA.
             .jwks_uri_policy(JwksUriPolicy {
                 allow_private_addresses: true,
@@ -209,11 +224,15 @@ impl LtiPlatformDemo {
         let urls = CourseUrls {
             origin: origin.clone(),
         };
+        let mut platform_config = PlatformConfig::new(origin.clone());
+        platform_config.registration_endpoint = Some(format!("{origin}{REGISTRATION_PATH}"));
+        platform_config.platform_name = "ims-codegen LTI demo platform".into();
+        let paths = platform_config.paths.clone();
         let endpoints = PlatformEndpoints {
             issuer: origin.clone(),
-            authorization_endpoint: format!("{origin}{AUTHORIZE_PATH}"),
+            authorization_endpoint: platform_config.url(&paths.authorize),
             token_endpoint: format!("{origin}{TOKEN_PATH}"),
-            jwks_uri: format!("{origin}{JWKS_PATH}"),
+            jwks_uri: platform_config.url(&paths.jwks),
             course_id: course.id.clone(),
             lineitems_url: urls.line_items(&course.id),
             memberships_url: urls.memberships(&course.id),
@@ -237,28 +256,65 @@ impl LtiPlatformDemo {
         .with_public_origin(&origin)
         .into_router();
 
+        let sessions = Arc::new(Sessions::default());
+        let content = Arc::new(CourseContent {
+            state: OnceLock::new(),
+        });
+        let platform = LtiPlatform::new(
+            authz.clone(),
+            platform_config,
+            Arc::new(SessionLookup(Arc::clone(&sessions))),
+            content.clone(),
+        )
+        .map_err(|e| LtiPlatformError::Platform(e.to_string()))?;
+        let directory = Arc::clone(&tools);
+        let registrar = Arc::new(
+            PlatformRegistrar::new(
+                authz.clone(),
+                origin.clone(),
+                Arc::new(RegistrationTokens::new()),
+                Arc::new(move |tool: &ToolRegistration| {
+                    if let Err(e) = directory.add(tool) {
+                        tracing::error!(error = %e, client_id = %tool.client_id, "registrations.json not rewritten");
+                    }
+                }),
+            )
+            .with_scopes(lti_scopes()),
+        );
         let state = Arc::new(PlatformState {
             origin: origin.clone(),
             course,
             urls,
             users,
-            sessions: Sessions::default(),
+            sessions,
             tools,
             gradebook,
             authz: authz.clone(),
+            platform: Arc::clone(&platform),
+            registrar: Arc::clone(&registrar),
         });
+        // Set once, here; the callback answers 503 only if called before (it cannot be).
+        let _ = content.state.set(Arc::clone(&state));
         let ags = under_lti_prefix(ags);
         let app = Router::new()
             .route("/", get(home))
             .route("/login", get(login_page).post(login))
             .route("/logout", post(logout))
             .route("/courses/{course_id}", get(course_page))
+            .route("/courses/{course_id}/launch/{tool}", get(launching::launch))
+            .route(
+                "/courses/{course_id}/deep-link/{tool}",
+                get(launching::deep_link),
+            )
+            .route("/admin/register-tool", get(launching::register_tool))
             .with_state(Arc::clone(&state))
+            .merge(platform.router())
+            .merge(registrar.router(REGISTRATION_PATH))
             .route_service("/courses/{course_id}/lineitems", ags.clone())
             .route_service("/courses/{course_id}/lineitems/{*rest}", ags)
             .route_service("/courses/{course_id}/memberships", under_lti_prefix(nrps))
             // Everything else (token endpoint, JWKS, metadata) is the authorization server's.
-            .fallback_service(authz.router());
+            .fallback_service(authz.router_without_openid_configuration());
 
         let listener = match listener {
             Some(l) => l,

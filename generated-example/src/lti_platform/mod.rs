@@ -9,11 +9,13 @@
 //! - [`gradebook`]: line items, scores and deep-linked content in SQLite.
 //! - [`services`]: the generated AGS and NRPS traits over the gradebook and the people.
 //! - [`pages`]: the askama pages.
+//! - [`launching`]: launches, deep-link returns and Dynamic Registration through the runtime's `LtiPlatform`.
 //! - [`app`]: everything on one TLS listener ([`app::LtiPlatformDemo::start`] is what tests use).
 
 pub mod app;
 pub mod error;
 pub mod gradebook;
+pub mod launching;
 pub mod pages;
 pub mod services;
 pub mod session;

@@ -128,3 +128,17 @@ pub fn refusal(status: StatusCode, title: &str, reason: &str) -> Response {
         },
     )
 }
+
+/// The answer to a deep-linking response: what was added.
+#[derive(Template)]
+#[template(path = "lti_platform_returned.html")]
+pub struct ReturnedPage<'a> {
+    /// The heading.
+    pub title: &'a str,
+    /// The tool's message to the user (`msg` or `errormsg`).
+    pub msg: Option<&'a str>,
+    /// The titles of the items added.
+    pub items: Vec<String>,
+    /// The course page.
+    pub course: &'a str,
+}
