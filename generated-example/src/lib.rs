@@ -79,3 +79,5 @@ pub mod golden;
 pub mod demo;
 
 pub mod badges;
+
+pub mod lti_tool;
