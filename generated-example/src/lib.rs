@@ -81,3 +81,5 @@ pub mod demo;
 pub mod badges;
 
 pub mod lti_platform;
+
+pub mod lti_tool;
