@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! lti-demo platform --addr 127.0.0.1:P --data-dir D [--ca FILE]...
+//! lti-demo tool     --addr 127.0.0.1:Q --data-dir E [--ca FILE]
 //! ```
 //!
 //! `generated-example/docs/lti-demo.md` is the guide. Usage errors exit with status 2 (clap's
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ims_generated_example::demo::cli::shutdown_signal;
 use ims_generated_example::lti_platform::{self, PlatformDemoConfig};
+use ims_generated_example::lti_tool;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -32,6 +34,24 @@ struct Cli {
 enum Command {
     /// Serve the platform (course, launches, AGS, NRPS, Dynamic Registration) until SIGINT or SIGTERM.
     Platform(PlatformArgs),
+    /// Serve the tool (launch pages, scores through AGS, members through NRPS, deep linking,
+    /// Dynamic Registration) until SIGINT or SIGTERM.
+    Tool(ToolArgs),
+}
+
+#[derive(Debug, Args)]
+struct ToolArgs {
+    /// Listen address; the tool's URLs are under `https://ADDR/lti/`.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Folder for ca.pem, tool.json, platforms.json and the tool's keys and stores (created if
+    /// missing).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// A CA certificate (PEM) to trust for outgoing calls (the platform's `ca.pem`), besides
+    /// the system roots.
+    #[arg(long)]
+    ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +83,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
+        Command::Tool(args) => lti_tool::run(args.addr, args.data_dir, args.ca, signal)
+            .await
+            .map_err(|e| e.to_string()),
     }
 }
 

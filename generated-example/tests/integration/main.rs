@@ -20,6 +20,8 @@ mod demo_seed;
 mod demo_shared_data_dir;
 mod eduapi_v1p0;
 mod lti_ags;
+mod lti_demo;
+mod lti_demo_support;
 mod lti_nrps;
 mod multi_instance;
 mod oneroster_v1p2_gradebook;
