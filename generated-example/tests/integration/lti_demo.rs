@@ -12,6 +12,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use ims_runtime::lti::ToolKey;
+
 use super::lti_demo_support::{Browser, Demo, form_with, free_port};
 
 const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
@@ -57,6 +59,85 @@ fn link_with(html: &str, ending: &str) -> String {
     let start = html[..at].rfind('"').unwrap() + 1;
     let end = at + ending.len() - 1;
     super::lti_demo_support::unescape(&html[start..end])
+}
+
+/// The platform's refusals at its authorization endpoint for the tool registered as
+/// `client_id` with launch URL `redirect_uri`: an unknown client or an unregistered redirect
+/// URI is a 400 page with no redirect; `prompt=none` with nobody signed in is
+/// `error=login_required` form-posted to the registered redirect URI.
+async fn authorization_endpoint_refusals(
+    platform: &Demo,
+    cas: &[&std::path::Path],
+    client_id: &str,
+    redirect_uri: &str,
+) {
+    let mut instructor = Browser::new(cas);
+    instructor.sign_in(platform, "instructor").await;
+    let authorize = |client_id: &str, redirect_uri: &str, prompt: Option<&str>| {
+        let mut url = url::Url::parse(&format!("{}/lti/authorize", platform.origin())).unwrap();
+        url.query_pairs_mut()
+            .append_pair("scope", "openid")
+            .append_pair("response_type", "id_token")
+            .append_pair("response_mode", "form_post")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("login_hint", "instructor")
+            .append_pair("lti_message_hint", "not-a-hint")
+            .append_pair("state", "s-1")
+            .append_pair("nonce", "n-1");
+        if let Some(p) = prompt {
+            url.query_pairs_mut().append_pair("prompt", p);
+        }
+        url.to_string()
+    };
+    let unknown = instructor
+        .send(
+            Method::GET,
+            &authorize("no-such-client", redirect_uri, None),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    assert_eq!(unknown.location, None);
+    assert!(
+        unknown.body.contains("<html") || unknown.body.contains("<!doctype"),
+        "{}",
+        unknown.body
+    );
+    let elsewhere = instructor
+        .send(
+            Method::GET,
+            &authorize(client_id, "https://attacker.example/launch", None),
+            None,
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        elsewhere.body
+    );
+    assert_eq!(elsewhere.location, None);
+    let mut nobody = Browser::new(cas);
+    let silent = nobody
+        .send(
+            Method::GET,
+            &authorize(client_id, redirect_uri, Some("none")),
+            None,
+        )
+        .await;
+    assert_eq!(silent.status, StatusCode::OK, "{}", silent.body);
+    let (action, method, fields) = form_with(&silent.body, "action=").unwrap();
+    assert_eq!(action, *redirect_uri);
+    assert!(method.eq_ignore_ascii_case("post"));
+    assert!(
+        fields.contains(&("error".into(), "login_required".into())),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("state".into(), "s-1".into())),
+        "{fields:?}"
+    );
 }
 
 #[cfg(unix)]
@@ -242,6 +323,14 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
     );
     assert!(form_with(&page.body, "score").is_none(), "{}", page.body);
 
+    authorization_endpoint_refusals(
+        &platform,
+        &[&platform_ca, &tool_ca],
+        registration["client_id"].as_str().unwrap(),
+        tool_json["redirect_uri"].as_str().unwrap(),
+    )
+    .await;
+
     // Both stop with exit 0 and keep their registrations.
     platform.stop("-TERM");
     tool.stop("-INT");
@@ -267,7 +356,7 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
-async fn dynamic_registration_connects_a_fresh_tool_then_launches_and_refusals_never_redirect() {
+async fn dynamic_registration_connects_a_fresh_tool_then_launches() {
     let pdir = tempfile::tempdir().unwrap();
     let tdir = tempfile::tempdir().unwrap();
     let (pp, tp) = (free_port(), free_port());
@@ -337,78 +426,6 @@ async fn dynamic_registration_connects_a_fresh_tool_then_launches_and_refusals_n
     assert!(page.url.starts_with(&tool.origin()), "{}", page.url);
     assert!(page.body.contains(INSTRUCTOR), "{}", page.body);
 
-    // Refusals at the authorization endpoint.
-    let client_id = registrations[0]["client_id"].as_str().unwrap();
-    let redirect_uri = tool.json("tool.json")["redirect_uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let authorize = |client_id: &str, redirect_uri: &str, prompt: Option<&str>| {
-        let mut url = url::Url::parse(&format!("{}/lti/authorize", platform.origin())).unwrap();
-        url.query_pairs_mut()
-            .append_pair("scope", "openid")
-            .append_pair("response_type", "id_token")
-            .append_pair("response_mode", "form_post")
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("login_hint", "instructor")
-            .append_pair("lti_message_hint", "not-a-hint")
-            .append_pair("state", "s-1")
-            .append_pair("nonce", "n-1");
-        if let Some(p) = prompt {
-            url.query_pairs_mut().append_pair("prompt", p);
-        }
-        url.to_string()
-    };
-    let unknown = instructor
-        .send(
-            Method::GET,
-            &authorize("no-such-client", &redirect_uri, None),
-            None,
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
-    assert_eq!(unknown.location, None);
-    assert!(
-        unknown.body.contains("<html") || unknown.body.contains("<!doctype"),
-        "{}",
-        unknown.body
-    );
-    let elsewhere = instructor
-        .send(
-            Method::GET,
-            &authorize(client_id, "https://attacker.example/launch", None),
-            None,
-        )
-        .await;
-    assert_eq!(
-        elsewhere.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        elsewhere.body
-    );
-    assert_eq!(elsewhere.location, None);
-    let mut nobody = Browser::new(&[&platform_ca, &tool_ca]);
-    let silent = nobody
-        .send(
-            Method::GET,
-            &authorize(client_id, &redirect_uri, Some("none")),
-            None,
-        )
-        .await;
-    assert_eq!(silent.status, StatusCode::OK, "{}", silent.body);
-    let (action, method, fields) = form_with(&silent.body, "action=").unwrap();
-    assert_eq!(action, redirect_uri);
-    assert!(method.eq_ignore_ascii_case("post"));
-    assert!(
-        fields.contains(&("error".into(), "login_required".into())),
-        "{fields:?}"
-    );
-    assert!(
-        fields.contains(&("state".into(), "s-1".into())),
-        "{fields:?}"
-    );
-
     // Registrations survive restarts on both sides.
     platform.stop("-TERM");
     tool.stop("-TERM");
@@ -421,5 +438,152 @@ async fn dynamic_registration_connects_a_fresh_tool_then_launches_and_refusals_n
     let page = again.get(&launch_url).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     tool.stop("-TERM");
+    platform.stop("-TERM");
+}
+
+/// A client assertion for `client_id` signed by `key`, with `aud` and `jti`.
+fn assertion(key: &ToolKey, client_id: &str, aud: &str, jti: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    key.sign(&json!({
+        "iss": client_id, "sub": client_id, "aud": aud, "jti": jti,
+        "iat": now, "exp": now + 240,
+    }))
+    .unwrap()
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn nrps_pages_by_limit_and_the_token_endpoint_takes_assertions_for_itself_or_the_issuer() {
+    let pdir = tempfile::tempdir().unwrap();
+    let key = ToolKey::generate(jsonwebtoken::Algorithm::RS256).unwrap();
+    std::fs::write(
+        pdir.path().join("tools.json"),
+        serde_json::to_vec(&json!([{
+            "name": "probe",
+            "initiate_login_uri": "https://probe.example/lti/login",
+            "redirect_uris": ["https://probe.example/lti/launch"],
+            "target_link_uri": "https://probe.example/lti/resource",
+            "jwks": {"keys": [key.public_jwk()]},
+            "scopes": SCOPES,
+        }]))
+        .unwrap(),
+    )
+    .unwrap();
+    let platform = Demo::platform(pdir.path(), free_port(), None);
+    let registration = platform.json("registrations.json")[0].clone();
+    let client_id = registration["client_id"].as_str().unwrap();
+    let token_endpoint = registration["token_endpoint"].as_str().unwrap();
+    assert_eq!(token_endpoint, format!("{}/token", platform.origin()));
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(
+            ims_runtime::tls::client_config(Some(
+                &std::fs::read(pdir.path().join("ca.pem")).unwrap(),
+            ))
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let token = |assertion: String| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(token_endpoint)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                    ("scope", SCOPES[4]),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // `aud` = the token endpoint, then = the issuer; a `jti` twice is refused.
+    let (status, body) = token(assertion(&key, client_id, token_endpoint, "j-1")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = token(assertion(&key, client_id, &platform.origin(), "j-2")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = token(assertion(&key, client_id, token_endpoint, "j-1")).await;
+    assert_eq!(status.as_u16() / 100, 4, "a replayed jti: {body}");
+    let (status, body) = token(assertion(
+        &key,
+        client_id,
+        "https://elsewhere.example/token",
+        "j-3",
+    ))
+    .await;
+    assert_eq!(status.as_u16() / 100, 4, "another audience: {body}");
+
+    // NRPS by 7: every member once, following `Link: <…>; rel="next"` (absolute URLs under
+    // /courses/course-1/memberships, the limit kept).
+    let (_, body) = token(assertion(&key, client_id, token_endpoint, "j-4")).await;
+    let bearer = format!("Bearer {}", body["access_token"].as_str().unwrap());
+    let mut next = Some(format!(
+        "{}?limit=7",
+        registration["memberships_url"].as_str().unwrap()
+    ));
+    let mut members: Vec<String> = Vec::new();
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        let r = http
+            .get(&url)
+            .header("authorization", &bearer)
+            .header(
+                "accept",
+                "application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        next = r
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .map(|l| {
+                assert!(l.ends_with("rel=\"next\""), "{l}");
+                l[1..l.find('>').unwrap()].to_owned()
+            });
+        if let Some(n) = &next {
+            assert!(
+                n.starts_with(&format!(
+                    "{}/courses/course-1/memberships?",
+                    platform.origin()
+                )),
+                "{n}"
+            );
+            assert!(n.contains("limit=7"), "{n}");
+        }
+        let page: Value = r.json().await.unwrap();
+        assert_eq!(page["context"]["id"], "course-1");
+        let ids: Vec<String> = page["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["user_id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.len() <= 7);
+        members.extend(ids);
+        pages += 1;
+    }
+    assert_eq!(
+        members.len(),
+        31,
+        "the instructor and 30 learners: {members:?}"
+    );
+    assert_eq!(pages, 5);
+    assert_eq!(members[0], "instructor");
+    let mut unique = members.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), members.len());
     platform.stop("-TERM");
 }
