@@ -151,6 +151,9 @@ pub fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// A form: its action, method and fields (name, value) in order.
+pub type Form = (String, String, Vec<(String, String)>);
+
 /// The value of attribute `name` inside one tag's text.
 pub fn attribute(tag: &str, name: &str) -> Option<String> {
     let key = format!(" {name}=\"");
@@ -160,7 +163,7 @@ pub fn attribute(tag: &str, name: &str) -> Option<String> {
 }
 
 /// The `<form>` starting at byte `from` of `html`: its action, method and inputs (name, value).
-pub fn form_at(html: &str, from: usize) -> (String, String, Vec<(String, String)>) {
+pub fn form_at(html: &str, from: usize) -> Form {
     let tag_end = html[from..].find('>').unwrap() + from;
     let tag = &html[from..tag_end];
     let action = attribute(tag, "action").unwrap_or_default();
@@ -182,7 +185,7 @@ pub fn form_at(html: &str, from: usize) -> (String, String, Vec<(String, String)
 }
 
 /// The first form whose opening tag contains `marker`.
-pub fn form_with(html: &str, marker: &str) -> Option<(String, String, Vec<(String, String)>)> {
+pub fn form_with(html: &str, marker: &str) -> Option<Form> {
     let mut at = 0;
     while let Some(i) = html[at..].find("<form") {
         let start = at + i;
