@@ -35,6 +35,7 @@ mod fuzz_regressions;
 mod jwt_remote_jwks;
 mod jwt_verify;
 mod lti_deep_linking;
+mod lti_dynamic_registration;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;

@@ -11,7 +11,7 @@
 //! | module | job |
 //! |---|---|
 //! | `registration_tokens` | the platform's single-use, expiring registration tokens ([`RegistrationTokens`]) |
-//! | `registration_request` | the registration request's checks (LTI-DR §3.3) and the response (§3.6) |
+//! | `registration_request` | the registration request's checks (LTI-DR §3.5.2) and the response (§3.6.1) |
 //! | `platform_registrar` | the platform's registration endpoint ([`PlatformRegistrar`]) |
 //! | `platform_configuration` | the tool's checks on a platform's OpenID configuration ([`PlatformConfiguration`]) |
 //! | `tool_registrar` | the tool's registration page ([`ToolRegistrar`], [`ToolRegistrarConfig`]), storing platforms in a [`FilePlatformRegistry`](super::FilePlatformRegistry) |

@@ -1,6 +1,7 @@
 //! The tool's registration pages (askama templates `runtime/templates/lti_dr_*.html`, every value
 //! escaped). They are shown in the platform's iframe or popup, so they may be framed; the one
-//! inline script (the `org.imsglobal.lti.close` message, LTI-DR 1.0 §3.4) runs under a
+//! inline script (the `org.imsglobal.lti.close` message, LTI-DR 1.0 §3.7
+//! "Step 4: Registration Completed and Activation") runs under a
 //! per-response CSP nonce, and the page says the same in text for a browser without scripts.
 
 use askama::Template;

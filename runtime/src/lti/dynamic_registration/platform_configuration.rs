@@ -1,5 +1,6 @@
 //! The platform's OpenID configuration as the tool checks it before registering (LTI-DR 1.0
-//! §3.5: OpenID Connect Discovery 1.0 metadata plus the LTI platform configuration).
+//! §3.4 "Step 2: Discovery and openid Configuration": OpenID Connect Discovery 1.0 metadata plus
+//! the LTI platform configuration).
 //!
 //! What is refused, and why:
 //! - an `issuer` on another origin than the `openid_configuration` URL (LTI-DR §3.5.1 "Issuer and

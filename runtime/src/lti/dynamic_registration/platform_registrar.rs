@@ -1,4 +1,5 @@
-//! [`PlatformRegistrar`]: the platform's LTI-DR registration endpoint (LTI-DR 1.0 §3.3–§3.6).
+//! [`PlatformRegistrar`]: the platform's LTI-DR registration endpoint (LTI-DR 1.0 §3.5 "Step 3: Client
+//! Registration" and §3.6 "Client Registration Response").
 //!
 //! A tool POSTs its client metadata with `Authorization: Bearer <registration_token>`. The
 //! endpoint checks the token (401 when missing, unknown, used or expired: DR-17), checks the
@@ -25,7 +26,9 @@ use super::super::platform::{ToolKeySource, ToolRegistration};
 use super::registration_request::{check_registration_request, registration_response};
 use super::registration_tokens::{RegistrationTokenError, RegistrationTokens};
 
-/// Called once a tool is registered (the demo writes its registrations file from here).
+/// Called once a tool is registered (the demo writes its registrations file from here). It runs
+/// on the registration request's task before the answer is sent: keep it short, and hand slow
+/// work to a task of its own.
 pub type OnRegistered = Arc<dyn Fn(&ToolRegistration) + Send + Sync>;
 
 /// Largest registration request read (a client metadata document is a few KiB).
@@ -47,13 +50,16 @@ pub enum PlatformRegistrationError {
     /// The registration token is missing, unknown, used or expired (401 `invalid_token`).
     #[error(transparent)]
     Token(#[from] RegistrationTokenError),
-    /// The client metadata breaks LTI-DR 1.0 §3.3 (400 `invalid_client_metadata`); each entry
+    /// The client metadata breaks LTI-DR 1.0 §3.5.2 and the tool configuration (400 `invalid_client_metadata`); each entry
     /// names a member and what is wrong with it.
     #[error("invalid client metadata: {}", .0.join("; "))]
     InvalidMetadata(Vec<String>),
     /// The tool could not be stored (500 `server_error`).
     #[error("storing the tool registration: {0}")]
     Storage(String),
+    /// The tool's registration URL cannot start a registration (400).
+    #[error("the tool's registration URL must be an absolute https URL without a fragment")]
+    ToolUrl,
 }
 
 impl PlatformRegistrationError {
@@ -61,7 +67,7 @@ impl PlatformRegistrationError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Token(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidMetadata(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidMetadata(_) | Self::ToolUrl => StatusCode::BAD_REQUEST,
             Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +78,7 @@ impl PlatformRegistrationError {
             Self::Token(_) => "invalid_token",
             Self::InvalidMetadata(_) => "invalid_client_metadata",
             Self::Storage(_) => "server_error",
+            Self::ToolUrl => "invalid_request",
         }
     }
 }
@@ -157,8 +164,28 @@ impl PlatformRegistrar {
         &self.tokens
     }
 
+    /// Starts a registration (LTI-DR 1.0 §3.3, step 1): issues a registration token valid for
+    /// `ttl` and returns where to send the administrator's browser: `tool_registration_url`
+    /// with `openid_configuration` and `registration_token` added to its query.
+    pub fn initiation_url(
+        &self,
+        tool_registration_url: &str,
+        openid_configuration: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String, PlatformRegistrationError> {
+        let mut url = url::Url::parse(tool_registration_url)
+            .ok()
+            .filter(|u| u.scheme() == "https" && u.host().is_some() && u.fragment().is_none())
+            .ok_or(PlatformRegistrationError::ToolUrl)?;
+        let token = self.tokens.issue(ttl);
+        url.query_pairs_mut()
+            .append_pair("openid_configuration", openid_configuration)
+            .append_pair("registration_token", &token);
+        Ok(url.into())
+    }
+
     /// Registers a tool: `bearer` is the presented registration token, `body` the JSON request.
-    /// Returns the registered tool and the response body (LTI-DR 1.0 §3.6).
+    /// Returns the registered tool and the response body (LTI-DR 1.0 §3.6.1).
     pub async fn register(
         &self,
         bearer: Option<&str>,

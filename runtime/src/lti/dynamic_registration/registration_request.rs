@@ -1,6 +1,7 @@
-//! The LTI-DR registration request (LTI-DR 1.0 §3.3, an RFC 7591 client metadata document with
-//! the LTI tool configuration), as the platform checks it, and the response it answers with
-//! (§3.6).
+//! The LTI-DR registration request (LTI-DR 1.0 §3.5.2 "Client Registration Request": an RFC 7591 /
+//! OpenID Connect Registration client metadata document with the LTI tool configuration of the
+//! "Tool Configuration" section), as the platform checks it, and the response it answers with
+//! (§3.6.1 "Successful Registration").
 //!
 //! Every problem is collected before answering, so a tool's developer sees the whole list in one
 //! `invalid_client_metadata` error rather than one member per attempt. Problems name members and
@@ -13,8 +14,8 @@ use serde_json::{Map, Value, json};
 use super::super::message_type;
 use super::super::platform::LTI_TOOL_CONFIGURATION;
 
-/// The OpenID configuration member describing an LTI platform (LTI-DR 1.0 §3.5.2, in the
-/// platform's OpenID configuration).
+/// The OpenID configuration member describing an LTI platform (LTI-DR 1.0 "Platform
+/// Configuration", in the OpenID configuration of §3.4).
 pub const LTI_PLATFORM_CONFIGURATION: &str =
     "https://purl.imsglobal.org/spec/lti-platform-configuration";
 
@@ -100,7 +101,7 @@ impl Problems {
     }
 }
 
-/// Checks a registration request body against LTI-DR 1.0 §3.3; `Err` lists every problem.
+/// Checks a registration request body against LTI-DR 1.0 §3.5.2 and the tool configuration; `Err` lists every problem.
 pub(crate) fn check_registration_request(body: &Value) -> Result<RegistrationRequest, Vec<String>> {
     let Some(object) = body.as_object() else {
         return Err(vec![
@@ -263,7 +264,7 @@ pub(crate) fn check_registration_request(body: &Value) -> Result<RegistrationReq
     }
 }
 
-/// The registration response (LTI-DR 1.0 §3.6, RFC 7591 §3.2.1): the request as registered,
+/// The registration response (LTI-DR 1.0 §3.6.1, RFC 7591 §3.2.1): the request as registered,
 /// with the `client_id`, the scopes actually granted and the tool configuration's
 /// `deployment_id`.
 pub(crate) fn registration_response(

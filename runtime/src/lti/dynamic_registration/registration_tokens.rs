@@ -1,5 +1,5 @@
 //! [`RegistrationTokens`]: the platform's single-use, expiring registration tokens (LTI-DR 1.0
-//! §3.1: the `registration_token` the platform hands the tool in the registration initiation
+//! §3.3 "Step 1: Registration Initiation Request": the `registration_token` the platform hands the tool in the registration initiation
 //! request, presented back as a bearer token at the registration endpoint).
 //!
 //! Only a SHA-256 of each token is kept (a leaked memory dump or `Debug` output reveals nothing

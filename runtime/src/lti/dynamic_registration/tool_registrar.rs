@@ -1,6 +1,6 @@
 //! [`ToolRegistrar`]: the tool side of LTI Dynamic Registration: the registration page a
-//! platform's administrator opens (LTI-DR 1.0 §3.1), the checks on the platform's OpenID
-//! configuration (§3.5), the registration request (§3.3), and storing the platform it answers
+//! platform's administrator opens (LTI-DR 1.0 §3.3, step 1), the checks on the platform's OpenID
+//! configuration (§3.4 and §3.5.1), the registration request (§3.5.2), and storing the platform it answers
 //! with (§3.6) in a [`FilePlatformRegistry`], where every `LtiTool` sharing it sees it at once.
 
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ use super::pages::{failed_page, registered_page};
 use super::platform_configuration::{PlatformConfiguration, check_platform_configuration};
 use super::platform_registrar::LTI_SERVICE_SCOPES;
 
-/// The claims a tool asks for by default (LTI-DR §3.3 `claims`): who the user is.
+/// The claims a tool asks for by default (the LTI tool configuration's `claims`): who the user is.
 pub const DEFAULT_REQUESTED_CLAIMS: [&str; 6] =
     ["iss", "sub", "name", "given_name", "family_name", "email"];
 
@@ -61,7 +61,7 @@ pub enum DynamicRegistrationError {
     /// The tool's own registration configuration is unusable.
     #[error("tool registration configuration: {0}")]
     Config(String),
-    /// The registration page was opened without what LTI-DR §3.1 requires.
+    /// The registration page was opened without what LTI-DR §3.3 (step 1) requires.
     #[error("{0}")]
     BadRequest(String),
     /// The platform's OpenID configuration could not be fetched.
@@ -196,7 +196,7 @@ impl ToolRegistrarConfig {
         Ok(())
     }
 
-    /// The registration request body (LTI-DR 1.0 §3.3), asking for `scopes`.
+    /// The registration request body (LTI-DR 1.0 §3.5.2), asking for `scopes`.
     pub fn registration_request(&self, scopes: &[String]) -> Value {
         let mut messages = vec![json!({
             "type": message_type::RESOURCE_LINK_REQUEST,
@@ -455,7 +455,7 @@ impl ToolRegistrar {
     }
 
     /// The registration page at `path`: GET with `openid_configuration` and, optionally,
-    /// `registration_token` (LTI-DR 1.0 §3.1). Answers a page saying what was registered (and
+    /// `registration_token` (LTI-DR 1.0 §3.3, step 1). Answers a page saying what was registered (and
     /// asking the platform to close it), or a 4xx page saying why not.
     pub fn router(self: &Arc<Self>, path: &str) -> Router {
         Router::new()
