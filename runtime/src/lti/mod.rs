@@ -20,6 +20,7 @@
 //! | `tool` | [`LtiTool`]: the above put together, with its configuration |
 //! | `routes` | the axum routes (login initiation, launch, JWKS) and the [`LtiToolApp`] handler trait |
 //! | [`platform`] | the platform side: registered tools, launching them |
+//! | [`platform_storage`] | launches without third-party cookies (LTI Client Side postMessages, Platform Storage): the message constants, the platform's storage frame; the tool side is in `login`/`routes`/`pages` |
 //!
 //! Sources: LTI 1.3 Core (1EdTech, <https://www.imsglobal.org/spec/lti/v1p3/>), 1EdTech Security
 //! Framework 1.1 §5.1 (<https://www.imsglobal.org/spec/security/v1p1/>), LTI Deep Linking 2.0
@@ -36,6 +37,7 @@ mod login;
 mod pages;
 pub mod platform;
 mod platform_keys;
+pub mod platform_storage;
 mod registration;
 mod routes;
 mod tool;
@@ -53,6 +55,7 @@ pub use launch_store::{
 };
 pub use launch_store_sqlite::SqliteLaunchStore;
 pub use launch_validation::MAX_ID_TOKEN_BYTES;
+pub use login::StorageLogin;
 pub use login::{LoginInitiation, LoginRedirect};
 pub use pages::auto_submit_form;
 pub use platform_keys::PlatformKeyCache;
@@ -60,6 +63,7 @@ pub use registration::{
     PlatformKeySource, PlatformRegistration, PlatformRegistry, RegistrationError,
     StaticPlatformRegistry,
 };
+pub use routes::storage_launch_path;
 pub use routes::{LtiPaths, LtiToolApp, STATE_COOKIE_PREFIX};
 pub use tool::{LaunchRules, LtiTool, LtiToolConfig, LtiToolError};
 pub use tool_keys::{ToolKey, ToolKeyError, ToolKeys};
