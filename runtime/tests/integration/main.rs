@@ -38,6 +38,7 @@ mod lti_deep_linking;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;
+mod lti_platform_storage;
 mod lti_service_tokens;
 mod rs_bearer;
 mod rs_introspection;
