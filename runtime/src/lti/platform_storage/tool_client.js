@@ -10,7 +10,11 @@
 // endpoint, and only answers from that origin with our message_id are read.
 (function () {
   "use strict";
-  var TIMEOUT_MS = 2000;
+  // A request unanswered after TIMEOUT_MS counts as "no storage". It is posted again every
+  // RESEND_MS until then: the platform's storage frame may still be loading when the tool's
+  // page first asks (every message here is idempotent, and one message_id is answered once).
+  var TIMEOUT_MS = 3000;
+  var RESEND_MS = 250;
   var el = document.getElementById("lti-storage");
   var mode = el.getAttribute("data-mode");
   var target = el.getAttribute("data-target");
@@ -60,6 +64,7 @@
       }
       message.message_id = messageId();
       var timer = null;
+      var resend = null;
       function onMessage(event) {
         var d = event.data;
         if (event.origin !== origin || !d || typeof d !== "object" ||
@@ -68,6 +73,7 @@
         }
         window.removeEventListener("message", onMessage);
         window.clearTimeout(timer);
+        window.clearInterval(resend);
         if (d.error) {
           reject({ code: String(d.error.code || "error") });
         } else {
@@ -77,8 +83,12 @@
       window.addEventListener("message", onMessage);
       timer = window.setTimeout(function () {
         window.removeEventListener("message", onMessage);
+        window.clearInterval(resend);
         reject({ code: "timeout" });
       }, TIMEOUT_MS);
+      resend = window.setInterval(function () {
+        win.postMessage(message, origin);
+      }, RESEND_MS);
       win.postMessage(message, origin);
     });
   }

@@ -1,0 +1,375 @@
+//! LTI launches in a real browser with third-party cookies blocked (issue 10, point 4):
+//! Debian's `chromium`, headless, over WebDriver (`browser_support`), with the profile
+//! preference `profile.cookie_controls_mode` = 1 (block third-party cookies).
+//!
+//! The platform's course page on `https://127.0.0.1:P` includes the platform storage frame
+//! (`ims_runtime::lti::platform_storage::PlatformStorage`) and launches the tool on
+//! `https://localhost:Q` (another site) in an iframe; the tool is `ims_runtime::lti`'s
+//! `LtiTool` with its own routes.
+//!
+//! - With storage: the tool's state cookie is blocked, yet the launch succeeds through the
+//!   platform's storage (`{launch}/storage` is where it completed).
+//! - Without storage (the platform sends no `lti_storage_target` and has no frame): the cookie
+//!   path alone fails, which proves the blocking is in effect, and the tool's page says why.
+//!
+//! Screenshots of both go to `<target dir>/lti-launch-storage.png` and
+//! `<target dir>/lti-launch-no-storage.png` (the copies in `runtime/docs/` are the README's).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use fantoccini::{Client, Locator};
+use futures_util::future::BoxFuture;
+use ims_runtime::client::HttpPolicy;
+use ims_runtime::lti::platform_storage::{PlatformStorage, ToolOrigins};
+use ims_runtime::lti::*;
+use ims_runtime::tls::serve_tls;
+use ims_runtime::tls::testing::shared_dev_pem;
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::browser_support::{browser_with, start_driver, target_dir};
+use crate::common::{TestKey, jwks, rsa_key};
+use crate::lti_support::sign_with;
+
+const CLIENT_ID: &str = "browser-tool";
+const DEPLOYMENT: &str = "deployment-1";
+const FRAME: &str = "lti_storage_frame";
+
+/// A TLS server of the shared development certificate on a bound listener, stopped on drop.
+struct Site {
+    origin: String,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn serve(listener: TcpListener, origin: String, app: Router) -> Site {
+    let tls = shared_dev_pem().unwrap().tls_config().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = serve_tls(listener, app, tls, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Site {
+        origin,
+        _stop: stop,
+    }
+}
+
+/// The tool's application: a page naming who was launched where.
+struct ShowLaunch;
+
+impl LtiToolApp for ShowLaunch {
+    fn resource_link(&self, launch: ResourceLinkLaunch) -> BoxFuture<'static, Response> {
+        let c = &launch.claims;
+        let page = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Quiz</title></head>\
+             <body style=\"font-family:sans-serif\"><h1>Launched: {}</h1>\
+             <p id=\"who\">{} ({}) in {}, instructor: {}</p>\
+             </body></html>",
+            launch.resource_link.title.as_deref().unwrap_or("-"),
+            c.user.name.as_deref().unwrap_or("-"),
+            c.user.sub,
+            c.context.as_ref().map(|x| x.id.as_str()).unwrap_or("-"),
+            c.has_role("Instructor"),
+        );
+        Box::pin(async move { Html(page).into_response() })
+    }
+
+    fn deep_linking(&self, _launch: DeepLinkingLaunch) -> BoxFuture<'static, Response> {
+        Box::pin(async move { Html("deep linking is not part of this test").into_response() })
+    }
+}
+
+/// The tool on `https://localhost:Q`, trusting the platform at `platform_origin`; counts the
+/// launches that completed through `{launch}/storage`.
+async fn tool_site(platform_origin: &str) -> (Site, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let registration = PlatformRegistration {
+        issuer: platform_origin.to_owned(),
+        client_id: CLIENT_ID.into(),
+        deployment_ids: vec![DEPLOYMENT.into()],
+        authorization_endpoint: format!("{platform_origin}/authorize"),
+        token_endpoint: format!("{platform_origin}/token"),
+        keys: PlatformKeySource::JwksUri(format!("{platform_origin}/jwks")),
+    };
+    let policy =
+        HttpPolicy::default().with_ca_pem(shared_dev_pem().unwrap().ca_cert.as_bytes().to_vec());
+    let tool = LtiTool::new(
+        LtiToolConfig::new(
+            format!("{origin}/lti/launch"),
+            vec![format!("{origin}/lti/resource")],
+        ),
+        Arc::new(StaticPlatformRegistry::new([registration]).unwrap()),
+        Arc::new(MemoryLaunchStore::new()),
+        Arc::new(ToolKeys::new(ToolKey::generate(Algorithm::ES256).unwrap())),
+        policy,
+    )
+    .unwrap();
+    let paths = LtiPaths::default();
+    let storage_path = storage_launch_path(&paths);
+    let completed = Arc::new(AtomicUsize::new(0));
+    let counter = completed.clone();
+    let app = Arc::new(tool)
+        .router(Arc::new(ShowLaunch), &paths)
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = counter.clone();
+                let storage = req.uri().path() == storage_path;
+                async move {
+                    let response = next.run(req).await;
+                    if storage && response.status().is_success() {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    response
+                }
+            },
+        ));
+    (serve(listener, origin, app).await, completed)
+}
+
+#[derive(Clone)]
+struct PlatformState {
+    origin: String,
+    tool_origin: String,
+    key: Arc<TestKey>,
+    storage: Option<PlatformStorage>,
+}
+
+/// The platform's course page: the storage frame (when on) and the tool's iframe.
+async fn course_page(State(p): State<PlatformState>) -> Html<String> {
+    let frame = match &p.storage {
+        Some(s) => s.iframe_html(FRAME).unwrap(),
+        None => String::new(),
+    };
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>MATH 101</title></head>\
+         <body style=\"font-family:sans-serif;margin:20px\"><h1>MATH 101: course page</h1>\
+         <p>Platform {} (storage frame {}); the tool below is on {}, in a cross-site iframe, \
+         with third-party cookies blocked.</p>{frame}\
+         <iframe id=\"tool\" src=\"/start\" style=\"width:820px;height:300px;border:1px solid #888\"></iframe>\
+         </body></html>",
+        p.origin,
+        if p.storage.is_some() { "on" } else { "off" },
+        p.tool_origin,
+    ))
+}
+
+/// Third-party-initiated login: to the tool's login initiation, naming the storage frame when on.
+async fn start(State(p): State<PlatformState>) -> Redirect {
+    let mut q = vec![
+        ("iss", p.origin.clone()),
+        ("login_hint", "user-17".to_owned()),
+        ("target_link_uri", format!("{}/lti/resource", p.tool_origin)),
+        ("client_id", CLIENT_ID.to_owned()),
+        ("lti_deployment_id", DEPLOYMENT.to_owned()),
+    ];
+    if p.storage.is_some() {
+        q.push(("lti_storage_target", FRAME.to_owned()));
+    }
+    Redirect::to(&format!(
+        "{}/lti/login?{}",
+        p.tool_origin,
+        serde_urlencoded::to_string(q).unwrap()
+    ))
+}
+
+/// The authorization endpoint: signs the `id_token` and form-posts it to the tool.
+async fn authorize(State(p): State<PlatformState>, RawQuery(q): RawQuery) -> Response {
+    let q: HashMap<String, String> =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).unwrap();
+    assert_eq!(q["client_id"], CLIENT_ID);
+    let redirect_uri = format!("{}/lti/launch", p.tool_origin);
+    assert_eq!(q["redirect_uri"], redirect_uri);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({
+        "iss": p.origin, "aud": CLIENT_ID, "sub": q["login_hint"], "iat": now, "exp": now + 300,
+        "nonce": q["nonce"], "name": "Ada Lovelace",
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+        "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT,
+        "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": format!("{}/lti/resource", p.tool_origin),
+        "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1", "title": "Quiz 1"},
+        "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+        "https://purl.imsglobal.org/spec/lti/claim/context": {"id": "math-101", "label": "MATH 101"}
+    });
+    let token = sign_with(&p.key, &claims);
+    auto_submit_form(
+        "Launching the tool",
+        &redirect_uri,
+        &[("id_token", &token), ("state", &q["state"])],
+    )
+}
+
+/// The platform on `https://127.0.0.1:P` (storage frame on or off) and the tool it launches.
+async fn sites(storage_on: bool) -> (Site, Site, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let (tool, completed) = tool_site(&origin).await;
+    let key = Arc::new(rsa_key("platform-k1"));
+    let doc = jwks(&[&key]);
+    let storage = storage_on
+        .then(|| PlatformStorage::new(Arc::new(vec![tool.origin.clone()]) as Arc<dyn ToolOrigins>));
+    let state = PlatformState {
+        origin: origin.clone(),
+        tool_origin: tool.origin.clone(),
+        key,
+        storage: storage.clone(),
+    };
+    let mut app = Router::new()
+        .route("/course", get(course_page))
+        .route("/start", get(start))
+        .route("/authorize", get(authorize))
+        .route("/jwks", get(move || async move { axum::Json(doc) }))
+        .with_state(state);
+    if let Some(s) = &storage {
+        app = app.merge(s.router());
+    }
+    (serve(listener, origin, app).await, tool, completed)
+}
+
+/// Blocks third-party cookies in the profile (Chromium's `CookieControlsMode::kBlockThirdParty`).
+async fn browser_blocking_third_party_cookies(
+    driver: &crate::browser_support::Driver,
+) -> (Client, tempfile::TempDir) {
+    browser_with(
+        driver,
+        "900,620",
+        json!({ "profile": { "cookie_controls_mode": 1, "block_third_party_cookies": true } }),
+    )
+    .await
+}
+
+/// Allows third-party cookies (`CookieControlsMode::kOff`): the control run.
+async fn browser_allowing_third_party_cookies(
+    driver: &crate::browser_support::Driver,
+) -> (Client, tempfile::TempDir) {
+    browser_with(
+        driver,
+        "900,620",
+        json!({ "profile": { "cookie_controls_mode": 0, "block_third_party_cookies": false } }),
+    )
+    .await
+}
+
+/// The `<h1>` the tool's frame ends on (its app page or its refusal page), and its body text.
+async fn tool_frame_outcome(browser: &Client) -> (String, String) {
+    let frame = browser.find(Locator::Css("iframe#tool")).await.unwrap();
+    frame.enter_frame().await.unwrap();
+    let h1 = browser
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("h1"))
+        .await
+        .expect("the tool's frame showed no page with a heading");
+    let heading = h1.text().await.unwrap();
+    let body = browser
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser.enter_parent_frame().await.unwrap();
+    (heading, body)
+}
+
+fn save(png: &[u8], name: &str) {
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let shot = target_dir().join(name);
+    std::fs::write(&shot, png).unwrap();
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_storage() {
+    let driver = start_driver().await;
+    let (platform, _tool, completed) = sites(true).await;
+    let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    browser
+        .goto(&format!("{}/course", platform.origin))
+        .await
+        .unwrap();
+    let (heading, body) = tool_frame_outcome(&browser).await;
+    assert_eq!(heading, "Launched: Quiz 1", "{body}");
+    assert!(
+        body.contains("Ada Lovelace (user-17) in math-101, instructor: true"),
+        "{body}"
+    );
+    assert_eq!(
+        completed.load(Ordering::SeqCst),
+        1,
+        "the launch completed at {{launch}}/storage, not with the (blocked) cookie"
+    );
+    save(
+        &browser.screenshot().await.unwrap(),
+        "lti-launch-storage.png",
+    );
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_third_party_cookies_blocked_and_no_platform_storage_the_tool_says_why() {
+    let driver = start_driver().await;
+    let (platform, _tool, completed) = sites(false).await;
+    let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    browser
+        .goto(&format!("{}/course", platform.origin))
+        .await
+        .unwrap();
+    let (heading, body) = tool_frame_outcome(&browser).await;
+    // The cookie path alone fails: the blocking is in effect.
+    assert_eq!(heading, "LTI launch refused", "{body}");
+    for why in [
+        "did not present the state cookie",
+        "third-party cookies",
+        "lti_storage_target",
+        "Status 401",
+    ] {
+        assert!(body.contains(why), "{why:?} not in {body}");
+    }
+    assert_eq!(completed.load(Ordering::SeqCst), 0);
+    save(
+        &browser.screenshot().await.unwrap(),
+        "lti-launch-no-storage.png",
+    );
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_with_third_party_cookies_allowed_the_cookie_alone_launches() {
+    // The same platform without storage, in a profile that allows third-party cookies: the
+    // launch succeeds with the cookie, so the refusal above is the blocking's doing.
+    let driver = start_driver().await;
+    let (platform, _tool, completed) = sites(false).await;
+    let (browser, _profile) = browser_allowing_third_party_cookies(&driver).await;
+    browser
+        .goto(&format!("{}/course", platform.origin))
+        .await
+        .unwrap();
+    let (heading, body) = tool_frame_outcome(&browser).await;
+    assert_eq!(heading, "Launched: Quiz 1", "{body}");
+    assert_eq!(
+        completed.load(Ordering::SeqCst),
+        0,
+        "the cookie path, not storage"
+    );
+    browser.close().await.unwrap();
+}
