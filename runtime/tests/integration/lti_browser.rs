@@ -373,3 +373,131 @@ async fn control_with_third_party_cookies_allowed_the_cookie_alone_launches() {
     );
     browser.close().await.unwrap();
 }
+
+/// Posts `messages` one after another to the storage frame (`frames[FRAME]` of the top page)
+/// from the current browsing context and returns the answers (`null` for none within 3 s).
+const ASK: &str = r#"
+const [frameName, targetOrigin, messages, done] = arguments;
+const top = window.parent === window ? window : window.parent;
+const frame = top.frames[frameName];
+const answers = [];
+function next(i) {
+  if (i === messages.length) { return done(answers); }
+  const m = messages[i];
+  const timer = setTimeout(() => { window.removeEventListener("message", on); answers.push(null); next(i + 1); }, 3000);
+  function on(e) {
+    if (!e.data || e.data.message_id !== m.message_id) { return; }
+    clearTimeout(timer);
+    window.removeEventListener("message", on);
+    answers.push({ origin: e.origin, data: e.data });
+    next(i + 1);
+  }
+  window.addEventListener("message", on);
+  frame.postMessage(m, targetOrigin);
+}
+next(0);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storage_frame_serves_registered_origins_only_and_keeps_each_origins_keys_apart() {
+    let driver = start_driver().await;
+    let (platform, tool, _completed) = sites(true).await;
+    let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    browser
+        .goto(&format!("{}/course", platform.origin))
+        .await
+        .unwrap();
+    let (heading, body) = tool_frame_outcome(&browser).await;
+    assert_eq!(heading, "Launched: Quiz 1", "{body}");
+
+    // From the tool's frame (a registered origin).
+    browser
+        .find(Locator::Css("iframe#tool"))
+        .await
+        .unwrap()
+        .enter_frame()
+        .await
+        .unwrap();
+    let answers = browser
+        .execute_async(
+            ASK,
+            vec![
+                json!(FRAME),
+                json!(platform.origin),
+                json!([
+                    {"subject": "lti.capabilities", "message_id": "c"},
+                    {"subject": "lti.frameResize", "message_id": "u", "height": 10},
+                    {"subject": "lti.put_data", "message_id": "b", "key": "k2", "value": 5},
+                    {"subject": "lti.put_data", "message_id": "p", "key": "k2", "value": "v2"},
+                    {"subject": "lti.get_data", "message_id": "g", "key": "k2"},
+                    {"subject": "lti.get_data", "message_id": "m", "key": "missing"}
+                ]),
+            ],
+        )
+        .await
+        .unwrap();
+    browser.enter_parent_frame().await.unwrap();
+    let a = answers.as_array().unwrap();
+    for answer in a {
+        assert_eq!(answer["origin"], json!(platform.origin), "{answer}");
+    }
+    assert_eq!(a[0]["data"]["subject"], "lti.capabilities.response");
+    let supported = a[0]["data"]["supported_messages"].as_array().unwrap();
+    assert!(supported.contains(&json!({"subject": "lti.put_data", "frame": FRAME})));
+    assert!(supported.contains(&json!({"subject": "lti.get_data", "frame": FRAME})));
+    assert_eq!(a[1]["data"]["subject"], "lti.frameResize.response");
+    assert_eq!(a[1]["data"]["error"]["code"], "unsupported_subject");
+    assert_eq!(a[2]["data"]["error"]["code"], "bad_request");
+    assert_eq!(a[3]["data"]["subject"], "lti.put_data.response");
+    assert_eq!(a[3]["data"]["value"], "v2");
+    assert!(a[3]["data"].get("error").is_none());
+    assert_eq!(a[4]["data"]["value"], "v2");
+    assert_eq!(a[5]["data"]["value"], json!(null));
+
+    // From the platform's own page: not a registered tool origin.
+    let answers = browser
+        .execute_async(
+            ASK,
+            vec![
+                json!(FRAME),
+                json!(platform.origin),
+                json!([
+                    {"subject": "lti.put_data", "message_id": "w", "key": "k2", "value": "forged"},
+                    {"subject": "lti.get_data", "message_id": "r", "key": "k2"}
+                ]),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answers[0]["data"]["error"]["code"], "wrong_origin");
+    assert_eq!(answers[1]["data"]["error"]["code"], "wrong_origin");
+
+    // The frame's sessionStorage (the platform origin's, shared with its page in this tab):
+    // every key is namespaced by the tool's origin, and the forged put stored nothing.
+    let keys = browser
+        .execute(
+            "return Object.keys(sessionStorage).map(k => [k, sessionStorage.getItem(k)]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let keys = keys.as_array().unwrap();
+    let prefix = format!("ims-lti-storage\n{}\n", tool.origin);
+    assert!(
+        keys.iter()
+            .all(|kv| kv[0].as_str().unwrap().starts_with(&prefix)),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&json!([format!("{prefix}k2"), "v2"])),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().any(|kv| kv[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{prefix}{STATE_COOKIE_PREFIX}"))),
+        "the login's value is kept under its state's key: {keys:?}"
+    );
+    browser.close().await.unwrap();
+}
