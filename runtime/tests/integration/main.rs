@@ -40,6 +40,7 @@ mod lti_deep_linking;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;
+mod lti_platform;
 mod lti_platform_storage;
 mod lti_service_tokens;
 mod rs_bearer;
