@@ -2,9 +2,11 @@
 //! Debian's `chromium`, headless, over WebDriver (`browser_support`), with the profile
 //! preference `profile.cookie_controls_mode` = 1 (block third-party cookies).
 //!
-//! The platform's course page on `https://127.0.0.1:P` includes the platform storage frame
-//! (`ims_runtime::lti::platform_storage::PlatformStorage`) and launches the tool on
-//! `https://localhost:Q` (another site) in an iframe; the tool is `ims_runtime::lti`'s
+//! The platform is the runtime's `LtiPlatform` (over the embedded authorization server) on
+//! `https://127.0.0.1:P`; its course page includes the platform storage frame
+//! (`ims_runtime::lti::platform_storage::PlatformStorage`, named by
+//! `PlatformConfig.storage_target`) and launches the tool on `https://localhost:Q` (another
+//! site) in an iframe through `LtiPlatform::start_launch`; the tool is `ims_runtime::lti`'s
 //! `LtiTool` with its own routes.
 //!
 //! - With storage: the tool's state cookie is blocked, yet the launch succeeds through the
@@ -16,18 +18,22 @@
 //! `<target dir>/lti-launch-no-storage.png` (the copies in `runtime/docs/` are the README's).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use fantoccini::{Client, Locator};
 use futures_util::future::BoxFuture;
+use ims_runtime::authorization_server::{
+    AuthorizationServer, JwksUriPolicy, SigningAlgorithm, SqliteStore,
+};
 use ims_runtime::client::HttpPolicy;
+use ims_runtime::lti::platform::*;
 use ims_runtime::lti::platform_storage::{PlatformStorage, ToolOrigins};
 use ims_runtime::lti::*;
 use ims_runtime::tls::serve_tls;
@@ -38,8 +44,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::browser_support::{browser_with, start_driver, target_dir};
-use crate::common::{TestKey, jwks, rsa_key};
-use crate::lti_support::sign_with;
 
 const CLIENT_ID: &str = "browser-tool";
 const DEPLOYMENT: &str = "deployment-1";
@@ -103,9 +107,9 @@ async fn tool_site(platform_origin: &str) -> (Site, Arc<AtomicUsize>) {
         issuer: platform_origin.to_owned(),
         client_id: CLIENT_ID.into(),
         deployment_ids: vec![DEPLOYMENT.into()],
-        authorization_endpoint: format!("{platform_origin}/authorize"),
+        authorization_endpoint: format!("{platform_origin}/lti/authorize"),
         token_endpoint: format!("{platform_origin}/token"),
-        keys: PlatformKeySource::JwksUri(format!("{platform_origin}/jwks")),
+        keys: PlatformKeySource::JwksUri(format!("{platform_origin}/lti/jwks")),
     };
     let policy =
         HttpPolicy::default().with_ca_pem(shared_dev_pem().unwrap().ca_cert.as_bytes().to_vec());
@@ -142,19 +146,39 @@ async fn tool_site(platform_origin: &str) -> (Site, Arc<AtomicUsize>) {
     (serve(listener, origin, app).await, completed)
 }
 
+/// The platform's sign-in, as this test stands in for it: the browser is signed in as
+/// `user-17` (sign-in is not what this test is about; `lti_platform` tests it).
+struct SignedIn;
+
+impl PlatformSessions for SignedIn {
+    fn signed_in_user<'a>(&'a self, _headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async { Some("user-17".to_owned()) })
+    }
+}
+
+/// The platform's application (deep linking is not part of these tests).
+struct NoDeepLinking;
+
+impl PlatformApp for NoDeepLinking {
+    fn deep_linking_returned(&self, _result: DeepLinkingReturn) -> BoxFuture<'static, Response> {
+        Box::pin(async { "deep linking is not part of this test".into_response() })
+    }
+}
+
 #[derive(Clone)]
 struct PlatformState {
     origin: String,
     tool_origin: String,
-    key: Arc<TestKey>,
+    platform: Arc<LtiPlatform>,
+    tool: ToolRegistration,
     storage: Option<PlatformStorage>,
 }
 
 /// The platform's course page: the storage frame (when on) and the tool's iframe.
 async fn course_page(State(p): State<PlatformState>) -> Html<String> {
-    let frame = match &p.storage {
-        Some(s) => s.iframe_html(FRAME).unwrap(),
-        None => String::new(),
+    let frame = match (&p.storage, &p.platform.config().storage_target) {
+        (Some(s), Some(target)) => s.iframe_html(target).unwrap(),
+        _ => String::new(),
     };
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>MATH 101</title></head>\
@@ -169,80 +193,99 @@ async fn course_page(State(p): State<PlatformState>) -> Html<String> {
     ))
 }
 
-/// Third-party-initiated login: to the tool's login initiation, naming the storage frame when on.
-async fn start(State(p): State<PlatformState>) -> Redirect {
-    let mut q = vec![
-        ("iss", p.origin.clone()),
-        ("login_hint", "user-17".to_owned()),
-        ("target_link_uri", format!("{}/lti/resource", p.tool_origin)),
-        ("client_id", CLIENT_ID.to_owned()),
-        ("lti_deployment_id", DEPLOYMENT.to_owned()),
-    ];
-    if p.storage.is_some() {
-        q.push(("lti_storage_target", FRAME.to_owned()));
-    }
-    Redirect::to(&format!(
-        "{}/lti/login?{}",
-        p.tool_origin,
-        serde_urlencoded::to_string(q).unwrap()
-    ))
+/// The launch: `LtiPlatform::start_launch`'s third-party-initiated login (with
+/// `lti_storage_target` when the platform's `storage_target` is set).
+async fn start(State(p): State<PlatformState>) -> Response {
+    let spec = LaunchSpec {
+        user_id: "user-17".into(),
+        roles: vec!["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor".into()],
+        name: Some("Ada Lovelace".into()),
+        given_name: None,
+        family_name: None,
+        email: None,
+        context: Context {
+            id: "math-101".into(),
+            label: Some("MATH 101".into()),
+            title: None,
+            types: vec![],
+        },
+        resource_link: Some(ResourceLink {
+            id: "link-1".into(),
+            title: Some("Quiz 1".into()),
+            description: None,
+        }),
+        kind: LaunchKind::ResourceLink,
+        ags: None,
+        nrps: None,
+        custom: Default::default(),
+        target_link_uri: None,
+    };
+    p.platform.start_launch(&p.tool, spec).unwrap()
 }
 
-/// The authorization endpoint: signs the `id_token` and form-posts it to the tool.
-async fn authorize(State(p): State<PlatformState>, RawQuery(q): RawQuery) -> Response {
-    let q: HashMap<String, String> =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).unwrap();
-    assert_eq!(q["client_id"], CLIENT_ID);
-    let redirect_uri = format!("{}/lti/launch", p.tool_origin);
-    assert_eq!(q["redirect_uri"], redirect_uri);
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let claims = json!({
-        "iss": p.origin, "aud": CLIENT_ID, "sub": q["login_hint"], "iat": now, "exp": now + 300,
-        "nonce": q["nonce"], "name": "Ada Lovelace",
-        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
-        "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
-        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT,
-        "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": format!("{}/lti/resource", p.tool_origin),
-        "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1", "title": "Quiz 1"},
-        "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
-        "https://purl.imsglobal.org/spec/lti/claim/context": {"id": "math-101", "label": "MATH 101"}
-    });
-    let token = sign_with(&p.key, &claims);
-    auto_submit_form(
-        "Launching the tool",
-        &redirect_uri,
-        &[("id_token", &token), ("state", &q["state"])],
-    )
-}
-
-/// The platform on `https://127.0.0.1:P` (storage frame on or off) and the tool it launches.
-async fn sites(storage_on: bool) -> (Site, Site, Arc<AtomicUsize>) {
+/// The platform (`LtiPlatform` over the embedded authorization server) on
+/// `https://127.0.0.1:P`, storage frame on or off, and the tool it launches.
+async fn sites(storage_on: bool) -> (Site, Site, Arc<AtomicUsize>, tempfile::TempDir) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!(
         "https://127.0.0.1:{}",
         listener.local_addr().unwrap().port()
     );
-    let (tool, completed) = tool_site(&origin).await;
-    let key = Arc::new(rsa_key("platform-k1"));
-    let doc = jwks(&[&key]);
+    let (tool_site, completed) = tool_site(&origin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = shared_dev_pem().unwrap().ca_cert.as_bytes().to_vec();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("authz.sqlite")).unwrap());
+    let authz = AuthorizationServer::builder(origin.clone(), store)
+        .signing_algorithm(SigningAlgorithm::RS256)
+        .jwks_uri_policy(JwksUriPolicy {
+            allow_private_addresses: true,
+            ca_pem: Some(ca),
+        })
+        .build()
+        .await
+        .unwrap();
+    let tool = ToolRegistration {
+        client_id: CLIENT_ID.into(),
+        name: "Quiz tool".into(),
+        deployment_id: DEPLOYMENT.into(),
+        initiate_login_uri: format!("{}/lti/login", tool_site.origin),
+        redirect_uris: vec![format!("{}/lti/launch", tool_site.origin)],
+        target_link_uri: format!("{}/lti/resource", tool_site.origin),
+        deep_linking_uri: None,
+        keys: ToolKeySource::JwksUri(format!("{}/lti/jwks", tool_site.origin)),
+        scopes: vec![],
+        domain: None,
+        custom_parameters: Default::default(),
+    };
+    tool.validate().unwrap();
+    authz.put_client(tool.to_client(1)).await.unwrap();
+    let mut config = PlatformConfig::new(origin.clone());
+    config.storage_target = storage_on.then(|| FRAME.to_owned());
+    let platform =
+        LtiPlatform::new(authz, config, Arc::new(SignedIn), Arc::new(NoDeepLinking)).unwrap();
     let storage = storage_on
-        .then(|| PlatformStorage::new(Arc::new(vec![tool.origin.clone()]) as Arc<dyn ToolOrigins>));
+        .then(|| PlatformStorage::new(Arc::new(tool.storage_origins()) as Arc<dyn ToolOrigins>));
     let state = PlatformState {
         origin: origin.clone(),
-        tool_origin: tool.origin.clone(),
-        key,
+        tool_origin: tool_site.origin.clone(),
+        platform: platform.clone(),
+        tool,
         storage: storage.clone(),
     };
     let mut app = Router::new()
         .route("/course", get(course_page))
         .route("/start", get(start))
-        .route("/authorize", get(authorize))
-        .route("/jwks", get(move || async move { axum::Json(doc) }))
-        .with_state(state);
+        .with_state(state)
+        .merge(platform.router_with_authorization_server());
     if let Some(s) = &storage {
         app = app.merge(s.router());
     }
-    (serve(listener, origin, app).await, tool, completed)
+    (
+        serve(listener, origin, app).await,
+        tool_site,
+        completed,
+        dir,
+    )
 }
 
 /// Blocks third-party cookies in the profile (Chromium's `CookieControlsMode::kBlockThirdParty`).
@@ -301,7 +344,7 @@ fn save(png: &[u8], name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_storage() {
     let driver = start_driver().await;
-    let (platform, _tool, completed) = sites(true).await;
+    let (platform, _tool, completed, _dir) = sites(true).await;
     let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
     browser
         .goto(&format!("{}/course", platform.origin))
@@ -328,7 +371,7 @@ async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_third_party_cookies_blocked_and_no_platform_storage_the_tool_says_why() {
     let driver = start_driver().await;
-    let (platform, _tool, completed) = sites(false).await;
+    let (platform, _tool, completed, _dir) = sites(false).await;
     let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
     browser
         .goto(&format!("{}/course", platform.origin))
@@ -358,7 +401,7 @@ async fn control_with_third_party_cookies_allowed_the_cookie_alone_launches() {
     // The same platform without storage, in a profile that allows third-party cookies: the
     // launch succeeds with the cookie, so the refusal above is the blocking's doing.
     let driver = start_driver().await;
-    let (platform, _tool, completed) = sites(false).await;
+    let (platform, _tool, completed, _dir) = sites(false).await;
     let (browser, _profile) = browser_allowing_third_party_cookies(&driver).await;
     browser
         .goto(&format!("{}/course", platform.origin))
@@ -401,7 +444,7 @@ next(0);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_storage_frame_serves_registered_origins_only_and_keeps_each_origins_keys_apart() {
     let driver = start_driver().await;
-    let (platform, tool, _completed) = sites(true).await;
+    let (platform, tool, _completed, _dir) = sites(true).await;
     let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
     browser
         .goto(&format!("{}/course", platform.origin))
