@@ -21,6 +21,7 @@ mod demo_shared_data_dir;
 mod eduapi_v1p0;
 mod lti_ags;
 mod lti_nrps;
+mod lti_tool_demo;
 mod multi_instance;
 mod oneroster_v1p2_gradebook;
 mod oneroster_v1p2_org;
