@@ -115,13 +115,23 @@ async fn launch(
     platform: &TestPlatform,
     spec: &LaunchSpec<'_>,
 ) -> reqwest::Response {
+    launch_at(&tool.urls, browser, platform, spec).await
+}
+
+/// [`launch`] at the tool's URLs `urls`.
+async fn launch_at(
+    urls: &ToolUrls,
+    browser: &reqwest::Client,
+    platform: &TestPlatform,
+    spec: &LaunchSpec<'_>,
+) -> reqwest::Response {
     let target = if spec.deep_linking {
-        &tool.urls.deep_linking_uri
+        &urls.deep_linking_uri
     } else {
-        &tool.urls.target_link_uri
+        &urls.target_link_uri
     };
     let login = browser
-        .get(&tool.urls.initiate_login_uri)
+        .get(&urls.initiate_login_uri)
         .query(&[
             ("iss", platform.issuer.as_str()),
             ("login_hint", spec.sub),
@@ -143,7 +153,7 @@ async fn launch(
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let location = url::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
     let query: BTreeMap<String, String> = location.query_pairs().into_owned().collect();
-    assert_eq!(query["redirect_uri"], tool.urls.redirect_uri);
+    assert_eq!(query["redirect_uri"], urls.redirect_uri);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut claims = json!({
         "iss": platform.issuer,
@@ -199,7 +209,7 @@ async fn launch(
     }
     let id_token = platform.key.sign(&claims).unwrap();
     browser
-        .post(&tool.urls.redirect_uri)
+        .post(&urls.redirect_uri)
         .header("cookie", cookie)
         .form(&[("id_token", id_token.as_str()), ("state", &query["state"])])
         .send()
@@ -476,6 +486,46 @@ async fn a_signed_launch_shows_the_user_roles_and_context_and_instructor_tools()
     .await;
     assert_eq!(forged.status().as_u16(), 401);
     assert!(forged.text().await.unwrap().contains("LTI launch refused"));
+    tool.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn on_a_loopback_address_the_tool_also_answers_as_localhost() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = TestPlatform::new("https://platform.example", "https://platform.example/token");
+    platform.write_platforms_json(dir.path());
+    let tool = LtiToolDemo::start(loopback(), dir.path().to_path_buf(), None)
+        .await
+        .unwrap();
+    let client = browser(&tool.ca_pem);
+    // What a tester does: `127.0.0.1` replaced by `localhost` in every URL of tool.json.
+    let origin = format!("https://localhost:{}", tool.addr.port());
+    let localhost = ToolUrls::at(&origin);
+    let spec = LaunchSpec {
+        sub: "teacher-1",
+        name: "Ada Teacher",
+        roles: &[INSTRUCTOR],
+        deep_linking: false,
+        services: None,
+    };
+    // Login, redirect_uri and launch all stay on localhost (where the state cookie lives).
+    let r = launch_at(&localhost, &client, &platform, &spec).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("teacher-1"));
+
+    // Each origin accepts only its own target_link_uri (LTI-05 holds per origin).
+    let mixed = client
+        .get(&localhost.initiate_login_uri)
+        .query(&[
+            ("iss", platform.issuer.as_str()),
+            ("login_hint", "teacher-1"),
+            ("target_link_uri", tool.urls.target_link_uri.as_str()),
+            ("client_id", CLIENT_ID),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mixed.status().as_u16(), 403);
     tool.shutdown().await.unwrap();
 }
 
