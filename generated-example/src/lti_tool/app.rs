@@ -23,6 +23,7 @@ use super::pages::{
     render,
 };
 use super::services::Services;
+use super::tool_json::{DEEP_LINKING_PATH, RESOURCE_PATH};
 
 /// The content the deep-linking picker offers; each is shown when its type is among the
 /// platform's `accept_types`.
@@ -55,8 +56,6 @@ pub(crate) struct DemoApp {
     pub(crate) memory: LaunchMemory,
     pub(crate) services: Services,
     pub(crate) tool_keys: Arc<ToolKeys>,
-    /// The resource-link target, which the picker's `ltiResourceLink` items launch.
-    pub(crate) resource_target: String,
 }
 
 /// Whether the launch's user teaches: a role URI holding `#Instructor` (the context role
@@ -411,6 +410,16 @@ async fn members(State(app): State<Arc<DemoApp>>, Path(launch_id): Path<String>)
     )
 }
 
+/// The resource-link target on the origin the deep-linking launch came to (the tool answers
+/// at several, see `hosts`), which the picker's `ltiResourceLink` items launch.
+fn resource_target(launch: &DeepLinkingLaunch) -> String {
+    let target = &launch.claims.target_link_uri;
+    match target.strip_suffix(DEEP_LINKING_PATH) {
+        Some(origin) => format!("{origin}{RESOURCE_PATH}"),
+        None => target.clone(),
+    }
+}
+
 fn content_item(item: &PickerItem, resource_target: &str) -> ContentItem {
     let mut content = match item.item_type {
         "ltiResourceLink" => {
@@ -455,7 +464,7 @@ async fn deep_link(
         );
     };
     let response =
-        DeepLinkingResponse::new(launch, vec![content_item(picked, &app.resource_target)])
+        DeepLinkingResponse::new(launch, vec![content_item(picked, &resource_target(launch))])
             .with_message(format!("Added “{}”", picked.title))
             .with_log(format!("lti-demo tool: {}", picked.key));
     let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -12,6 +12,7 @@
 //! | `launches` | launches remembered by an unguessable `launch_id`, each with its CSRF token |
 //! | `services` | the generated AGS and NRPS clients on a client-assertion token source |
 //! | `pages` | the askama pages (`templates/lti_tool_*.html`) |
+//! | `hosts` | one listener, several origins: the address's and, on loopback, `localhost` |
 //! | `app` | the [`LtiToolApp`](ims_runtime::lti::LtiToolApp) and the `/launches/{launch_id}/…` routes |
 //! | `server` | [`LtiToolDemo::start`] and [`run`]: everything above on one TLS listener |
 //!
@@ -28,12 +29,20 @@
 //! | `GET /launches/{launch_id}/members` | list the members through NRPS (instructors) |
 //! | `POST /launches/{launch_id}/deep-link` | return the picked content item to the platform |
 //!
+//! **As `localhost`.** `tool.json` names the host of `--addr` (`127.0.0.1`). On a loopback address
+//! the tool also answers at `https://localhost:Q` (the certificate covers both), with a
+//! `redirect_uri` and `target_link_uri`s of that origin. A tester who wants the tool on
+//! `localhost` (e.g. a browser test framing it cross-site in a platform on `127.0.0.1`) replaces
+//! `127.0.0.1` by `localhost` in every URL of `tool.json` before giving them to the platform;
+//! login, `redirect_uri` and launch then all stay on `localhost`, where the state cookie lives.
+//!
 //! The tool's own session for these pages uses no cookie at all: the launch page is inside the
 //! platform's iframe, where browsers blocking third-party cookies would drop it. The
 //! `launch_id` in the URL is the capability (256 random bits, remembered server-side, bounded
 //! and expiring) and every form carries a CSRF token bound to that launch.
 
 mod app;
+mod hosts;
 mod keys;
 mod launches;
 mod pages;

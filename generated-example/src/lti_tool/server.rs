@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use ims_runtime::client::ClientError;
 use ims_runtime::lti::{
-    LaunchStoreError, LtiPaths, LtiTool, LtiToolConfig, LtiToolError, RegistrationError,
-    SqliteLaunchStore,
+    LaunchStore, LaunchStoreError, LtiPaths, LtiTool, LtiToolConfig, LtiToolError,
+    PlatformRegistry, RegistrationError, SqliteLaunchStore,
 };
 use ims_runtime::tls::dev::DevCertificates;
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::app::{DemoApp, launch_routes};
+use super::hosts::ByHost;
 use super::keys::load_or_create_tool_keys;
 use super::launches::LaunchMemory;
 use super::platforms::load_platforms;
@@ -118,6 +119,16 @@ fn public_addr(bound: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, bound.port())
 }
 
+/// The origins the tool answers at: the address's, and `https://localhost:PORT` too when the
+/// address is loopback (the development certificate covers both).
+fn served_origins(addr: SocketAddr) -> Vec<String> {
+    let mut origins = vec![format!("https://{addr}")];
+    if addr.ip().is_loopback() {
+        origins.push(format!("https://localhost:{}", addr.port()));
+    }
+    origins
+}
+
 impl LtiToolDemo {
     /// Starts the tool: reads `platforms.json` and the trust roots (`extra_ca` in addition to
     /// the system's), binds `addr`, makes sure `data_dir` holds a development CA and a server
@@ -156,30 +167,45 @@ impl LtiToolDemo {
         let ca_pem = certs.ca_pem_bytes()?;
 
         let urls = ToolUrls::at(&origin);
-        let tool = Arc::new(LtiTool::new(
-            LtiToolConfig::new(
-                urls.redirect_uri.clone(),
-                vec![urls.target_link_uri.clone(), urls.deep_linking_uri.clone()],
-            ),
-            registry,
-            store,
-            Arc::clone(&tool_keys),
-            policy.clone(),
-        )?);
+        let mut tools = Vec::new();
+        for served in served_origins(addr) {
+            let at = ToolUrls::at(&served);
+            let tool = Arc::new(LtiTool::new(
+                LtiToolConfig::new(
+                    at.redirect_uri.clone(),
+                    vec![at.target_link_uri.clone(), at.deep_linking_uri.clone()],
+                ),
+                Arc::clone(&registry) as Arc<dyn PlatformRegistry>,
+                Arc::clone(&store) as Arc<dyn LaunchStore>,
+                Arc::clone(&tool_keys),
+                policy.clone(),
+            )?);
+            tools.push((served, tool));
+        }
+        // The first origin is the address's own; its tool calls the platforms' services (all
+        // the tools share the registry and keys, so any would do).
+        let primary = Arc::clone(&tools[0].1);
         let app = Arc::new(DemoApp {
             memory: LaunchMemory::default(),
-            services: Services::new(Arc::clone(&tool), policy),
+            services: Services::new(Arc::clone(&primary), policy),
             tool_keys,
-            resource_target: urls.target_link_uri.clone(),
         });
         let paths = LtiPaths {
             login: LOGIN_PATH.into(),
             launch: LAUNCH_PATH.into(),
             jwks: JWKS_PATH.into(),
         };
-        let router = tool
-            .router(app.clone(), &paths)
-            .merge(launch_routes(Arc::clone(&app)));
+        let by_host = tools
+            .iter()
+            .map(|(served, tool)| {
+                let authority = served.trim_start_matches("https://").to_ascii_lowercase();
+                let router = tool
+                    .router(app.clone(), &paths)
+                    .merge(launch_routes(Arc::clone(&app)));
+                (authority, router)
+            })
+            .collect();
+        let router = ByHost::new(by_host).into_router();
 
         urls.write(&dir)?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -205,7 +231,7 @@ impl LtiToolDemo {
             urls,
             ca_pem,
             data_dir: dir,
-            tool,
+            tool: primary,
             stop: Some(stop),
             server_task,
         })
