@@ -2,7 +2,7 @@
 //! tool, each over TLS with its own development CA.
 //!
 //! ```text
-//! lti-demo platform --addr 127.0.0.1:P --data-dir D [--ca FILE]...
+//! lti-demo platform --addr 127.0.0.1:P --data-dir D [--ca FILE]... [--no-platform-storage]
 //! lti-demo tool     --addr 127.0.0.1:Q --data-dir E [--ca FILE]
 //! ```
 //!
@@ -67,6 +67,10 @@ struct PlatformArgs {
     /// own (e.g. a tool's `ca.pem`); repeatable.
     #[arg(long = "ca")]
     ca: Vec<PathBuf>,
+    /// Do not offer LTI Platform Storage to tools (they fall back to their cookies, which
+    /// browsers blocking third-party cookies refuse in the course page's iframes).
+    #[arg(long)]
+    no_platform_storage: bool,
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -78,6 +82,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 addr: args.addr,
                 data_dir: args.data_dir,
                 extra_ca: args.ca,
+                platform_storage: !args.no_platform_storage,
             },
             signal,
         )

@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 use ims_runtime::authorization_server::{AuthorizationServer, JwksUriPolicy, SqliteStore};
 use ims_runtime::lti::dynamic_registration::{PlatformRegistrar, RegistrationTokens};
 use ims_runtime::lti::platform::{LtiPlatform, PlatformConfig, ToolRegistration};
+use ims_runtime::lti::platform_storage::PlatformStorage;
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::dev::DevCertificates;
 use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
@@ -35,8 +36,10 @@ use tower::ServiceExt as _;
 
 use super::error::LtiPlatformError;
 use super::gradebook::{GRADEBOOK_DB, Gradebook, LineItemFilter};
-use super::launching::{self, CourseContent, SessionLookup};
-use super::pages::{ContentItemView, CoursePage, LoginPage, ScoreView, ToolView, html, refusal};
+use super::launching::{self, CourseContent, RegisteredOrigins, SessionLookup};
+use super::pages::{
+    ContentItemView, CoursePage, LoginPage, ScoreView, StorageFrame, ToolView, html, refusal,
+};
 use super::services::{Course, CourseUrls, PlatformAgs, PlatformNrps};
 use super::session::Sessions;
 use super::tools::{PlatformEndpoints, ToolDirectory};
@@ -48,6 +51,8 @@ use crate::{lti_ags_v2p0, lti_nrps_v2p0};
 pub const AUTHZ_DB: &str = "authz.sqlite";
 /// The development CA certificate, inside the data directory.
 pub const CA_FILE: &str = "ca.pem";
+/// The name of the course page's platform-storage frame (`lti_storage_target`).
+pub const STORAGE_FRAME_NAME: &str = "lti-platform-storage";
 /// LTI Dynamic Registration's registration endpoint.
 pub const REGISTRATION_PATH: &str = "/lti/register";
 /// The authorization server's token endpoint.
@@ -79,6 +84,9 @@ pub struct PlatformDemoConfig {
     /// CA certificates (PEM files) trusted, besides the platform's own `ca.pem`, when fetching
     /// tools' `jwks_uri` (tools serving TLS with their own development CA).
     pub extra_ca: Vec<PathBuf>,
+    /// Whether the course page offers LTI Platform Storage (the `lti_storage_target` frame);
+    /// off, tools fall back to their cookies (what a browser blocking them refuses).
+    pub platform_storage: bool,
 }
 
 /// What every handler reads.
@@ -104,6 +112,8 @@ pub struct PlatformState {
     pub platform: Arc<LtiPlatform>,
     /// LTI Dynamic Registration's registration endpoint and its tokens.
     pub registrar: Arc<PlatformRegistrar>,
+    /// The platform-storage frame, when storage is on.
+    pub storage: Option<PlatformStorage>,
 }
 
 impl PlatformState {
@@ -227,6 +237,9 @@ impl LtiPlatformDemo {
         let mut platform_config = PlatformConfig::new(origin.clone());
         platform_config.registration_endpoint = Some(format!("{origin}{REGISTRATION_PATH}"));
         platform_config.platform_name = "ims-codegen LTI demo platform".into();
+        platform_config.storage_target = config
+            .platform_storage
+            .then(|| STORAGE_FRAME_NAME.to_owned());
         let paths = platform_config.paths.clone();
         let endpoints = PlatformEndpoints {
             issuer: origin.clone(),
@@ -281,6 +294,9 @@ impl LtiPlatformDemo {
             )
             .with_scopes(lti_scopes()),
         );
+        let storage = config
+            .platform_storage
+            .then(|| PlatformStorage::new(Arc::new(RegisteredOrigins(Arc::clone(&tools)))));
         let state = Arc::new(PlatformState {
             origin: origin.clone(),
             course,
@@ -292,6 +308,7 @@ impl LtiPlatformDemo {
             authz: authz.clone(),
             platform: Arc::clone(&platform),
             registrar: Arc::clone(&registrar),
+            storage: storage.clone(),
         });
         // Set once, here; the callback answers 503 only if called before (it cannot be).
         let _ = content.state.set(Arc::clone(&state));
@@ -310,6 +327,7 @@ impl LtiPlatformDemo {
             .with_state(Arc::clone(&state))
             .merge(platform.router())
             .merge(registrar.router(REGISTRATION_PATH))
+            .merge(storage.map(|s| s.router()).unwrap_or_default())
             .route_service("/courses/{course_id}/lineitems", ags.clone())
             .route_service("/courses/{course_id}/lineitems/{*rest}", ags)
             .route_service("/courses/{course_id}/memberships", under_lti_prefix(nrps))
@@ -590,6 +608,9 @@ fn course_view(state: &PlatformState, user: String) -> Result<CoursePage, LtiPla
         tools,
         content_items,
         scores,
-        storage_frame: None,
+        storage_frame: state.storage.as_ref().map(|s| StorageFrame {
+            name: STORAGE_FRAME_NAME.to_owned(),
+            src: s.frame_path().to_owned(),
+        }),
     })
 }

@@ -11,8 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures_util::future::BoxFuture;
 use ims_runtime::lti::platform::{
-    DeepLinkingReturn, LaunchKind, LaunchSpec, PlatformApp, PlatformSessions,
+    DeepLinkingReturn, LaunchKind, LaunchSpec, PlatformApp, PlatformSessions, ToolRegistration,
 };
+use ims_runtime::lti::platform_storage::ToolOrigins;
 use ims_runtime::lti::{AgsEndpoint, Context, NrpsService, ResourceLink};
 use serde::Deserialize;
 
@@ -288,23 +289,43 @@ pub async fn register_tool(
             ),
         );
     }
-    let Some(mut target) = q
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .filter(|u| u.scheme() == "https" && u.host().is_some())
-    else {
+    let Some(url) = q.url.as_deref() else {
         return refusal(
             StatusCode::BAD_REQUEST,
             "Which tool?",
             "Give the tool's registration URL as ?url=https://… (the registration_uri of its tool.json).",
         );
     };
-    let token = state.registrar.tokens().issue(REGISTRATION_TOKEN_TTL);
-    target
-        .query_pairs_mut()
-        .append_pair("openid_configuration", &state.openid_configuration_url())
-        .append_pair("registration_token", &token);
-    tracing::info!(admin = %user_id, tool = %target.origin().ascii_serialization(), "dynamic registration started");
-    Redirect::to(target.as_str()).into_response()
+    let target = match state.registrar.initiation_url(
+        url,
+        &state.openid_configuration_url(),
+        REGISTRATION_TOKEN_TTL,
+    ) {
+        Ok(target) => target,
+        Err(_) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "Not a registration URL",
+                "The tool's registration URL must be an absolute https URL without a fragment (the registration_uri of its tool.json).",
+            );
+        }
+    };
+    tracing::info!(admin = %user_id, "dynamic registration started");
+    Redirect::to(&target).into_response()
+}
+
+/// The origins of every registered tool, which the platform-storage frame serves.
+#[derive(Debug, Clone)]
+pub struct RegisteredOrigins(pub Arc<super::tools::ToolDirectory>);
+
+impl ToolOrigins for RegisteredOrigins {
+    fn tool_origins(&self) -> BoxFuture<'_, Vec<String>> {
+        let origins = self
+            .0
+            .all()
+            .iter()
+            .flat_map(ToolRegistration::storage_origins)
+            .collect();
+        Box::pin(async move { origins })
+    }
 }

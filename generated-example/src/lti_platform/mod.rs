@@ -40,6 +40,7 @@ pub async fn run(
             addr,
             data_dir,
             extra_ca: Vec::new(),
+            platform_storage: true,
         },
         shutdown,
     )

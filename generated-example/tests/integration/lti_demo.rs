@@ -221,6 +221,17 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
     );
     let course = browser.sign_in(&platform, "instructor").await;
     assert_eq!(course.status, StatusCode::OK, "{}", course.body);
+    // The platform-storage frame (LTI Client Side postMessages) is on the course page.
+    assert!(
+        course.body.contains("name=\"lti-platform-storage\""),
+        "{}",
+        course.body
+    );
+    let frame = browser
+        .get(&format!("{}/lti/storage-frame", platform.origin()))
+        .await;
+    assert_eq!(frame.status, StatusCode::OK);
+    assert!(frame.body.contains(&tool.origin()), "{}", frame.body);
     assert!(
         course.body.contains("/courses/course-1/launch/demo-tool"),
         "{}",

@@ -151,6 +151,16 @@ pub fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The URL of a `<meta http-equiv="refresh" content="0;url=…">`.
+pub fn meta_refresh(html: &str) -> Option<String> {
+    let at = html.find("http-equiv=\"refresh\"")?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = html[at..].find('>')? + at;
+    let content = attribute(&html[tag_start..tag_end], "content")?;
+    let (_, url) = content.split_once("url=")?;
+    Some(url.to_owned())
+}
+
 /// A form: its action, method and fields (name, value) in order.
 pub type Form = (String, String, Vec<(String, String)>);
 
@@ -284,6 +294,16 @@ impl Browser {
         for _ in 0..20 {
             if page.status.is_redirection() {
                 let next = page.location.clone().unwrap();
+                page = self.send(Method::GET, &next, None).await;
+            } else if page.status == StatusCode::OK
+                && let Some(next) = meta_refresh(&page.body)
+            {
+                // What a browser without JavaScript does with `<noscript>` meta refreshes.
+                let next = url::Url::parse(&page.url)
+                    .unwrap()
+                    .join(&next)
+                    .unwrap()
+                    .to_string();
                 page = self.send(Method::GET, &next, None).await;
             } else if page.status == StatusCode::OK
                 && let Some((action, _, fields)) = form_with(&page.body, "lti-auto-submit")
