@@ -249,6 +249,16 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
         "{session:?}"
     );
 
+    // An unknown tool is a 404 page; the registration page is for administrators.
+    let unknown = browser
+        .get(&format!(
+            "{}/courses/course-1/launch/no-such-tool",
+            platform.origin()
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert!(unknown.body.contains("No such tool"), "{}", unknown.body);
+
     // Resource-link launch: the tool's page shows the user, roles and context.
     let launched = browser.get(&launch_url).await;
     assert_eq!(launched.status, StatusCode::OK, "{}", launched.body);
@@ -597,4 +607,38 @@ async fn nrps_pages_by_limit_and_the_token_endpoint_takes_assertions_for_itself_
     unique.dedup();
     assert_eq!(unique.len(), members.len());
     platform.stop("-TERM");
+}
+
+#[test]
+fn a_bad_tools_json_stops_the_start_naming_the_file_the_entry_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tools.json"),
+        r#"[{"name": "quiz", "initiate_login_uri": "http://tool.example/login", "redirect_uris": ["https://tool.example/launch"], "target_link_uri": "https://tool.example/", "jwks_uri": "https://tool.example/jwks", "scopes": []}]"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(super::lti_demo_support::BIN)
+        .args([
+            "platform",
+            "--addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tools.json")
+            && err.contains("entry 0 ('quiz')")
+            && err.contains("initiate_login_uri")
+            && err.contains("https"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("registrations.json").exists(),
+        "nothing is written for a refused start"
+    );
 }
