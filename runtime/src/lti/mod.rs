@@ -20,6 +20,7 @@
 //! | `tool` | [`LtiTool`]: the above put together, with its configuration |
 //! | `routes` | the axum routes (login initiation, launch, JWKS) and the [`LtiToolApp`] handler trait |
 //! | [`platform`] | the platform side: registered tools, launching them |
+//! | [`dynamic_registration`] | LTI Dynamic Registration 1.0, both sides: the platform's registration endpoint and tokens, the tool's registration page |
 //!
 //! Sources: LTI 1.3 Core (1EdTech, <https://www.imsglobal.org/spec/lti/v1p3/>), 1EdTech Security
 //! Framework 1.1 §5.1 (<https://www.imsglobal.org/spec/security/v1p1/>), LTI Deep Linking 2.0
@@ -27,6 +28,7 @@
 
 mod claims;
 mod deep_linking;
+pub mod dynamic_registration;
 mod error;
 mod launch;
 mod launch_store;
@@ -56,6 +58,7 @@ pub use launch_validation::MAX_ID_TOKEN_BYTES;
 pub use login::{LoginInitiation, LoginRedirect};
 pub use pages::auto_submit_form;
 pub use platform_keys::PlatformKeyCache;
+pub use registration::FilePlatformRegistry;
 pub use registration::{
     PlatformKeySource, PlatformRegistration, PlatformRegistry, RegistrationError,
     StaticPlatformRegistry,
