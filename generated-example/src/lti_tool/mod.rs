@@ -6,7 +6,7 @@
 //! | module | job |
 //! |---|---|
 //! | `tool_json` | the tool's URLs (`E/tool.json`), written before the port opens |
-//! | `platforms` | the platforms it trusts, from `E/platforms.json` |
+//! | `platforms` | the platforms it trusts, `E/platforms.json`, grown by Dynamic Registration |
 //! | `keys` | its signing keys, kept in `E/tool-keys.json` (the same JWKS after a restart) |
 //! | `trust` | the HTTP policy of its outgoing calls: system roots plus `--ca` |
 //! | `launches` | launches remembered by an unguessable `launch_id`, each with its CSRF token |
@@ -57,6 +57,8 @@ pub use launches::{
     LAUNCH_LIFETIME, LaunchMemory, MAX_REMEMBERED_LAUNCHES, Remembered, RememberedKind,
 };
 pub use platforms::{PLATFORMS_FILE, load_platforms};
-pub use server::{LAUNCH_STORE_FILE, LtiToolDemo, LtiToolDemoError, RunningToolDemo, run};
+pub use server::{
+    LAUNCH_STORE_FILE, LtiToolDemo, LtiToolDemoError, RunningToolDemo, TOOL_NAME, run,
+};
 pub use tool_json::{TOOL_JSON_FILE, ToolUrls};
 pub use trust::outgoing_policy;

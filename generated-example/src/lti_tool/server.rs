@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ims_runtime::client::ClientError;
+use ims_runtime::lti::dynamic_registration::{
+    DynamicRegistrationError, ToolRegistrar, ToolRegistrarConfig,
+};
 use ims_runtime::lti::{
     LaunchStore, LaunchStoreError, LtiPaths, LtiTool, LtiToolConfig, LtiToolError,
     PlatformRegistry, RegistrationError, SqliteLaunchStore,
@@ -27,12 +30,14 @@ use super::keys::load_or_create_tool_keys;
 use super::launches::LaunchMemory;
 use super::platforms::load_platforms;
 use super::services::Services;
-use super::tool_json::{JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, ToolUrls};
+use super::tool_json::{JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, REGISTRATION_PATH, ToolUrls};
 use super::trust::outgoing_policy;
 use crate::demo::app::DemoError;
 
 /// Pending logins and spent nonces, inside the data directory.
 pub const LAUNCH_STORE_FILE: &str = "lti-launches.sqlite";
+/// The tool's name, as LTI Dynamic Registration gives it to platforms (`client_name`).
+pub const TOOL_NAME: &str = "LTI demo tool";
 /// How long in-flight requests may take to finish after a shutdown request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -90,6 +95,9 @@ pub enum LtiToolDemoError {
         /// What is wrong.
         detail: String,
     },
+    /// The Dynamic Registration configuration was refused.
+    #[error(transparent)]
+    Registration(#[from] DynamicRegistrationError),
     /// The launch store could not be opened.
     #[error("launch store: {0}")]
     LaunchStore(#[from] LaunchStoreError),
@@ -168,8 +176,21 @@ impl LtiToolDemo {
 
         let urls = ToolUrls::at(&origin);
         let mut tools = Vec::new();
+        let mut registrars = Vec::new();
         for served in served_origins(addr) {
             let at = ToolUrls::at(&served);
+            registrars.push(Arc::new(ToolRegistrar::new(
+                ToolRegistrarConfig::new(
+                    TOOL_NAME,
+                    at.initiate_login_uri.clone(),
+                    vec![at.redirect_uri.clone()],
+                    at.target_link_uri.clone(),
+                    at.jwks_uri.clone(),
+                )
+                .with_deep_linking_uri(at.deep_linking_uri.clone()),
+                Arc::clone(&registry),
+                policy.clone(),
+            )?));
             let tool = Arc::new(LtiTool::new(
                 LtiToolConfig::new(
                     at.redirect_uri.clone(),
@@ -197,10 +218,12 @@ impl LtiToolDemo {
         };
         let by_host = tools
             .iter()
-            .map(|(served, tool)| {
+            .zip(&registrars)
+            .map(|((served, tool), registrar)| {
                 let authority = served.trim_start_matches("https://").to_ascii_lowercase();
                 let router = tool
                     .router(app.clone(), &paths)
+                    .merge(registrar.router(REGISTRATION_PATH))
                     .merge(launch_routes(Arc::clone(&app)));
                 (authority, router)
             })

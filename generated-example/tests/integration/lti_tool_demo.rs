@@ -24,10 +24,15 @@ use ims_generated_example::lti_tool::{
 };
 use ims_generated_example::{lti_ags_v2p0, lti_nrps_v2p0};
 use ims_runtime::authorization_server::{
-    AuthorizationServer, GrantType, NewClient, SqliteStore, TokenEndpointAuthMethod,
+    AuthorizationServer, GrantType, JwksUriPolicy, NewClient, SqliteStore, TokenEndpointAuthMethod,
 };
+use ims_runtime::client::{HttpPolicy, TokenSource, TokenSourceOptions};
 use ims_runtime::codegen::{ImsError, LinkedPage, RequestContext, Uri};
 use ims_runtime::lti::ToolKey;
+use ims_runtime::lti::dynamic_registration::{
+    LTI_PLATFORM_CONFIGURATION, LTI_SERVICE_SCOPES, PlatformRegistrar, RegistrationTokens,
+};
+use ims_runtime::lti::platform::ToolRegistration;
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::testing::shared_dev_pem;
 use ims_runtime::tls::{ServeOptions, TlsConfig, serve_tls_with};
@@ -1048,4 +1053,116 @@ async fn a_deep_linking_launch_offers_a_picker_answered_by_a_signed_jwt_form() {
         .unwrap();
     assert_eq!(again.status().as_u16(), 404);
     tool.shutdown().await.unwrap();
+}
+
+/// The platform's OpenID configuration for Dynamic Registration (OIDC Discovery plus the LTI
+/// platform configuration).
+fn openid_configuration(origin: &str) -> Value {
+    json!({
+        "issuer": origin,
+        "authorization_endpoint": format!("{origin}/authorize"),
+        "token_endpoint": format!("{origin}/token"),
+        "jwks_uri": format!("{origin}/jwks.json"),
+        "registration_endpoint": format!("{origin}/lti/register-tool"),
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["id_token"],
+        "scopes_supported": ["openid", lti_ags_v2p0::scopes::SCORE],
+        LTI_PLATFORM_CONFIGURATION: {
+            "product_family_code": "lti-tool-demo-test",
+            "version": "1",
+            "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]
+        }
+    })
+}
+
+#[tokio::test]
+async fn dynamic_registration_at_the_registration_uri_adds_a_platform_durably() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform_ca = dir.path().join("platform-ca.pem");
+    std::fs::write(&platform_ca, &shared_dev_pem().unwrap().ca_cert).unwrap();
+    let data_dir = dir.path().join("tool");
+    let tool = LtiToolDemo::start(loopback(), data_dir.clone(), Some(platform_ca.clone()))
+        .await
+        .unwrap();
+
+    // A fresh platform: the embedded AS (fetching the tool's JWKS over the tool's dev CA), its
+    // registration endpoint and OpenID configuration.
+    let store_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
+    let origin = format!("https://{}", listener.local_addr().unwrap());
+    let store = Arc::new(SqliteStore::open(&store_dir.path().join("authz.sqlite")).unwrap());
+    let authz = AuthorizationServer::builder(origin.clone(), store)
+        .scopes(LTI_SERVICE_SCOPES)
+        .jwks_uri_policy(JwksUriPolicy {
+            allow_private_addresses: true,
+            ca_pem: Some(tool.ca_pem.clone()),
+        })
+        .build()
+        .await
+        .unwrap();
+    let registrar = Arc::new(PlatformRegistrar::new(
+        authz.clone(),
+        origin.clone(),
+        Arc::new(RegistrationTokens::new()),
+        Arc::new(|_: &ToolRegistration| {}),
+    ));
+    let configuration = openid_configuration(&origin).to_string();
+    let router = authz
+        .router()
+        .merge(registrar.router("/lti/register-tool"))
+        .route(
+            "/lti/openid-configuration",
+            axum::routing::get(move || async move {
+                ([("content-type", "application/json")], configuration)
+            }),
+        );
+    let stop = serve(listener, router).await;
+
+    // The administrator's browser goes to the tool's registration_uri (from tool.json).
+    let start = registrar
+        .initiation_url(
+            &tool.urls.registration_uri,
+            &format!("{origin}/lti/openid-configuration"),
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let r = browser(&tool.ca_pem).get(&start).send().await.unwrap();
+    let status = r.status().as_u16();
+    let page = r.text().await.unwrap();
+    assert_eq!(status, 200, "{page}");
+
+    // platforms.json now holds the platform, the tool trusts it at once and after a restart,
+    // and gets a service token by client assertion with keys nobody copied.
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(data_dir.join(PLATFORMS_FILE)).unwrap()).unwrap();
+    let entry = &stored.as_array().unwrap()[0];
+    assert_eq!(entry["issuer"], origin.as_str());
+    assert_eq!(entry["token_endpoint"], format!("{origin}/token"));
+    let client_id = entry["client_id"].as_str().unwrap().to_owned();
+    let registration = tool.tool.registry().find(&origin, &client_id).unwrap();
+    let source = tool
+        .tool
+        .service_token_source(
+            &registration,
+            TokenSourceOptions {
+                http: HttpPolicy::default().with_ca_pem(shared_dev_pem().unwrap().ca_cert.clone()),
+                ..TokenSourceOptions::default()
+            },
+        )
+        .unwrap();
+    let token = source.token(&[lti_ags_v2p0::scopes::SCORE]).await.unwrap();
+    assert_eq!(token.scopes(), [lti_ags_v2p0::scopes::SCORE.to_owned()]);
+    tool.shutdown().await.unwrap();
+
+    let again = LtiToolDemo::start(loopback(), data_dir, Some(platform_ca))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.tool.registry().find(&origin, &client_id).as_deref(),
+        Some(registration.as_ref())
+    );
+    again.shutdown().await.unwrap();
+    let _ = stop.send(());
 }
