@@ -280,7 +280,11 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
         )
         .await;
     assert_eq!(scored.status, StatusCode::OK, "{}", scored.body);
-    assert!(scored.body.contains("learner07"), "{}", scored.body);
+    assert!(
+        scored.body.contains("<td>learner07</td>"),
+        "results read back: {}",
+        scored.body
+    );
     let course = browser
         .get(&format!("{}/courses/course-1", platform.origin()))
         .await;
@@ -477,7 +481,7 @@ fn assertion(key: &ToolKey, client_id: &str, aud: &str, jti: &str) -> String {
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
-async fn nrps_pages_by_limit_and_the_token_endpoint_takes_assertions_for_itself_or_the_issuer() {
+async fn ags_and_nrps_paged_by_limit_behind_assertions_for_the_token_endpoint_or_the_issuer() {
     let pdir = tempfile::tempdir().unwrap();
     let key = ToolKey::generate(jsonwebtoken::Algorithm::RS256).unwrap();
     std::fs::write(
@@ -542,6 +546,77 @@ async fn nrps_pages_by_limit_and_the_token_endpoint_takes_assertions_for_itself_
     ))
     .await;
     assert_eq!(status.as_u16() / 100, 4, "another audience: {body}");
+
+    // AGS at the registration's line items URL: a line item, a score as the score media type,
+    // the result on the line item's scale.
+    let scope = format!("{} {} {}", SCOPES[0], SCOPES[2], SCOPES[3]);
+    let r = http
+        .post(token_endpoint)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            (
+                "client_assertion",
+                assertion(&key, client_id, token_endpoint, "j-5").as_str(),
+            ),
+            ("scope", scope.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ags_bearer = format!(
+        "Bearer {}",
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+    );
+    let lineitems_url = registration["lineitems_url"].as_str().unwrap();
+    let r = http
+        .post(lineitems_url)
+        .header("authorization", &ags_bearer)
+        .header("content-type", "application/vnd.ims.lis.v2.lineitem+json")
+        .body(json!({"label": "Probe quiz", "scoreMaximum": 50}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let line_item: Value = r.json().await.unwrap();
+    let line_item_url = line_item["id"].as_str().unwrap().to_owned();
+    assert!(
+        line_item_url.starts_with(&format!("{lineitems_url}/")),
+        "{line_item_url}"
+    );
+    let r = http
+        .post(format!("{line_item_url}/scores"))
+        .header("authorization", &ags_bearer)
+        .header("content-type", "application/vnd.ims.lis.v1.score+json")
+        .body(
+            json!({
+                "userId": "learner05", "scoreGiven": 8, "scoreMaximum": 10,
+                "timestamp": "2026-01-01T00:00:00Z",
+                "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = http
+        .get(format!("{line_item_url}/results"))
+        .header("authorization", &ags_bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let results: Value = r.json().await.unwrap();
+    assert_eq!(results[0]["userId"], "learner05");
+    assert_eq!(results[0]["resultScore"], 40.0);
+    assert_eq!(results[0]["resultMaximum"], 50.0);
 
     // NRPS by 7: every member once, following `Link: <…>; rel="next"` (absolute URLs under
     // /courses/course-1/memberships, the limit kept).
