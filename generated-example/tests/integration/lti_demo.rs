@@ -6,7 +6,11 @@
 //! and keep their registrations across a restart. Dynamic Registration connects a fresh tool
 //! (empty `platforms.json`) to a fresh platform with no key copied by hand, then launches. The
 //! platform's refusals: unknown `client_id` or unregistered `redirect_uri` → a 400 page and no
-//! redirect; `prompt=none` signed out → `error=login_required` form-posted to the tool.
+//! redirect; `prompt=none` signed out → `error=login_required` form-posted to the tool. NRPS
+//! pages by `limit` with `Link: <…>; rel="next"`; the token endpoint takes a tool's client
+//! assertion whose `aud` is the token endpoint or the issuer, each `jti` once; AGS line item,
+//! score and result (on the line item's scale) at the registration's `lineitems_url`. A bad
+//! `tools.json` stops the start naming the file, the entry and the fix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use reqwest::{Method, StatusCode};
