@@ -200,6 +200,11 @@ async fn lti_01_a_cookieless_launch_answers_the_get_data_page_and_consumes_nothi
             "{html}"
         );
     }
+    // A token too large to be one is not echoed into the page.
+    let huge = "a".repeat(MAX_ID_TOKEN_BYTES + 1);
+    let response = h.post_launch(&page.login, &huge, false).await;
+    assert_eq!(response.status(), 400);
+    assert!(!response.text().await.unwrap().contains(&huge));
     // Nothing was taken by those POSTs: the cookie still completes the launch.
     assert_eq!(h.post_launch(&page.login, &token, true).await.status(), 200);
 }
