@@ -359,11 +359,17 @@ async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_s
     let driver = start_driver().await;
     let (platform, _tool, completed, _dir) = sites(true).await;
     let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    // Reported, never asserted: how long the page took to show the launched tool.
+    let started = std::time::Instant::now();
     browser
         .goto(&format!("{}/course", platform.origin))
         .await
         .unwrap();
     let (heading, body) = tool_frame_outcome(&browser).await;
+    eprintln!(
+        "course page to launched tool, platform storage: {:?}",
+        started.elapsed()
+    );
     assert_eq!(heading, "Launched: Quiz 1", "{body}");
     assert!(
         body.contains("Ada Lovelace (user-17) in math-101, instructor: true"),
@@ -416,11 +422,16 @@ async fn control_with_third_party_cookies_allowed_the_cookie_alone_launches() {
     let driver = start_driver().await;
     let (platform, _tool, completed, _dir) = sites(false).await;
     let (browser, _profile) = browser_allowing_third_party_cookies(&driver).await;
+    let started = std::time::Instant::now();
     browser
         .goto(&format!("{}/course", platform.origin))
         .await
         .unwrap();
     let (heading, body) = tool_frame_outcome(&browser).await;
+    eprintln!(
+        "course page to launched tool, cookie: {:?}",
+        started.elapsed()
+    );
     assert_eq!(heading, "Launched: Quiz 1", "{body}");
     assert_eq!(
         completed.load(Ordering::SeqCst),
