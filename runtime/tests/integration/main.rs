@@ -37,6 +37,7 @@ mod jwt_remote_jwks;
 mod jwt_verify;
 mod lti_browser;
 mod lti_deep_linking;
+mod lti_dynamic_registration;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;
