@@ -17,6 +17,7 @@ use futures_util::future::BoxFuture;
 use super::error::{LaunchError, LoginError};
 use super::launch::{DeepLinkingLaunch, Launch, ResourceLinkLaunch};
 use super::launch_store::BrowserProof;
+use super::launch_validation::MAX_ID_TOKEN_BYTES;
 use super::login::LoginInitiation;
 use super::pages::{StorageLaunch, refusal_page, storage_launch_page, storage_login_page};
 use super::platform_storage::{STORAGE_TARGET_PARAMETER, StorageTarget};
@@ -234,6 +235,10 @@ async fn launch(State(s): State<RouteState>, headers: HeaderMap, body: Bytes) ->
     }
     if id_token.is_empty() {
         return launch_refusal(&LaunchError::MissingParameter("id_token"));
+    }
+    // The token goes back into the page unchecked: at least keep it to a token's size.
+    if id_token.len() > MAX_ID_TOKEN_BYTES {
+        return launch_refusal(&LaunchError::MalformedToken("the token is too large"));
     }
     let pending = match s.tool.store.peek_login(state, s.tool.now()).await {
         Ok(Some(p)) => p,

@@ -188,7 +188,11 @@ async fn course_page(State(p): State<PlatformState>) -> Html<String> {
          <iframe id=\"tool\" src=\"/start\" style=\"width:820px;height:300px;border:1px solid #888\"></iframe>\
          </body></html>",
         p.origin,
-        if p.storage.is_some() { "on" } else { "off" },
+        match (&p.storage, &p.platform.config().storage_target) {
+            (Some(_), Some(_)) => "on",
+            (None, Some(_)) => "named at login but missing from this page",
+            _ => "off",
+        },
         p.tool_origin,
     ))
 }
@@ -226,6 +230,15 @@ async fn start(State(p): State<PlatformState>) -> Response {
 /// The platform (`LtiPlatform` over the embedded authorization server) on
 /// `https://127.0.0.1:P`, storage frame on or off, and the tool it launches.
 async fn sites(storage_on: bool) -> (Site, Site, Arc<AtomicUsize>, tempfile::TempDir) {
+    sites_with(storage_on, storage_on).await
+}
+
+/// [`sites`] with the `lti_storage_target` sent at login and the frame on the course page
+/// chosen apart (a platform that names a frame its page lacks).
+async fn sites_with(
+    storage_on: bool,
+    frame_on: bool,
+) -> (Site, Site, Arc<AtomicUsize>, tempfile::TempDir) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!(
         "https://127.0.0.1:{}",
@@ -263,7 +276,7 @@ async fn sites(storage_on: bool) -> (Site, Site, Arc<AtomicUsize>, tempfile::Tem
     config.storage_target = storage_on.then(|| FRAME.to_owned());
     let platform =
         LtiPlatform::new(authz, config, Arc::new(SignedIn), Arc::new(NoDeepLinking)).unwrap();
-    let storage = storage_on
+    let storage = frame_on
         .then(|| PlatformStorage::new(Arc::new(tool.storage_origins()) as Arc<dyn ToolOrigins>));
     let state = PlatformState {
         origin: origin.clone(),
@@ -346,11 +359,17 @@ async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_s
     let driver = start_driver().await;
     let (platform, _tool, completed, _dir) = sites(true).await;
     let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    // Reported, never asserted: how long the page took to show the launched tool.
+    let started = std::time::Instant::now();
     browser
         .goto(&format!("{}/course", platform.origin))
         .await
         .unwrap();
     let (heading, body) = tool_frame_outcome(&browser).await;
+    eprintln!(
+        "course page to launched tool, platform storage: {:?}",
+        started.elapsed()
+    );
     assert_eq!(heading, "Launched: Quiz 1", "{body}");
     assert!(
         body.contains("Ada Lovelace (user-17) in math-101, instructor: true"),
@@ -403,11 +422,16 @@ async fn control_with_third_party_cookies_allowed_the_cookie_alone_launches() {
     let driver = start_driver().await;
     let (platform, _tool, completed, _dir) = sites(false).await;
     let (browser, _profile) = browser_allowing_third_party_cookies(&driver).await;
+    let started = std::time::Instant::now();
     browser
         .goto(&format!("{}/course", platform.origin))
         .await
         .unwrap();
     let (heading, body) = tool_frame_outcome(&browser).await;
+    eprintln!(
+        "course page to launched tool, cookie: {:?}",
+        started.elapsed()
+    );
     assert_eq!(heading, "Launched: Quiz 1", "{body}");
     assert_eq!(
         completed.load(Ordering::SeqCst),
@@ -542,5 +566,27 @@ async fn the_storage_frame_serves_registered_origins_only_and_keeps_each_origins
             .starts_with(&format!("{prefix}{STATE_COOKIE_PREFIX}"))),
         "the login's value is kept under its state's key: {keys:?}"
     );
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_that_names_a_storage_frame_its_page_lacks_gets_a_page_saying_so() {
+    // The login page finds no frame of that name until its timeout: it goes on with the
+    // cookie alone, which the browser blocks; the launch page finds none either, and the tool
+    // says so.
+    let driver = start_driver().await;
+    let (platform, _tool, completed, _dir) = sites_with(true, false).await;
+    let (browser, _profile) = browser_blocking_third_party_cookies(&driver).await;
+    browser
+        .goto(&format!("{}/course", platform.origin))
+        .await
+        .unwrap();
+    let (heading, body) = tool_frame_outcome(&browser).await;
+    assert_eq!(heading, "LTI launch refused", "{body}");
+    assert!(
+        body.contains("storage did not give back the value stored at login (no_platform_frame)"),
+        "{body}"
+    );
+    assert_eq!(completed.load(Ordering::SeqCst), 0);
     browser.close().await.unwrap();
 }

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use ims_runtime::lti::platform::{ToolKeySource, ToolRegistration};
 use ims_runtime::lti::platform_storage::{
-    DEFAULT_FRAME_PATH, DEFAULT_SCRIPT_PATH, PlatformStorage, StorageTarget, ToolOrigins,
-    origin_of, storage_script,
+    DEFAULT_FRAME_PATH, DEFAULT_SCRIPT_PATH, PlatformStorage, SharedToolOrigins, StorageTarget,
+    ToolOrigins, origin_of, storage_script,
 };
 use ims_runtime::lti::*;
 use ims_runtime::tls::testing::TestServer;
@@ -200,6 +200,11 @@ async fn lti_01_a_cookieless_launch_answers_the_get_data_page_and_consumes_nothi
             "{html}"
         );
     }
+    // A token too large to be one is not echoed into the page.
+    let huge = "a".repeat(MAX_ID_TOKEN_BYTES + 1);
+    let response = h.post_launch(&page.login, &huge, false).await;
+    assert_eq!(response.status(), 400);
+    assert!(!response.text().await.unwrap().contains(&huge));
     // Nothing was taken by those POSTs: the cookie still completes the launch.
     assert_eq!(h.post_launch(&page.login, &token, true).await.status(), 200);
 }
@@ -606,4 +611,40 @@ async fn the_platform_storage_frame_serves_its_page_and_script_for_registered_to
         Some("https://127.0.0.1:8443".into())
     );
     assert_eq!(origin_of("data:text/plain,x"), None);
+}
+
+#[tokio::test]
+async fn shared_tool_origins_serve_a_tool_registered_while_the_platform_runs() {
+    let first = tool_registration(
+        "https://localhost:8443/lti/login",
+        &["https://localhost:8443/lti/launch"],
+    );
+    let origins = Arc::new(SharedToolOrigins::new([&first]));
+    let storage = PlatformStorage::new(origins.clone() as Arc<dyn ToolOrigins>);
+    let server = TestServer::start(storage.router()).await.unwrap();
+    let page = || async {
+        server
+            .client()
+            .get(server.url(DEFAULT_FRAME_PATH))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!page().await.contains("tool.example.org"));
+    origins.add_tool(&tool_registration(
+        "https://tool.example.org/login",
+        &[
+            "https://tool.example.org/launch",
+            "https://localhost:8443/lti/launch",
+        ],
+    ));
+    let html = page().await;
+    assert!(html.contains("https://tool.example.org"), "{html}");
+    assert_eq!(
+        origins.snapshot(),
+        vec!["https://localhost:8443", "https://tool.example.org"]
+    );
 }

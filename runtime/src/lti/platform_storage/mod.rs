@@ -21,8 +21,8 @@
 mod platform_frame;
 
 pub use platform_frame::{
-    DEFAULT_FRAME_PATH, DEFAULT_SCRIPT_PATH, PlatformStorage, PlatformStorageError, ToolOrigins,
-    origin_of, storage_script,
+    DEFAULT_FRAME_PATH, DEFAULT_SCRIPT_PATH, PlatformStorage, PlatformStorageError,
+    SharedToolOrigins, ToolOrigins, origin_of, storage_script,
 };
 
 /// The message subjects and their answers (LTI Client Side postMessages 0.1 §2; a response's

@@ -8,7 +8,7 @@
 //! tools ([`ToolOrigins`], asked on every load of the frame, so tools registered later are
 //! served at once) and answers each message to its sender's origin only.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use askama::Template;
 use axum::Router;
@@ -52,6 +52,47 @@ pub trait ToolOrigins: Send + Sync + 'static {
 impl ToolOrigins for Vec<String> {
     fn tool_origins(&self) -> BoxFuture<'_, Vec<String>> {
         let origins = self.clone();
+        Box::pin(async move { origins })
+    }
+}
+
+/// Tool origins that grow while the platform runs: seed it with the tools known at start and
+/// add each tool LTI Dynamic Registration registers (`PlatformRegistrar`'s `on_registered`).
+#[derive(Debug, Default)]
+pub struct SharedToolOrigins {
+    origins: RwLock<Vec<String>>,
+}
+
+impl SharedToolOrigins {
+    /// The origins of `tools`.
+    pub fn new<'a>(tools: impl IntoIterator<Item = &'a ToolRegistration>) -> Self {
+        let shared = Self::default();
+        for tool in tools {
+            shared.add_tool(tool);
+        }
+        shared
+    }
+
+    /// Adds the origins of `tool` ([`ToolRegistration::storage_origins`]).
+    pub fn add_tool(&self, tool: &ToolRegistration) {
+        let mut origins = self.origins.write().unwrap_or_else(|p| p.into_inner());
+        origins.extend(tool.storage_origins());
+        origins.sort();
+        origins.dedup();
+    }
+
+    /// The origins now.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.origins
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl ToolOrigins for SharedToolOrigins {
+    fn tool_origins(&self) -> BoxFuture<'_, Vec<String>> {
+        let origins = self.snapshot();
         Box::pin(async move { origins })
     }
 }

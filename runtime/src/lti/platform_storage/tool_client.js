@@ -57,14 +57,21 @@
     }).join("");
   }
 
-  function request(win, message) {
+  // Posts `message` to the window `locate()` finds (looked up again on every re-post: the
+  // platform's page may add its frame late) and resolves with the answer.
+  function request(locate, message) {
     return new Promise(function (resolve, reject) {
-      if (!win) {
-        return reject({ code: "no_platform_frame" });
-      }
       message.message_id = messageId();
       var timer = null;
       var resend = null;
+      var found = false;
+      function post() {
+        var win = locate();
+        if (win) {
+          found = true;
+          win.postMessage(message, origin);
+        }
+      }
       function onMessage(event) {
         var d = event.data;
         if (event.origin !== origin || !d || typeof d !== "object" ||
@@ -84,18 +91,16 @@
       timer = window.setTimeout(function () {
         window.removeEventListener("message", onMessage);
         window.clearInterval(resend);
-        reject({ code: "timeout" });
+        reject({ code: found ? "timeout" : "no_platform_frame" });
       }, TIMEOUT_MS);
-      resend = window.setInterval(function () {
-        win.postMessage(message, origin);
-      }, RESEND_MS);
-      win.postMessage(message, origin);
+      resend = window.setInterval(post, RESEND_MS);
+      post();
     });
   }
 
   // The frame to send `subject` to, after lti.capabilities says it is supported.
   function frameFor(subject) {
-    return request(frameNamed(target), { subject: "lti.capabilities" }).then(function (caps) {
+    return request(function () { return frameNamed(target); }, { subject: "lti.capabilities" }).then(function (caps) {
       var list = Array.isArray(caps.supported_messages) ? caps.supported_messages : [];
       var put = null;
       var get = null;
@@ -109,7 +114,7 @@
       }
       var entry = subject === "lti.put_data" ? put : get;
       var frame = typeof entry.frame === "string" && entry.frame ? entry.frame : target;
-      return frameNamed(frame);
+      return function () { return frameNamed(frame); };
     });
   }
 
@@ -117,8 +122,8 @@
     var value = el.getAttribute("data-value");
     var next = el.getAttribute("data-next");
     var go = function () { window.location.replace(next); };
-    frameFor("lti.put_data").then(function (frame) {
-      return request(frame, { subject: "lti.put_data", key: key, value: value });
+    frameFor("lti.put_data").then(function (locate) {
+      return request(locate, { subject: "lti.put_data", key: key, value: value });
     }).then(function () {
       say("Stored in the platform; signing in.");
       go();
@@ -129,8 +134,8 @@
     });
   } else if (mode === "get") {
     var form = document.getElementById("lti-storage-form");
-    frameFor("lti.get_data").then(function (frame) {
-      return request(frame, { subject: "lti.get_data", key: key });
+    frameFor("lti.get_data").then(function (locate) {
+      return request(locate, { subject: "lti.get_data", key: key });
     }).then(function (answer) {
       if (typeof answer.value !== "string" || answer.value === "") {
         throw { code: "no_value" };
