@@ -157,3 +157,91 @@ impl LaunchMemory {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use ims_runtime::lti::{LaunchUser, ResourceLink};
+
+    use super::*;
+
+    fn launch(sub: &str) -> RememberedKind {
+        RememberedKind::ResourceLink(ResourceLinkLaunch {
+            claims: LaunchClaims {
+                issuer: "https://platform.example".into(),
+                client_id: "c".into(),
+                deployment_id: "d".into(),
+                target_link_uri: "https://tool.example/lti/resource".into(),
+                user: LaunchUser {
+                    sub: sub.into(),
+                    name: None,
+                    given_name: None,
+                    family_name: None,
+                    email: None,
+                },
+                roles: vec![],
+                context: None,
+                tool_platform: None,
+                launch_presentation: None,
+                ags: None,
+                nrps: None,
+                custom: Default::default(),
+                expires_at: 0,
+                claims: Default::default(),
+            },
+            resource_link: ResourceLink {
+                id: "rl".into(),
+                title: None,
+                description: None,
+            },
+        })
+    }
+
+    #[test]
+    fn ids_and_csrf_tokens_are_fresh_256_bit_values_checked_per_launch() {
+        let memory = LaunchMemory::default();
+        let (a, ra) = memory.remember(launch("a"));
+        let (b, rb) = memory.remember(launch("b"));
+        assert_ne!(a, b);
+        assert_ne!(ra.csrf, rb.csrf);
+        assert_eq!(a.len(), 43, "32 random bytes, base64url");
+        let got = memory.get(&a).unwrap();
+        assert!(got.csrf_matches(&ra.csrf));
+        assert!(!got.csrf_matches(&rb.csrf));
+        assert!(!got.csrf_matches(""));
+    }
+
+    #[test]
+    fn the_oldest_launch_is_forgotten_beyond_the_capacity() {
+        let memory = LaunchMemory::new(LAUNCH_LIFETIME, 2);
+        let (first, _) = memory.remember(launch("1"));
+        let (second, _) = memory.remember(launch("2"));
+        let (third, _) = memory.remember(launch("3"));
+        assert!(memory.get(&first).is_none());
+        assert!(memory.get(&second).is_some() && memory.get(&third).is_some());
+        assert_eq!(memory.len(), 2);
+    }
+
+    #[test]
+    fn an_expired_launch_is_unknown_and_evicted_by_the_next_one() {
+        let memory = LaunchMemory::new(Duration::ZERO, 10);
+        let (id, _) = memory.remember(launch("1"));
+        assert!(memory.get(&id).is_none());
+        memory.remember(launch("2"));
+        assert_eq!(memory.len(), 1, "the expired launch made room");
+    }
+
+    #[test]
+    fn a_forgotten_launch_is_gone_and_the_line_item_is_kept_per_launch() {
+        let memory = LaunchMemory::default();
+        let (id, _) = memory.remember(launch("1"));
+        memory.set_line_item(&id, "https://platform.example/lineitems/1");
+        assert_eq!(
+            memory.get(&id).unwrap().line_item.as_deref(),
+            Some("https://platform.example/lineitems/1")
+        );
+        memory.forget(&id);
+        assert!(memory.get(&id).is_none() && memory.is_empty());
+    }
+}
