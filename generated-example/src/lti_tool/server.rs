@@ -38,6 +38,8 @@ use crate::demo::app::DemoError;
 pub const LAUNCH_STORE_FILE: &str = "lti-launches.sqlite";
 /// The tool's name, as LTI Dynamic Registration gives it to platforms (`client_name`).
 pub const TOOL_NAME: &str = "LTI demo tool";
+/// Pending connections the kernel queues (tokio's `TcpListener::bind` default).
+const LISTEN_BACKLOG: u32 = 1024;
 /// How long in-flight requests may take to finish after a shutdown request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -159,14 +161,20 @@ impl LtiToolDemo {
         let tool_keys = load_or_create_tool_keys(&dir)?;
         let store = Arc::new(SqliteLaunchStore::open(&dir.join(LAUNCH_STORE_FILE))?);
 
-        // Bound now (port 0 picks one), served only after tool.json is written: a connection
-        // can only succeed once the file is there.
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| LtiToolDemoError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| LtiToolDemoError::Bind { addr, source })?;
+        // Bound now (port 0 picks one) but listening only after tool.json is written: until
+        // then a connection is refused, so whoever reaches the port finds the file.
+        let bind_failed = |source| LtiToolDemoError::Bind { addr, source };
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(bind_failed)?;
+        // As `TcpListener::bind` does on Unix: a restart may reuse the port at once.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true).map_err(bind_failed)?;
+        socket.bind(addr).map_err(bind_failed)?;
+        let bound = socket.local_addr().map_err(bind_failed)?;
         let addr = public_addr(bound);
         let origin = format!("https://{addr}");
         let ip = addr.ip().to_string();
@@ -231,6 +239,7 @@ impl LtiToolDemo {
         let router = ByHost::new(by_host).into_router();
 
         urls.write(&dir)?;
+        let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_failed)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let server_task = tokio::spawn(serve_tls_with(
             listener,

@@ -240,16 +240,9 @@ fn launch_id_and_csrf(page: &str) -> (String, String) {
     (id, csrf)
 }
 
-/// Waits for `run` to write `tool.json` into a fresh directory (its only writer).
-async fn wait_for_tool_json(dir: &Path) -> ToolUrls {
-    let path = dir.join(TOOL_JSON_FILE);
-    for _ in 0..600 {
-        if let Ok(bytes) = std::fs::read(&path) {
-            return serde_json::from_slice(&bytes).unwrap();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the tool never wrote {}", path.display());
+/// `tool.json` of `dir`.
+fn read_tool_json(dir: &Path) -> ToolUrls {
+    serde_json::from_slice(&std::fs::read(dir.join(TOOL_JSON_FILE)).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -257,15 +250,30 @@ async fn run_writes_tool_json_with_its_urls_before_serving_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let data_dir = dir.path().join("tool");
-    let task = tokio::spawn(run(loopback(), data_dir.clone(), None, async move {
+    // A port that was free a moment ago, so the test can knock on it before the tool starts.
+    let addr = std::net::TcpListener::bind(loopback())
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let task = tokio::spawn(run(addr, data_dir.clone(), None, async move {
         let _ = stopped.await;
     }));
-    let urls = wait_for_tool_json(&data_dir).await;
+    // The first connection that succeeds finds tool.json already written.
+    let mut knocks = 0;
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        knocks += 1;
+        assert!(knocks < 1200, "the tool never opened {addr}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        data_dir.join(TOOL_JSON_FILE).exists(),
+        "the port opened before tool.json was written"
+    );
+    let urls = read_tool_json(&data_dir);
 
     // Every URL absolute https on the served address, under /lti/.
     let origin = urls.jwks_uri.strip_suffix("/lti/jwks").unwrap().to_owned();
-    assert!(origin.starts_with("https://127.0.0.1:"), "{origin}");
-    assert_ne!(origin, "https://127.0.0.1:0");
+    assert_eq!(origin, format!("https://{addr}"));
     assert_eq!(urls, ToolUrls::at(&origin));
     assert_eq!(urls.initiate_login_uri, format!("{origin}/lti/login"));
     assert_eq!(urls.redirect_uri, format!("{origin}/lti/launch"));
