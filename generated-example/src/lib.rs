@@ -79,3 +79,7 @@ pub mod golden;
 pub mod demo;
 
 pub mod badges;
+
+pub mod lti_platform;
+
+pub mod lti_tool;

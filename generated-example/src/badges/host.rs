@@ -149,7 +149,7 @@ fn parse_url(text: &str) -> Result<url::Url, HostError> {
 
 /// An unspecified listen address is served on every interface; URLs and the certificate name
 /// loopback, the address a local client uses.
-fn public_addr(bound: SocketAddr) -> SocketAddr {
+pub(crate) fn public_addr(bound: SocketAddr) -> SocketAddr {
     let ip = match bound.ip() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),

@@ -239,7 +239,8 @@ pub async fn run_migrate(args: &MigrateArgs) -> Result<String, DemoError> {
 /// A future resolving on the first SIGINT or SIGTERM (Ctrl-C elsewhere); the handlers are
 /// installed when this is called.
 #[cfg(unix)]
-pub(crate) fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -253,7 +254,8 @@ pub(crate) fn shutdown_signal() -> std::io::Result<impl std::future::Future<Outp
 }
 
 #[cfg(not(unix))]
-pub(crate) fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("Ctrl-C: shutting down");

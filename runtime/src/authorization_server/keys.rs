@@ -99,6 +99,9 @@ pub(crate) struct LoadedKey {
     signer: Signer,
     /// base64url of `{"alg":…,"typ":"at+jwt","kid":…}`, computed once.
     header_b64: String,
+    /// base64url of `{"alg":…,"typ":"JWT","kid":…}`: OpenID Connect `id_token`s (the LTI
+    /// platform's launches), computed once.
+    jwt_header_b64: String,
     pub(crate) jwk: serde_json::Value,
     pub(crate) decoding: DecodingKey,
     pub(crate) stored: StoredSigningKey,
@@ -158,11 +161,14 @@ impl LoadedKey {
         }
         let header = serde_json::json!({"alg": alg.as_str(), "typ": "at+jwt", "kid": kid});
         let header_b64 = b64(header.to_string().as_bytes());
+        let jwt_header = serde_json::json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid});
+        let jwt_header_b64 = b64(jwt_header.to_string().as_bytes());
         Ok(Self {
             kid,
             alg,
             signer,
             header_b64,
+            jwt_header_b64,
             jwk,
             decoding,
             stored,
@@ -171,10 +177,23 @@ impl LoadedKey {
 
     /// Signs `claims` as a compact JWS with this key's `at+jwt` header.
     pub(crate) fn sign<T: Serialize>(&self, claims: &T) -> Result<String, SigningKeyError> {
+        self.sign_with_header(&self.header_b64, claims)
+    }
+
+    /// Signs `claims` as a compact JWS with `typ: JWT` (an OpenID Connect `id_token`).
+    pub(crate) fn sign_jwt<T: Serialize>(&self, claims: &T) -> Result<String, SigningKeyError> {
+        self.sign_with_header(&self.jwt_header_b64, claims)
+    }
+
+    fn sign_with_header<T: Serialize>(
+        &self,
+        header_b64: &str,
+        claims: &T,
+    ) -> Result<String, SigningKeyError> {
         let payload = serde_json::to_vec(claims)
             .map_err(|e| SigningKeyError::Crypto(format!("claims: {e}")))?;
-        let mut out = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
-        out.push_str(&self.header_b64);
+        let mut out = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 400);
+        out.push_str(header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
         let sig = match &self.signer {

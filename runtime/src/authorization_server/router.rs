@@ -23,11 +23,23 @@ impl AuthorizationServer {
     /// (200 `{"status":"ok"}` when the store answers, else 503; no authentication, `no-store`),
     /// and `/account/consents`, where a resource owner sees and withdraws remembered consents.
     pub fn router(&self) -> Router {
+        self.routes(true)
+    }
+
+    /// [`Self::router`] without `GET /.well-known/openid-configuration`, for when an OpenID
+    /// provider sharing this issuer serves that document itself (the LTI platform,
+    /// `lti::platform::LtiPlatform`, whose authorization endpoint and response types differ
+    /// from this server's); two handlers on one path would make axum's merge panic.
+    pub fn router_without_openid_configuration(&self) -> Router {
+        self.routes(false)
+    }
+
+    fn routes(&self, openid_configuration: bool) -> Router {
         let form_limit = DefaultBodyLimit::max(FORM_BODY_LIMIT);
         let registration_body_limit = DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT);
         let token_limit = self.state.token_limiter.as_ref();
         let registration_limit = self.state.registration_limiter.as_ref();
-        Router::new()
+        let router = Router::new()
             .route(
                 "/token",
                 rate_limited(post(token::token).layer(form_limit), token_limit),
@@ -71,12 +83,16 @@ impl AuthorizationServer {
             .route(
                 "/.well-known/oauth-authorization-server",
                 get(metadata::oauth_metadata),
-            )
-            .route(
+            );
+        let router = if openid_configuration {
+            router.route(
                 "/.well-known/openid-configuration",
                 get(metadata::openid_configuration),
             )
-            .with_state(Arc::clone(&self.state))
+        } else {
+            router
+        };
+        router.with_state(Arc::clone(&self.state))
     }
 }
 

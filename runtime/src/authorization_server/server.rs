@@ -79,3 +79,43 @@ impl AuthorizationServer {
         self.state.store.purge_expired(secrets::now()).await
     }
 }
+
+/// What an OpenID provider sharing this server's issuer (the LTI platform, `lti::platform`)
+/// needs of it: the scopes it knows, its signing algorithm, `id_token`s signed with its active
+/// key (so the provider's JWKS is this server's), and a client's public keys.
+impl AuthorizationServer {
+    /// Every scope this server knows.
+    pub fn scopes(&self) -> &[String] {
+        &self.state.settings.scopes
+    }
+
+    /// The algorithm of this server's signing keys.
+    pub fn signing_algorithm(&self) -> super::SigningAlgorithm {
+        self.state.settings.signing_alg
+    }
+
+    /// Signs `claims` with the active signing key, header `{alg, typ: "JWT", kid}`.
+    #[cfg(feature = "lti")]
+    pub(crate) fn sign_id_token<T: serde::Serialize>(
+        &self,
+        claims: &T,
+    ) -> Result<String, super::SigningKeyError> {
+        self.state.signing_keys.current().active.sign_jwt(claims)
+    }
+
+    /// The public keys `client` registered: its inline `jwks`, or its `jwks_uri` fetched through
+    /// the same guarded, cached fetcher as `private_key_jwt` assertions (`refresh` refetches,
+    /// at most once a minute per URI, for a `kid` the cached set lacks).
+    #[cfg(feature = "lti")]
+    pub(crate) async fn client_jwks(
+        &self,
+        client: &super::RegisteredClient,
+        refresh: bool,
+    ) -> Option<jsonwebtoken::jwk::JwkSet> {
+        match (&client.jwks, &client.jwks_uri) {
+            (Some(v), _) => serde_json::from_value(v.clone()).ok(),
+            (None, Some(uri)) => self.state.jwks_fetcher.get(uri, refresh).await,
+            (None, None) => None,
+        }
+    }
+}

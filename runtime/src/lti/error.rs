@@ -30,6 +30,13 @@ pub enum LoginError {
     /// The pending login could not be stored.
     #[error("the login could not be recorded: {0}")]
     Store(#[from] LaunchStoreError),
+    /// `lti_storage_target` is not a frame name (LTI Platform Storage: a window name or
+    /// `_parent`; here at most 128 characters of `A-Za-z0-9_.-`).
+    #[error(
+        "`lti_storage_target` is not a usable frame name (letters, digits, `_`, `-`, `.`; at \
+         most 128 characters)"
+    )]
+    BadStorageTarget,
 }
 
 impl LoginError {
@@ -37,7 +44,9 @@ impl LoginError {
     /// the store failed.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingParameter(_) | Self::AmbiguousPlatform => StatusCode::BAD_REQUEST,
+            Self::MissingParameter(_) | Self::AmbiguousPlatform | Self::BadStorageTarget => {
+                StatusCode::BAD_REQUEST
+            }
             Self::UnknownPlatform | Self::UnknownDeployment | Self::UnregisteredTargetLinkUri => {
                 StatusCode::FORBIDDEN
             }
@@ -66,6 +75,23 @@ pub enum LaunchError {
          cookies?): the launch cannot be bound to this browser"
     )]
     StateNotBoundToBrowser,
+    /// No proof came with the launch at all: the state cookie did not come back and the login
+    /// offered no platform storage (the platform sent no `lti_storage_target`) (LTI-02).
+    #[error(
+        "this browser did not present the state cookie set at login (third-party cookies \
+         blocked?) and the platform offered no storage at login (no `lti_storage_target`), so \
+         the launch cannot be bound to the browser that started it: allow this tool's cookies \
+         or open it in a new window"
+    )]
+    NoBrowserProof,
+    /// The launch page could not read the login's value back from the platform's storage
+    /// (`lti.get_data` answered an error or nothing); the code is the platform's or `timeout`.
+    #[error(
+        "this browser did not present the state cookie set at login, and the platform's \
+         storage did not give back the value stored at login ({0}): the launch cannot be bound \
+         to the browser that started it"
+    )]
+    PlatformStorageFailed(String),
     /// The token is not a well-formed compact JWS (three base64url parts, JSON objects).
     #[error("the id_token is not a well-formed signed JWT: {0}")]
     MalformedToken(&'static str),
@@ -140,6 +166,8 @@ impl LaunchError {
             Self::PlatformError(_)
             | Self::UnknownState
             | Self::StateNotBoundToBrowser
+            | Self::NoBrowserProof
+            | Self::PlatformStorageFailed(_)
             | Self::AlgorithmNotAllowed
             | Self::UnknownKey
             | Self::AmbiguousKey

@@ -18,8 +18,10 @@ use serde::{Deserialize, Serialize};
 
 /// How a pending login's `state` is bound to the browser that started it.
 ///
-/// Today a cookie; the LTI Client Side postMessages / Platform Storage path (for browsers that
-/// block third-party cookies) adds its own variant here and its check in `routes`.
+/// A cookie, or (when the platform offered LTI Platform Storage at login, `lti_storage_target`)
+/// a cookie *and* a value kept in the platform's frame: a browser that blocks the tool's
+/// third-party cookie proves itself with the value it reads back from the platform instead
+/// (`runtime/docs/lti.md`, "Launches without third-party cookies").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BrowserBinding {
@@ -28,6 +30,22 @@ pub enum BrowserBinding {
     Cookie {
         /// SHA-256 (hex) of the cookie's value.
         value_sha256: String,
+    },
+    /// The login offered both proofs: the state cookie (set as for [`Self::Cookie`]) and a
+    /// random value the login page stored with `lti.put_data` in the platform's storage frame.
+    /// Either proves the browser; the value is read back with `lti.get_data` when the cookie
+    /// did not come back.
+    PlatformStorage {
+        /// SHA-256 (hex) of the state cookie's value.
+        cookie_sha256: String,
+        /// SHA-256 (hex) of the value stored in the platform.
+        value_sha256: String,
+        /// The frame the platform named in `lti_storage_target` (`_parent` for the parent
+        /// window itself).
+        target: String,
+        /// The origin the tool posts its messages to: the origin of the platform's OIDC
+        /// authorization endpoint (LTI Platform Storage §"targetOrigin").
+        platform_origin: String,
     },
 }
 
@@ -83,6 +101,14 @@ pub trait LaunchStore: Send + Sync + 'static {
         until: i64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, LaunchStoreError>>;
+    /// The pending login for `state` if it has not expired, left in place. The cookie-less
+    /// first POST of a platform-storage launch reads it (to answer the page that fetches the
+    /// stored value); only the verified second POST takes it.
+    fn peek_login<'a>(
+        &'a self,
+        state: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<PendingLogin>, LaunchStoreError>>;
 }
 
 /// Entries kept before expired ones are swept (a sweep is O(n); this bounds how often).
@@ -164,6 +190,20 @@ impl LaunchStore for MemoryLaunchStore {
         Box::pin(async move { Ok(taken) })
     }
 
+    fn peek_login<'a>(
+        &'a self,
+        state: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<PendingLogin>, LaunchStoreError>> {
+        let found = self
+            .lock()
+            .logins
+            .get(state)
+            .filter(|l| l.expires_at > now)
+            .cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
     fn spend_nonce<'a>(
         &'a self,
         nonce: &'a str,
@@ -190,19 +230,44 @@ impl LaunchStore for MemoryLaunchStore {
 pub enum BrowserProof<'a> {
     /// The value of the state cookie named after the launch's `state`, if the browser sent it.
     Cookie(Option<&'a str>),
+    /// The value the launch page read back from the platform's storage (`lti.get_data`).
+    PlatformStorage(&'a str),
+}
+
+fn hash_matches(value: &str, expected_sha256: &str) -> bool {
+    crate::authorization_server::secrets::ct_eq(&super::login::sha256_hex(value), expected_sha256)
 }
 
 impl BrowserBinding {
-    /// Whether `proof` satisfies this binding (constant-time comparison of hashes).
+    /// Whether `proof` satisfies this binding (constant-time comparison of hashes). A
+    /// platform-storage binding takes either its cookie or its stored value.
     pub fn is_proven_by(&self, proof: &BrowserProof<'_>) -> bool {
         match (self, proof) {
-            (Self::Cookie { value_sha256 }, BrowserProof::Cookie(Some(value))) => {
-                crate::authorization_server::secrets::ct_eq(
-                    &super::login::sha256_hex(value),
-                    value_sha256,
-                )
+            (Self::Cookie { value_sha256 }, BrowserProof::Cookie(Some(value)))
+            | (
+                Self::PlatformStorage {
+                    cookie_sha256: value_sha256,
+                    ..
+                },
+                BrowserProof::Cookie(Some(value)),
+            )
+            | (Self::PlatformStorage { value_sha256, .. }, BrowserProof::PlatformStorage(value)) => {
+                !value.is_empty() && hash_matches(value, value_sha256)
             }
-            (Self::Cookie { .. }, BrowserProof::Cookie(None)) => false,
+            (_, BrowserProof::Cookie(None))
+            | (Self::Cookie { .. }, BrowserProof::PlatformStorage(_)) => false,
+        }
+    }
+
+    /// The platform storage this login can be proven through, if any: `(target, origin)`.
+    pub fn platform_storage(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Cookie { .. } => None,
+            Self::PlatformStorage {
+                target,
+                platform_origin,
+                ..
+            } => Some((target, platform_origin)),
         }
     }
 }

@@ -150,6 +150,30 @@ impl LaunchStore for SqliteLaunchStore {
         Box::pin(async move { result })
     }
 
+    fn peek_login<'a>(
+        &'a self,
+        state: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<PendingLogin>, LaunchStoreError>> {
+        let result = self.with_conn(now, false, |conn| {
+            let record: Option<String> = conn
+                .query_row(
+                    "SELECT record FROM lti_pending_login WHERE state = ?1 AND expires_at > ?2",
+                    params![state, now],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            record
+                .map(|r| {
+                    serde_json::from_str(&r)
+                        .map_err(|e| backend(format!("stored pending login is corrupt: {e}")))
+                })
+                .transpose()
+        });
+        Box::pin(async move { result })
+    }
+
     fn spend_nonce<'a>(
         &'a self,
         nonce: &'a str,

@@ -174,7 +174,10 @@ impl LtiTool {
             .await?
             .ok_or(LaunchError::UnknownState)?;
         if !pending.binding.is_proven_by(&proof) {
-            return Err(LaunchError::StateNotBoundToBrowser);
+            return Err(match (&proof, pending.binding.platform_storage()) {
+                (BrowserProof::Cookie(None), None) => LaunchError::NoBrowserProof,
+                _ => LaunchError::StateNotBoundToBrowser,
+            });
         }
         self.validate_id_token(id_token, &pending).await
     }

@@ -10,6 +10,7 @@ use crate::authorization_server::secrets::random_token;
 
 use super::error::LoginError;
 use super::launch_store::{BrowserBinding, PendingLogin};
+use super::platform_storage::StorageTarget;
 use super::registration::PlatformRegistration;
 use super::tool::LtiTool;
 
@@ -59,6 +60,24 @@ pub struct LoginRedirect {
     pub cookie_value: String,
     /// The cookie's lifetime, seconds.
     pub cookie_max_age: i64,
+    /// When the platform offered storage (`lti_storage_target`): what the login page stores
+    /// there before it goes on to `location`.
+    pub storage: Option<StorageLogin>,
+}
+
+/// The LTI Platform Storage half of a login: the value the login page puts into the platform's
+/// storage frame (`lti.put_data`) and the launch page reads back (`lti.get_data`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageLogin {
+    /// The frame named by `lti_storage_target` (`_parent`: the parent window itself).
+    pub target: String,
+    /// The `targetOrigin` of every message: the origin of the platform's OIDC authorization
+    /// endpoint (the platform answers to, and partitions by, the tool's origin).
+    pub platform_origin: String,
+    /// The key: the state cookie's name (the prefix and the state).
+    pub key: String,
+    /// The value (random; the store keeps its hash).
+    pub value: String,
 }
 
 impl LoginRedirect {
@@ -102,6 +121,18 @@ impl LtiTool {
     /// `response_mode=form_post`, `prompt=none`, our `client_id` and `redirect_uri`, the
     /// `login_hint` (and `lti_message_hint`) echoed, a fresh `state` and `nonce`.
     pub async fn begin_login(&self, login: &LoginInitiation) -> Result<LoginRedirect, LoginError> {
+        self.begin_login_with_storage(login, None).await
+    }
+
+    /// [`Self::begin_login`] for a login initiation that carried `lti_storage_target`: the
+    /// pending login is bound by the cookie *or* a value to keep in the platform's storage
+    /// ([`LoginRedirect::storage`]), so the launch also succeeds in a frame whose cookies the
+    /// browser blocks (LTI Platform Storage, <https://www.imsglobal.org/spec/lti-pf-storage/v0p1>).
+    pub async fn begin_login_with_storage(
+        &self,
+        login: &LoginInitiation,
+        storage_target: Option<&StorageTarget>,
+    ) -> Result<LoginRedirect, LoginError> {
         let registration = self.registration_for(login)?;
         if let Some(deployment) = &login.lti_deployment_id
             && !registration.knows_deployment(deployment)
@@ -116,6 +147,28 @@ impl LtiTool {
         let nonce = random_token();
         let cookie_value = random_token();
         let lifetime = self.config.login_lifetime_secs.max(1);
+        let cookie_name = format!("{}{state}", super::routes::STATE_COOKIE_PREFIX);
+        // Registrations are validated as https URLs when loaded, so this parse cannot fail
+        // for a registry built by this crate; a custom registry's bad URL is a refusal.
+        let mut location = url::Url::parse(&registration.authorization_endpoint)
+            .map_err(|_| LoginError::UnknownPlatform)?;
+        let storage = storage_target.map(|target| StorageLogin {
+            target: target.as_str().to_owned(),
+            platform_origin: location.origin().ascii_serialization(),
+            key: cookie_name.clone(),
+            value: random_token(),
+        });
+        let binding = match &storage {
+            None => BrowserBinding::Cookie {
+                value_sha256: sha256_hex(&cookie_value),
+            },
+            Some(s) => BrowserBinding::PlatformStorage {
+                cookie_sha256: sha256_hex(&cookie_value),
+                value_sha256: sha256_hex(&s.value),
+                target: s.target.clone(),
+                platform_origin: s.platform_origin.clone(),
+            },
+        };
         self.store
             .put_login(
                 PendingLogin {
@@ -124,18 +177,12 @@ impl LtiTool {
                     issuer: registration.issuer.clone(),
                     client_id: registration.client_id.clone(),
                     target_link_uri: login.target_link_uri.clone(),
-                    binding: BrowserBinding::Cookie {
-                        value_sha256: sha256_hex(&cookie_value),
-                    },
+                    binding,
                     expires_at: now.saturating_add(lifetime),
                 },
                 now,
             )
             .await?;
-        // Registrations are validated as https URLs when loaded, so this parse cannot fail
-        // for a registry built by this crate; a custom registry's bad URL is a refusal.
-        let mut location = url::Url::parse(&registration.authorization_endpoint)
-            .map_err(|_| LoginError::UnknownPlatform)?;
         {
             let mut q = location.query_pairs_mut();
             q.append_pair("scope", "openid")
@@ -153,10 +200,11 @@ impl LtiTool {
         }
         Ok(LoginRedirect {
             location,
-            cookie_name: format!("{}{state}", super::routes::STATE_COOKIE_PREFIX),
+            cookie_name,
             state,
             cookie_value,
             cookie_max_age: lifetime,
+            storage,
         })
     }
 }

@@ -20,6 +20,8 @@
 //! | `tool` | [`LtiTool`]: the above put together, with its configuration |
 //! | `routes` | the axum routes (login initiation, launch, JWKS) and the [`LtiToolApp`] handler trait |
 //! | [`platform`] | the platform side: registered tools, launching them |
+//! | [`dynamic_registration`] | LTI Dynamic Registration 1.0, both sides: the platform's registration endpoint and tokens, the tool's registration page |
+//! | [`platform_storage`] | launches without third-party cookies (LTI Client Side postMessages, Platform Storage): the message constants, the platform's storage frame; the tool side is in `login`/`routes`/`pages` |
 //!
 //! Sources: LTI 1.3 Core (1EdTech, <https://www.imsglobal.org/spec/lti/v1p3/>), 1EdTech Security
 //! Framework 1.1 §5.1 (<https://www.imsglobal.org/spec/security/v1p1/>), LTI Deep Linking 2.0
@@ -27,6 +29,7 @@
 
 mod claims;
 mod deep_linking;
+pub mod dynamic_registration;
 mod error;
 mod launch;
 mod launch_store;
@@ -36,6 +39,7 @@ mod login;
 mod pages;
 pub mod platform;
 mod platform_keys;
+pub mod platform_storage;
 mod registration;
 mod routes;
 mod tool;
@@ -53,13 +57,16 @@ pub use launch_store::{
 };
 pub use launch_store_sqlite::SqliteLaunchStore;
 pub use launch_validation::MAX_ID_TOKEN_BYTES;
+pub use login::StorageLogin;
 pub use login::{LoginInitiation, LoginRedirect};
 pub use pages::auto_submit_form;
 pub use platform_keys::PlatformKeyCache;
+pub use registration::FilePlatformRegistry;
 pub use registration::{
     PlatformKeySource, PlatformRegistration, PlatformRegistry, RegistrationError,
     StaticPlatformRegistry,
 };
+pub use routes::storage_launch_path;
 pub use routes::{LtiPaths, LtiToolApp, STATE_COOKIE_PREFIX};
 pub use tool::{LaunchRules, LtiTool, LtiToolConfig, LtiToolError};
 pub use tool_keys::{ToolKey, ToolKeyError, ToolKeys};

@@ -3,13 +3,18 @@
 //!
 //! Unlike the authorization server's pages these are shown inside the platform's iframe, so
 //! they may be framed; a per-response CSP nonce allows only the one inline script that submits
-//! the form, and the `<noscript>` button does the same without JavaScript.
+//! the form, and the `<noscript>` button does the same without JavaScript. The two platform-
+//! storage pages (`lti_storage_login.html`, `lti_storage_launch.html`) carry the script of
+//! `platform_storage/tool_client.js` under the same kind of nonce.
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::authorization_server::secrets::random_id;
+
+use super::login::StorageLogin;
+use super::platform_storage::TOOL_CLIENT_SCRIPT;
 
 #[derive(Template)]
 #[template(path = "lti_refusal.html")]
@@ -28,12 +33,53 @@ struct AutoSubmitPage<'a> {
     script_nonce: &'a str,
 }
 
-fn headers(resp: &mut Response, script_nonce: Option<&str>) {
+#[derive(Template)]
+#[template(path = "lti_storage_login.html")]
+struct StorageLoginPage<'a> {
+    target: &'a str,
+    origin: &'a str,
+    key: &'a str,
+    value: &'a str,
+    next: &'a str,
+    script: &'a str,
+    script_nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "lti_storage_launch.html")]
+struct StorageLaunchPage<'a> {
+    target: &'a str,
+    origin: &'a str,
+    key: &'a str,
+    action: &'a str,
+    id_token: &'a str,
+    state: &'a str,
+    script: &'a str,
+    script_nonce: &'a str,
+}
+
+/// Where a page's forms may post.
+#[derive(Clone, Copy)]
+enum FormAction {
+    /// Nowhere (refusal pages, the storage login page, which navigates instead).
+    None,
+    /// Back to the tool's own origin (the storage launch page).
+    SelfOrigin,
+    /// Any https URL (auto-submitting forms to the platform).
+    Https,
+}
+
+fn headers(resp: &mut Response, script_nonce: Option<&str>, form_action: FormAction) {
+    let form_action = match form_action {
+        FormAction::None => "'none'",
+        FormAction::SelfOrigin => "'self'",
+        FormAction::Https => "https:",
+    };
     let csp = match script_nonce {
         Some(n) => format!(
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{n}'; form-action https:"
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{n}'; form-action {form_action}"
         ),
-        None => "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'".to_owned(),
+        None => format!("default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}"),
     };
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -50,7 +96,12 @@ fn headers(resp: &mut Response, script_nonce: Option<&str>) {
     }
 }
 
-fn render(status: StatusCode, page: &impl Template, script_nonce: Option<&str>) -> Response {
+fn render(
+    status: StatusCode,
+    page: &impl Template,
+    script_nonce: Option<&str>,
+    form_action: FormAction,
+) -> Response {
     let mut r = match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => {
@@ -58,7 +109,7 @@ fn render(status: StatusCode, page: &impl Template, script_nonce: Option<&str>) 
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     };
-    headers(&mut r, script_nonce);
+    headers(&mut r, script_nonce, form_action);
     r
 }
 
@@ -72,6 +123,7 @@ pub(crate) fn refusal_page(status: StatusCode, title: &str, reason: &str) -> Res
             status: status.as_u16(),
         },
         None,
+        FormAction::None,
     )
 }
 
@@ -88,5 +140,59 @@ pub fn auto_submit_form(title: &str, action: &str, fields: &[(&str, &str)]) -> R
             script_nonce: &nonce,
         },
         Some(&nonce),
+        FormAction::Https,
+    )
+}
+
+/// The login page of a login that offered platform storage: its script stores
+/// `storage.value` in the platform's frame, then goes on to `next` (the authentication
+/// request); without an answer it goes on anyway, bound by the cookie alone.
+pub(crate) fn storage_login_page(storage: &StorageLogin, next: &str) -> Response {
+    let nonce = random_id();
+    render(
+        StatusCode::OK,
+        &StorageLoginPage {
+            target: &storage.target,
+            origin: &storage.platform_origin,
+            key: &storage.key,
+            value: &storage.value,
+            next,
+            script: TOOL_CLIENT_SCRIPT,
+            script_nonce: &nonce,
+        },
+        Some(&nonce),
+        FormAction::None,
+    )
+}
+
+/// What the storage launch page needs: where the value is, and what to post back.
+pub(crate) struct StorageLaunch<'a> {
+    pub(crate) target: &'a str,
+    pub(crate) platform_origin: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) action: &'a str,
+    pub(crate) id_token: &'a str,
+    pub(crate) state: &'a str,
+}
+
+/// The page answering a cookie-less launch whose login offered platform storage: its script
+/// reads the value back (`lti.get_data`) and posts it with the `id_token` and `state` to
+/// `action` (the tool's `{launch}/storage`).
+pub(crate) fn storage_launch_page(launch: &StorageLaunch<'_>) -> Response {
+    let nonce = random_id();
+    render(
+        StatusCode::OK,
+        &StorageLaunchPage {
+            target: launch.target,
+            origin: launch.platform_origin,
+            key: launch.key,
+            action: launch.action,
+            id_token: launch.id_token,
+            state: launch.state,
+            script: TOOL_CLIENT_SCRIPT,
+            script_nonce: &nonce,
+        },
+        Some(&nonce),
+        FormAction::SelfOrigin,
     )
 }

@@ -6,8 +6,9 @@
 //! omit `client_id`, so a registry also answers "every registration of this issuer".
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +81,14 @@ pub enum RegistrationError {
         issuer: String,
         /// The client_id.
         client_id: String,
+    },
+    /// The registry file could not be written (nothing was changed).
+    #[error("writing platform registrations to {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
     },
 }
 
@@ -205,5 +214,185 @@ impl PlatformRegistry for StaticPlatformRegistry {
             .take_while(|((iss, _), _)| iss == issuer)
             .map(|(_, r)| Arc::clone(r))
             .collect()
+    }
+}
+
+/// A durable, growing registry: a JSON array file (the shape of the lti-demo's
+/// `platforms.json`) read at start, and [`FilePlatformRegistry::add`] for registrations made
+/// while running (LTI Dynamic Registration). An added platform is visible to every
+/// [`LtiTool`](super::LtiTool) sharing this registry at once, and is in the file before `add`
+/// returns.
+#[derive(Debug)]
+pub struct FilePlatformRegistry {
+    path: PathBuf,
+    current: RwLock<Arc<StaticPlatformRegistry>>,
+    /// Serializes writers, so two concurrent `add`s cannot both write a file missing the other.
+    writing: Mutex<()>,
+}
+
+impl FilePlatformRegistry {
+    /// Opens the registry at `path`; a missing file is an empty registry (created on the first
+    /// `add`). A file that exists must be a valid JSON array of registrations.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, RegistrationError> {
+        let path = path.into();
+        let registry = match StaticPlatformRegistry::from_json_file(&path) {
+            Ok(r) => r,
+            Err(RegistrationError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                StaticPlatformRegistry::default()
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Self {
+            path,
+            current: RwLock::new(Arc::new(registry)),
+            writing: Mutex::new(()),
+        })
+    }
+
+    /// The file this registry lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Adds a registration: validated, refused when (issuer, client_id) is already known, written
+    /// to the file atomically (a temporary file in the same directory, synced, then renamed over
+    /// the old one, so a crash leaves the old or the new list, never half of one), then visible.
+    pub fn add(&self, registration: PlatformRegistration) -> Result<(), RegistrationError> {
+        let _writer = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.snapshot();
+        let mut all: Vec<PlatformRegistration> = current
+            .registrations()
+            .map(|r| PlatformRegistration::clone(r))
+            .collect();
+        all.push(registration);
+        let next = StaticPlatformRegistry::new(all)?;
+        let list: Vec<&PlatformRegistration> = next.registrations().map(Arc::as_ref).collect();
+        self.write_atomically(&list)?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        Ok(())
+    }
+
+    /// Every registration, ordered by (issuer, client_id).
+    pub fn registrations(&self) -> Vec<Arc<PlatformRegistration>> {
+        self.snapshot().registrations().cloned().collect()
+    }
+
+    fn snapshot(&self) -> Arc<StaticPlatformRegistry> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn write_atomically(&self, list: &[&PlatformRegistration]) -> Result<(), RegistrationError> {
+        let shown = self.path.display().to_string();
+        let fail = |source: std::io::Error| RegistrationError::Write {
+            path: shown.clone(),
+            source,
+        };
+        let mut bytes = serde_json::to_vec_pretty(list)
+            .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
+        bytes.push(b'\n');
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "platforms.json".into());
+        let temp = dir.join(format!(
+            ".{file_name}.{}.tmp",
+            crate::authorization_server::secrets::random_id()
+        ));
+        let written = (|| {
+            let mut f = std::fs::File::create(&temp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&temp, &self.path)?;
+            // The rename is durable once the directory entry is (best effort: not every
+            // platform lets a directory be opened for syncing).
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written.map_err(fail)
+    }
+}
+
+impl PlatformRegistry for FilePlatformRegistry {
+    fn find(&self, issuer: &str, client_id: &str) -> Option<Arc<PlatformRegistration>> {
+        self.snapshot().find(issuer, client_id)
+    }
+
+    fn find_by_issuer(&self, issuer: &str) -> Vec<Arc<PlatformRegistration>> {
+        self.snapshot().find_by_issuer(issuer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(client_id: &str) -> PlatformRegistration {
+        PlatformRegistration {
+            issuer: "https://lms.example".into(),
+            client_id: client_id.into(),
+            deployment_ids: vec!["d1".into()],
+            authorization_endpoint: "https://lms.example/authorize".into(),
+            token_endpoint: "https://lms.example/token".into(),
+            keys: PlatformKeySource::JwksUri("https://lms.example/jwks".into()),
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_empty_and_added_platforms_are_durable_and_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("platforms.json");
+        let registry = FilePlatformRegistry::open(&path).unwrap();
+        assert!(registry.registrations().is_empty());
+        assert!(!path.exists(), "opening does not create the file");
+        registry.add(sample("c1")).unwrap();
+        assert_eq!(
+            registry
+                .find("https://lms.example", "c1")
+                .unwrap()
+                .client_id,
+            "c1"
+        );
+        registry.add(sample("c2")).unwrap();
+        let err = registry.add(sample("c1")).unwrap_err();
+        assert!(matches!(err, RegistrationError::Duplicate { .. }), "{err}");
+        let again = FilePlatformRegistry::open(&path).unwrap();
+        assert_eq!(again.find_by_issuer("https://lms.example").len(), 2);
+        let on_disk: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(on_disk[0]["jwks_uri"], "https://lms.example/jwks");
+        assert_eq!(on_disk[0]["deployment_ids"], serde_json::json!(["d1"]));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn an_invalid_registration_is_refused_and_the_file_is_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("platforms.json");
+        let registry = FilePlatformRegistry::open(&path).unwrap();
+        let mut bad = sample("c1");
+        bad.token_endpoint = "http://lms.example/token".into();
+        assert!(matches!(
+            registry.add(bad),
+            Err(RegistrationError::Invalid { .. })
+        ));
+        assert!(!path.exists());
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(matches!(
+            FilePlatformRegistry::open(&path),
+            Err(RegistrationError::Parse { .. })
+        ));
     }
 }

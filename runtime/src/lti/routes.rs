@@ -1,5 +1,6 @@
 //! The axum routes of the tool side: login initiation (GET and POST), the launch (the
-//! form-posted `id_token`), and the tool's JWKS. The tool's own pages come from its
+//! form-posted `id_token`), its platform-storage completion (`{launch}/storage`, for browsers
+//! that blocked the state cookie), and the tool's JWKS. The tool's own pages come from its
 //! [`LtiToolApp`], which receives typed launches.
 
 use std::collections::HashMap;
@@ -17,7 +18,8 @@ use super::error::{LaunchError, LoginError};
 use super::launch::{DeepLinkingLaunch, Launch, ResourceLinkLaunch};
 use super::launch_store::BrowserProof;
 use super::login::LoginInitiation;
-use super::pages::refusal_page;
+use super::pages::{StorageLaunch, refusal_page, storage_launch_page, storage_login_page};
+use super::platform_storage::{STORAGE_TARGET_PARAMETER, StorageTarget};
 use super::tool::LtiTool;
 
 /// Prefix of the state cookie's name; the state follows it, so launches in several frames of
@@ -58,6 +60,13 @@ impl Default for LtiPaths {
 struct RouteState {
     tool: Arc<LtiTool>,
     app: Arc<dyn LtiToolApp>,
+    /// Where the storage launch page posts (`{launch}/storage`).
+    storage_action: String,
+}
+
+/// The path of the platform-storage launch route: the launch path with `/storage` appended.
+pub fn storage_launch_path(paths: &LtiPaths) -> String {
+    format!("{}/storage", paths.launch.trim_end_matches('/'))
 }
 
 fn form_params(bytes: &[u8]) -> Result<HashMap<String, String>, ()> {
@@ -94,15 +103,32 @@ async fn login(tool: &LtiTool, params: Result<HashMap<String, String>, ()>) -> R
         Ok(i) => i,
         Err(e) => return login_refusal(&e),
     };
-    match tool.begin_login(&initiation).await {
+    // LTI Platform Storage: the platform names the frame that keeps values for the tool.
+    let storage_target = match params.get(STORAGE_TARGET_PARAMETER).map(String::as_str) {
+        None | Some("") => None,
+        Some(t) => match StorageTarget::parse(t) {
+            Some(t) => Some(t),
+            None => return login_refusal(&LoginError::BadStorageTarget),
+        },
+    };
+    match tool
+        .begin_login_with_storage(&initiation, storage_target.as_ref())
+        .await
+    {
         Ok(redirect) => {
-            let mut r = StatusCode::FOUND.into_response();
+            let mut r = match &redirect.storage {
+                // The page stores the value in the platform, then goes on to the same URL.
+                Some(storage) => storage_login_page(storage, redirect.location.as_str()),
+                None => StatusCode::FOUND.into_response(),
+            };
             let h = r.headers_mut();
             if let (Ok(location), Ok(cookie)) = (
                 HeaderValue::from_str(redirect.location.as_str()),
                 HeaderValue::from_str(&redirect.set_cookie()),
             ) {
-                h.insert(header::LOCATION, location);
+                if redirect.storage.is_none() {
+                    h.insert(header::LOCATION, location);
+                }
                 h.insert(header::SET_COOKIE, cookie);
             } else {
                 return refusal_page(
@@ -154,23 +180,17 @@ fn error_code(code: &str) -> String {
         .collect()
 }
 
-async fn launch(State(s): State<RouteState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Ok(params) = form_params(&body) else {
-        return launch_refusal(&LaunchError::MalformedToken(
-            "the launch form is malformed or repeats a parameter",
-        ));
-    };
-    if let Some(error) = params.get("error") {
-        return launch_refusal(&LaunchError::PlatformError(error_code(error)));
-    }
-    let state = params.get("state").map(String::as_str).unwrap_or_default();
-    let id_token = params
-        .get("id_token")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let cookie_name = format!("{STATE_COOKIE_PREFIX}{state}");
-    let proof = BrowserProof::Cookie(cookie(&headers, &cookie_name));
-    match s.tool.launch(state, id_token, proof).await {
+fn form_value<'p>(params: &'p HashMap<String, String>, name: &str) -> &'p str {
+    params.get(name).map(String::as_str).unwrap_or_default()
+}
+
+/// Hands a validated launch to the application and drops the spent state cookie.
+async fn complete(
+    s: &RouteState,
+    result: Result<Launch, LaunchError>,
+    cookie_name: &str,
+) -> Response {
+    match result {
         Ok(validated) => {
             let mut response = match validated {
                 Launch::ResourceLink(l) => s.app.resource_link(l).await,
@@ -188,6 +208,79 @@ async fn launch(State(s): State<RouteState>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
+async fn launch(State(s): State<RouteState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(params) = form_params(&body) else {
+        return launch_refusal(&LaunchError::MalformedToken(
+            "the launch form is malformed or repeats a parameter",
+        ));
+    };
+    if let Some(error) = params.get("error") {
+        return launch_refusal(&LaunchError::PlatformError(error_code(error)));
+    }
+    let state = form_value(&params, "state");
+    let id_token = form_value(&params, "id_token");
+    let cookie_name = format!("{STATE_COOKIE_PREFIX}{state}");
+    if let Some(value) = cookie(&headers, &cookie_name) {
+        let result = s
+            .tool
+            .launch(state, id_token, BrowserProof::Cookie(Some(value)))
+            .await;
+        return complete(&s, result, &cookie_name).await;
+    }
+    // No cookie came back. Nothing is taken here: this POST is not bound to the browser yet,
+    // so it only reads the pending login to learn whether the platform keeps a proof for it.
+    if state.is_empty() {
+        return launch_refusal(&LaunchError::MissingParameter("state"));
+    }
+    if id_token.is_empty() {
+        return launch_refusal(&LaunchError::MissingParameter("id_token"));
+    }
+    let pending = match s.tool.store.peek_login(state, s.tool.now()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return launch_refusal(&LaunchError::UnknownState),
+        Err(e) => return launch_refusal(&LaunchError::Store(e)),
+    };
+    match pending.binding.platform_storage() {
+        Some((target, platform_origin)) => storage_launch_page(&StorageLaunch {
+            target,
+            platform_origin,
+            key: &cookie_name,
+            action: &s.storage_action,
+            id_token,
+            state,
+        }),
+        None => launch_refusal(&LaunchError::NoBrowserProof),
+    }
+}
+
+/// `{launch}/storage`: the storage launch page posts the value it read back from the platform.
+async fn launch_storage(State(s): State<RouteState>, body: Bytes) -> Response {
+    let Ok(params) = form_params(&body) else {
+        return launch_refusal(&LaunchError::MalformedToken(
+            "the launch form is malformed or repeats a parameter",
+        ));
+    };
+    let state = form_value(&params, "state");
+    let id_token = form_value(&params, "id_token");
+    let value = form_value(&params, "lti_storage_value");
+    if value.is_empty() {
+        // The page could not read the value: say why, and leave the login for a retry.
+        let code = error_code(form_value(&params, "lti_storage_error"));
+        let code = if code.is_empty() {
+            "no_value".to_owned()
+        } else {
+            code
+        };
+        return launch_refusal(&LaunchError::PlatformStorageFailed(code));
+    }
+    let cookie_name = format!("{STATE_COOKIE_PREFIX}{state}");
+    let result = s
+        .tool
+        .launch(state, id_token, BrowserProof::PlatformStorage(value))
+        .await;
+    complete(&s, result, &cookie_name).await
+}
+
 async fn jwks(State(s): State<RouteState>) -> Response {
     let mut r = Json(s.tool.tool_keys.jwks()).into_response();
     r.headers_mut().insert(
@@ -198,15 +291,19 @@ async fn jwks(State(s): State<RouteState>) -> Response {
 }
 
 impl LtiTool {
-    /// The routes of the tool side at `paths`, handing validated launches to `app`.
+    /// The routes of the tool side at `paths`, handing validated launches to `app`; the
+    /// platform-storage launch is served at [`storage_launch_path`] (`{launch}/storage`).
     pub fn router(self: &Arc<Self>, app: Arc<dyn LtiToolApp>, paths: &LtiPaths) -> Router {
+        let storage_action = storage_launch_path(paths);
         Router::new()
             .route(&paths.login, get(login_get).post(login_post))
             .route(&paths.launch, axum::routing::post(launch))
+            .route(&storage_action, axum::routing::post(launch_storage))
             .route(&paths.jwks, get(jwks))
             .with_state(RouteState {
                 tool: Arc::clone(self),
                 app,
+                storage_action,
             })
     }
 }

@@ -7,6 +7,7 @@
 //! and `lti_support` (an LTI platform stand-in and the tool's routes), `store_conformance_pg` (a fresh PostgreSQL database per test, from `IMS_TEST_POSTGRES_URL`).
 
 mod authz_support;
+mod browser_support;
 mod client_api_support;
 mod client_authorization_code_support;
 mod common;
@@ -34,10 +35,14 @@ mod discovery_endpoint;
 mod fuzz_regressions;
 mod jwt_remote_jwks;
 mod jwt_verify;
+mod lti_browser;
 mod lti_deep_linking;
+mod lti_dynamic_registration;
 mod lti_launch;
 mod lti_launch_store;
 mod lti_login;
+mod lti_platform;
+mod lti_platform_storage;
 mod lti_service_tokens;
 mod rs_bearer;
 mod rs_introspection;
