@@ -348,9 +348,13 @@ def run(args):
     tool_conf.set_public_key(issuer, public_pem)
 
     # Two HTTP sessions: the browser (platform cookies) and the tool's back channel.
+    # trust_env off: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
+    # `verify`, and the platform's CA must be the only trust root here.
     browser = requests.Session()
+    browser.trust_env = False
     browser.verify = ca
     back_channel = requests.Session()
+    back_channel.trust_env = False
     back_channel.verify = ca
     back_channel.headers["User-Agent"] = "PyLTI1p3-client"
 
