@@ -2,7 +2,7 @@
 # LTI launch validations per second, ims-runtime against pylti1p3, on the same tokens in one run
 # on one core (README's benchmark table; issue 10).
 #
-#   scripts/bench-lti-launch.sh            2000 tokens (IMS_LTI_BENCH_TOKENS overrides)
+#   scripts/bench-lti-launch.sh            5000 tokens (IMS_LTI_BENCH_TOKENS overrides)
 #
 # 1. builds runtime/benches/lti_launch_validation.rs (release, `cargo bench --no-run`);
 # 2. runs it in export mode pinned to core 0 (`taskset -c 0` where it exists): it makes the logins
@@ -52,7 +52,7 @@ dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 
 echo "== ims-runtime (Rust), ${pin[*]:-unpinned}"
-IMS_LTI_BENCH_EXPORT="$dir" IMS_LTI_BENCH_TOKENS="${IMS_LTI_BENCH_TOKENS:-2000}" \
+IMS_LTI_BENCH_EXPORT="$dir" IMS_LTI_BENCH_TOKENS="${IMS_LTI_BENCH_TOKENS:-5000}" \
   ${pin[@]+"${pin[@]}"} "$bench_bin"
 echo "== pylti1p3 $("$python" -c 'import pylti1p3; print(pylti1p3.__version__)') (Python $("$python" -c 'import platform; print(platform.python_version())')), same tokens"
 ${pin[@]+"${pin[@]}"} "$python" scripts/lti_pylti1p3_bench.py "$dir"

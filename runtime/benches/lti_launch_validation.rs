@@ -7,7 +7,7 @@
 //!
 //! Export mode, for the side-by-side run with pylti1p3 (`scripts/bench-lti-launch.sh`): with
 //! `IMS_LTI_BENCH_EXPORT=DIR` the binary skips criterion, makes `IMS_LTI_BENCH_TOKENS` (default
-//! 2000) logins and their `id_token`s once, writes them with the platform's JWKS to
+//! 5000) logins and their `id_token`s once, writes them with the platform's JWKS to
 //! `DIR/launches.json` (what the Python side validates), then validates the same tokens once each
 //! (memory launch store) and writes the rate to `DIR/rust.json`.
 
@@ -198,7 +198,7 @@ fn main() {
             let count = std::env::var("IMS_LTI_BENCH_TOKENS")
                 .ok()
                 .map(|n| n.parse().expect("IMS_LTI_BENCH_TOKENS is a count"))
-                .unwrap_or(2000);
+                .unwrap_or(5000);
             export_and_time(Path::new(&dir), count);
         }
         None => {
