@@ -19,6 +19,10 @@
 //! server share the process and its cores.
 //!
 //! Run: `cargo bench -p ims-generated-example --bench lti_ags_scores`
+//!
+//! Measured 2026-12-03 on the shared 2-core machine (load average 4–6 from other builds),
+//! `--warm-up-time 2 --measurement-time 8`, two runs: 9.5k–11.7k POST/s sequential (85–105 µs
+//! each), 13.5k–14.8k POST/s with 32 in flight.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
