@@ -16,8 +16,8 @@
 #
 # Measured 2026-12-03 on the shared 2-core machine (load average 5-7 from other builds), three
 # runs of 5000 tokens: ims-runtime 13.2k-17.9k, pylti1p3 2.0.0 (Python 3.11) 1.6k-2.2k launches/s,
-# ratio 8.0-8.3x. pylti1p3 does less: no `aud` check (verify_aud off), no `azp`, no iat leeway
-# rule; it converts the JWK to PEM on every launch.
+# ratio 8.0-8.3x. pylti1p3 checks less (`aud` only through its first entry, PyJWT's own `aud`
+# check being off; never `azp`) and converts the platform's JWK to PEM on every launch.
 #
 # Python: IMS_PYTHON, else .venv/bin/python, with scripts/requirements-lti.txt installed
 # (`.venv/bin/python -m pip install -r scripts/requirements-lti.txt`).
