@@ -4,13 +4,21 @@
 //! The login that precedes each launch and the platform's signing are set-up, not measured.
 //!
 //! Run: `cargo bench -p ims-runtime --bench lti_launch_validation`
+//!
+//! Export mode, for the side-by-side run with pylti1p3 (`scripts/bench-lti-launch.sh`): with
+//! `IMS_LTI_BENCH_EXPORT=DIR` the binary skips criterion, makes `IMS_LTI_BENCH_TOKENS` (default
+//! 5000) logins and their `id_token`s once, writes them with the platform's JWKS to
+//! `DIR/launches.json` (what the Python side validates), then validates the same tokens once each
+//! (memory launch store) and writes the rate to `DIR/rust.json`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use ims_runtime::client::HttpPolicy;
 use ims_runtime::lti::*;
 use jsonwebtoken::Algorithm;
@@ -19,13 +27,14 @@ use serde_json::json;
 const ISSUER: &str = "https://platform.example.edu";
 const CLIENT_ID: &str = "tool-client-1";
 const TARGET: &str = "https://tool.example.edu/lti/resource";
+const DEPLOYMENT_ID: &str = "d1";
 
 /// A tool trusting one platform whose key (RS256, inline JWKS) is `platform_key`.
 fn tool(platform_key: &ToolKey, store: Arc<dyn LaunchStore>) -> LtiTool {
     let registry = StaticPlatformRegistry::new([PlatformRegistration {
         issuer: ISSUER.into(),
         client_id: CLIENT_ID.into(),
-        deployment_ids: vec!["d1".into()],
+        deployment_ids: vec![DEPLOYMENT_ID.into()],
         authorization_endpoint: "https://platform.example.edu/authorize".into(),
         token_endpoint: "https://platform.example.edu/token".into(),
         keys: PlatformKeySource::Jwks(json!({"keys": [platform_key.public_jwk()]})),
@@ -41,8 +50,16 @@ fn tool(platform_key: &ToolKey, store: Arc<dyn LaunchStore>) -> LtiTool {
     .unwrap()
 }
 
-/// A login and the platform's `id_token` answering it (state, cookie value, token).
-async fn login_and_token(tool: &LtiTool, platform_key: &ToolKey) -> (String, String, String) {
+/// A login and the platform's `id_token` answering it.
+struct PendingLaunch {
+    state: String,
+    cookie: String,
+    nonce: String,
+    id_token: String,
+}
+
+/// A login and the platform's `id_token` answering it.
+async fn login_and_token(tool: &LtiTool, platform_key: &ToolKey) -> PendingLaunch {
     let redirect = tool
         .begin_login(&LoginInitiation {
             iss: ISSUER.into(),
@@ -62,7 +79,7 @@ async fn login_and_token(tool: &LtiTool, platform_key: &ToolKey) -> (String, Str
             "nonce": q["nonce"], "name": "Ada Lovelace",
             "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
             "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
-            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "d1",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
             "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": TARGET,
             "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
             "https://purl.imsglobal.org/spec/lti/claim/roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
@@ -75,7 +92,12 @@ async fn login_and_token(tool: &LtiTool, platform_key: &ToolKey) -> (String, Str
                 "service_versions": ["2.0"]}
         }))
         .unwrap();
-    (redirect.state, redirect.cookie_value, token)
+    PendingLaunch {
+        state: redirect.state,
+        cookie: redirect.cookie_value,
+        nonce: q["nonce"].clone(),
+        id_token: token,
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -98,9 +120,13 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("rs256_resource_link_{name}"), |b| {
             b.iter_batched(
                 || rt.block_on(login_and_token(&tool, &platform_key)),
-                |(state, cookie, token)| {
-                    rt.block_on(tool.launch(&state, &token, BrowserProof::Cookie(Some(&cookie))))
-                        .unwrap()
+                |p| {
+                    rt.block_on(tool.launch(
+                        &p.state,
+                        &p.id_token,
+                        BrowserProof::Cookie(Some(&p.cookie)),
+                    ))
+                    .unwrap()
                 },
                 BatchSize::SmallInput,
             );
@@ -109,5 +135,75 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The export mode: the same tokens for both sides, and our rate over them.
+fn export_and_time(dir: &Path, count: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let platform_key = ToolKey::generate(Algorithm::RS256).unwrap();
+    let tool = tool(&platform_key, Arc::new(MemoryLaunchStore::new()));
+    // Warm-up launches (not exported): first-use costs stay out of the measured run.
+    for _ in 0..count.min(200) {
+        let p = rt.block_on(login_and_token(&tool, &platform_key));
+        rt.block_on(tool.launch(&p.state, &p.id_token, BrowserProof::Cookie(Some(&p.cookie))))
+            .unwrap();
+    }
+    let pending: Vec<PendingLaunch> = (0..count)
+        .map(|_| rt.block_on(login_and_token(&tool, &platform_key)))
+        .collect();
+    let exported = json!({
+        "issuer": ISSUER,
+        "client_id": CLIENT_ID,
+        "deployment_id": DEPLOYMENT_ID,
+        "auth_login_url": "https://platform.example.edu/authorize",
+        "auth_token_url": "https://platform.example.edu/token",
+        "jwks": {"keys": [platform_key.public_jwk()]},
+        "launches": pending.iter().map(|p| json!({
+            "state": p.state, "nonce": p.nonce, "id_token": p.id_token,
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        dir.join("launches.json"),
+        serde_json::to_vec(&exported).unwrap(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    for p in &pending {
+        let launch =
+            rt.block_on(tool.launch(&p.state, &p.id_token, BrowserProof::Cookie(Some(&p.cookie))));
+        // A refused launch would make the rate meaningless: stop loudly.
+        launch.unwrap();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let rate = count as f64 / seconds;
+    std::fs::write(
+        dir.join("rust.json"),
+        serde_json::to_vec(&json!({
+            "launches": count, "seconds": seconds, "launches_per_second": rate,
+            "store": "memory",
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    println!(
+        "ims-runtime LtiTool::launch: {count} launches in {seconds:.3} s = {rate:.0} launches/s"
+    );
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var_os("IMS_LTI_BENCH_EXPORT") {
+        Some(dir) => {
+            let count = std::env::var("IMS_LTI_BENCH_TOKENS")
+                .ok()
+                .map(|n| n.parse().expect("IMS_LTI_BENCH_TOKENS is a count"))
+                .unwrap_or(5000);
+            export_and_time(Path::new(&dir), count);
+        }
+        None => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -23,6 +23,7 @@ mod lti_ags;
 mod lti_demo;
 mod lti_demo_support;
 mod lti_nrps;
+mod lti_pylti1p3;
 mod lti_tool_demo;
 mod multi_instance;
 mod oneroster_v1p2_gradebook;
