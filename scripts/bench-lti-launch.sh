@@ -19,8 +19,8 @@
 # ratio 8.0-8.3x. pylti1p3 checks less (`aud` only through its first entry, PyJWT's own `aud`
 # check being off; never `azp`) and converts the platform's JWK to PEM on every launch.
 #
-# Python: IMS_PYTHON, else .venv/bin/python, with scripts/requirements-lti.txt installed
-# (`.venv/bin/python -m pip install -r scripts/requirements-lti.txt`).
+# Python: IMS_PYTHON, else .venv/bin/python, with scripts/python-requirements.txt installed
+# (`.venv/bin/python -m pip install -r scripts/python-requirements.txt`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +28,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ims-codegen-target}"
 python="${IMS_PYTHON:-$PWD/.venv/bin/python}"
 if ! "$python" -c 'import pylti1p3' 2>/dev/null; then
   echo "bench-lti-launch: $python cannot import pylti1p3." >&2
-  echo "  fix: python3 -m venv .venv && .venv/bin/python -m pip install -r scripts/requirements-lti.txt" >&2
+  echo "  fix: python3 -m venv .venv && .venv/bin/python -m pip install -r scripts/python-requirements.txt" >&2
   exit 1
 fi
 

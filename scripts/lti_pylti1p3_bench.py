@@ -27,7 +27,7 @@ try:
 except ImportError as error:
     sys.exit(
         f"pylti1p3 is not installed ({error}): run "
-        "`.venv/bin/python -m pip install -r scripts/requirements-lti.txt` "
+        "`.venv/bin/python -m pip install -r scripts/python-requirements.txt` "
         "(or set IMS_PYTHON to a Python that has it)"
     )
 

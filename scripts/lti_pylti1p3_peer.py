@@ -26,8 +26,8 @@ SessionService: the script is both the browser and the tool, so it never listens
            the course page's list of scores reported through AGS.
         Exits 0 when all of that holds; otherwise non-zero with a message naming the step.
 
-Python with scripts/requirements-lti.txt installed (`.venv/bin/python -m pip install -r
-scripts/requirements-lti.txt`). Wrapped by generated-example/tests/integration/lti_pylti1p3.rs.
+Python with scripts/python-requirements.txt installed (`.venv/bin/python -m pip install -r
+scripts/python-requirements.txt`). Wrapped by generated-example/tests/integration/lti_pylti1p3.rs.
 """
 
 import argparse
@@ -56,7 +56,7 @@ try:
 except ImportError as error:
     sys.exit(
         f"pylti1p3 peer: a package is missing ({error}): run "
-        "`.venv/bin/python -m pip install -r scripts/requirements-lti.txt` "
+        "`.venv/bin/python -m pip install -r scripts/python-requirements.txt` "
         "(or set IMS_PYTHON to a Python that has it)"
     )
 

@@ -7,7 +7,7 @@
 //! our `id_token`, lists members through NRPS, posts a learner's score through AGS with a token
 //! got by pylti1p3's own client assertion, and checks the platform reports the score.
 //!
-//! Needs Python with scripts/requirements-lti.txt: `IMS_PYTHON` (set by `scripts/test.sh`), else
+//! Needs Python with scripts/python-requirements.txt: `IMS_PYTHON` (set by `scripts/test.sh`), else
 //! the workspace's `.venv/bin/python`, else `python3`. Without pylti1p3 the test FAILS, naming the
 //! command that installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -120,8 +120,8 @@ fn pylti1p3_is_launched_by_our_platform_validates_the_id_token_and_posts_a_score
     assert!(
         available,
         "`{python}` cannot import pylti1p3: run `python3 -m venv .venv && .venv/bin/python -m pip \
-         install -r scripts/requirements-lti.txt` at the workspace root (scripts/test.sh then uses \
-         .venv/), or set IMS_PYTHON to a Python that has scripts/requirements-lti.txt installed"
+         install -r scripts/python-requirements.txt` at the workspace root (scripts/test.sh then uses \
+         .venv/), or set IMS_PYTHON to a Python that has scripts/python-requirements.txt installed"
     );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
