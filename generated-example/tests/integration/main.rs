@@ -20,6 +20,7 @@ mod demo_seed;
 mod demo_shared_data_dir;
 mod eduapi_v1p0;
 mod lti_ags;
+mod lti_browser;
 mod lti_demo;
 mod lti_demo_support;
 mod lti_nrps;

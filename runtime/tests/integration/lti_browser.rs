@@ -146,13 +146,25 @@ async fn tool_site(platform_origin: &str) -> (Site, Arc<AtomicUsize>) {
     (serve(listener, origin, app).await, completed)
 }
 
-/// The platform's sign-in, as this test stands in for it: the browser is signed in as
-/// `user-17` (sign-in is not what this test is about; `lti_platform` tests it).
-struct SignedIn;
+/// The platform's sign-in cookie, as this test stands in for the platform's sign-in: the course
+/// page sets it. `SameSite=None` because on the storage path it is the tool's page (another
+/// site) that navigates to the authorization endpoint, and Chromium sends no `Lax` cookie with
+/// a navigation a cross-site document started (lti.md, "a `SameSite=None` sign-in cookie").
+const SESSION_COOKIE: &str = "platform_user";
 
-impl PlatformSessions for SignedIn {
-    fn signed_in_user<'a>(&'a self, _headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
-        Box::pin(async { Some("user-17".to_owned()) })
+struct CookieSession;
+
+impl PlatformSessions for CookieSession {
+    fn signed_in_user<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Option<String>> {
+        let user = headers
+            .get_all("cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_owned());
+        Box::pin(async move { user })
     }
 }
 
@@ -175,12 +187,12 @@ struct PlatformState {
 }
 
 /// The platform's course page: the storage frame (when on) and the tool's iframe.
-async fn course_page(State(p): State<PlatformState>) -> Html<String> {
+async fn course_page(State(p): State<PlatformState>) -> Response {
     let frame = match (&p.storage, &p.platform.config().storage_target) {
         (Some(s), Some(target)) => s.iframe_html(target).unwrap(),
         _ => String::new(),
     };
-    Html(format!(
+    let page = Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>MATH 101</title></head>\
          <body style=\"font-family:sans-serif;margin:20px\"><h1>MATH 101: course page</h1>\
          <p>Platform {} (storage frame {}); the tool below is on {}, in a cross-site iframe, \
@@ -194,7 +206,15 @@ async fn course_page(State(p): State<PlatformState>) -> Html<String> {
             _ => "off",
         },
         p.tool_origin,
-    ))
+    ));
+    (
+        [(
+            axum::http::header::SET_COOKIE,
+            format!("{SESSION_COOKIE}=user-17; Path=/; Secure; HttpOnly; SameSite=None"),
+        )],
+        page,
+    )
+        .into_response()
 }
 
 /// The launch: `LtiPlatform::start_launch`'s third-party-initiated login (with
@@ -274,8 +294,13 @@ async fn sites_with(
     authz.put_client(tool.to_client(1)).await.unwrap();
     let mut config = PlatformConfig::new(origin.clone());
     config.storage_target = storage_on.then(|| FRAME.to_owned());
-    let platform =
-        LtiPlatform::new(authz, config, Arc::new(SignedIn), Arc::new(NoDeepLinking)).unwrap();
+    let platform = LtiPlatform::new(
+        authz,
+        config,
+        Arc::new(CookieSession),
+        Arc::new(NoDeepLinking),
+    )
+    .unwrap();
     let storage = frame_on
         .then(|| PlatformStorage::new(Arc::new(tool.storage_origins()) as Arc<dyn ToolOrigins>));
     let state = PlatformState {
