@@ -1,5 +1,10 @@
 //! The platform's own sign-in: a random session id in a first-party cookie (`Secure; HttpOnly;
-//! SameSite=Lax`), mapped to a username in memory. Sessions end with the process: people sign in
+//! SameSite=None`), mapped to a username in memory. `None`, not `Lax`: with platform storage the
+//! navigation to the authorization endpoint inside the course page's iframe is started by the
+//! tool's page (another site), and Chromium withholds a `Lax` cookie from it, so every such launch
+//! would end in `login_required` (runtime/docs/lti.md, "Launches without third-party cookies").
+//! The platform's state-changing forms do not rely on SameSite: sign-in needs the password, and
+//! deep-link returns are signed by the tool. Sessions end with the process: people sign in
 //! again after a restart, while tools and grades stay (they are in the data directory).
 
 use std::collections::HashMap;
@@ -43,7 +48,7 @@ impl Sessions {
             live.insert(id.clone(), (username.to_owned(), now + SESSION_LIFETIME));
         }
         Ok(format!(
-            "{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+            "{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=None; Max-Age={}",
             SESSION_LIFETIME.as_secs()
         ))
     }
@@ -64,7 +69,7 @@ impl Sessions {
         {
             live.remove(&id);
         }
-        format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+        format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=None; Max-Age=0")
     }
 }
 
@@ -88,7 +93,7 @@ mod tests {
         let sessions = Sessions::default();
         let cookie = sessions.start("learner01").unwrap();
         assert!(
-            cookie.contains("Secure; HttpOnly; SameSite=Lax"),
+            cookie.contains("Secure; HttpOnly; SameSite=None"),
             "{cookie}"
         );
         let pair = cookie.split(';').next().unwrap().to_owned();

@@ -9,14 +9,11 @@
 //! page, which launches the tool in an iframe. With `--no-platform-storage` the cookie path
 //! alone fails (the blocking is in effect) and the tool refuses with a page saying why.
 //!
-//! Not here yet: the same launch WITH the storage frame. On the demo it stops at the platform's
-//! authorization endpoint with `login_required`, because the demo's sign-in cookie is
-//! `SameSite=Lax` and the storage path's navigation to the authorization endpoint is started by
-//! the tool's page (a cross-site initiator), so Chromium withholds a Lax cookie; with
-//! `SameSite=None` it gets further (see the ltistore report). The runtime's own
-//! `runtime/tests/integration/lti_browser.rs` covers the storage launch with `LtiPlatform`.
+//! With the storage frame on, the same blocked browser launches the tool through platform
+//! storage (LTI Client Side postMessages and Platform Storage): the tool's page shows the launch.
 //!
-//! The screenshot goes to `<target dir>/lti-demo-launch-no-storage.png`. TLS: Chromium trusts exactly the two demo
+//! The screenshots go to `<target dir>/lti-demo-launch-storage.png` and
+//! `<target dir>/lti-demo-launch-no-storage.png` (the copies in `generated-example/docs/` are the README's). TLS: Chromium trusts exactly the two demo
 //! servers' keys (`--ignore-certificate-errors-spki-list`). Without `chromium` and
 //! `chromedriver` these tests fail and name the install command.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -214,9 +211,9 @@ fn demos(platform_extra: &[&str]) -> Demos {
     }
 }
 
-/// Signs in as the instructor, opens the course page and returns the tool frame's `<h1>` and
-/// body text once it shows a page with a heading.
-async fn course_page_tool_outcome(browser: &Client, d: &Demos) -> (String, String) {
+/// Signs in as the instructor, opens the course page and returns the tool frame's `<h1>`, body
+/// text and address once it shows a page with a heading.
+async fn course_page_tool_outcome(browser: &Client, d: &Demos) -> (String, String, String) {
     let origin = d.platform.origin();
     let users = d.platform.json("users.json");
     let password = users["instructor"]["password"].as_str().unwrap().to_owned();
@@ -253,8 +250,15 @@ async fn course_page_tool_outcome(browser: &Client, d: &Demos) -> (String, Strin
         .text()
         .await
         .unwrap();
+    let href = browser
+        .execute("return location.href", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     browser.enter_parent_frame().await.unwrap();
-    (heading, body)
+    (heading, body, href)
 }
 
 fn save(png: &[u8], name: &str) {
@@ -269,7 +273,7 @@ async fn without_platform_storage_the_demo_tool_refuses_with_a_page_that_says_wh
     let d = demos(&["--no-platform-storage"]);
     let driver = start_driver().await;
     let (browser, _profile) = browser(&driver, &[d.pdir.path(), d.tdir.path()]).await;
-    let (heading, body) = course_page_tool_outcome(&browser, &d).await;
+    let (heading, body, _) = course_page_tool_outcome(&browser, &d).await;
     assert_eq!(heading, "LTI launch refused", "{body}");
     for why in [
         "did not present the state cookie",
@@ -282,5 +286,31 @@ async fn without_platform_storage_the_demo_tool_refuses_with_a_page_that_says_wh
         &browser.screenshot().await.unwrap(),
         "lti-demo-launch-no-storage.png",
     );
-    browser.close().await.unwrap();
+    // Ending the session is cleanup, not a claim: a slow chromedriver must not fail the test.
+    let _ = browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_platform_storage_the_demo_course_page_launches_the_cross_site_tool() {
+    let d = demos(&[]);
+    let driver = start_driver().await;
+    let (browser, _profile) = browser(&driver, &[d.pdir.path(), d.tdir.path()]).await;
+    let (heading, body, href) = course_page_tool_outcome(&browser, &d).await;
+    assert_ne!(heading, "LTI launch refused", "{body}");
+    // Completed by the re-POST that carries the value read back from the platform's storage
+    // (the cookie path alone is refused in this browser: the test above).
+    assert!(
+        href.starts_with("https://localhost:") && href.ends_with("/lti/launch/storage"),
+        "the launch did not complete through platform storage: {href}"
+    );
+    // The launch page names the signed-in instructor and the course.
+    for shown in ["instructor", "Introduction to Biology"] {
+        assert!(body.contains(shown), "{shown:?} not in {body}");
+    }
+    save(
+        &browser.screenshot().await.unwrap(),
+        "lti-demo-launch-storage.png",
+    );
+    // Ending the session is cleanup, not a claim: a slow chromedriver must not fail the test.
+    let _ = browser.close().await;
 }
