@@ -273,6 +273,7 @@ async fn sites_with(
         .jwks_uri_policy(JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(ca),
+            trust_loopback_certificates: false,
         })
         .build()
         .await
