@@ -19,6 +19,10 @@ use sha2::Digest;
 
 use crate::Missing;
 
+/// The WebDriver client the sessions are, re-exported so that the tests drive them with the
+/// same version (`Locator`, `error::CmdError`, …) without a dependency of their own.
+pub use fantoccini;
+
 /// The command that installs Chromium and its WebDriver on Debian.
 pub const INSTALL_COMMAND: &str = "apt-get install chromium chromium-driver";
 
