@@ -759,7 +759,11 @@ async fn a_loopback_jwks_uri_with_an_unknown_ca_is_fetched_only_when_the_policy_
         let mut jc = jwks_uri_client(&h, &jwks_server.url("/jwks.json")).await;
         jc.key = key;
         let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
-        assert_eq!(r.status(), expected, "trust_loopback_certificates: {trust_loopback}");
+        assert_eq!(
+            r.status(),
+            expected,
+            "trust_loopback_certificates: {trust_loopback}"
+        );
     }
 }
 
