@@ -221,10 +221,15 @@ impl LtiPlatformDemo {
             // Tools are registered from tools.json or by LTI Dynamic Registration, never by
             // open OAuth registration.
             .dynamic_registration(false)
-            // Tools on this machine serve their JWKS from loopback with their own CA.
+            // Tools on this machine serve their JWKS from loopback, each with a development CA
+            // of its own that the platform cannot know: on loopback any certificate is
+            // accepted (the traffic never leaves the machine), so the command lines
+            // work with a tool listed by its `jwks_uri`. Elsewhere the platform's CA and each
+            // `--ca` are the trust roots.
             .jwks_uri_policy(JwksUriPolicy {
                 allow_private_addresses: true,
                 ca_pem: Some(trust_bundle(&ca_pem, &config.extra_ca)?),
+                trust_loopback_certificates: true,
             })
             .build()
             .await?;

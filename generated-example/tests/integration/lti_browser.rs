@@ -1,7 +1,7 @@
 //! The LTI demo in a real browser with third-party cookies blocked (issue 10's browser
 //! acceptance, driven on the demo itself): Debian's `chromium`, headless, over WebDriver
-//! (`fantoccini` over a `chromedriver` this test starts), the profile preference
-//! `profile.cookie_controls_mode` = 1 (block third-party cookies).
+//! (`ims_test_prerequisites::browser`: `fantoccini` over a `chromedriver` this test starts), the
+//! profile preference `profile.cookie_controls_mode` = 1 (block third-party cookies).
 //!
 //! `lti-demo platform` on `https://127.0.0.1:P` and `lti-demo tool` registered by its
 //! `https://localhost:Q` URLs (another site; the tool serves both origins), started as outside
@@ -18,131 +18,31 @@
 //! `chromedriver` these tests fail and name the install command.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use fantoccini::{Client, ClientBuilder, Locator};
+use ims_test_prerequisites::browser::fantoccini::{Client, Locator};
+use ims_test_prerequisites::browser::{
+    Chromium, Driver, ThirdPartyCookies, save_screenshot, start_driver,
+};
 use serde_json::{Value, json};
-use sha2::Digest;
 
 use super::lti_demo_support::{Demo, free_port};
 
-const INSTALL: &str = "apt-get install chromium chromium-driver";
 const SCOPES: [&str; 2] = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 ];
 
-fn program(names: &[&str]) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]);
-    for dir in dirs {
-        for name in names {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
+/// Headless Chromium blocking third-party cookies, trusting the demo servers' keys (the
+/// `key.pem` in each of `data_dirs`).
+async fn browser(driver: &Driver, data_dirs: &[&Path]) -> (Client, tempfile::TempDir) {
+    let mut chromium = Chromium::new(1000, 900).third_party_cookies(ThirdPartyCookies::Blocked);
+    for dir in data_dirs {
+        chromium =
+            chromium.trusting_key_pem(&std::fs::read_to_string(dir.join("key.pem")).unwrap());
     }
-    panic!(
-        "{} not found: the LTI demo browser tests need Debian's Chromium and its WebDriver. \
-         Run `{INSTALL}` (as root)",
-        names.join(" / ")
-    );
-}
-
-/// `chromedriver`, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver() -> Driver {
-    let exe = program(&["chromedriver"]);
-    let port = free_port();
-    let child = Command::new(&exe)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}; run `{INSTALL}`", exe.display()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // A readiness wait, not a timing assertion.
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await
-            && r.status().is_success()
-        {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not answer on {}", driver.url);
-}
-
-/// base64(SHA-256 of the SubjectPublicKeyInfo) of a demo server's `key.pem`.
-fn spki_hash(data_dir: &Path) -> String {
-    use rcgen::PublicKeyData;
-    let pem = std::fs::read_to_string(data_dir.join("key.pem")).unwrap();
-    let key = rcgen::KeyPair::from_pem(&pem).unwrap();
-    STANDARD.encode(sha2::Sha256::digest(key.subject_public_key_info()))
-}
-
-/// Headless Chromium blocking third-party cookies, trusting the two demo servers' keys.
-async fn browser(driver: &Driver, trusted: &[&Path]) -> (Client, tempfile::TempDir) {
-    let chromium = program(&["chromium", "chromium-browser"]);
-    let profile = tempfile::tempdir().unwrap();
-    let spki: Vec<String> = trusted.iter().map(|d| spki_hash(d)).collect();
-    let args = vec![
-        "--headless=new".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-dev-shm-usage".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-quic".to_owned(),
-        "--disable-sync".to_owned(),
-        "--window-size=1000,900".to_owned(),
-        format!("--user-data-dir={}", profile.path().display()),
-        format!("--ignore-certificate-errors-spki-list={}", spki.join(",")),
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": args,
-            "prefs": { "profile": { "cookie_controls_mode": 1, "block_third_party_cookies": true } }
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot start a Chromium session: {e}; run `{INSTALL}`"));
-    (client, profile)
-}
-
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).map(Path::to_path_buf).unwrap()
+    chromium.start(driver).await
 }
 
 /// The running demo: platform on 127.0.0.1, the tool registered by its localhost URLs.
@@ -261,13 +161,6 @@ async fn course_page_tool_outcome(browser: &Client, d: &Demos) -> (String, Strin
     (heading, body, href)
 }
 
-fn save(png: &[u8], name: &str) {
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let shot = target_dir().join(name);
-    std::fs::write(&shot, png).unwrap();
-    eprintln!("screenshot: {}", shot.display());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_platform_storage_the_demo_tool_refuses_with_a_page_that_says_why() {
     let d = demos(&["--no-platform-storage"]);
@@ -282,7 +175,7 @@ async fn without_platform_storage_the_demo_tool_refuses_with_a_page_that_says_wh
     ] {
         assert!(body.contains(why), "{why:?} not in {body}");
     }
-    save(
+    save_screenshot(
         &browser.screenshot().await.unwrap(),
         "lti-demo-launch-no-storage.png",
     );
@@ -307,7 +200,7 @@ async fn with_platform_storage_the_demo_course_page_launches_the_cross_site_tool
     for shown in ["instructor", "Introduction to Biology"] {
         assert!(body.contains(shown), "{shown:?} not in {body}");
     }
-    save(
+    save_screenshot(
         &browser.screenshot().await.unwrap(),
         "lti-demo-launch-storage.png",
     );

@@ -173,7 +173,9 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
     )
     .unwrap();
     let tool_ca = tdir.path().join("ca.pem");
-    let platform = Demo::platform(pdir.path(), pp, Some(&tool_ca));
+    // Exactly the command line: no `--ca` for the tool's development CA (the platform
+    // accepts a loopback tool's certificate); the restart below passes `--ca` instead.
+    let platform = Demo::platform(pdir.path(), pp, None);
     let registrations = platform.json("registrations.json");
     let registration = registrations[0].clone();
     assert_eq!(registration["name"], "demo-tool");

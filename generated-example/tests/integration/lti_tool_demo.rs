@@ -1106,6 +1106,7 @@ async fn dynamic_registration_at_the_registration_uri_adds_a_platform_durably() 
         .jwks_uri_policy(JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(tool.ca_pem.clone()),
+            trust_loopback_certificates: false,
         })
         .build()
         .await

@@ -19,6 +19,12 @@ pub struct JwksUriPolicy {
     pub allow_private_addresses: bool,
     /// Trust exactly these CA certificates (PEM) instead of the platform roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Accept whatever certificate a `jwks_uri` on a loopback address (`127.0.0.0/8`, `::1`)
+    /// presents. Off by default. For development machines where every process has a development
+    /// CA of its own (the LTI demo: a platform cannot know the CA of each tool started beside
+    /// it): loopback traffic never leaves the machine, so no network attacker can answer in the
+    /// tool's place. Needs `allow_private_addresses`. Any other address is verified as usual.
+    pub trust_loopback_certificates: bool,
 }
 
 impl std::fmt::Debug for JwksUriPolicy {
@@ -26,6 +32,10 @@ impl std::fmt::Debug for JwksUriPolicy {
         f.debug_struct("JwksUriPolicy")
             .field("allow_private_addresses", &self.allow_private_addresses)
             .field("custom_ca", &self.ca_pem.is_some())
+            .field(
+                "trust_loopback_certificates",
+                &self.trust_loopback_certificates,
+            )
             .finish()
     }
 }
@@ -137,7 +147,9 @@ impl JwksFetcher {
             .https_only(true)
             .no_proxy()
             .resolve(&host, addr);
-        if let Some(pem) = &self.policy.ca_pem {
+        if self.policy.trust_loopback_certificates && addr.ip().is_loopback() {
+            builder = builder.danger_accept_invalid_certs(true);
+        } else if let Some(pem) = &self.policy.ca_pem {
             let config = crate::tls::client_config(Some(pem)).map_err(|e| e.to_string())?;
             builder = builder.tls_backend_preconfigured(config);
         }

@@ -710,6 +710,7 @@ async fn private_key_jwt_with_jwks_uri_fetches_keys_over_https() {
         defaults(b).jwks_uri_policy(ims_runtime::authorization_server::JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(ca.into_bytes()),
+            trust_loopback_certificates: false,
         })
     })
     .await;
@@ -737,6 +738,33 @@ async fn jwks_uri_on_an_internal_address_is_never_fetched_by_default() {
     jc.key = key;
     let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
     assert_oauth_error(r, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn a_loopback_jwks_uri_with_an_unknown_ca_is_fetched_only_when_the_policy_trusts_loopback() {
+    // The JWKS server's certificate is from the shared test CA, which neither server below
+    // trusts (no `ca_pem`: the platform roots).
+    for (trust_loopback, expected) in [(false, StatusCode::UNAUTHORIZED), (true, StatusCode::OK)] {
+        let h = Harness::start_with(move |b| {
+            defaults(b).jwks_uri_policy(ims_runtime::authorization_server::JwksUriPolicy {
+                allow_private_addresses: true,
+                ca_pem: None,
+                trust_loopback_certificates: trust_loopback,
+            })
+        })
+        .await;
+        let stored = generate(SigningAlgorithm::ES256, now()).unwrap();
+        let key = EncodingKey::from_ec_der(&stored.pkcs8);
+        let jwks_server = serve_jwks(&key).await;
+        let mut jc = jwks_uri_client(&h, &jwks_server.url("/jwks.json")).await;
+        jc.key = key;
+        let r = assertion_request(&h, &jc.sign(&jc.claims(&h))).await;
+        assert_eq!(
+            r.status(),
+            expected,
+            "trust_loopback_certificates: {trust_loopback}"
+        );
+    }
 }
 
 // ---- AS-37: per-address rate limit on /token ----

@@ -10,23 +10,24 @@
 //! - A screenshot of the consent page goes to `<target dir>/consent-page.png` (the copy in
 //!   `runtime/docs/consent-page.png` is the README's).
 //!
-//! TLS and the Chromium/chromedriver startup: `browser_support` (the browser trusts only the
-//! test server's key; without `chromium` and `chromedriver` these tests fail and name the
-//! install command).
+//! TLS and the Chromium/chromedriver startup: `ims_test_prerequisites::browser` (the browser
+//! trusts only the test server's key; without `chromium` and `chromedriver` these tests fail and
+//! name the install command).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use ims_runtime::authorization_server::{IssuedClient, NewClient};
 use ims_runtime::tls::serve_tls;
 use ims_runtime::tls::testing::shared_dev_pem;
+use ims_test_prerequisites::browser::fantoccini::error::{CmdError, ErrorStatus};
+use ims_test_prerequisites::browser::fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::authz_support::*;
-use crate::browser_support::{browser, start_driver, target_dir};
+use ims_test_prerequisites::browser::{Chromium, Driver, save_screenshot, start_driver};
 
 const OB_READ: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly";
 const OB_UPSERT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert";
@@ -104,6 +105,14 @@ fn authorize_url(h: &Harness, client_id: &str, redirect: &str, challenge: &str) 
     format!("{}?{q}", h.url("/authorize"))
 }
 
+/// A headless Chromium session (900×760) trusting the test server's key.
+async fn consent_browser(driver: &Driver) -> (Client, tempfile::TempDir) {
+    Chromium::new(900, 760)
+        .trusting_key_pem(&shared_dev_pem().unwrap().key)
+        .start(driver)
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_approves_the_client_receives_the_code_and_consent_is_remembered() {
     let driver = start_driver().await;
@@ -123,7 +132,7 @@ async fn a_person_signs_in_approves_the_client_receives_the_code_and_consent_is_
     )
     .await;
     let (verifier, challenge) = pkce();
-    let (browser, _profile) = browser(&driver).await;
+    let (browser, _profile) = consent_browser(&driver).await;
     browser
         .goto(&authorize_url(&h, &c.client_id, &redirect, &challenge))
         .await
@@ -145,11 +154,7 @@ async fn a_person_signs_in_approves_the_client_receives_the_code_and_consent_is_
     ] {
         assert!(text.contains(shown), "{shown:?} not on the page: {text}");
     }
-    let png = browser.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let shot = target_dir().join("consent-page.png");
-    std::fs::write(&shot, &png).unwrap();
-    eprintln!("consent page screenshot: {}", shot.display());
+    save_screenshot(&browser.screenshot().await.unwrap(), "consent-page.png");
 
     browser
         .find(Locator::Css("input[name=username]"))
@@ -242,7 +247,7 @@ async fn markup_in_the_client_name_is_shown_as_text_and_runs_nothing() {
     )
     .await;
     let (_, challenge) = pkce();
-    let (browser, _profile) = browser(&driver).await;
+    let (browser, _profile) = consent_browser(&driver).await;
     browser
         .goto(&authorize_url(&h, &c.client_id, redirect, &challenge))
         .await
@@ -268,8 +273,7 @@ async fn markup_in_the_client_name_is_shown_as_text_and_runs_nothing() {
         Some("https://wallet.example.org/privacy\"><img src=x onerror=alert(3)>")
     );
     match browser.get_alert_text().await {
-        Err(fantoccini::error::CmdError::Standard(e))
-            if e.error == fantoccini::error::ErrorStatus::NoSuchAlert => {}
+        Err(CmdError::Standard(e)) if e.error == ErrorStatus::NoSuchAlert => {}
         other => panic!("an alert is open (a script ran): {other:?}"),
     }
     browser.close().await.unwrap();

@@ -1,5 +1,5 @@
 //! LTI launches in a real browser with third-party cookies blocked (issue 10, point 4):
-//! Debian's `chromium`, headless, over WebDriver (`browser_support`), with the profile
+//! Debian's `chromium`, headless, over WebDriver (`ims_test_prerequisites::browser`), with the profile
 //! preference `profile.cookie_controls_mode` = 1 (block third-party cookies).
 //!
 //! The platform is the runtime's `LtiPlatform` (over the embedded authorization server) on
@@ -27,7 +27,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use fantoccini::{Client, Locator};
 use futures_util::future::BoxFuture;
 use ims_runtime::authorization_server::{
     AuthorizationServer, JwksUriPolicy, SigningAlgorithm, SqliteStore,
@@ -38,12 +37,15 @@ use ims_runtime::lti::platform_storage::{PlatformStorage, ToolOrigins};
 use ims_runtime::lti::*;
 use ims_runtime::tls::serve_tls;
 use ims_runtime::tls::testing::shared_dev_pem;
+use ims_test_prerequisites::browser::fantoccini::{Client, Locator};
 use jsonwebtoken::Algorithm;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::browser_support::{browser_with, start_driver, target_dir};
+use ims_test_prerequisites::browser::{
+    Chromium, Driver, ThirdPartyCookies, save_screenshot, start_driver,
+};
 
 const CLIENT_ID: &str = "browser-tool";
 const DEPLOYMENT: &str = "deployment-1";
@@ -273,6 +275,7 @@ async fn sites_with(
         .jwks_uri_policy(JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(ca),
+            trust_loopback_certificates: false,
         })
         .build()
         .await
@@ -326,28 +329,23 @@ async fn sites_with(
     )
 }
 
+/// A 900×620 session trusting the test servers' key, with `cookies` in its profile.
+async fn lti_browser(driver: &Driver, cookies: ThirdPartyCookies) -> (Client, tempfile::TempDir) {
+    Chromium::new(900, 620)
+        .third_party_cookies(cookies)
+        .trusting_key_pem(&shared_dev_pem().unwrap().key)
+        .start(driver)
+        .await
+}
+
 /// Blocks third-party cookies in the profile (Chromium's `CookieControlsMode::kBlockThirdParty`).
-async fn browser_blocking_third_party_cookies(
-    driver: &crate::browser_support::Driver,
-) -> (Client, tempfile::TempDir) {
-    browser_with(
-        driver,
-        "900,620",
-        json!({ "profile": { "cookie_controls_mode": 1, "block_third_party_cookies": true } }),
-    )
-    .await
+async fn browser_blocking_third_party_cookies(driver: &Driver) -> (Client, tempfile::TempDir) {
+    lti_browser(driver, ThirdPartyCookies::Blocked).await
 }
 
 /// Allows third-party cookies (`CookieControlsMode::kOff`): the control run.
-async fn browser_allowing_third_party_cookies(
-    driver: &crate::browser_support::Driver,
-) -> (Client, tempfile::TempDir) {
-    browser_with(
-        driver,
-        "900,620",
-        json!({ "profile": { "cookie_controls_mode": 0, "block_third_party_cookies": false } }),
-    )
-    .await
+async fn browser_allowing_third_party_cookies(driver: &Driver) -> (Client, tempfile::TempDir) {
+    lti_browser(driver, ThirdPartyCookies::Allowed).await
 }
 
 /// The `<h1>` the tool's frame ends on (its app page or its refusal page), and its body text.
@@ -370,13 +368,6 @@ async fn tool_frame_outcome(browser: &Client) -> (String, String) {
         .unwrap();
     browser.enter_parent_frame().await.unwrap();
     (heading, body)
-}
-
-fn save(png: &[u8], name: &str) {
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    let shot = target_dir().join(name);
-    std::fs::write(&shot, png).unwrap();
-    eprintln!("screenshot: {}", shot.display());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,7 +396,7 @@ async fn with_third_party_cookies_blocked_the_launch_succeeds_through_platform_s
         1,
         "the launch completed at {{launch}}/storage, not with the (blocked) cookie"
     );
-    save(
+    save_screenshot(
         &browser.screenshot().await.unwrap(),
         "lti-launch-storage.png",
     );
@@ -433,7 +424,7 @@ async fn with_third_party_cookies_blocked_and_no_platform_storage_the_tool_says_
         assert!(body.contains(why), "{why:?} not in {body}");
     }
     assert_eq!(completed.load(Ordering::SeqCst), 0);
-    save(
+    save_screenshot(
         &browser.screenshot().await.unwrap(),
         "lti-launch-no-storage.png",
     );

@@ -102,6 +102,7 @@ impl Platform {
             .jwks_uri_policy(JwksUriPolicy {
                 allow_private_addresses: true,
                 ca_pem: Some(ca_pem()),
+                trust_loopback_certificates: false,
             })
             .build()
             .await
@@ -803,6 +804,7 @@ async fn a_tool_registered_with_the_runtime_platform_is_launched_with_the_keys_r
         .jwks_uri_policy(JwksUriPolicy {
             allow_private_addresses: true,
             ca_pem: Some(ca_pem()),
+            trust_loopback_certificates: false,
         })
         .build()
         .await

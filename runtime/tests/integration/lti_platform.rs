@@ -166,6 +166,7 @@ impl World {
             .jwks_uri_policy(JwksUriPolicy {
                 allow_private_addresses: true,
                 ca_pem: Some(ca.clone()),
+                trust_loopback_certificates: false,
             })
             .build()
             .await

@@ -7,7 +7,6 @@
 //! and `lti_support` (an LTI platform stand-in and the tool's routes), `store_conformance_pg` (a fresh PostgreSQL database per test, from `IMS_TEST_POSTGRES_URL`).
 
 mod authz_support;
-mod browser_support;
 mod client_api_support;
 mod client_authorization_code_support;
 mod common;

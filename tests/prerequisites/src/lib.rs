@@ -1,6 +1,7 @@
 //! What the workspace's tests need outside Rust, found in one place for the three test binaries:
-//! the official 1EdTech SDDs (`../shared/ims/real-sdd/`), the Python peers of the interop tests
-//! and a PostgreSQL server.
+//! the official 1EdTech SDDs (`../shared/ims/real-sdd/`), the Python peers of the interop tests,
+//! a PostgreSQL server and, with the feature `browser`, Chromium and its WebDriver ([`browser`]:
+//! the real-browser harness of the runtime's and the demo's browser tests).
 //!
 //! A test that cannot run what it exists to run must FAIL, locally as under CI, with a message that
 //! names the fix; it never prints "skipped" and passes. So every `require_*` function panics
@@ -16,6 +17,9 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[cfg(feature = "browser")]
+pub mod browser;
 
 /// The folder of the official 1EdTech SDDs, when it is not `../shared/ims/real-sdd/`.
 pub const REAL_SDD_DIR_VAR: &str = "IMS_REAL_SDD_DIR";

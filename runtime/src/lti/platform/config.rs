@@ -12,7 +12,7 @@ pub struct PlatformPaths {
     pub authorize: String,
     /// Where deep-linking responses are posted (Deep Linking 2.0 §4.5).
     pub deep_link_return: String,
-    /// The OpenID configuration (LTI-DR 1.0 §3.5; OpenID Connect Discovery §4).
+    /// The OpenID configuration (LTI-DR 1.0 §3.4; OpenID Connect Discovery §4).
     pub openid_configuration: String,
     /// The platform's JWKS (the authorization server's keys).
     pub jwks: String,

@@ -1,5 +1,5 @@
 //! The platform's OpenID configuration (OpenID Connect Discovery 1.0 §3, as LTI Dynamic
-//! Registration 1.0 §3.5 profiles it), with the LTI platform configuration (§3.5.1).
+//! Registration 1.0 §3.4 profiles it), with the LTI platform configuration it defines there.
 
 use serde_json::{Value, json};
 
@@ -7,7 +7,7 @@ use crate::lti::message_type;
 
 use super::lti_platform::LtiPlatform;
 
-/// The member holding the LTI platform configuration (LTI-DR 1.0 §3.5.1).
+/// The member holding the LTI platform configuration (LTI-DR 1.0 §3.4).
 pub const LTI_PLATFORM_CONFIGURATION: &str =
     "https://purl.imsglobal.org/spec/lti-platform-configuration";
 
