@@ -251,7 +251,7 @@ async fn platform_launches_tool_scores_members_deep_linking_and_keeps_registrati
     assert!(
         session.1.contains("Secure")
             && session.1.contains("HttpOnly")
-            && session.1.contains("SameSite=Lax"),
+            && session.1.contains("SameSite=None"),
         "{session:?}"
     );
 
