@@ -24,15 +24,14 @@ use ims_runtime::authorization_server::{
 };
 use ims_runtime::discovery::{Deployment, DiscoveryDocument, DiscoveryError};
 use ims_runtime::resource_server::AuthLayer;
+use ims_runtime::tls::TlsError;
 use ims_runtime::tls::dev::DevCertificates;
-use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::services::{ClrHost, OpenBadgesHost};
 use super::store::{BadgeStore, StoreError as BadgeStoreError};
 use super::users::{DemoUsers, USERS_FILE, UsersAuthenticator, UsersError, ensure_users};
+use crate::demo::serving::ServedApp;
 use crate::{clr_v2p0, openbadges_v3p0};
 
 /// The scope asked for alongside the API scopes to get a refresh token (listed in both SDDs,
@@ -46,10 +45,6 @@ pub const BADGES_DB: &str = "badges.sqlite";
 pub const CA_FILE: &str = "ca.pem";
 /// Registrations per minute and client address (a wallet registers once; tests register more).
 pub const REGISTRATIONS_PER_MINUTE: u32 = 120;
-/// How long in-flight requests may take to finish after a shutdown request.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often expired authorization-server rows are purged.
-const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Every scope the authorization server grants.
 pub fn all_scopes() -> Vec<&'static str> {
@@ -253,26 +248,7 @@ impl BadgesHost {
                 clr.into_service(),
             );
 
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(serve_tls_with(
-            listener,
-            app,
-            tls,
-            async move {
-                let _ = stopped.await;
-            },
-            ServeOptions::default().drain_timeout(DRAIN_TIMEOUT),
-        ));
-        let purger = authz.clone();
-        let purge_task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(PURGE_INTERVAL);
-            loop {
-                every.tick().await;
-                if let Err(e) = purger.purge_expired().await {
-                    tracing::warn!(error = %e, "purging expired authorization rows failed");
-                }
-            }
-        });
+        let served = ServedApp::start(listener, app, tls, Some(authz.clone()));
         tracing::info!(
             ob_discovery = %format!("{origin}{}/discovery", openbadges_v3p0::BASE_PATH),
             clr_discovery = %format!("{origin}{}/discovery", clr_v2p0::BASE_PATH),
@@ -288,9 +264,7 @@ impl BadgesHost {
             users,
             data_dir: dir,
             authz,
-            stop: Some(stop),
-            server_task,
-            purge_task,
+            served,
         })
     }
 }
@@ -311,9 +285,7 @@ pub struct RunningHost {
     pub data_dir: PathBuf,
     /// The embedded authorization server.
     pub authz: AuthorizationServer,
-    stop: Option<oneshot::Sender<()>>,
-    server_task: JoinHandle<Result<(), TlsError>>,
-    purge_task: JoinHandle<()>,
+    served: ServedApp,
 }
 
 impl RunningHost {
@@ -334,24 +306,15 @@ impl RunningHost {
 
     /// Serves until `signal` resolves (or the server fails), then shuts down gracefully.
     pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), HostError> {
-        tokio::select! {
-            () = signal => self.shutdown().await,
-            finished = &mut self.server_task => {
-                self.purge_task.abort();
-                finished??;
-                Ok(())
-            }
-        }
+        self.served.run_until(signal).await??;
+        tracing::info!(addr = %self.addr, "badges host stopped");
+        Ok(())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits for
     /// the server to stop.
     pub async fn shutdown(mut self) -> Result<(), HostError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.purge_task.abort();
-        (&mut self.server_task).await??;
+        self.served.shutdown().await??;
         tracing::info!(addr = %self.addr, "badges host stopped");
         Ok(())
     }

@@ -32,14 +32,13 @@ use ims_runtime::client::{
 };
 use ims_runtime::discovery::{Deployment, DiscoveryError};
 use ims_runtime::resource_server::AuthLayer;
-use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
+use ims_runtime::tls::TlsError;
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::data_dir::{SetupLock, ensure_certificates, write_atomically};
 use super::public_url::PublicUrl;
 use super::seed::{Seed, SeedError};
+use super::serving::ServedApp;
 use super::store::DemoStore;
 use crate::oneroster_v1p2_rostering::client::RosteringClient;
 use crate::oneroster_v1p2_rostering::{BASE_PATH, scopes, server};
@@ -61,13 +60,9 @@ pub const CA_FILE: &str = "ca.pem";
 /// Largest response body the demo's HTTP policy reads: a page of 100 users is ~70 KB, above the
 /// runtime's 64 KiB default meant for token and JWKS responses.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-/// How long in-flight requests may take to finish after a shutdown request.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The store health endpoint the authorization server router mounts (200 when the store answers,
 /// 503 otherwise): what a load balancer polls.
 pub const HEALTH_PATH: &str = "/health";
-/// How often expired authorization-server rows are purged.
-const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Errors starting, running or stopping the demo.
 #[derive(Debug, thiserror::Error)]
@@ -354,26 +349,7 @@ impl Demo {
             .into_router();
         let app = authz.router().merge(api);
 
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(serve_tls_with(
-            listener,
-            app,
-            tls,
-            async move {
-                let _ = stopped.await;
-            },
-            ServeOptions::default().drain_timeout(DRAIN_TIMEOUT),
-        ));
-        let purger = authz.clone();
-        let purge_task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(PURGE_INTERVAL);
-            loop {
-                every.tick().await;
-                if let Err(e) = purger.purge_expired().await {
-                    tracing::warn!(error = %e, "purging expired authorization rows failed");
-                }
-            }
-        });
+        let served = ServedApp::start(listener, app, tls, Some(authz.clone()));
 
         tracing::info!(
             issuer = %issuer,
@@ -399,9 +375,7 @@ impl Demo {
             data_dir: dir,
             authz,
             seed,
-            stop: Some(stop),
-            server_task,
-            purge_task,
+            served,
         })
     }
 }
@@ -426,9 +400,7 @@ pub struct RunningDemo {
     pub data_dir: PathBuf,
     authz: AuthorizationServer,
     seed: Arc<Seed>,
-    stop: Option<oneshot::Sender<()>>,
-    server_task: JoinHandle<Result<(), TlsError>>,
-    purge_task: JoinHandle<()>,
+    served: ServedApp,
 }
 
 impl RunningDemo {
@@ -481,24 +453,15 @@ impl RunningDemo {
 
     /// Serves until `signal` resolves (or the server fails), then shuts down gracefully.
     pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), DemoError> {
-        tokio::select! {
-            () = signal => self.shutdown().await,
-            finished = &mut self.server_task => {
-                self.purge_task.abort();
-                finished??;
-                Ok(())
-            }
-        }
+        self.served.run_until(signal).await??;
+        tracing::info!(addr = %self.addr, "OneRoster demo provider stopped");
+        Ok(())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits for
     /// the server to stop.
     pub async fn shutdown(mut self) -> Result<(), DemoError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.purge_task.abort();
-        (&mut self.server_task).await??;
+        self.served.shutdown().await??;
         tracing::info!(addr = %self.addr, "OneRoster demo provider stopped");
         Ok(())
     }

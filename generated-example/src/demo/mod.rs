@@ -7,12 +7,15 @@
 //! - [`public_url`]: `--public-url`, the origin (issuer) instances behind one balancer share.
 //! - [`data_dir`]: the data directory several instances share (setup lock, atomic files).
 //! - [`cli`]: the `serve`, `migrate` and `client` subcommands.
+//! - [`serving`]: serving an app over TLS until stopped, with the authorization server's purge
+//!   (every demo's, the badges host's and the LTI demo's).
 
 pub mod app;
 pub mod cli;
 pub mod data_dir;
 pub mod public_url;
 pub mod seed;
+pub mod serving;
 pub mod store;
 
 pub use app::{

@@ -15,7 +15,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
@@ -28,10 +27,7 @@ use ims_runtime::lti::platform::{LtiPlatform, PlatformConfig, ToolRegistration};
 use ims_runtime::lti::platform_storage::PlatformStorage;
 use ims_runtime::resource_server::AuthLayer;
 use ims_runtime::tls::dev::DevCertificates;
-use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
 use serde::Deserialize;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower::ServiceExt as _;
 
 use super::error::LtiPlatformError;
@@ -45,6 +41,7 @@ use super::session::Sessions;
 use super::tools::{PlatformEndpoints, ToolDirectory};
 use super::users::{PlatformUsers, ensure_users};
 use crate::badges::host::public_addr;
+use crate::demo::serving::ServedApp;
 use crate::{lti_ags_v2p0, lti_nrps_v2p0};
 
 /// The authorization server's SQLite database, inside the data directory.
@@ -57,10 +54,6 @@ pub const STORAGE_FRAME_NAME: &str = "lti-platform-storage";
 pub const REGISTRATION_PATH: &str = "/lti/register";
 /// The authorization server's token endpoint.
 pub const TOKEN_PATH: &str = "/token";
-/// How in-flight requests may take to finish after a shutdown request.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often expired authorization-server rows are purged.
-const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// The LTI service scopes the platform grants (AGS 2.0 §3.1, NRPS 2.0 §3.6); each tool gets the
 /// ones its registration lists.
@@ -348,26 +341,7 @@ impl LtiPlatformDemo {
                     source,
                 })?,
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(serve_tls_with(
-            listener,
-            app,
-            tls,
-            async move {
-                let _ = stopped.await;
-            },
-            ServeOptions::default().drain_timeout(DRAIN_TIMEOUT),
-        ));
-        let purger = authz.clone();
-        let purge_task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(PURGE_INTERVAL);
-            loop {
-                every.tick().await;
-                if let Err(e) = purger.purge_expired().await {
-                    tracing::warn!(error = %e, "purging expired authorization rows failed");
-                }
-            }
-        });
+        let served = ServedApp::start(listener, app, tls, Some(authz.clone()));
         tracing::info!(
             course = %format!("{origin}/courses/{}", state.course.id),
             ca = %dir.join(CA_FILE).display(),
@@ -379,9 +353,7 @@ impl LtiPlatformDemo {
             ca_pem,
             data_dir: dir,
             state,
-            stop: Some(stop),
-            server_task,
-            purge_task,
+            served,
         })
     }
 }
@@ -399,9 +371,7 @@ pub struct RunningPlatform {
     pub data_dir: PathBuf,
     /// What the handlers share.
     pub state: Arc<PlatformState>,
-    stop: Option<oneshot::Sender<()>>,
-    server_task: JoinHandle<Result<(), TlsError>>,
-    purge_task: JoinHandle<()>,
+    served: ServedApp,
 }
 
 impl RunningPlatform {
@@ -415,23 +385,14 @@ impl RunningPlatform {
         mut self,
         signal: impl Future<Output = ()>,
     ) -> Result<(), LtiPlatformError> {
-        tokio::select! {
-            () = signal => self.shutdown().await,
-            finished = &mut self.server_task => {
-                self.purge_task.abort();
-                finished??;
-                Ok(())
-            }
-        }
+        self.served.run_until(signal).await??;
+        tracing::info!(addr = %self.addr, "LTI demo platform stopped");
+        Ok(())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits.
     pub async fn shutdown(mut self) -> Result<(), LtiPlatformError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.purge_task.abort();
-        (&mut self.server_task).await??;
+        self.served.shutdown().await??;
         tracing::info!(addr = %self.addr, "LTI demo platform stopped");
         Ok(())
     }

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ims_runtime::client::ClientError;
 use ims_runtime::lti::dynamic_registration::{
@@ -19,10 +18,8 @@ use ims_runtime::lti::{
     LaunchStore, LaunchStoreError, LtiPaths, LtiTool, LtiToolConfig, LtiToolError,
     PlatformRegistry, RegistrationError, SqliteLaunchStore,
 };
+use ims_runtime::tls::TlsError;
 use ims_runtime::tls::dev::DevCertificates;
-use ims_runtime::tls::{ServeOptions, TlsError, serve_tls_with};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::app::{DemoApp, launch_routes};
 use super::hosts::ByHost;
@@ -33,6 +30,7 @@ use super::services::Services;
 use super::tool_json::{JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, REGISTRATION_PATH, ToolUrls};
 use super::trust::outgoing_policy;
 use crate::demo::app::DemoError;
+use crate::demo::serving::ServedApp;
 
 /// Pending logins and spent nonces, inside the data directory.
 pub const LAUNCH_STORE_FILE: &str = "lti-launches.sqlite";
@@ -40,8 +38,6 @@ pub const LAUNCH_STORE_FILE: &str = "lti-launches.sqlite";
 pub const TOOL_NAME: &str = "LTI demo tool";
 /// Pending connections the kernel queues (tokio's `TcpListener::bind` default).
 const LISTEN_BACKLOG: u32 = 1024;
-/// How long in-flight requests may take to finish after a shutdown request.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the tool could not start, or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -240,16 +236,7 @@ impl LtiToolDemo {
 
         urls.write(&dir)?;
         let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_failed)?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(serve_tls_with(
-            listener,
-            router,
-            tls,
-            async move {
-                let _ = stopped.await;
-            },
-            ServeOptions::default().drain_timeout(DRAIN_TIMEOUT),
-        ));
+        let served = ServedApp::start(listener, router, tls, None);
         tracing::info!(
             initiate_login_uri = %urls.initiate_login_uri,
             redirect_uri = %urls.redirect_uri,
@@ -264,8 +251,7 @@ impl LtiToolDemo {
             ca_pem,
             data_dir: dir,
             tool: primary,
-            stop: Some(stop),
-            server_task,
+            served,
         })
     }
 }
@@ -285,8 +271,7 @@ pub struct RunningToolDemo {
     pub data_dir: PathBuf,
     /// The runtime's tool.
     pub tool: Arc<LtiTool>,
-    stop: Option<oneshot::Sender<()>>,
-    server_task: JoinHandle<Result<(), TlsError>>,
+    served: ServedApp,
 }
 
 impl RunningToolDemo {
@@ -295,22 +280,15 @@ impl RunningToolDemo {
         mut self,
         signal: impl Future<Output = ()>,
     ) -> Result<(), LtiToolDemoError> {
-        tokio::select! {
-            () = signal => self.shutdown().await,
-            finished = &mut self.server_task => {
-                finished??;
-                Ok(())
-            }
-        }
+        self.served.run_until(signal).await??;
+        tracing::info!(addr = %self.addr, "LTI demo tool stopped");
+        Ok(())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits for
     /// the server to stop.
     pub async fn shutdown(mut self) -> Result<(), LtiToolDemoError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.server_task).await??;
+        self.served.shutdown().await??;
         tracing::info!(addr = %self.addr, "LTI demo tool stopped");
         Ok(())
     }
